@@ -1,0 +1,25 @@
+package dev.thaw.api.device;
+
+import java.util.List;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * One emulated device of one VM. Accesses arrive on the vCPU thread that performed them, so a device
+ * with several vCPUs synchronizes its own state.
+ */
+@ConsumerType
+public interface Device extends AutoCloseable {
+
+    /** The ports this device answers; fixed for the device's life. */
+    List<PortRange> ports();
+
+    /** A guest {@code in} of {@code size} bytes (1, 2 or 4) from {@code port}. */
+    long read(int port, int size);
+
+    /** A guest {@code out} of {@code size} bytes (1, 2 or 4) to {@code port}. */
+    void write(int port, int size, long value);
+
+    /** Releases whatever the device holds; the VM is gone or going. */
+    @Override
+    default void close() {}
+}

@@ -1,0 +1,51 @@
+package dev.thaw.api.vm;
+
+/**
+ * What to boot: a VM running the test guest.
+ *
+ * @param name the VM's id, or null to have one chosen
+ * @param memoryBytes guest RAM
+ * @param vcpus number of vCPUs
+ * @param workload what the guest runs
+ * @param seed seed of the workload's data and order
+ * @param workingSetBytes bytes the {@code touch} and {@code function} workloads use
+ * @param touchOrder page order of the {@code touch} workload
+ * @param strideBytes stride of the strided {@code touch} order
+ */
+public record BootRequest(
+        String name,
+        long memoryBytes,
+        int vcpus,
+        Workload workload,
+        long seed,
+        long workingSetBytes,
+        TouchOrder touchOrder,
+        long strideBytes) {
+
+    public static final long DEFAULT_MEMORY = 256L << 20;
+    public static final long DEFAULT_WORKING_SET = 32L << 20;
+    public static final long DEFAULT_STRIDE = 64L << 10;
+
+    public BootRequest {
+        if (vcpus < 1) {
+            throw new IllegalArgumentException("vcpus must be at least 1, not " + vcpus);
+        }
+        if (memoryBytes <= 0) {
+            throw new IllegalArgumentException("memory must be positive");
+        }
+        if (workingSetBytes <= 0 || workingSetBytes % 4096 != 0) {
+            throw new IllegalArgumentException("working set must be a positive multiple of 4 KiB, not " + workingSetBytes);
+        }
+        if (strideBytes <= 0 || strideBytes % 4096 != 0) {
+            throw new IllegalArgumentException("stride must be a positive multiple of 4 KiB, not " + strideBytes);
+        }
+        if (workload == null || touchOrder == null) {
+            throw new IllegalArgumentException("workload and touch order are required");
+        }
+    }
+
+    /** The defaults of {@code thaw:boot}: 256 MiB, one vCPU, the given workload. */
+    public static BootRequest defaults(Workload workload) {
+        return new BootRequest(null, DEFAULT_MEMORY, 1, workload, 1, DEFAULT_WORKING_SET, TouchOrder.SEQUENTIAL, DEFAULT_STRIDE);
+    }
+}

@@ -1,0 +1,36 @@
+package dev.thaw.api.vm;
+
+import java.time.Duration;
+import org.osgi.annotation.versioning.ProviderType;
+
+/** A VM managed by a {@link VmManager}. */
+@ProviderType
+public interface Vm {
+
+    String id();
+
+    VmInfo info();
+
+    /** Everything the guest has written to its console so far (bounded: the oldest bytes are dropped). */
+    String consoleText();
+
+    /** Every byte the guest ever wrote to its console, including dropped ones. */
+    long consoleBytesWritten();
+
+    /** Sends {@code text} to the guest's console input. */
+    void sendInput(String text);
+
+    /**
+     * Waits until the guest has printed a console line starting with {@code prefix} at or after console
+     * byte {@code fromByte}; returns that line.
+     *
+     * @throws VmException if the VM stops first or the timeout passes
+     */
+    String awaitLine(String prefix, long fromByte, Duration timeout);
+
+    /** Runs one invocation of the {@code function} workload and waits for its result line. */
+    Invocation invoke(Duration timeout);
+
+    /** Stops the vCPUs and frees everything the VM holds. Idempotent. */
+    void stop();
+}

@@ -1,0 +1,19 @@
+package dev.thaw.api.vm;
+
+import java.time.Duration;
+
+/**
+ * A snapshot of a VM's public facts, for listings.
+ *
+ * @param exitCode the guest's exit code when {@link VmStatus#EXITED}, else -1
+ * @param reason why the VM failed, when {@link VmStatus#FAILED}, else empty
+ */
+public record VmInfo(
+        String id,
+        VmStatus status,
+        long memoryBytes,
+        int vcpus,
+        Workload workload,
+        Duration uptime,
+        int exitCode,
+        String reason) {}

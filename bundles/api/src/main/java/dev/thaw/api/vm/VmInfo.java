@@ -7,6 +7,7 @@ import java.time.Duration;
  *
  * @param exitCode the guest's exit code when {@link VmStatus#EXITED}, else -1
  * @param reason why the VM failed, when {@link VmStatus#FAILED}, else empty
+ * @param firstOutput time from the boot request to the guest's first console byte, or null before it
  */
 public record VmInfo(
         String id,
@@ -16,4 +17,5 @@ public record VmInfo(
         Workload workload,
         Duration uptime,
         int exitCode,
-        String reason) {}
+        String reason,
+        Duration firstOutput) {}

@@ -1,0 +1,20 @@
+package dev.thaw.kvm;
+
+import org.osgi.annotation.versioning.ProviderType;
+
+/**
+ * KVM on this host, as an OSGi service. It opens {@code /dev/kvm} when first needed and, when the
+ * service goes away, closes it together with every VM still open.
+ */
+@ProviderType
+public interface Hypervisor {
+
+    /**
+     * Creates a VM: KVM_CREATE_VM, the identity-map and TSS addresses, the in-kernel irqchip (PICs,
+     * IOAPIC, local APICs) and, if {@link VmOptions#pit()}, the in-kernel PIT. Nothing is left behind
+     * when it fails.
+     *
+     * @throws KvmException when KVM refuses (the message names the ioctl and errno)
+     */
+    VirtualMachine createVm(VmOptions options);
+}

@@ -1,0 +1,15 @@
+package dev.thaw.kvm;
+
+/** Where a VM is in its life. */
+public enum RunState {
+    /** Created; memory and vCPUs may be added; not started. */
+    CREATED,
+    /** vCPU threads are running the guest. */
+    RUNNING,
+    /** Every vCPU is parked at an instruction boundary with no I/O half done. */
+    PAUSED,
+    /** The vCPU threads have ended; state can still be read. */
+    STOPPED,
+    /** Everything is released. */
+    CLOSED
+}

@@ -1,0 +1,131 @@
+package dev.thaw.kvm;
+
+/**
+ * Tiny hand-assembled 32-bit guests, loaded at {@link #ENTRY} and started by
+ * {@link VcpuSetup#protectedMode32} (flat segments, paging off, CPL0: under PVM this code is emulated,
+ * about 2 million instructions a second). Assembled with GNU as ({@code .code32}); listings beside.
+ */
+final class Guests {
+
+    static final long ENTRY = 0x100000;
+    /** A 32-bit counter some guests keep. */
+    static final long COUNTER = 0x2000;
+
+    /**
+     * <pre>
+     * 100000  b0 42             mov  $0x42,%al
+     * 100002  e6 10             out  %al,$0x10
+     * 100004  66 b8 34 12       mov  $0x1234,%ax
+     * 100008  66 e7 11          out  %ax,$0x11
+     * 10000b  b8 ef be ad de    mov  $0xdeadbeef,%eax
+     * 100010  66 ba 12 00       mov  $0x12,%dx
+     * 100014  ef                out  %eax,(%dx)
+     * 100015  e4 13             in   $0x13,%al
+     * 100017  e6 14             out  %al,$0x14
+     * 100019  be 2e 00 10 00    mov  $0x10002e,%esi
+     * 10001e  b9 03 00 00 00    mov  $0x3,%ecx
+     * 100023  66 ba 15 00       mov  $0x15,%dx
+     * 100027  f3 6e             rep outsb %ds:(%esi),(%dx)
+     * 100029  b0 99             mov  $0x99,%al
+     * 10002b  e6 16             out  %al,$0x16
+     * 10002d  f4                hlt
+     * 10002e  "abc"
+     * </pre>
+     */
+    static final byte[] PORT_IO = bytes(
+            0xb0, 0x42, 0xe6, 0x10, 0x66, 0xb8, 0x34, 0x12, 0x66, 0xe7, 0x11, 0xb8,
+            0xef, 0xbe, 0xad, 0xde, 0x66, 0xba, 0x12, 0x00, 0xef, 0xe4, 0x13, 0xe6,
+            0x14, 0xbe, 0x2e, 0x00, 0x10, 0x00, 0xb9, 0x03, 0x00, 0x00, 0x00, 0x66,
+            0xba, 0x15, 0x00, 0xf3, 0x6e, 0xb0, 0x99, 0xe6, 0x16, 0xf4, 0x61, 0x62,
+            0x63);
+    static final long PORT_IO_HLT = 0x10002d;
+
+    /**
+     * Loads an IDT of limit 0 and executes an undefined instruction: #UD cannot be delivered, nor #DF,
+     * so the CPU shuts down (triple fault).
+     * <pre>
+     * 100000  0f 01 1d 10 00 10 00   lidtl 0x100010     (6 zero bytes there: limit 0, base 0)
+     * 100007  0f 0b                  ud2
+     * </pre>
+     */
+    static final byte[] TRIPLE_FAULT = bytes(0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, 0x0f, 0x0b);
+
+    /**
+     * <pre>
+     * 100000  ff 05 00 20 00 00   incl 0x2000
+     * 100006  eb f8               jmp  0x100000
+     * </pre>
+     */
+    static final byte[] COUNTER_LOOP = bytes(0xff, 0x05, 0x00, 0x20, 0x00, 0x00, 0xeb, 0xf8);
+
+    /**
+     * Takes a token from port 0x30, keeps it at 0x2000 and echoes it to port 0x31, forever. KVM completes
+     * an {@code in} (stores EAX, advances RIP) only on the next KVM_RUN, so a pause that skipped that
+     * completion would leave RIP on A with the token handed out but not stored.
+     * <pre>
+     * 100000  e5 30              in   $0x30,%eax     (A)
+     * 100002  a3 00 20 00 00     mov  %eax,0x2000    (B)
+     * 100007  e7 31              out  %eax,$0x31     (C)
+     * 100009  eb f5              jmp  0x100000       (D)
+     * </pre>
+     */
+    static final byte[] ECHO = bytes(0xe5, 0x30, 0xa3, 0x00, 0x20, 0x00, 0x00, 0xe7, 0x31, 0xeb, 0xf5);
+    static final long ECHO_A = 0x100000;
+    static final long ECHO_B = 0x100002;
+    static final long ECHO_C = 0x100007;
+    static final long ECHO_D = 0x100009;
+    static final int ECHO_IN_PORT = 0x30;
+    static final int ECHO_OUT_PORT = 0x31;
+
+    /**
+     * Reads 10000 bytes from port 0x33 to 0x10000 with one {@code rep insb} (several I/O exits, since
+     * KVM moves at most a page per exit), reports the final EDI to port 0x34 and halts.
+     * <pre>
+     * 100000  bf 00 00 01 00     mov  $0x10000,%edi
+     * 100005  b9 10 27 00 00     mov  $0x2710,%ecx
+     * 10000a  66 ba 33 00        mov  $0x33,%dx
+     * 10000e  fc                 cld
+     * 10000f  f3 6c              rep insb (%dx),%es:(%edi)
+     * 100011  89 f8              mov  %edi,%eax
+     * 100013  e7 34              out  %eax,$0x34
+     * 100015  f4                 hlt
+     * </pre>
+     */
+    static final byte[] REP_INSB = bytes(
+            0xbf, 0x00, 0x00, 0x01, 0x00, 0xb9, 0x10, 0x27, 0x00, 0x00, 0x66, 0xba,
+            0x33, 0x00, 0xfc, 0xf3, 0x6c, 0x89, 0xf8, 0xe7, 0x34, 0xf4);
+    static final long REP_INSB_BUFFER = 0x10000;
+    static final int REP_INSB_COUNT = 10000;
+    static final long REP_INSB_INSN = 0x10000f;
+    static final int REP_INSB_PORT = 0x33;
+    static final int REP_INSB_DONE_PORT = 0x34;
+
+    /**
+     * Reports the APIC ID that CPUID leaf 1 gives this vCPU (port 0x31), then its index from ESI
+     * (port 0x32), then halts.
+     * <pre>
+     * 100000  89 f7              mov  %esi,%edi
+     * 100002  b8 01 00 00 00     mov  $0x1,%eax
+     * 100007  0f a2              cpuid
+     * 100009  c1 eb 18           shr  $0x18,%ebx
+     * 10000c  89 d8              mov  %ebx,%eax
+     * 10000e  e7 31              out  %eax,$0x31
+     * 100010  89 f8              mov  %edi,%eax
+     * 100012  e7 32              out  %eax,$0x32
+     * 100014  f4                 hlt
+     * </pre>
+     */
+    static final byte[] SMP_HELLO = bytes(
+            0x89, 0xf7, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0xc1, 0xeb, 0x18,
+            0x89, 0xd8, 0xe7, 0x31, 0x89, 0xf8, 0xe7, 0x32, 0xf4);
+
+    private Guests() {}
+
+    private static byte[] bytes(int... values) {
+        byte[] b = new byte[values.length];
+        for (int i = 0; i < values.length; i++) {
+            b[i] = (byte) values[i];
+        }
+        return b;
+    }
+}

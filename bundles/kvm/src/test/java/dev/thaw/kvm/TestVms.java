@@ -1,0 +1,81 @@
+package dev.thaw.kvm;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+
+/** Test support: VMs with 2 MiB of memory at 0 running one of the {@link Guests}. */
+final class TestVms {
+
+    static final long MEMORY = 2 << 20;
+    private static final AtomicInteger COUNTER = new AtomicInteger();
+
+    private TestVms() {}
+
+    static String uniqueName(String prefix) {
+        return prefix + COUNTER.incrementAndGet();
+    }
+
+    /** A VM with low memory, {@code code} at the entry point and {@code vcpus} vCPUs set up for it. */
+    static VirtualMachine create(Hypervisor hypervisor, String prefix, byte[] code, int vcpus) {
+        VirtualMachine vm = hypervisor.createVm(VmOptions.named(uniqueName(prefix)));
+        vm.addMemory(0, MEMORY);
+        vm.guestMemory(Guests.ENTRY, code.length).copyFrom(MemorySegment.ofArray(code));
+        vm.createVcpus(vcpus, VcpuSetup.protectedMode32(Guests.ENTRY, 0x7000));
+        return vm;
+    }
+
+    static int counter(VirtualMachine vm) {
+        return vm.guestMemory(Guests.COUNTER, 4).get(ValueLayout.JAVA_INT, 0);
+    }
+
+    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (!condition.getAsBoolean()) {
+            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
+            Thread.sleep(1);
+        }
+    }
+
+    /** One guest access as the {@link IoHandler} saw it. */
+    record Access(int vcpu, String thread, boolean write, int port, int size, long value) {}
+
+    /** Records every access; {@code in} returns {@link #inValue}. */
+    static class Recorder implements IoHandler {
+        final List<Access> accesses = new CopyOnWriteArrayList<>();
+        volatile long inValue = 0x5a;
+
+        @Override
+        public long portRead(int vcpu, int port, int size) {
+            accesses.add(new Access(vcpu, Thread.currentThread().getName(), false, port, size, inValue));
+            return inValue;
+        }
+
+        @Override
+        public void portWrite(int vcpu, int port, int size, long value) {
+            accesses.add(new Access(vcpu, Thread.currentThread().getName(), true, port, size, value));
+        }
+
+        boolean sawWrite(int port) {
+            return accesses.stream().anyMatch(a -> a.write() && a.port() == port);
+        }
+    }
+
+    /** Collects exits. */
+    static final class Exits implements ExitListener {
+        final List<VmExit> exits = new CopyOnWriteArrayList<>();
+        final List<String> threads = new CopyOnWriteArrayList<>();
+
+        @Override
+        public void vmExited(VmExit exit) {
+            exits.add(exit);
+            threads.add(Thread.currentThread().getName());
+        }
+    }
+}

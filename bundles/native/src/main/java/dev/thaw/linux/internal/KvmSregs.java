@@ -1,0 +1,80 @@
+package dev.thaw.linux.internal;
+
+import static dev.thaw.linux.internal.Mem.U64;
+import static dev.thaw.linux.internal.Mem.offset;
+import static dev.thaw.linux.internal.Mem.u64;
+
+import dev.thaw.api.state.Sregs;
+import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.StructLayout;
+
+/** {@code struct kvm_sregs} (asm/kvm.h), for KVM_GET_SREGS and KVM_SET_SREGS. */
+public final class KvmSregs {
+
+    public static final StructLayout LAYOUT = MemoryLayout.structLayout(
+            KvmSegment.LAYOUT.withName("cs"), KvmSegment.LAYOUT.withName("ds"), KvmSegment.LAYOUT.withName("es"),
+            KvmSegment.LAYOUT.withName("fs"), KvmSegment.LAYOUT.withName("gs"), KvmSegment.LAYOUT.withName("ss"),
+            KvmSegment.LAYOUT.withName("tr"), KvmSegment.LAYOUT.withName("ldt"),
+            KvmDtable.LAYOUT.withName("gdt"), KvmDtable.LAYOUT.withName("idt"),
+            U64.withName("cr0"), U64.withName("cr2"), U64.withName("cr3"), U64.withName("cr4"), U64.withName("cr8"),
+            U64.withName("efer"), U64.withName("apic_base"),
+            MemoryLayout.sequenceLayout(Sregs.INTERRUPT_BITMAP_WORDS, U64).withName("interrupt_bitmap"))
+            .withName("struct kvm_sregs");
+
+    private static final long GDT = offset(LAYOUT, "gdt");
+    private static final long IDT = offset(LAYOUT, "idt");
+    private static final long CR0 = offset(LAYOUT, "cr0");
+    private static final long CR2 = offset(LAYOUT, "cr2");
+    private static final long CR3 = offset(LAYOUT, "cr3");
+    private static final long CR4 = offset(LAYOUT, "cr4");
+    private static final long CR8 = offset(LAYOUT, "cr8");
+    private static final long EFER = offset(LAYOUT, "efer");
+    private static final long APIC_BASE = offset(LAYOUT, "apic_base");
+    private static final long INTERRUPT_BITMAP = offset(LAYOUT, "interrupt_bitmap");
+
+    private KvmSregs() {}
+
+    private static MemorySegment segment(MemorySegment s, String name) {
+        return s.asSlice(offset(LAYOUT, name), KvmSegment.LAYOUT);
+    }
+
+    public static Sregs read(MemorySegment s) {
+        long[] bitmap = new long[Sregs.INTERRUPT_BITMAP_WORDS];
+        for (int i = 0; i < bitmap.length; i++) {
+            bitmap[i] = u64(s, INTERRUPT_BITMAP + 8L * i);
+        }
+        return new Sregs(
+                KvmSegment.read(segment(s, "cs")), KvmSegment.read(segment(s, "ds")),
+                KvmSegment.read(segment(s, "es")), KvmSegment.read(segment(s, "fs")),
+                KvmSegment.read(segment(s, "gs")), KvmSegment.read(segment(s, "ss")),
+                KvmSegment.read(segment(s, "tr")), KvmSegment.read(segment(s, "ldt")),
+                KvmDtable.read(s.asSlice(GDT, KvmDtable.LAYOUT)), KvmDtable.read(s.asSlice(IDT, KvmDtable.LAYOUT)),
+                u64(s, CR0), u64(s, CR2), u64(s, CR3), u64(s, CR4), u64(s, CR8), u64(s, EFER), u64(s, APIC_BASE),
+                bitmap);
+    }
+
+    public static void write(MemorySegment s, Sregs v) {
+        KvmSegment.write(segment(s, "cs"), v.cs(), "cs");
+        KvmSegment.write(segment(s, "ds"), v.ds(), "ds");
+        KvmSegment.write(segment(s, "es"), v.es(), "es");
+        KvmSegment.write(segment(s, "fs"), v.fs(), "fs");
+        KvmSegment.write(segment(s, "gs"), v.gs(), "gs");
+        KvmSegment.write(segment(s, "ss"), v.ss(), "ss");
+        KvmSegment.write(segment(s, "tr"), v.tr(), "tr");
+        KvmSegment.write(segment(s, "ldt"), v.ldt(), "ldt");
+        KvmDtable.write(s.asSlice(GDT, KvmDtable.LAYOUT), v.gdt(), "gdt");
+        KvmDtable.write(s.asSlice(IDT, KvmDtable.LAYOUT), v.idt(), "idt");
+        s.set(U64, CR0, v.cr0());
+        s.set(U64, CR2, v.cr2());
+        s.set(U64, CR3, v.cr3());
+        s.set(U64, CR4, v.cr4());
+        s.set(U64, CR8, v.cr8());
+        s.set(U64, EFER, v.efer());
+        s.set(U64, APIC_BASE, v.apicBase());
+        long[] bitmap = v.interruptBitmap();
+        for (int i = 0; i < bitmap.length; i++) {
+            s.set(U64, INTERRUPT_BITMAP + 8L * i, bitmap[i]);
+        }
+    }
+}

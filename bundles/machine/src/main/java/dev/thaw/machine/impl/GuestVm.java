@@ -1,0 +1,257 @@
+package dev.thaw.machine.impl;
+
+import dev.thaw.api.device.ConsoleInput;
+import dev.thaw.api.device.ConsoleOutput;
+import dev.thaw.api.device.Device;
+import dev.thaw.api.device.DeviceContext;
+import dev.thaw.api.device.DeviceProvider;
+import dev.thaw.api.device.InterruptLine;
+import dev.thaw.api.vm.Invocation;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmException;
+import dev.thaw.api.vm.VmInfo;
+import dev.thaw.api.vm.VmStatus;
+import dev.thaw.api.vm.Workload;
+import dev.thaw.kvm.Hypervisor;
+import dev.thaw.kvm.IoHandler;
+import dev.thaw.kvm.VcpuSetup;
+import dev.thaw.kvm.VirtualMachine;
+import dev.thaw.kvm.VmExit;
+import dev.thaw.kvm.VmOptions;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One VM running the test guest: KVM VM, its devices on a port bus, its console. */
+final class GuestVm implements Vm, DeviceContext {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GuestVm.class);
+    static final String INVOKE_COMMAND = "invoke\n";
+
+    private final BootPlan plan;
+    private final ConsoleLog console = new ConsoleLog();
+    private final PortBus bus = new PortBus();
+    private final List<Device> devices = new ArrayList<>();
+    private final long bootNanos = System.nanoTime();
+    private final Consumer<GuestVm> onStopped;
+    private final Object invocationLock = new Object();
+    private VirtualMachine kvm;
+    private ConsoleInput input;
+    private volatile VmStatus status = VmStatus.RUNNING;
+    private volatile int exitCode = -1;
+    private volatile String reason = "";
+    private int invocations;
+
+    private GuestVm(BootPlan plan, Consumer<GuestVm> onStopped) {
+        this.plan = plan;
+        this.onStopped = onStopped;
+    }
+
+    /**
+     * Makes the VM, loads the guest and starts its vCPUs. On any failure everything made so far is
+     * released and the error says what failed.
+     */
+    static GuestVm boot(BootPlan plan, GuestImage image, Hypervisor hypervisor, List<DeviceProvider> providers,
+            Consumer<GuestVm> onStopped) {
+        GuestVm vm = new GuestVm(plan, onStopped);
+        try {
+            vm.assemble(image, hypervisor, providers);
+            return vm;
+        } catch (RuntimeException e) {
+            vm.release();
+            if (e instanceof IllegalArgumentException || e instanceof VmException) {
+                throw e;
+            }
+            throw new VmException(plan.id() + ": cannot boot: " + e.getMessage(), e);
+        }
+    }
+
+    private void assemble(GuestImage image, Hypervisor hypervisor, List<DeviceProvider> providers) {
+        // No PIT: the guest keeps time with the LAPIC timer, and an idle PIT would only add interrupts.
+        kvm = hypervisor.createVm(VmOptions.named(plan.id()).withPit(false));
+        for (MemoryLayout.Region r : plan.regions()) {
+            kvm.addMemory(r.guestAddress(), r.size());
+        }
+        load(GuestImage.LOAD_ADDRESS, image.bytes());
+        load(BootParameters.ADDRESS, plan.bootParameters());
+        for (DeviceProvider p : providers) {
+            Device d = p.create(this);
+            devices.add(d);
+            bus.attach(d);
+            if (d instanceof ConsoleInput in) {
+                input = in;
+            }
+        }
+        if (input == null) {
+            throw new VmException(plan.id() + ": no console device is installed (the UART bundle is missing)");
+        }
+        kvm.createVcpus(plan.request().vcpus(), VcpuSetup.protectedMode32(GuestImage.ENTRY, BootParameters.ADDRESS));
+        kvm.start(new IoHandler() {
+            @Override
+            public long portRead(int vcpu, int port, int size) {
+                return bus.read(port, size);
+            }
+
+            @Override
+            public void portWrite(int vcpu, int port, int size, long value) {
+                bus.write(port, size, value);
+            }
+        }, this::exited);
+        LOG.info("{} booted: {} MiB, {} vCPUs, workload {}", plan.id(), plan.request().memoryBytes() >> 20,
+                plan.request().vcpus(), plan.request().workload().label());
+    }
+
+    private void load(long guestAddress, byte[] bytes) {
+        MemorySegment target = kvm.guestMemory(guestAddress, bytes.length);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, target, 0, bytes.length);
+    }
+
+    /** The KVM runtime ended the VM (a guest crash or a VMM failure), or we stopped it. */
+    private void exited(VmExit exit) {
+        if (exit.kind() == VmExit.Kind.STOPPED) {
+            return; // our own stop (debug exit or thaw:stop) already set the status
+        }
+        reason = exit.reason();
+        status = VmStatus.FAILED;
+        // The KVM runtime has logged the reason with a register dump.
+        LOG.info("{} failed: {}", plan.id(), exit.reason());
+        console.end("the VM failed: " + exit.reason());
+    }
+
+    @Override
+    public String id() {
+        return plan.id();
+    }
+
+    @Override
+    public VmInfo info() {
+        return new VmInfo(plan.id(), status, plan.request().memoryBytes(), plan.request().vcpus(),
+                plan.request().workload(), Duration.ofNanos(System.nanoTime() - bootNanos), exitCode, reason,
+                console.firstOutput());
+    }
+
+    @Override
+    public String consoleText() {
+        return console.text();
+    }
+
+    @Override
+    public long consoleBytesWritten() {
+        return console.bytesWritten();
+    }
+
+    @Override
+    public void sendInput(String text) {
+        requireRunning("send input");
+        byte[] bytes = text.getBytes(StandardCharsets.UTF_8);
+        int sent = input.receive(bytes, 0, bytes.length);
+        if (sent < bytes.length) {
+            throw new VmException(plan.id() + ": console input is full; the guest is not reading it");
+        }
+    }
+
+    @Override
+    public String awaitLine(String prefix, long fromByte, Duration timeout) {
+        return console.awaitLine(prefix, fromByte, timeout, this::id);
+    }
+
+    /** Waits for the guest's first result line (for {@code function}: its init). */
+    String awaitFirstResult(Duration timeout) {
+        return console.awaitResult(0, timeout, this::id);
+    }
+
+    @Override
+    public Invocation invoke(Duration timeout) {
+        if (plan.request().workload() != Workload.FUNCTION) {
+            throw new VmException(plan.id() + " runs the " + plan.request().workload().label() + " workload; only function can be invoked");
+        }
+        synchronized (invocationLock) {
+            requireRunning("invoke");
+            // Result line 0 is the function's init; invocation k prints result line k.
+            int index = invocations + 1;
+            long start = System.nanoTime();
+            sendInput(INVOKE_COMMAND);
+            invocations = index;
+            String line = console.awaitResult(index, timeout, this::id);
+            return new Invocation(index, line, Duration.ofNanos(System.nanoTime() - start));
+        }
+    }
+
+    @Override
+    public void stop() {
+        if (status == VmStatus.RUNNING || status == VmStatus.PAUSED) {
+            status = VmStatus.STOPPED;
+        }
+        release();
+    }
+
+    private void requireRunning(String what) {
+        VmStatus s = status;
+        if (s != VmStatus.RUNNING) {
+            String why = switch (s) {
+                case EXITED -> "the guest exited with code " + exitCode;
+                case FAILED -> "it failed: " + reason;
+                default -> "it is " + s.name().toLowerCase(java.util.Locale.ROOT);
+            };
+            throw new VmException("cannot " + what + " " + plan.id() + ": " + why);
+        }
+    }
+
+    /** Frees the KVM VM (threads, memory, fds) and the devices. Idempotent. */
+    private synchronized void release() {
+        console.end(status == VmStatus.EXITED ? "the guest exited with code " + exitCode : "the VM was stopped");
+        if (kvm != null) {
+            kvm.close();
+            kvm = null;
+        }
+        for (Device d : devices) {
+            try {
+                d.close();
+            } catch (RuntimeException e) {
+                LOG.warn("{}: closing device {} failed", plan.id(), d, e);
+            }
+        }
+        devices.clear();
+        onStopped.accept(this);
+    }
+
+    // DeviceContext: what the devices of this VM may use.
+
+    @Override
+    public String vmId() {
+        return plan.id();
+    }
+
+    @Override
+    public InterruptLine interruptLine(int irq) {
+        return high -> {
+            VirtualMachine k = kvm;
+            if (k != null) {
+                k.setIrqLine(irq, high);
+            }
+        };
+    }
+
+    @Override
+    public ConsoleOutput console() {
+        return console;
+    }
+
+    @Override
+    public void guestExit(int code) {
+        exitCode = code;
+        status = VmStatus.EXITED;
+        LOG.info("{}: guest exited with code {}", plan.id(), code);
+        console.end("the guest exited with code " + code);
+        // On the vCPU thread: stop() parks the vCPUs; the rest is freed when the user stops the VM.
+        VirtualMachine k = kvm;
+        if (k != null) {
+            k.stop();
+        }
+    }
+}

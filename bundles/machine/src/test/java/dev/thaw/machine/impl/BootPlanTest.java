@@ -1,0 +1,70 @@
+package dev.thaw.machine.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+
+import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.TouchOrder;
+import dev.thaw.api.vm.Workload;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+class BootPlanTest {
+
+    static final GuestImage IMAGE = new GuestImage(new byte[4096], 4L << 20, 16);
+
+    static BootRequest request(long memory, int vcpus, Workload w, long workingSet) {
+        return new BootRequest(null, memory, vcpus, w, 7, workingSet, TouchOrder.RANDOM, 8192);
+    }
+
+    String refusal(BootRequest r) {
+        return assertThrows(IllegalArgumentException.class, () -> BootPlan.of("vm1", r, IMAGE)).getMessage();
+    }
+
+    @Test
+    void smallMemoryKeepsOneRegionAndLargeMemorySkipsTheApicHole() {
+        assertEquals(List.of(new MemoryLayout.Region(0, 256L << 20)),
+                BootPlan.of("a", request(256L << 20, 1, Workload.FILL, 4096), IMAGE).regions());
+        assertEquals(List.of(new MemoryLayout.Region(0, 3L << 30), new MemoryLayout.Region(4L << 30, 5L << 30)),
+                BootPlan.of("a", request(8L << 30, 2, Workload.FILL, 4096), IMAGE).regions());
+    }
+
+    @Test
+    void bootParametersCarryTheRequestAtTheGuestsOffsets() {
+        BootPlan plan = BootPlan.of("a", request(5L << 30, 2, Workload.TOUCH, 1L << 20), IMAGE);
+        ByteBuffer b = ByteBuffer.wrap(plan.bootParameters()).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(BootParameters.MAGIC, b.getLong(0));
+        assertEquals(1, b.getLong(0x08));
+        assertEquals(2, b.getLong(0x10));
+        assertEquals(Workload.TOUCH.code(), b.getLong(0x18));
+        assertEquals(7, b.getLong(0x20));
+        assertEquals(1L << 20, b.getLong(0x28));
+        assertEquals(TouchOrder.RANDOM.code(), b.getLong(0x30));
+        assertEquals(2, b.getLong(0x38), "stride in pages");
+        assertEquals(2, b.getLong(0x40));
+        assertEquals(0, b.getLong(0x48));
+        assertEquals(3L << 30, b.getLong(0x50));
+        assertEquals(4L << 30, b.getLong(0x58));
+        assertEquals(2L << 30, b.getLong(0x60));
+        assertEquals(BootParameters.TIMER_INITIAL_COUNT, b.getLong(0x88));
+    }
+
+    @Test
+    void refusalsNameTheProblem() {
+        assertEquals("memory 4 MiB is smaller than the 6 MiB the test guest needs", refusal(request(4L << 20, 1, Workload.FILL, 4096)));
+        assertEquals("memory 131072 MiB is larger than the 65536 MiB the test guest can map", refusal(request(128L << 30, 1, Workload.FILL, 4096)));
+        assertEquals("memory 10489856 bytes is not a multiple of 2 MiB", refusal(request((10L << 20) + 4096, 1, Workload.FILL, 4096)));
+        assertEquals("17 vCPUs is more than the 16 the test guest supports", refusal(request(64L << 20, 17, Workload.FILL, 4096)));
+        assertEquals("working set 64 MiB does not fit the 60 MiB of guest memory above the guest's own pages",
+                refusal(request(64L << 20, 1, Workload.FUNCTION, 64L << 20)));
+        assertThrows(IllegalArgumentException.class, () -> BootPlan.of("bad name!", request(64L << 20, 1, Workload.FILL, 4096), IMAGE));
+    }
+
+    @Test
+    void theRequestRecordRefusesZeroVcpusAndOddSizes() {
+        assertThrows(IllegalArgumentException.class, () -> request(64L << 20, 0, Workload.FILL, 4096));
+        assertThrows(IllegalArgumentException.class, () -> request(64L << 20, 1, Workload.FILL, 1000));
+    }
+}

@@ -1,0 +1,180 @@
+package dev.thaw.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertNotEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+import static org.junit.Assert.fail;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.inject.Inject;
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.After;
+import org.junit.Before;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.Bundle;
+import org.osgi.framework.BundleContext;
+import org.osgi.framework.Filter;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
+import org.osgi.service.component.runtime.ServiceComponentRuntime;
+import org.osgi.util.tracker.ServiceTracker;
+
+/**
+ * The distribution boots the test guest's function workload from the Gogo shell, as a user would type it:
+ * {@code thaw:boot} prints the guest's first result, each {@code thaw:invoke} a new one, {@code thaw:vms}
+ * lists the VM, {@code thaw:stop} stops it, and bad input is refused with a message that names it.
+ * Needs /dev/kvm (see {@link PaxExamIfKvm}).
+ */
+@RunWith(PaxExamIfKvm.class)
+@ExamReactorStrategy(PerClass.class)
+public class GuestBootsThroughGogoIT {
+
+    static final String VM = "itest";
+    /** The guest's result line (guest/README.md): {@code result function <16 lowercase hex digits>}. */
+    static final Pattern RESULT = Pattern.compile("^result function ([0-9a-f]{16})[ \\t\\r]*$", Pattern.MULTILINE);
+    static final String BOOT_COMMAND = "(&(osgi.command.scope=thaw)(osgi.command.function=boot))";
+    static final String VM_MANAGER = "dev.thaw.api.vm.VmManager";
+    /** Bounds each wait for the guest's answer (thaw:boot --wait would wait 600 s by default). */
+    static final int GUEST_TIMEOUT_S = 60;
+    /** Bundles start before the tests do; this bounds only how long SCR may lag behind. */
+    static final Duration COMMANDS_TIMEOUT = Duration.ofSeconds(5);
+
+    /** Why the commands are missing, once a test has waited for them in vain: the next tests do not wait again. */
+    private static String commandsMissing;
+
+    @Inject
+    BundleContext context;
+
+    @Inject
+    CommandProcessor processor;
+
+    @Inject
+    ServiceComponentRuntime scr;
+
+    private GogoSession gogo;
+
+    @Configuration
+    public Option[] config() {
+        return ThawDistribution.options();
+    }
+
+    @Before
+    public void thawCommandsAreRegistered() throws Exception {
+        awaitBootCommand();
+        gogo = new GogoSession(processor);
+    }
+
+    @After
+    public void stopTheVmIfStillRunning() {
+        if (gogo == null) {
+            return;
+        }
+        try {
+            if (vmState(gogo.execute("thaw:vms --json")) != null) {
+                gogo.execute("thaw:stop " + VM);
+            }
+        } catch (Exception e) {
+            // The test has failed already or stops the VM itself; the framework's stop frees the rest.
+        } finally {
+            gogo.close();
+        }
+    }
+
+    @Test
+    public void functionGuestBootsAnswersInvocationsIsListedAndStops() throws Exception {
+        String boot = gogo.execute("thaw:boot --name " + VM + " --workload function --memory 64M --wait --timeout " + GUEST_TIMEOUT_S);
+        assertTrue("thaw:boot says the VM booted:\n" + boot, boot.startsWith(VM + " booted"));
+        String initial = result("thaw:boot --wait", boot);
+
+        String first = result("first thaw:invoke", gogo.execute("thaw:invoke --timeout " + GUEST_TIMEOUT_S + " " + VM));
+        String second = result("second thaw:invoke", gogo.execute("thaw:invoke --timeout " + GUEST_TIMEOUT_S + " " + VM));
+        assertNotEquals("the first invocation's result differs from the boot result", initial, first);
+        assertNotEquals("the second invocation's result differs from the boot result", initial, second);
+        assertNotEquals("the two invocations' results differ", first, second);
+
+        String vms = gogo.execute("thaw:vms --json");
+        assertEquals("state of " + VM + " in thaw:vms --json:\n" + vms, "running", vmState(vms));
+
+        String stop = gogo.execute("thaw:stop " + VM);
+        assertTrue("thaw:stop says so:\n" + stop, stop.contains(VM + " stopped"));
+        String after = vmState(gogo.execute("thaw:vms --json"));
+        assertTrue(VM + " after thaw:stop is gone or stopped, not " + after, after == null || after.equals("stopped"));
+    }
+
+    @Test
+    public void bootRefusesAnUnknownWorkloadNamingIt() {
+        Exception e = assertThrows("thaw:boot --workload nope", Exception.class,
+                () -> gogo.execute("thaw:boot --workload nope"));
+        assertTrue("the error names the problem (unknown workload), got: " + messages(e), messages(e).contains("unknown workload"));
+    }
+
+    /** The 16 hex digits of the one result line in {@code output}. */
+    private static String result(String what, String output) {
+        Matcher m = RESULT.matcher(output);
+        if (!m.find()) {
+            fail(what + " printed no line matching '" + RESULT.pattern() + "':\n" + output);
+        }
+        return m.group(1);
+    }
+
+    /** The state thaw:vms --json gives for the test's VM, or null if it is not listed. */
+    private static String vmState(String vmsJson) {
+        Matcher m = Pattern.compile("\"id\"\\s*:\\s*\"" + VM + "\"\\s*,\\s*\"state\"\\s*:\\s*\"(\\w+)\"").matcher(vmsJson);
+        return m.find() ? m.group(1) : null;
+    }
+
+    private static String messages(Throwable e) {
+        List<String> all = new ArrayList<>();
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            all.add(t.getClass().getName() + ": " + t.getMessage());
+        }
+        return String.join(" / caused by ", all);
+    }
+
+    private void awaitBootCommand() throws InterruptedException, InvalidSyntaxException {
+        if (commandsMissing != null) {
+            fail(commandsMissing);
+        }
+        Filter filter = context.createFilter(BOOT_COMMAND);
+        ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context, filter, null);
+        tracker.open(true);
+        try {
+            if (tracker.waitForService(COMMANDS_TIMEOUT.toMillis()) == null) {
+                List<String> problems = Components.problems(context, scr);
+                commandsMissing = "no thaw:boot command within " + COMMANDS_TIMEOUT.toSeconds() + " s (service "
+                        + BOOT_COMMAND + ").\n  " + VM_MANAGER + " services: " + serviceCount(VM_MANAGER)
+                        + "\n  Thaw bundles: " + thawBundles()
+                        + "\n  Thaw components SCR has not satisfied: "
+                        + (problems.isEmpty() ? "none" : "\n    " + String.join("\n    ", problems));
+                fail(commandsMissing);
+            }
+        } finally {
+            tracker.close();
+        }
+    }
+
+    private int serviceCount(String type) throws InvalidSyntaxException {
+        ServiceReference<?>[] refs = context.getAllServiceReferences(type, null);
+        return refs == null ? 0 : refs.length;
+    }
+
+    private List<String> thawBundles() {
+        List<String> names = new ArrayList<>();
+        for (Bundle b : context.getBundles()) {
+            if (Components.isThaw(b)) {
+                names.add(b.getSymbolicName());
+            }
+        }
+        return names;
+    }
+}

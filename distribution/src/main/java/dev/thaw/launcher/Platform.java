@@ -38,7 +38,7 @@ final class Platform implements AutoCloseable {
     static final long READY_TIMEOUT_MS = 30_000;
     static final long STOP_TIMEOUT_MS = 30_000;
     /** The service that says Thaw's shell is up: any Gogo command of scope {@code thaw}. */
-    static final String READY_FILTER = "(osgi.command.scope=felix)";
+    static final String READY_FILTER = "(osgi.command.scope=thaw)";
 
     private final Framework framework;
     private final Path cache;

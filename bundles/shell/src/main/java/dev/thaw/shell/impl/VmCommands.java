@@ -44,16 +44,16 @@ public final class VmCommands {
     @Descriptor("boot the test guest in a new VM")
     public void boot(
             CommandSession session,
-            @Descriptor("guest RAM, e.g. 256M or 4G") @Parameter(names = {"-m", "--memory"}, absentValue = "256M") String memory,
-            @Descriptor("number of vCPUs") @Parameter(names = "--vcpus", absentValue = "1") String vcpus,
-            @Descriptor("fill, touch or function") @Parameter(names = {"-w", "--workload"}, absentValue = "function") String workload,
-            @Descriptor("seed of the workload's data and order") @Parameter(names = "--seed", absentValue = "1") String seed,
-            @Descriptor("memory the touch and function workloads use") @Parameter(names = "--working-set", absentValue = "32M") String workingSet,
-            @Descriptor("page order of touch: sequential, random or strided") @Parameter(names = "--order", absentValue = "sequential") String order,
-            @Descriptor("stride of the strided touch order") @Parameter(names = "--stride", absentValue = "64K") String stride,
+            @Descriptor("guest RAM, e.g. 256M or 4G (default 256M)") @Parameter(names = {"-m", "--memory"}, absentValue = "256M") String memory,
+            @Descriptor("number of vCPUs (default 1)") @Parameter(names = "--vcpus", absentValue = "1") String vcpus,
+            @Descriptor("fill, touch or function (default function)") @Parameter(names = {"-w", "--workload"}, absentValue = "function") String workload,
+            @Descriptor("seed of the workload's data and order (default 1)") @Parameter(names = "--seed", absentValue = "1") String seed,
+            @Descriptor("memory the touch and function workloads use (default 32M)") @Parameter(names = "--working-set", absentValue = "32M") String workingSet,
+            @Descriptor("page order of touch: sequential, random or strided (default sequential)") @Parameter(names = "--order", absentValue = "sequential") String order,
+            @Descriptor("stride of the strided touch order (default 64K)") @Parameter(names = "--stride", absentValue = "64K") String stride,
             @Descriptor("the VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
             @Descriptor("return after the workload's first result line, and print it") @Parameter(names = "--wait", presentValue = "true", absentValue = "false") boolean wait,
-            @Descriptor("seconds --wait waits at most") @Parameter(names = "--timeout", absentValue = "600") String timeout,
+            @Descriptor("seconds --wait waits at most (default 600)") @Parameter(names = "--timeout", absentValue = "600") String timeout,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson) {
         BootRequest request = new BootRequest(
                 name.isEmpty() ? null : name,
@@ -127,7 +127,7 @@ public final class VmCommands {
     @Descriptor("run one invocation of the function workload and show its result and host-side time")
     public void invoke(
             CommandSession session,
-            @Descriptor("seconds to wait for the result") @Parameter(names = "--timeout", absentValue = "60") String timeout,
+            @Descriptor("seconds to wait for the result (default 60)") @Parameter(names = "--timeout", absentValue = "60") String timeout,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("VM id") String id) {
         Invocation inv = find(id).invoke(Options.seconds("--timeout", timeout));

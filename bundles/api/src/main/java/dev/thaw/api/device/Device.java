@@ -19,6 +19,24 @@ public interface Device extends AutoCloseable {
     /** A guest {@code out} of {@code size} bytes (1, 2 or 4) to {@code port}. */
     void write(int port, int size, long value);
 
+    /** The type of the record {@link #saveState()} returns; snapshots convert it to JSON and back. */
+    Class<? extends Record> stateType();
+
+    /**
+     * The device's registers, FIFOs and pending interrupts as a record of plain values. Called while
+     * the VM's vCPUs are paused.
+     */
+    Record saveState();
+
+    /**
+     * Takes back what {@link #saveState()} returned, on a new device of a VM being restored: after the
+     * VM's interrupt controllers are restored and before its vCPUs run, so the device re-asserts the
+     * interrupt lines its state says are pending.
+     *
+     * @throws IllegalArgumentException if the state is not this device's or is inconsistent
+     */
+    void restoreState(Record state);
+
     /** Releases whatever the device holds; the VM is gone or going. */
     @Override
     default void close() {}

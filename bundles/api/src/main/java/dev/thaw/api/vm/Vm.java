@@ -1,5 +1,8 @@
 package dev.thaw.api.vm;
 
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.SnapshotSummary;
+import java.nio.file.Path;
 import java.time.Duration;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -30,6 +33,14 @@ public interface Vm {
 
     /** Runs one invocation of the {@code function} workload and waits for its result line. */
     Invocation invoke(Duration timeout);
+
+    /**
+     * Pauses every vCPU at a consistent point (pending I/O completed), writes VM, vCPU and device state
+     * and guest memory to {@code file}, then stops the VM, or lets it run on when {@code resume}.
+     *
+     * @throws dev.thaw.api.snapshot.SnapshotException if the file cannot be written (the VM then runs on)
+     */
+    SnapshotSummary snapshot(Path file, boolean resume, Progress progress);
 
     /** Stops the vCPUs and frees everything the VM holds. Idempotent. */
     void stop();

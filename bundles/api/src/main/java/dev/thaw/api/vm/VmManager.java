@@ -1,5 +1,7 @@
 package dev.thaw.api.vm;
 
+import dev.thaw.api.snapshot.Progress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
@@ -15,6 +17,15 @@ public interface VmManager {
      * @throws VmException if the host cannot make the VM
      */
     Vm boot(BootRequest request);
+
+    /**
+     * Brings a VM back from a snapshot file: loads all state and all memory, then starts the vCPUs. The
+     * restored VM continues exactly where the snapshot was taken.
+     *
+     * @param name the new VM's id, or null to have one chosen
+     * @throws dev.thaw.api.snapshot.SnapshotException if the file is not a usable snapshot (nothing is left behind)
+     */
+    Vm restore(Path file, String name, Progress progress);
 
     /** The VMs, in the order they were created. */
     List<Vm> list();

@@ -8,6 +8,9 @@ import java.util.List;
 /** A write-only port through which the guest ends itself with an exit code (any access size). */
 final class DebugExit implements Device {
 
+    /** The port keeps no state: a write ends the guest at once. */
+    public record State() {}
+
     private final PortRange ports;
     private final DeviceContext context;
 
@@ -24,6 +27,23 @@ final class DebugExit implements Device {
     @Override
     public long read(int port, int size) {
         return 0; // nothing to read; a guest probing the port sees zeros
+    }
+
+    @Override
+    public Class<State> stateType() {
+        return State.class;
+    }
+
+    @Override
+    public State saveState() {
+        return new State();
+    }
+
+    @Override
+    public void restoreState(Record state) {
+        if (!(state instanceof State)) {
+            throw new IllegalArgumentException("not a debug-exit state: " + state);
+        }
     }
 
     @Override

@@ -6,6 +6,7 @@ import dev.thaw.api.device.Device;
 import dev.thaw.api.device.InterruptLine;
 import dev.thaw.api.device.PortRange;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.List;
 
 /**
@@ -18,6 +19,18 @@ import java.util.List;
  * like it, we do not gate the line on MCR.OUT2).
  */
 final class Uart16550 implements Device, ConsoleInput {
+
+    /**
+     * Everything the guest can observe of the UART, and the host input not yet delivered.
+     *
+     * @param receiveFifo bytes in the receive FIFO, oldest first
+     * @param hostQueue host input waiting for room in the FIFO, oldest first
+     * @param thrEmptyPending a transmitter-empty interrupt the guest has not yet seen in IIR
+     */
+    public record State(
+            int ier, int lcr, int mcr, int lsr, int msr, int scr, int divisor,
+            boolean fifoEnabled, int triggerLevel, boolean thrEmptyPending,
+            byte[] receiveFifo, byte[] hostQueue) {}
 
     static final int FIFO_SIZE = 16;
     /** Bytes of host input accepted but not yet in the receive FIFO. */
@@ -147,6 +160,59 @@ final class Uart16550 implements Device, ConsoleInput {
         refillReceiveFifo();
         updateInterruptLine();
         return taken;
+    }
+
+    @Override
+    public Class<State> stateType() {
+        return State.class;
+    }
+
+    @Override
+    public synchronized State saveState() {
+        return new State(ier, lcr, mcr, lsr, msr, scr, divisor, fifoEnabled, triggerLevel, thrEmptyPending,
+                bytes(rxFifo), bytes(hostQueue));
+    }
+
+    @Override
+    public synchronized void restoreState(Record saved) {
+        if (!(saved instanceof State s)) {
+            throw new IllegalArgumentException("not a UART state: " + saved);
+        }
+        if (s.receiveFifo().length > FIFO_SIZE || s.hostQueue().length > HOST_QUEUE_LIMIT
+                || Arrays.stream(TRIGGER_LEVELS).noneMatch(t -> t == s.triggerLevel())) {
+            throw new IllegalArgumentException("inconsistent UART state: FIFO " + s.receiveFifo().length
+                    + " bytes, queue " + s.hostQueue().length + " bytes, trigger level " + s.triggerLevel());
+        }
+        ier = s.ier() & 0x0f;
+        lcr = s.lcr() & 0xff;
+        mcr = s.mcr() & 0x1f;
+        lsr = s.lsr() & 0xff;
+        msr = s.msr() & 0xff;
+        scr = s.scr() & 0xff;
+        divisor = s.divisor() & 0xffff;
+        fifoEnabled = s.fifoEnabled();
+        triggerLevel = s.triggerLevel();
+        thrEmptyPending = s.thrEmptyPending();
+        rxFifo.clear();
+        hostQueue.clear();
+        for (byte b : s.receiveFifo()) {
+            rxFifo.add(b);
+        }
+        for (byte b : s.hostQueue()) {
+            hostQueue.add(b);
+        }
+        // A new device's line is low; raise it if the restored state has an interrupt pending.
+        lineHigh = false;
+        updateInterruptLine();
+    }
+
+    private static byte[] bytes(ArrayDeque<Byte> queue) {
+        byte[] out = new byte[queue.size()];
+        int i = 0;
+        for (byte b : queue) {
+            out[i++] = b;
+        }
+        return out;
     }
 
     /** Bytes accepted from the host that the guest has not read yet. */

@@ -1,7 +1,9 @@
 package dev.thaw.devices.impl;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.ByteArrayOutputStream;
@@ -117,5 +119,48 @@ class Uart16550Test {
         assertEquals(0, uart.receive(big, 0, big.length));
         in(THR);
         assertEquals(1, uart.receive(big, 0, big.length), "the guest's read freed one more");
+    }
+
+    @Test
+    void savedStateRestoredIntoANewUartBehavesTheSameAndReassertsItsInterrupt() {
+        out(FCR, 0x81); // FIFO on, trigger level 8
+        out(IER, 0x01);
+        out(LCR, 0x83);
+        out(THR, 0x0c);
+        out(LCR, 0x03);
+        byte[] text = "abcdefghijklmnopqrstuvwxyz".getBytes(StandardCharsets.US_ASCII);
+        uart.receive(text, 0, text.length);
+        assertEquals('a', in(THR));
+        Uart16550.State saved = uart.saveState();
+
+        List<Boolean> newLevels = new ArrayList<>();
+        Uart16550 copy = new Uart16550(BASE, newLevels::add, console::write);
+        copy.restoreState(saved);
+        assertEquals(List.of(true), newLevels, "the pending receive interrupt is raised on the new line");
+        assertArrayEquals(saved.receiveFifo(), copy.saveState().receiveFifo());
+        assertArrayEquals(saved.hostQueue(), copy.saveState().hostQueue());
+        for (int port = BASE + 1; port < BASE + 8; port++) {
+            if (port != LSR && port != IIR) {
+                assertEquals(uart.read(port, 1), copy.read(port, 1), "register at offset " + (port - BASE));
+            }
+        }
+        StringBuilder a = new StringBuilder();
+        StringBuilder b = new StringBuilder();
+        while ((in(LSR) & 1) != 0) {
+            a.append((char) in(THR));
+        }
+        while ((copy.read(LSR, 1) & 1) != 0) {
+            b.append((char) copy.read(THR, 1));
+        }
+        assertEquals("bcdefghijklmnopqrstuvwxyz", a.toString());
+        assertEquals(a.toString(), b.toString());
+    }
+
+    @Test
+    void inconsistentStateIsRefused() {
+        Uart16550.State bad = new Uart16550.State(0, 3, 8, 0x60, 0xb0, 0, 12, true, 5, false, new byte[0], new byte[0]);
+        assertThrows(IllegalArgumentException.class, () -> uart.restoreState(bad));
+        Uart16550.State tooFull = new Uart16550.State(0, 3, 8, 0x60, 0xb0, 0, 12, true, 1, false, new byte[17], new byte[0]);
+        assertThrows(IllegalArgumentException.class, () -> uart.restoreState(tooFull));
     }
 }

@@ -1,5 +1,6 @@
 package dev.thaw.machine.impl;
 
+import dev.thaw.api.snapshot.RegionLayout;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.Workload;
 import java.util.List;
@@ -41,6 +42,15 @@ record BootPlan(String id, BootRequest request, List<MemoryLayout.Region> region
         }
         List<MemoryLayout.Region> regions = MemoryLayout.regions(memory);
         return new BootPlan(id, request, regions, BootParameters.encode(request, regions));
+    }
+
+    /** The regions as a snapshot names them: {@code ram0} below 3 GiB, {@code ram1} from 4 GiB. */
+    List<RegionLayout> layouts() {
+        List<RegionLayout> layouts = new java.util.ArrayList<>();
+        for (int i = 0; i < regions.size(); i++) {
+            layouts.add(new RegionLayout("ram" + i, regions.get(i).guestAddress(), regions.get(i).size()));
+        }
+        return layouts;
     }
 
     private static String mib(long bytes) {

@@ -25,6 +25,8 @@ final class ConsoleLog implements ConsoleOutput {
     private final StringBuilder text = new StringBuilder();
     private final StringBuilder currentLine = new StringBuilder();
     private final List<String> results = new ArrayList<>();
+    /** Result lines printed before the retained ones (they scrolled out before a snapshot). */
+    private int resultsBefore;
     private final long createdNanos = System.nanoTime();
     private long written;
     private long firstByteNanos = -1;
@@ -93,7 +95,26 @@ final class ConsoleLog implements ConsoleOutput {
     int resultCount() {
         lock.lock();
         try {
-            return results.size();
+            return resultsBefore + results.size();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Takes over the history of a snapshot: its retained text, its byte count and its result line count.
+     * Only before any output.
+     */
+    void restore(String retained, long bytes, int resultLines) {
+        lock.lock();
+        try {
+            if (written != 0) {
+                throw new IllegalStateException("console already has output");
+            }
+            write(retained.getBytes(StandardCharsets.ISO_8859_1), 0, retained.length());
+            written = bytes;
+            firstByteNanos = -1; // the restored VM's own first output is what counts
+            resultsBefore = Math.max(0, resultLines - results.size());
         } finally {
             lock.unlock();
         }
@@ -114,7 +135,7 @@ final class ConsoleLog implements ConsoleOutput {
 
     /** Waits for result line number {@code index} (0 is the first the guest printed) and returns it. */
     String awaitResult(int index, Duration timeout, Supplier<String> vmName) {
-        return await(() -> index < results.size() ? results.get(index) : null, timeout,
+        return await(() -> index - resultsBefore < results.size() && index >= resultsBefore ? results.get(index - resultsBefore) : null, timeout,
                 () -> vmName.get() + ": no result line " + (index + 1));
     }
 

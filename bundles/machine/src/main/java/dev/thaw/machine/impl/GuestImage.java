@@ -1,6 +1,10 @@
 package dev.thaw.machine.impl;
 
+import dev.thaw.api.snapshot.GuestInfo;
 import java.io.IOException;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -38,6 +42,17 @@ record GuestImage(byte[] bytes, long reservedEnd, int maxVcpus) {
             throw new IllegalStateException(name + ": implausible header (reserved_end " + reservedEnd + ", max_vcpus " + maxVcpus + ")");
         }
         return new GuestImage(bytes, reservedEnd, (int) maxVcpus);
+    }
+
+    static final String GUEST_NAME = "thaw-test-guest";
+
+    /** Names this image in snapshots. */
+    GuestInfo info() {
+        try {
+            return new GuestInfo(GUEST_NAME, HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes)));
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("the JDK lacks SHA-256", e);
+        }
     }
 
     /** The image this bundle carries. */

@@ -6,6 +6,12 @@ import dev.thaw.api.device.Device;
 import dev.thaw.api.device.DeviceContext;
 import dev.thaw.api.device.DeviceProvider;
 import dev.thaw.api.device.InterruptLine;
+import dev.thaw.api.snapshot.GuestMemory;
+import dev.thaw.api.snapshot.MachineState;
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.SessionState;
+import dev.thaw.api.snapshot.SnapshotSummary;
+import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmException;
@@ -20,9 +26,12 @@ import dev.thaw.kvm.VmExit;
 import dev.thaw.kvm.VmOptions;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -33,10 +42,16 @@ final class GuestVm implements Vm, DeviceContext {
     private static final Logger LOG = LoggerFactory.getLogger(GuestVm.class);
     static final String INVOKE_COMMAND = "invoke\n";
 
+    /** What a new VM gets from its manager. */
+    record Parts(Hypervisor hypervisor, List<DeviceProvider> deviceProviders, SnapshotWriter writer,
+            MachineStateCodec codec, GuestImage image) {}
+
     private final BootPlan plan;
+    private final Parts parts;
     private final ConsoleLog console = new ConsoleLog();
     private final PortBus bus = new PortBus();
-    private final List<Device> devices = new ArrayList<>();
+    /** Devices by type, in bus order. */
+    private final Map<String, Device> devices = new LinkedHashMap<>();
     private final long bootNanos = System.nanoTime();
     private final Consumer<GuestVm> onStopped;
     private final Object invocationLock = new Object();
@@ -47,8 +62,9 @@ final class GuestVm implements Vm, DeviceContext {
     private volatile String reason = "";
     private int invocations;
 
-    private GuestVm(BootPlan plan, Consumer<GuestVm> onStopped) {
+    private GuestVm(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped) {
         this.plan = plan;
+        this.parts = parts;
         this.onStopped = onStopped;
     }
 
@@ -56,32 +72,81 @@ final class GuestVm implements Vm, DeviceContext {
      * Makes the VM, loads the guest and starts its vCPUs. On any failure everything made so far is
      * released and the error says what failed.
      */
-    static GuestVm boot(BootPlan plan, GuestImage image, Hypervisor hypervisor, List<DeviceProvider> providers,
-            Consumer<GuestVm> onStopped) {
-        GuestVm vm = new GuestVm(plan, onStopped);
+    static GuestVm boot(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped) {
+        GuestVm vm = new GuestVm(plan, parts, onStopped);
+        return vm.build(() -> {
+            vm.load(GuestImage.LOAD_ADDRESS, parts.image().bytes());
+            vm.load(BootParameters.ADDRESS, plan.bootParameters());
+            vm.attachDevices();
+            vm.kvm.createVcpus(plan.request().vcpus(), VcpuSetup.protectedMode32(GuestImage.ENTRY, BootParameters.ADDRESS));
+        });
+    }
+
+    /**
+     * Makes a VM from a snapshot: memory through {@code loader}, then state. On any failure everything
+     * made so far is released.
+     */
+    static GuestVm restore(BootPlan plan, Parts parts, MachineState state, MemoryLoader loader, Consumer<GuestVm> onStopped) {
+        GuestVm vm = new GuestVm(plan, parts, onStopped);
+        return vm.build(() -> {
+            loader.load(vm.kvm.memory());
+            vm.attachDevices();
+            vm.kvm.createVcpus(state.vcpus().size(), VcpuSetup.none());
+            // Ordering: vCPU state first (CPUID before everything, as KVM requires; the runtime keeps
+            // the order within a vCPU), then the in-kernel PIC/IOAPIC/PIT/clock, then the devices, which
+            // re-assert pending interrupt lines into the restored interrupt controllers.
+            for (int i = 0; i < state.vcpus().size(); i++) {
+                vm.kvm.vcpus().get(i).restoreState(state.vcpus().get(i));
+            }
+            vm.kvm.restoreArchState(state.vm());
+            parts.codec().restoreDevices(state.devices(), vm.devices);
+            vm.console.restore(state.session().consoleText(), state.session().consoleBytes(), state.session().results());
+            vm.invocations = state.session().invocations();
+        });
+    }
+
+    /** Writes guest memory from a snapshot into the new VM's regions. */
+    @FunctionalInterface
+    interface MemoryLoader {
+        void load(List<dev.thaw.kvm.GuestMemoryRegion> regions);
+    }
+
+    private GuestVm build(Runnable prepare) {
         try {
-            vm.assemble(image, hypervisor, providers);
-            return vm;
+            // No PIT: the guest keeps time with the LAPIC timer, and an idle PIT would only add interrupts.
+            kvm = parts.hypervisor().createVm(VmOptions.named(plan.id()).withPit(false));
+            for (MemoryLayout.Region r : plan.regions()) {
+                kvm.addMemory(r.guestAddress(), r.size());
+            }
+            prepare.run();
+            kvm.start(new IoHandler() {
+                @Override
+                public long portRead(int vcpu, int port, int size) {
+                    return bus.read(port, size);
+                }
+
+                @Override
+                public void portWrite(int vcpu, int port, int size, long value) {
+                    bus.write(port, size, value);
+                }
+            }, this::exited);
+            LOG.info("{} running: {} MiB, {} vCPUs, workload {}", plan.id(), plan.request().memoryBytes() >> 20,
+                    plan.request().vcpus(), plan.request().workload().label());
+            return this;
         } catch (RuntimeException e) {
-            vm.release();
-            if (e instanceof IllegalArgumentException || e instanceof VmException) {
+            release();
+            if (e instanceof IllegalArgumentException || e instanceof VmException
+                    || e instanceof dev.thaw.api.snapshot.SnapshotException) {
                 throw e;
             }
-            throw new VmException(plan.id() + ": cannot boot: " + e.getMessage(), e);
+            throw new VmException(plan.id() + ": cannot start: " + e.getMessage(), e);
         }
     }
 
-    private void assemble(GuestImage image, Hypervisor hypervisor, List<DeviceProvider> providers) {
-        // No PIT: the guest keeps time with the LAPIC timer, and an idle PIT would only add interrupts.
-        kvm = hypervisor.createVm(VmOptions.named(plan.id()).withPit(false));
-        for (MemoryLayout.Region r : plan.regions()) {
-            kvm.addMemory(r.guestAddress(), r.size());
-        }
-        load(GuestImage.LOAD_ADDRESS, image.bytes());
-        load(BootParameters.ADDRESS, plan.bootParameters());
-        for (DeviceProvider p : providers) {
+    private void attachDevices() {
+        for (DeviceProvider p : parts.deviceProviders()) {
             Device d = p.create(this);
-            devices.add(d);
+            devices.put(p.type(), d);
             bus.attach(d);
             if (d instanceof ConsoleInput in) {
                 input = in;
@@ -90,20 +155,6 @@ final class GuestVm implements Vm, DeviceContext {
         if (input == null) {
             throw new VmException(plan.id() + ": no console device is installed (the UART bundle is missing)");
         }
-        kvm.createVcpus(plan.request().vcpus(), VcpuSetup.protectedMode32(GuestImage.ENTRY, BootParameters.ADDRESS));
-        kvm.start(new IoHandler() {
-            @Override
-            public long portRead(int vcpu, int port, int size) {
-                return bus.read(port, size);
-            }
-
-            @Override
-            public void portWrite(int vcpu, int port, int size, long value) {
-                bus.write(port, size, value);
-            }
-        }, this::exited);
-        LOG.info("{} booted: {} MiB, {} vCPUs, workload {}", plan.id(), plan.request().memoryBytes() >> 20,
-                plan.request().vcpus(), plan.request().workload().label());
     }
 
     private void load(long guestAddress, byte[] bytes) {
@@ -114,7 +165,7 @@ final class GuestVm implements Vm, DeviceContext {
     /** The KVM runtime ended the VM (a guest crash or a VMM failure), or we stopped it. */
     private void exited(VmExit exit) {
         if (exit.kind() == VmExit.Kind.STOPPED) {
-            return; // our own stop (debug exit or thaw:stop) already set the status
+            return; // our own stop (debug exit, snapshot or thaw:stop) already set the status
         }
         reason = exit.reason();
         status = VmStatus.FAILED;
@@ -160,11 +211,6 @@ final class GuestVm implements Vm, DeviceContext {
         return console.awaitLine(prefix, fromByte, timeout, this::id);
     }
 
-    /** Waits for the guest's first result line (for {@code function}: its init). */
-    String awaitFirstResult(Duration timeout) {
-        return console.awaitResult(0, timeout, this::id);
-    }
-
     @Override
     public Invocation invoke(Duration timeout) {
         if (plan.request().workload() != Workload.FUNCTION) {
@@ -172,13 +218,46 @@ final class GuestVm implements Vm, DeviceContext {
         }
         synchronized (invocationLock) {
             requireRunning("invoke");
-            // Result line 0 is the function's init; invocation k prints result line k.
+            // Result line 0 is the function's init; invocation k prints result line k. The guest drains
+            // its UART while it initializes, so input sent before the init result would be lost.
+            console.awaitResult(0, timeout, this::id);
             int index = invocations + 1;
             long start = System.nanoTime();
             sendInput(INVOKE_COMMAND);
             invocations = index;
             String line = console.awaitResult(index, timeout, this::id);
             return new Invocation(index, line, Duration.ofNanos(System.nanoTime() - start));
+        }
+    }
+
+    @Override
+    public SnapshotSummary snapshot(Path file, boolean resume, Progress progress) {
+        synchronized (invocationLock) {
+            requireRunning("snapshot");
+            VirtualMachine k = kvm;
+            k.pause();
+            boolean written = false;
+            try {
+                MachineState state = new MachineState(parts.image().info(), plan.request(), plan.layouts(),
+                        k.saveArchState(), k.vcpus().stream().map(dev.thaw.kvm.Vcpu::saveState).toList(),
+                        parts.codec().saveDevices(devices),
+                        new SessionState(console.text(), console.bytesWritten(), console.resultCount(), invocations));
+                List<GuestMemory> memory = new ArrayList<>();
+                for (int i = 0; i < plan.regions().size(); i++) {
+                    memory.add(new GuestMemory(plan.layouts().get(i), k.memory().get(i).memory()));
+                }
+                SnapshotSummary summary = parts.writer().write(file, state, memory, progress);
+                written = true;
+                LOG.info("{}: snapshot {} written ({} present pages, {} zero pages)", plan.id(), file,
+                        summary.presentPages(), summary.zeroPages());
+                return summary;
+            } finally {
+                if (resume || !written) {
+                    k.resume(); // a failed snapshot never takes the VM down
+                } else {
+                    stop();
+                }
+            }
         }
     }
 
@@ -209,7 +288,7 @@ final class GuestVm implements Vm, DeviceContext {
             kvm.close();
             kvm = null;
         }
-        for (Device d : devices) {
+        for (Device d : devices.values()) {
             try {
                 d.close();
             } catch (RuntimeException e) {

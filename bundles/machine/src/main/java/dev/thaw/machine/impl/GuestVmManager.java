@@ -1,10 +1,19 @@
 package dev.thaw.machine.impl;
 
 import dev.thaw.api.device.DeviceProvider;
+import dev.thaw.api.snapshot.MachineState;
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.RegionLayout;
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.snapshot.SnapshotFormats;
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.api.snapshot.SnapshotRegion;
+import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmManager;
 import dev.thaw.kvm.Hypervisor;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -12,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -32,14 +42,19 @@ public final class GuestVmManager implements VmManager {
     private static final Logger LOG = LoggerFactory.getLogger(GuestVmManager.class);
 
     private final Hypervisor hypervisor;
+    private final SnapshotWriter writer;
+    private final SnapshotFormats formats;
+    private final MachineStateCodec codec = new MachineStateCodec();
     private final GuestImage image = GuestImage.bundled();
     private final Map<String, GuestVm> vms = new LinkedHashMap<>();
     private final List<DeviceProvider> deviceProviders = new CopyOnWriteArrayList<>();
     private int nextNumber = 1;
 
     @Activate
-    public GuestVmManager(@Reference Hypervisor hypervisor) {
+    public GuestVmManager(@Reference Hypervisor hypervisor, @Reference SnapshotWriter writer, @Reference SnapshotFormats formats) {
         this.hypervisor = hypervisor;
+        this.writer = writer;
+        this.formats = formats;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -54,29 +69,99 @@ public final class GuestVmManager implements VmManager {
 
     @Override
     public Vm boot(BootRequest request) {
-        BootPlan plan;
+        BootPlan plan = reserve(request.name(), request);
+        return register(plan, () -> GuestVm.boot(plan, parts(), this::forget));
+    }
+
+    @Override
+    public Vm restore(Path file, String name, Progress progress) {
+        try (SnapshotReader reader = formats.open(file)) {
+            MachineState state = reader.state().orElseThrow(() -> new SnapshotException(file,
+                    "is a " + reader.format() + " snapshot without Thaw machine state; it can be inspected, not restored as a VM"));
+            BootPlan plan;
+            try {
+                plan = reserve(name, state.boot());
+            } catch (IllegalArgumentException e) {
+                throw new SnapshotException(file, "its machine cannot be restored here: " + e.getMessage());
+            }
+            try {
+                checkFits(file, plan, state, reader);
+            } catch (SnapshotException e) {
+                unreserve(plan.id());
+                throw e;
+            }
+            return register(plan, () -> {
+                try {
+                    return GuestVm.restore(plan, parts(), state, regions -> EagerLoader.load(reader, regions, progress), this::forget);
+                } catch (IllegalArgumentException e) {
+                    throw new SnapshotException(file, "its state cannot be restored: " + oneLine(e.getMessage()));
+                }
+            });
+        }
+    }
+
+    /** The snapshot's memory and vCPUs must be exactly those the plan makes from its boot request. */
+    private static void checkFits(Path file, BootPlan plan, MachineState state, SnapshotReader reader) {
+        if (!plan.layouts().equals(state.memory())) {
+            throw new SnapshotException(file, "its memory regions " + state.memory() + " do not fit its memory size of "
+                    + state.boot().memoryBytes() + " bytes");
+        }
+        List<SnapshotRegion> regions = reader.regions();
+        for (int i = 0; i < regions.size() && i < state.memory().size(); i++) {
+            RegionLayout want = state.memory().get(i);
+            SnapshotRegion have = regions.get(i);
+            if (have.size() != want.size() || have.guestAddress() != want.guestAddress()) {
+                throw new SnapshotException(file, "memory region " + have.name() + " does not match its state");
+            }
+        }
+        if (regions.size() != state.memory().size()) {
+            throw new SnapshotException(file, "holds " + regions.size() + " memory regions, its state " + state.memory().size());
+        }
+        if (state.vcpus().size() != state.boot().vcpus()) {
+            throw new SnapshotException(file, "holds " + state.vcpus().size() + " vCPU states for " + state.boot().vcpus() + " vCPUs");
+        }
+    }
+
+    private GuestVm.Parts parts() {
+        List<DeviceProvider> providers = new ArrayList<>(deviceProviders);
+        providers.sort(Comparator.comparing(DeviceProvider::type)); // the same bus order on every VM
+        return new GuestVm.Parts(hypervisor, providers, writer, codec, image);
+    }
+
+    /** Checks the request and reserves its name (or a new one) while the VM is made outside the lock. */
+    private BootPlan reserve(String name, BootRequest request) {
         synchronized (vms) {
-            String id = request.name() != null ? request.name() : nextFreeName();
+            String id = name != null ? name : nextFreeName();
             if (vms.containsKey(id)) {
                 throw new IllegalArgumentException("a VM named '" + id + "' exists already");
             }
-            plan = BootPlan.of(id, request, image);
-            vms.put(id, null); // reserve the name while booting outside the lock
+            BootPlan plan = BootPlan.of(id, request, image);
+            vms.put(id, null);
+            return plan;
         }
+    }
+
+    private void unreserve(String id) {
+        synchronized (vms) {
+            vms.remove(id, null);
+        }
+    }
+
+    private Vm register(BootPlan plan, Supplier<GuestVm> make) {
         try {
-            List<DeviceProvider> providers = new ArrayList<>(deviceProviders);
-            providers.sort(Comparator.comparing(DeviceProvider::type)); // same bus order on every boot
-            GuestVm vm = GuestVm.boot(plan, image, hypervisor, providers, this::forget);
+            GuestVm vm = make.get();
             synchronized (vms) {
                 vms.put(plan.id(), vm);
             }
             return vm;
         } catch (RuntimeException e) {
-            synchronized (vms) {
-                vms.remove(plan.id());
-            }
+            unreserve(plan.id());
             throw e;
         }
+    }
+
+    private static String oneLine(String s) {
+        return s == null ? "" : s.lines().findFirst().orElse("").strip();
     }
 
     @Override

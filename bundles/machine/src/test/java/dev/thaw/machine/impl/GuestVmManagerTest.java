@@ -4,7 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.thaw.api.device.DeviceProvider;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.TouchOrder;
@@ -12,12 +11,8 @@ import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
-import dev.thaw.devices.impl.DebugExitProvider;
-import dev.thaw.devices.impl.Uart16550Provider;
-import dev.thaw.kvm.impl.KvmHypervisor;
 import dev.thaw.testing.RequiresKvm;
 import java.io.IOException;
-import java.lang.annotation.Annotation;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -37,21 +32,18 @@ class GuestVmManagerTest {
 
     static final Duration WAIT = Duration.ofSeconds(60);
 
-    KvmHypervisor hypervisor;
+    TestPlatform platform;
     GuestVmManager manager;
 
     @BeforeEach
     void start() {
-        hypervisor = new KvmHypervisor();
-        manager = new GuestVmManager(hypervisor);
-        manager.addDeviceProvider(new Uart16550Provider(config(Uart16550Provider.Config.class, 0x3f8, 4)));
-        manager.addDeviceProvider(new DebugExitProvider(config(DebugExitProvider.Config.class, 0x501, 0)));
+        platform = new TestPlatform();
+        manager = platform.manager();
     }
 
     @AfterEach
     void stop() {
-        manager.deactivate();
-        hypervisor.close();
+        platform.close();
     }
 
     static BootRequest request(String name, long memory, int vcpus, Workload workload, long seed, long workingSet, TouchOrder order, long stride) {
@@ -159,18 +151,5 @@ class GuestVmManagerTest {
 
     static long vcpuThreads() {
         return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("vcpu-")).count();
-    }
-
-    /** A Metatype config annotation instance with the given int values, in declaration order. */
-    @SuppressWarnings("unchecked")
-    static <A extends Annotation> A config(Class<A> type, int... values) {
-        return (A) java.lang.reflect.Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) -> {
-            return switch (method.getName()) {
-                case "port" -> values[0];
-                case "irq" -> values[1];
-                case "annotationType" -> type;
-                default -> method.getDefaultValue();
-            };
-        });
     }
 }

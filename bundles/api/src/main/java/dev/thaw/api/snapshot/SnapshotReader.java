@@ -1,0 +1,41 @@
+package dev.thaw.api.snapshot;
+
+import java.lang.foreign.MemorySegment;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
+import org.osgi.annotation.versioning.ConsumerType;
+
+/**
+ * An open snapshot file. Any page can be read at any time, from any thread. Every failure is a
+ * {@link SnapshotException} that names the file and the problem; a page that cannot be read or fails its
+ * checksum is never returned as zeros.
+ */
+@ConsumerType
+public interface SnapshotReader extends AutoCloseable {
+
+    Path file();
+
+    /** The format's name, e.g. {@code thaw}. */
+    String format();
+
+    int version();
+
+    /** The machine state, for formats that store it in Thaw's records. */
+    Optional<MachineState> state();
+
+    List<SnapshotRegion> regions();
+
+    /** Whether the file holds page {@code page} of region {@code region} (else the page is zero). */
+    boolean isPresent(int region, long page);
+
+    /**
+     * Copies pages {@code [firstPage, firstPage + count)} of region {@code region} into {@code target}
+     * ({@code count * pageSize} bytes), zeros for absent pages, verifying each present page's checksum
+     * where the format has one.
+     */
+    void readPages(int region, long firstPage, long count, MemorySegment target);
+
+    @Override
+    void close();
+}

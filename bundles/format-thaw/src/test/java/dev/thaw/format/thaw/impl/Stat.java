@@ -1,0 +1,21 @@
+package dev.thaw.format.thaw.impl;
+
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+
+/** What the file system says a file occupies: {@code stat}'s block count (the JDK does not expose it). */
+final class Stat {
+
+    private Stat() {}
+
+    static long allocatedBytes(Path file) throws IOException, InterruptedException {
+        Process p = new ProcessBuilder("stat", "-c", "%b %B", file.toString()).redirectErrorStream(true).start();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+        if (p.waitFor() != 0) {
+            throw new IOException("stat " + file + ": " + out);
+        }
+        String[] blocks = out.split(" ");
+        return Long.parseLong(blocks[0]) * Long.parseLong(blocks[1]);
+    }
+}

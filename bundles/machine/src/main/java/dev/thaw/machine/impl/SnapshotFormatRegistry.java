@@ -1,0 +1,69 @@
+package dev.thaw.machine.impl;
+
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.snapshot.SnapshotFormat;
+import dev.thaw.api.snapshot.SnapshotFormats;
+import dev.thaw.api.snapshot.SnapshotReader;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.stream.Collectors;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/** The installed snapshot formats; opens a file with the format that recognises its first bytes. */
+@Component(service = SnapshotFormats.class)
+public final class SnapshotFormatRegistry implements SnapshotFormats {
+
+    static final int HEAD_BYTES = 4096;
+
+    private final List<SnapshotFormat> formats = new CopyOnWriteArrayList<>();
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addFormat(SnapshotFormat format) {
+        formats.add(format);
+    }
+
+    void removeFormat(SnapshotFormat format) {
+        formats.remove(format);
+    }
+
+    @Override
+    public List<SnapshotFormat> formats() {
+        return formats.stream().sorted(Comparator.comparing(SnapshotFormat::name)).toList();
+    }
+
+    @Override
+    public SnapshotReader open(Path file) {
+        byte[] head = head(file);
+        for (SnapshotFormat f : formats()) {
+            if (f.probe(head)) {
+                return f.open(file);
+            }
+        }
+        String known = formats().stream().map(SnapshotFormat::name).collect(Collectors.joining(", "));
+        throw new SnapshotException(file, "not a snapshot of any installed format (" + (known.isEmpty() ? "none installed" : known) + ")");
+    }
+
+    private static byte[] head(Path file) {
+        if (Files.isDirectory(file)) {
+            throw new SnapshotException(file, "is a directory, not a snapshot file");
+        }
+        try (InputStream in = Files.newInputStream(file)) {
+            return in.readNBytes(HEAD_BYTES);
+        } catch (NoSuchFileException e) {
+            throw new SnapshotException(file, "no such file");
+        } catch (IOException e) {
+            throw new SnapshotException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package dev.thaw.machine.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.TouchOrder;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmException;
+import dev.thaw.api.vm.VmStatus;
+import dev.thaw.api.vm.Workload;
+import dev.thaw.testing.RequiresKvm;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Random;
+import java.util.concurrent.locks.LockSupport;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/**
+ * Snapshots are proven by continuation: a guest snapshotted at a random moment and restored must print
+ * exactly what a guest that never stopped prints, byte for byte, including everything before the snapshot.
+ * Moments are seeded, so a failure names a moment that can be replayed.
+ */
+@RequiresKvm
+@Timeout(300)
+class ContinuationTest {
+
+    static final int MOMENTS = 20;
+    static final Duration WAIT = Duration.ofSeconds(60);
+    /** Invocations the function workload answers in each run. */
+    static final int INVOCATIONS = 4;
+
+    @TempDir
+    Path dir;
+    TestPlatform platform;
+
+    @BeforeEach
+    void start() {
+        platform = new TestPlatform();
+    }
+
+    @AfterEach
+    void stop() {
+        platform.close();
+    }
+
+    static BootRequest request(Workload workload, int vcpus) {
+        return switch (workload) {
+            case FILL -> new BootRequest(null, 64L << 20, vcpus, workload, 11, 4096, TouchOrder.SEQUENTIAL, 4096);
+            case TOUCH -> new BootRequest(null, 128L << 20, vcpus, workload, 12, 64L << 20, TouchOrder.RANDOM, 4096);
+            case FUNCTION -> new BootRequest(null, 96L << 20, vcpus, workload, 13, 48L << 20, TouchOrder.SEQUENTIAL, 4096);
+        };
+    }
+
+    @ParameterizedTest(name = "{0} with {1} vCPU(s)")
+    @CsvSource({"FILL,1", "FILL,2", "TOUCH,1", "TOUCH,2", "FUNCTION,1", "FUNCTION,2"})
+    void aSnapshotAtAnyMomentContinuesExactly(Workload workload, int vcpus) {
+        BootRequest request = request(workload, vcpus);
+        String expected = referenceRun(request);
+        // Timed on a second run, past the first VM's warm-up; it must print the same, or nothing is proven.
+        long startNanos = System.nanoTime();
+        assertEquals(expected, referenceRun(request), "two runs that never stopped differ: the guest is not deterministic");
+        long referenceNanos = System.nanoTime() - startNanos;
+        Random random = new Random(workload.ordinal() * 100L + vcpus);
+        int taken = 0;
+        // Moments fall in [0, range); a moment past the end of a run (a loaded machine runs slower or
+        // faster than the timed reference) shrinks the range.
+        double range = referenceNanos * 0.8;
+        for (int attempt = 0; taken < MOMENTS && attempt < MOMENTS * 4; attempt++) {
+            long moment = (long) (random.nextDouble() * range);
+            Vm vm = platform.manager().boot(request);
+            startWork(vm);
+            LockSupport.parkNanos(moment);
+            Path file = dir.resolve(workload + "-" + vcpus + "-" + attempt + ".snap");
+            try {
+                vm.snapshot(file, false, Progress.NONE);
+            } catch (VmException e) {
+                vm.stop(); // the guest finished before this moment: not a moment inside the run
+                range *= 0.75;
+                continue;
+            }
+            taken++;
+            Vm restored = platform.manager().restore(file, null, Progress.NONE);
+            assertEquals(expected, runToEnd(restored),
+                    workload + " with " + vcpus + " vCPU(s), snapshot " + moment / 1000 + " µs after boot (attempt " + attempt + ")");
+        }
+        assertTrue(taken >= MOMENTS, "only " + taken + " snapshots fell inside the run");
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @CsvSource({"FILL", "TOUCH", "FUNCTION"})
+    void aChainOfThreeSnapshotsStillContinuesExactly(Workload workload) {
+        BootRequest request = request(workload, 2);
+        referenceRun(request);
+        long startNanos = System.nanoTime();
+        String expected = referenceRun(request);
+        long step = (System.nanoTime() - startNanos) / 10; // three steps stay well inside a run on a noisy machine
+        Vm vm = platform.manager().boot(request);
+        startWork(vm);
+        for (int depth = 1; depth <= 3; depth++) {
+            LockSupport.parkNanos(step);
+            Path file = dir.resolve("chain-" + depth + ".snap");
+            vm.snapshot(file, false, Progress.NONE);
+            vm = platform.manager().restore(file, null, Progress.NONE);
+        }
+        assertEquals(expected, runToEnd(vm), workload + " after a chain of 3 snapshots");
+    }
+
+    /**
+     * The function workload gets all its invocations at once, so a snapshot can fall inside any of them;
+     * they are sent when its init is done, because the guest drains its UART while initializing.
+     */
+    private static void startWork(Vm vm) {
+        if (isFunction(vm)) {
+            vm.awaitLine("result ", 0, WAIT);
+            vm.sendInput(GuestVm.INVOKE_COMMAND.repeat(INVOCATIONS));
+        }
+    }
+
+    /**
+     * Lets the VM finish its work and returns its whole console output. A restored function VM has the
+     * invocations it had not yet read in its UART state, so nothing is sent again.
+     */
+    private static String runToEnd(Vm vm) {
+        if (isFunction(vm)) {
+            awaitResults(vm, INVOCATIONS + 1);
+        } else {
+            awaitEnd(vm);
+        }
+        String text = vm.consoleText();
+        vm.stop();
+        return text;
+    }
+
+    /** Boots and starts the work of a run that never stops. */
+    private String referenceRun(BootRequest request) {
+        Vm vm = platform.manager().boot(request);
+        startWork(vm);
+        return runToEnd(vm);
+    }
+
+    private static boolean isFunction(Vm vm) {
+        return vm.info().workload() == Workload.FUNCTION;
+    }
+
+    /** Complete result lines so far (a line still being printed does not count). */
+    private static int countResults(Vm vm) {
+        String text = vm.consoleText();
+        return (int) text.substring(0, text.lastIndexOf('\n') + 1).lines().filter(l -> l.startsWith("result ")).count();
+    }
+
+    private static void awaitResults(Vm vm, int count) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (countResults(vm) < count) {
+            assertTrue(System.nanoTime() < deadline, vm.id() + ": only " + countResults(vm) + " of " + count + " results:\n" + vm.consoleText());
+            LockSupport.parkNanos(1_000_000);
+        }
+    }
+
+    private static void awaitEnd(Vm vm) {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (vm.info().status() == VmStatus.RUNNING) {
+            assertTrue(System.nanoTime() < deadline, vm.id() + " did not finish:\n" + vm.consoleText());
+            LockSupport.parkNanos(1_000_000);
+        }
+        assertEquals(VmStatus.EXITED, vm.info().status(), vm.id() + ": " + vm.info().reason());
+        assertEquals(0, vm.info().exitCode());
+    }
+}

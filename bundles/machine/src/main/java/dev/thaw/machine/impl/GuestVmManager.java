@@ -75,6 +75,9 @@ public final class GuestVmManager implements VmManager {
 
     @Override
     public Vm restore(Path file, String name, Progress progress) {
+        if (name != null && find(name).isPresent()) {
+            throw new IllegalArgumentException("a VM named '" + name + "' exists already"); // not the file's fault
+        }
         try (SnapshotReader reader = formats.open(file)) {
             MachineState state = reader.state().orElseThrow(() -> new SnapshotException(file,
                     "is a " + reader.format() + " snapshot without Thaw machine state; it can be inspected, not restored as a VM"));

@@ -1,0 +1,147 @@
+package dev.thaw.machine.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.Invocation;
+import dev.thaw.api.vm.TouchOrder;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.Workload;
+import dev.thaw.testing.RequiresKvm;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Restoring VMs from snapshot files, good and bad. */
+@RequiresKvm
+@Timeout(120)
+class RestoreTest {
+
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+    TestPlatform platform;
+    Path good;
+
+    @BeforeEach
+    void start() {
+        platform = new TestPlatform();
+        Vm vm = platform.manager().boot(new BootRequest("src", 64L << 20, 2, Workload.FUNCTION, 5, 8L << 20, TouchOrder.SEQUENTIAL, 4096));
+        vm.invoke(WAIT);
+        good = dir.resolve("good.snap");
+        vm.snapshot(good, false, Progress.NONE);
+        // One VM booted and stopped first: the hypervisor keeps /dev/kvm open from then on.
+    }
+
+    @AfterEach
+    void stop() {
+        platform.close();
+    }
+
+    @Test
+    void theInvocationAfterRestoreEqualsTheOneAfterTheSnapshotPoint() {
+        Vm original = platform.manager().boot(new BootRequest("orig", 64L << 20, 1, Workload.FUNCTION, 9, 8L << 20, TouchOrder.SEQUENTIAL, 4096));
+        original.invoke(WAIT);
+        Path file = dir.resolve("mid.snap");
+        original.snapshot(file, true, Progress.NONE);
+        Vm copy = platform.manager().restore(file, "copy", Progress.NONE);
+        for (int i = 0; i < 3; i++) {
+            Invocation a = original.invoke(WAIT);
+            Invocation b = copy.invoke(WAIT);
+            assertEquals(a.index(), b.index());
+            assertEquals(a.resultLine(), b.resultLine());
+        }
+        assertEquals(original.consoleText(), copy.consoleText());
+    }
+
+    @Test
+    void aCorruptedPageFailsTheRestoreAndLeavesNothingBehind() throws IOException {
+        Path bad = copy("bad-page.snap");
+        long pageOffset;
+        try (SnapshotReader r = platform.formats().open(good)) {
+            assertTrue(r.isPresent(0, 0x100000 / 4096), "the guest image page is in the file");
+        }
+        pageOffset = firstPageAreaOffset(bad) + 0x100000 + 100; // inside the guest image's first page
+        flip(bad, pageOffset);
+        assertRefused(bad, "checksum");
+    }
+
+    @Test
+    void truncatedAndForeignFilesAreRefusedWithTheirReason() throws IOException {
+        Path truncated = copy("truncated.snap");
+        try (RandomAccessFile f = new RandomAccessFile(truncated.toFile(), "rw")) {
+            f.setLength(f.length() / 2);
+        }
+        assertRefused(truncated, "truncated.snap");
+        Path foreign = dir.resolve("foreign.bin");
+        Files.write(foreign, new byte[] {'Q', 'E', 'V', 'M', 0, 0, 0, 3});
+        assertRefused(foreign, "not a snapshot of any installed format (thaw)");
+        assertRefused(dir, "is a directory");
+        assertRefused(dir.resolve("missing.snap"), "no such file");
+    }
+
+    @Test
+    void aNameInUseIsRefusedBeforeAnythingIsMade() throws IOException {
+        platform.manager().restore(good, "twin", Progress.NONE);
+        long fds = GuestVmManagerTest.openFds();
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> platform.manager().restore(good, "twin", Progress.NONE));
+        assertEquals("a VM named 'twin' exists already", e.getMessage());
+        assertEquals(fds, GuestVmManagerTest.openFds());
+    }
+
+    private void assertRefused(Path file, String expected) throws IOException {
+        long fds = GuestVmManagerTest.openFds();
+        long threads = GuestVmManagerTest.vcpuThreads();
+        SnapshotException e = assertThrows(SnapshotException.class, () -> platform.manager().restore(file, "victim", Progress.NONE));
+        assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
+        assertTrue(e.getMessage().contains(expected), e.getMessage());
+        assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());
+        assertTrue(platform.manager().find("victim").isEmpty(), "no VM is left behind");
+        assertEquals(fds, GuestVmManagerTest.openFds(), "no file descriptor is left behind");
+        assertEquals(threads, GuestVmManagerTest.vcpuThreads(), "no vCPU thread is left behind");
+    }
+
+    private Path copy(String name) throws IOException {
+        Path target = dir.resolve(name);
+        Files.copy(good, target);
+        return target;
+    }
+
+    /**
+     * The first region's page area offset, found as docs/snapshot-format.md says: the header's u64 at
+     * 32 locates the region table, whose first entry holds the page area offset as a u64 at 16.
+     */
+    private static long firstPageAreaOffset(Path file) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
+            long table = Long.reverseBytes(readLong(f, 32));
+            return Long.reverseBytes(readLong(f, table + 16));
+        }
+    }
+
+    private static long readLong(RandomAccessFile f, long at) throws IOException {
+        f.seek(at);
+        return f.readLong();
+    }
+
+    private static void flip(Path file, long at) throws IOException {
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.seek(at);
+            int b = f.read();
+            f.seek(at);
+            f.write(b ^ 0x40);
+        }
+    }
+}

@@ -6,6 +6,8 @@ import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 import static org.junit.Assert.fail;
 
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -109,6 +111,31 @@ public class GuestBootsThroughGogoIT {
         assertTrue("thaw:stop says so:\n" + stop, stop.contains(VM + " stopped"));
         String after = vmState(gogo.execute("thaw:vms --json"));
         assertTrue(VM + " after thaw:stop is gone or stopped, not " + after, after == null || after.equals("stopped"));
+    }
+
+    @Test
+    public void aSnapshotRestoredThroughGogoContinuesLikeTheOriginal() throws Exception {
+        Path file = Files.createTempDirectory("thaw-itest").resolve("itest.snap");
+        gogo.execute("thaw:boot --name " + VM + " --workload function --memory 64M --wait --timeout " + GUEST_TIMEOUT_S);
+        gogo.execute("thaw:invoke --timeout " + GUEST_TIMEOUT_S + " " + VM);
+        String snapshot = gogo.execute("thaw:snapshot --resume " + VM + " " + file);
+        assertTrue("thaw:snapshot says where it wrote:\n" + snapshot, snapshot.contains("snapshot written to " + file));
+
+        String inspect = gogo.execute("thaw:inspect --json " + file);
+        assertTrue("thaw:inspect finds the thaw format through the registered format service:\n" + inspect,
+                inspect.contains("\"format\":\"thaw\"") && inspect.contains("\"vcpus\":1") && inspect.contains("\"name\":\"ram0\""));
+
+        String restore = gogo.execute("thaw:restore --eager --name copy " + file);
+        assertTrue("thaw:restore says the copy runs:\n" + restore, restore.startsWith("copy restored from"));
+        try {
+            String original = result("invoke on the original", gogo.execute("thaw:invoke --timeout " + GUEST_TIMEOUT_S + " " + VM));
+            String copy = result("invoke on the copy", gogo.execute("thaw:invoke --timeout " + GUEST_TIMEOUT_S + " copy"));
+            assertEquals("the restored copy continues exactly like the original", original, copy);
+        } finally {
+            gogo.execute("thaw:stop copy");
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(file.getParent());
+        }
     }
 
     @Test

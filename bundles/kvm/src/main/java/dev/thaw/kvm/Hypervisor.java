@@ -3,8 +3,9 @@ package dev.thaw.kvm;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
- * KVM on this host, as an OSGi service. It opens {@code /dev/kvm} when first needed and, when the
- * service goes away, closes it together with every VM still open.
+ * KVM on this host, as an OSGi service. It opens {@code /dev/kvm} and reads the host's facts when it
+ * activates (so the first VM costs what later ones do) and, when the service goes away, closes it
+ * together with every VM still open.
  */
 @ProviderType
 public interface Hypervisor {

@@ -75,7 +75,7 @@ final class KvmVm implements VirtualMachine {
     private final KvmHypervisor hypervisor;
     private final String name;
     private final VmFd vmFd;
-    private final KvmHypervisor.HostInfo host;
+    private final HostInfo host;
     private final boolean hasPit;
     private final int xsave2Size;
     private final long pageSize = Libc.pageSize();
@@ -85,6 +85,7 @@ final class KvmVm implements VirtualMachine {
     private final List<Region> regions = new ArrayList<>();
     private final List<KvmVcpu> vcpus = new ArrayList<>();
     private final List<VcpuRunner> runners = new ArrayList<>();
+    private final CreationTimes times;
     private RunState state = RunState.CREATED;
     private volatile Control control = Control.RUN;
     private VmExit exit;
@@ -93,14 +94,16 @@ final class KvmVm implements VirtualMachine {
     private int live;
     private boolean closing;
 
-    KvmVm(KvmHypervisor hypervisor, String name, VmFd vmFd, KvmHypervisor.HostInfo host, boolean hasPit,
-            int xsave2Size) {
+    /** @param requested when createVm was called, for the {@link CreationTimes} */
+    KvmVm(KvmHypervisor hypervisor, String name, VmFd vmFd, HostInfo host, boolean hasPit, int xsave2Size,
+            long requested) {
         this.hypervisor = hypervisor;
         this.name = name;
         this.vmFd = vmFd;
         this.host = host;
         this.hasPit = hasPit;
         this.xsave2Size = xsave2Size;
+        this.times = new CreationTimes(requested);
     }
 
     @Override
@@ -131,6 +134,7 @@ final class KvmVm implements VirtualMachine {
             throw new IllegalArgumentException("VM " + name + ": memory at 0x" + Long.toHexString(guestAddress)
                     + " of " + size + " bytes wraps around", e);
         }
+        long begin = System.nanoTime();
         lock.lock();
         try {
             requireOpen("add memory");
@@ -160,6 +164,7 @@ final class KvmVm implements VirtualMachine {
             GuestMemoryRegion region = new GuestMemoryRegion(slot, guestAddress, size, mapping.address(),
                     mapping.segment());
             regions.add(new Region(region, mapping));
+            times.memory(begin);
             return region;
         } finally {
             lock.unlock();
@@ -195,6 +200,7 @@ final class KvmVm implements VirtualMachine {
         if (count <= 0) {
             throw new IllegalArgumentException("vCPU count " + count);
         }
+        long begin = System.nanoTime();
         List<KvmVcpu> created = new ArrayList<>();
         lock.lock();
         try {
@@ -217,8 +223,8 @@ final class KvmVm implements VirtualMachine {
                     });
                 }
                 if (saveableMsrs == null) {
-                    saveableMsrs = kvm("probe the saveable MSRs",
-                            () -> SaveableMsrs.probe(created.getFirst().fd(), host.msrIndexList(), name));
+                    saveableMsrs = kvm("probe the saveable MSRs", () -> hypervisor.saveableMsrs()
+                            .get(created.getFirst().fd(), host.msrIndexList(), name));
                 }
             } catch (RuntimeException | Error e) {
                 for (KvmVcpu v : created) {
@@ -234,6 +240,7 @@ final class KvmVm implements VirtualMachine {
             for (KvmVcpu v : created) {
                 setup.configure(v);
             }
+            times.vcpus(begin);
             return List.copyOf(created);
         } finally {
             lock.unlock();
@@ -268,6 +275,7 @@ final class KvmVm implements VirtualMachine {
     public void start(IoHandler io, ExitListener exitListener) {
         Objects.requireNonNull(io, "io");
         Objects.requireNonNull(exitListener, "exitListener");
+        long begin = System.nanoTime();
         CountDownLatch ready;
         lock.lock();
         try {
@@ -299,7 +307,9 @@ final class KvmVm implements VirtualMachine {
             Thread.currentThread().interrupt();
             throw new KvmException("VM " + name + ": interrupted while starting", e);
         }
-        LOG.debug("VM {} started {} vCPU(s)", name, runners.size());
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("VM {} started {} vCPU(s) {}", name, runners.size(), times.summary(begin));
+        }
     }
 
     @Override

@@ -11,9 +11,10 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface Hypervisor {
 
     /**
-     * Creates a VM: KVM_CREATE_VM, the identity-map and TSS addresses, the in-kernel irqchip (PICs,
-     * IOAPIC, local APICs) and, if {@link VmOptions#pit()}, the in-kernel PIT. Nothing is left behind
-     * when it fails.
+     * Creates a VM: KVM_CREATE_VM and the identity-map and TSS addresses. Its in-kernel irqchip (PICs,
+     * IOAPIC, local APICs) and, if {@link VmOptions#pit()}, in-kernel PIT follow when first needed: before
+     * the first vCPU, or at the first IRQ line or VM state call, after the memory added until then
+     * (KVM registers memory faster before the irqchip). Nothing is left behind when it fails.
      *
      * @throws KvmException when KVM refuses (the message names the ioctl and errno)
      */

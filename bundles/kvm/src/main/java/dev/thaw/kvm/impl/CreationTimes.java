@@ -22,7 +22,7 @@ final class CreationTimes {
         memory += System.nanoTime() - since;
     }
 
-    /** Adds the time since {@code since} to vCPU creation (with CPUID and setup). */
+    /** Adds the time since {@code since} to irqchip and vCPU creation (with CPUID and setup). */
     void vcpus(long since) {
         vcpus += System.nanoTime() - since;
     }
@@ -30,7 +30,7 @@ final class CreationTimes {
     /** One line: total and per phase in microseconds, {@code startedSince} being when start() began. */
     String summary(long startedSince) {
         long now = System.nanoTime();
-        return String.format("%d µs after the create request (create %d, memory %d, vCPUs %d, start %d;"
+        return String.format("%d µs after the create request (create %d, memory %d, irqchip and vCPUs %d, start %d;"
                         + " the caller's own work between them %d)",
                 micros(now - requested), micros(created - requested), micros(memory), micros(vcpus),
                 micros(now - startedSince),

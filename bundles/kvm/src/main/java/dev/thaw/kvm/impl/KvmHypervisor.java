@@ -67,7 +67,6 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     @Override
     public VirtualMachine createVm(VmOptions options) {
         long start = System.nanoTime();
-       
         synchronized (lock) {
             HostInfo info = host();
             String name = options.name();
@@ -78,16 +77,12 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
                 throw new KvmException("create VM " + name + ": " + e.getMessage(), e);
             }
             try {
-                // Ordering: identity map and TSS addresses and the irqchip before any vCPU exists;
-                // the PIT after the irqchip.
+                // Ordering: identity map and TSS addresses before any vCPU exists. The irqchip and PIT
+                // come later, when first needed (see KvmVm.requireIrqchip).
                 if (info.identityMap()) {
                     vm.setIdentityMapAddr(options.identityMapAddress());
                 }
                 vm.setTssAddr(options.tssAddress());
-                vm.createIrqchip();
-                if (options.pit()) {
-                    vm.createPit2(0);
-                }
                 KvmVm created = new KvmVm(this, name, vm, info, options.pit(), xsave2Size(vm), start);
                 vms.add(created);
                 return created;

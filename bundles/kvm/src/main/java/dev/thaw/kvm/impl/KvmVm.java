@@ -91,6 +91,10 @@ final class KvmVm implements VirtualMachine {
     private VmExit exit;
     private ExitListener listener;
     private long[] saveableMsrs;
+    /** Whether KVM_CREATE_IRQCHIP happened; written under the lock. */
+    private volatile boolean irqchip;
+    /** Whether KVM_CREATE_PIT2 happened. */
+    private boolean pit;
     private int live;
     private boolean closing;
 
@@ -212,6 +216,7 @@ final class KvmVm implements VirtualMachine {
                 throw new IllegalArgumentException("VM " + name + ": " + (first + count) + " vCPUs, KVM allows "
                         + host.maxVcpus());
             }
+            requireIrqchip();
             try {
                 for (int i = first; i < first + count; i++) {
                     int id = i;
@@ -515,6 +520,14 @@ final class KvmVm implements VirtualMachine {
     @Override
     public void setIrqLine(int irq, boolean level) {
         requireOpen("set IRQ line " + irq);
+        if (!irqchip) {
+            lock.lock();
+            try {
+                requireIrqchip();
+            } finally {
+                lock.unlock();
+            }
+        }
         kvm("KVM_IRQ_LINE " + irq, () -> {
             vmFd.irqLine(irq, level ? 1 : 0);
             return null;
@@ -524,7 +537,7 @@ final class KvmVm implements VirtualMachine {
     /** Ordering: none is required between these reads; PIT, clock, then the irqchip mirrors the restore. */
     @Override
     public VmArchState saveArchState() {
-        requireNotRunning("save VM state");
+        requireNotRunningWithIrqchip("save VM state");
         return kvm("save VM state", () -> new VmArchState(
                 hasPit ? vmFd.getPit2() : null,
                 vmFd.getClock(),
@@ -539,7 +552,7 @@ final class KvmVm implements VirtualMachine {
      */
     @Override
     public void restoreArchState(VmArchState saved) {
-        requireNotRunning("restore VM state");
+        requireNotRunningWithIrqchip("restore VM state");
         if (saved.pit() != null && !hasPit) {
             throw new IllegalArgumentException("VM " + name + ": the state has a PIT but this VM was created without one");
         }
@@ -625,6 +638,44 @@ final class KvmVm implements VirtualMachine {
             requireOpen(what);
         } finally {
             lock.unlock();
+        }
+    }
+
+    private void requireNotRunningWithIrqchip(String what) {
+        lock.lock();
+        try {
+            requireNotRunning(what);
+            requireIrqchip();
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Creates the in-kernel irqchip, then the PIT if asked for, unless done already. Caller holds the lock.
+     *
+     * <p>Ordering: the irqchip before any vCPU, the PIT after the irqchip, and both as late as that
+     * allows: before the first vCPU, or at the first IRQ line or VM state call. So the memory added
+     * right after createVm, as boot and restore do, is registered before the irqchip: KVM makes the
+     * first memory slot registered after KVM_CREATE_IRQCHIP wait for an SRCU grace period (5-7 ms
+     * here, gone when 20 ms pass in between), while a slot registered first waits for nothing.
+     * Firecracker uses the same order (memory, irqchip, vCPUs).
+     */
+    private void requireIrqchip() {
+        if (!irqchip) {
+            requireOpen("create the irqchip");
+            kvm("create the in-kernel irqchip", () -> {
+                vmFd.createIrqchip();
+                return null;
+            });
+            irqchip = true;
+        }
+        if (hasPit && !pit) {
+            kvm("create the in-kernel PIT", () -> {
+                vmFd.createPit2(0);
+                return null;
+            });
+            pit = true;
         }
     }
 

@@ -78,7 +78,7 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
             }
             try {
                 // Ordering: identity map and TSS addresses before any vCPU exists. The irqchip and PIT
-                // come later, when first needed (see KvmVm.requireIrqchip).
+                // come later, when first needed (see InKernelDevices.requireIrqchip).
                 if (info.identityMap()) {
                     vm.setIdentityMapAddr(options.identityMapAddress());
                 }

@@ -21,7 +21,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The {@link Hypervisor} service. Activation opens {@code /dev/kvm}, reads the host's facts once and
  * runs a throwaway VM through every step of a VM's life ({@link Warmup}), so the first real VM costs
- * what every later one does. Where KVM cannot be used the service still exists, logs why, and every
+ * what every later one does; it also starts the pool of vCPU threads ({@link VcpuThreadPool}). Where KVM cannot be used the service still exists, logs why, and every
  * {@link #createVm} tries again and says why it cannot work. Deactivation closes every VM it made,
  * then {@code /dev/kvm}.
  *
@@ -39,6 +39,8 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     private final SaveableMsrs saveableMsrs = new SaveableMsrs();
     private Kvm kvm;
     private HostInfo host;
+    /** Threads for vCPUs, started with the host; see {@link VcpuThreadPool}. */
+    private VcpuThreadPool threads;
     /** KVM_CAP_XSAVE2 as the first VM reported it; -1 until then. See {@link #xsave2Size(VmFd)}. */
     private int xsave2Size = -1;
     private boolean closed;
@@ -83,7 +85,7 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
                     vm.setIdentityMapAddr(options.identityMapAddress());
                 }
                 vm.setTssAddr(options.tssAddress());
-                KvmVm created = new KvmVm(this, name, vm, info, options.pit(), xsave2Size(vm), start);
+                KvmVm created = new KvmVm(this, name, vm, info, options.pit(), xsave2Size(vm), threads, start);
                 vms.add(created);
                 return created;
             } catch (RuntimeException | Error e) {
@@ -117,6 +119,10 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
             }
         }
         synchronized (lock) {
+            if (threads != null) {
+                threads.close();
+                threads = null;
+            }
             if (kvm != null) {
                 kvm.close();
                 kvm = null;
@@ -164,6 +170,7 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
             try {
                 host = HostInfo.read(opened, device);
                 kvm = opened;
+                threads = new VcpuThreadPool();
             } catch (RuntimeException | Error e) {
                 opened.close();
                 throw e;

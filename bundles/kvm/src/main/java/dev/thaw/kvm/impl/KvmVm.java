@@ -48,7 +48,7 @@ final class KvmVm implements VirtualMachine {
 
     /** @param requested when createVm was called, for the {@link CreationTimes} */
     KvmVm(KvmHypervisor hypervisor, String name, VmFd vmFd, HostInfo host, boolean hasPit, int xsave2Size,
-            long requested) {
+            VcpuThreadPool pool, long requested) {
         this.hypervisor = hypervisor;
         this.name = name;
         this.context = "VM " + name;
@@ -58,7 +58,7 @@ final class KvmVm implements VirtualMachine {
         this.life = new VmLifecycle(name);
         this.memory = new MemorySlots(name, vmFd, life, host.memorySlots());
         this.devices = new InKernelDevices(name, vmFd, life, hasPit);
-        this.threads = new VcpuThreads(name, life);
+        this.threads = new VcpuThreads(name, life, pool);
         this.times = new CreationTimes(requested);
     }
 

@@ -7,18 +7,19 @@ import dev.thaw.linux.kvm.VcpuFd;
 import java.util.concurrent.CountDownLatch;
 
 /**
- * One vCPU's thread: KVM_RUN in a loop, exits handed to its {@link ExitDispatcher}, and the kick
- * protocol that lets {@link VcpuThreads} pause and stop it.
+ * One vCPU's run loop, on a thread of the {@link VcpuThreadPool}: KVM_RUN in a loop, exits handed to its
+ * {@link ExitDispatcher}, and the kick protocol that lets {@link VcpuThreads} pause and stop it.
  *
- * <p>Kicks: the thread blocks {@link VcpuThreads#KICK_SIGNAL} for itself and gives KVM a signal mask without
- * it (KVM_SET_SIGNAL_MASK), so the signal can only be taken inside KVM_RUN, where it makes KVM_RUN
- * return EINTR. Sent while the thread is outside KVM_RUN, it stays pending and ends the next KVM_RUN at
- * once, so a kick racing with entry is never lost. After an EINTR the pending signal is consumed with
- * sigtimedwait, and the loop reads the VM's control word (written before the kick) to learn why.
+ * <p>Kicks: the pool thread blocks {@link VcpuThreads#KICK_SIGNAL} for itself and the runner gives KVM a
+ * signal mask without it (KVM_SET_SIGNAL_MASK), so the signal can only be taken inside KVM_RUN, where it
+ * makes KVM_RUN return EINTR. Sent while the thread is outside KVM_RUN, it stays pending and ends the
+ * next KVM_RUN at once, so a kick racing with entry is never lost. After an EINTR the pending signal is
+ * consumed with sigtimedwait, and the loop reads the VM's control word (written before the kick) to
+ * learn why.
  */
-final class VcpuRunner implements Runnable {
+final class VcpuRunner {
 
-    private static final long KICK_BIT = Libc.sigbit(VcpuThreads.KICK_SIGNAL);
+    private static final long KICK_BIT = VcpuThreadPool.KICK_BIT;
 
     private final VcpuThreads threads;
     private final KvmVcpu vcpu;
@@ -26,7 +27,9 @@ final class VcpuRunner implements Runnable {
     private final KvmRun run;
     private final ExitDispatcher exits;
     private final CountDownLatch ready;
-    private final Thread thread;
+    private final String threadName;
+    /** The pool thread running this runner; null until it starts. */
+    private volatile Thread thread;
 
     /** Kernel thread id, for tgkill; 0 until the thread is ready. */
     private volatile int tid;
@@ -34,6 +37,8 @@ final class VcpuRunner implements Runnable {
     boolean parked;
     /** Guarded by the VM's lock. */
     boolean ended;
+    /** The runner has returned, its exit reported; its thread is back in the pool. Guarded by the VM's lock. */
+    boolean done;
 
     VcpuRunner(VcpuThreads threads, KvmVcpu vcpu, IoHandler io, CountDownLatch ready) {
         this.threads = threads;
@@ -42,11 +47,16 @@ final class VcpuRunner implements Runnable {
         this.run = fd.kvmRun();
         this.exits = new ExitDispatcher(threads, vcpu.index(), fd, io);
         this.ready = ready;
-        this.thread = Thread.ofPlatform().name("vcpu-" + threads.vmName() + "-" + vcpu.index()).daemon(true).unstarted(this);
+        this.threadName = "vcpu-" + threads.vmName() + "-" + vcpu.index();
     }
 
+    /** The thread running this runner, null before it starts. */
     Thread thread() {
         return thread;
+    }
+
+    String threadName() {
+        return threadName;
     }
 
     int tid() {
@@ -57,13 +67,13 @@ final class VcpuRunner implements Runnable {
         return vcpu.index();
     }
 
-    @Override
-    public void run() {
+    /** Runs the loop on {@code carrier}'s thread (the calling one) until the vCPU stops. */
+    void run(VcpuThreadPool.Carrier carrier) {
+        thread = carrier.thread;
         try {
             try {
-                long previous = Libc.pthreadSigmask(Libc.SIG_BLOCK, KICK_BIT);
-                fd.setSignalMask(previous & ~KICK_BIT);
-                tid = Libc.gettid();
+                fd.setSignalMask(carrier.mask & ~KICK_BIT);
+                tid = carrier.tid;
             } finally {
                 ready.countDown();
             }
@@ -72,6 +82,8 @@ final class VcpuRunner implements Runnable {
             exits.loopFailed(t);
         } finally {
             threads.runnerEnded(this);
+            carrier.release();
+            threads.runnerDone(this);
         }
     }
 
@@ -117,7 +129,8 @@ final class VcpuRunner implements Runnable {
         }
     }
 
-    private static void drainKicks() {
+    /** Takes a pending kick, if any, off the calling thread. */
+    static void drainKicks() {
         while (Libc.sigtimedwait(KICK_BIT, 0) != 0) {
             // Standard signals do not queue: one pending kick at most, taken here.
         }

@@ -47,15 +47,17 @@ final class VcpuThreads {
 
     private final String vmName;
     private final VmLifecycle life;
+    private final VcpuThreadPool pool;
     /** Guarded by the lifecycle lock. */
     private final List<VcpuRunner> runners = new ArrayList<>();
     private volatile Control control = Control.RUN;
     /** Runners that have not ended; guarded by the lifecycle lock. */
     private int live;
 
-    VcpuThreads(String vmName, VmLifecycle life) {
+    VcpuThreads(String vmName, VmLifecycle life, VcpuThreadPool pool) {
         this.vmName = vmName;
         this.life = life;
+        this.pool = pool;
     }
 
     String vmName() {
@@ -89,7 +91,7 @@ final class VcpuThreads {
             life.state = RunState.RUNNING;
             live = runners.size();
             for (VcpuRunner r : runners) {
-                r.thread().start();
+                pool.run(r);
             }
         } finally {
             life.lock.unlock();
@@ -157,9 +159,8 @@ final class VcpuThreads {
         }
     }
 
-    /** Tells every runner to stop and waits (bounded) for the threads to end, except the calling one. */
+    /** Tells every runner to stop and waits (bounded) for them to end, except the calling thread's. */
     void stop() {
-        List<Thread> threads = new ArrayList<>();
         life.lock.lock();
         try {
             if (life.state == RunState.CREATED) {
@@ -176,15 +177,10 @@ final class VcpuThreads {
             control = Control.STOP;
             life.changed.signalAll();
             kickRunning();
-            for (VcpuRunner r : runners) {
-                if (r.thread() != Thread.currentThread()) {
-                    threads.add(r.thread());
-                }
-            }
+            awaitEnded();
         } finally {
             life.lock.unlock();
         }
-        joinAll(threads);
     }
 
     /** A runner parks; returns true to run on, false to end (STOP). */
@@ -238,6 +234,17 @@ final class VcpuThreads {
         }
     }
 
+    /** A runner has returned its thread to the pool: whoever waits in stop() may go on. */
+    void runnerDone(VcpuRunner runner) {
+        life.lock.lock();
+        try {
+            runner.done = true;
+            life.changed.signalAll();
+        } finally {
+            life.lock.unlock();
+        }
+    }
+
     /** Throws if the calling thread is a vCPU thread still inside its run loop. Caller holds the lock. */
     void refuseCallFromRunLoop(String what) {
         for (VcpuRunner r : runners) {
@@ -248,12 +255,15 @@ final class VcpuThreads {
         }
     }
 
-    /** Names of the vCPU threads (other than the calling one) that have not ended. Caller holds the lock. */
+    /**
+     * Names of the vCPU threads (other than the calling one) whose runners are not done (ended, their
+     * exit reported). Caller holds the lock.
+     */
     List<String> stillRunning() {
         List<String> names = new ArrayList<>();
         for (VcpuRunner r : runners) {
-            if (r.thread().isAlive() && r.thread() != Thread.currentThread() && !r.ended) {
-                names.add(r.thread().getName());
+            if (!r.done && r.thread() != Thread.currentThread()) {
+                names.add(r.threadName());
             }
         }
         return names;
@@ -268,7 +278,7 @@ final class VcpuThreads {
                     Libc.tgkill(pid, r.tid(), KICK_SIGNAL);
                 } catch (ErrnoException e) {
                     if (e.errno() != Errno.ESRCH) {
-                        throw new KvmException("VM " + vmName + ": could not kick " + r.thread().getName(), e);
+                        throw new KvmException("VM " + vmName + ": could not kick " + r.threadName(), e);
                     }
                 }
             }
@@ -288,21 +298,23 @@ final class VcpuThreads {
         return runners.stream().filter(r -> !r.parked && !r.ended).map(VcpuRunner::index).toList();
     }
 
-    private void joinAll(List<Thread> threads) {
+    /**
+     * Waits (bounded, releasing the lock) until every runner but the calling thread's is done, as a join
+     * of its thread would; the threads go back to the pool. Caller holds the lock.
+     */
+    private void awaitEnded() {
         long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
         boolean interrupted = false;
-        for (Thread t : threads) {
-            while (t.isAlive()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    LOG.error("VM {}: {} did not end within {}", vmName, t.getName(), STOP_TIMEOUT);
-                    break;
-                }
-                try {
-                    t.join(Duration.ofNanos(left));
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
+        while (!stillRunning().isEmpty()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                LOG.error("VM {}: {} did not end within {}", vmName, stillRunning(), STOP_TIMEOUT);
+                break;
+            }
+            try {
+                life.changed.awaitNanos(left);
+            } catch (InterruptedException e) {
+                interrupted = true;
             }
         }
         if (interrupted) {

@@ -15,6 +15,9 @@ import java.util.List;
  */
 final class MemorySlots {
 
+    /** The host page size, asked once (a sysconf downcall). */
+    private static final long PAGE_SIZE = Libc.pageSize();
+
     private record Slot(GuestMemoryRegion region, Mapping mapping) {}
 
     private final String vmName;
@@ -24,7 +27,6 @@ final class MemorySlots {
     private final VmLifecycle life;
     /** KVM_CAP_NR_MEMSLOTS; 0 when unknown. */
     private final int maxSlots;
-    private final long pageSize = Libc.pageSize();
     private final List<Slot> slots = new ArrayList<>();
 
     MemorySlots(String vmName, VmFd vmFd, VmLifecycle life, int maxSlots) {
@@ -99,13 +101,13 @@ final class MemorySlots {
 
     /** The end of {@code [guestAddress, guestAddress + size)}, after checking alignment and wrap-around. */
     private long checkedEnd(long guestAddress, long size) {
-        if (size <= 0 || size % pageSize != 0) {
+        if (size <= 0 || size % PAGE_SIZE != 0) {
             throw new IllegalArgumentException("VM " + vmName + ": memory size " + size
-                    + " must be a positive multiple of the page size " + pageSize);
+                    + " must be a positive multiple of the page size " + PAGE_SIZE);
         }
-        if (guestAddress < 0 || guestAddress % pageSize != 0) {
+        if (guestAddress < 0 || guestAddress % PAGE_SIZE != 0) {
             throw new IllegalArgumentException("VM " + vmName + ": guest address 0x" + Long.toHexString(guestAddress)
-                    + " must be page aligned (" + pageSize + ")");
+                    + " must be page aligned (" + PAGE_SIZE + ")");
         }
         try {
             return Math.addExact(guestAddress, size);

@@ -33,7 +33,8 @@ public interface VirtualMachine extends AutoCloseable {
     /**
      * Creates {@code count} more vCPUs (only before {@link #start}), each with the CPUID of
      * KVM_GET_SUPPORTED_CPUID carrying its own APIC ID (leaf 1 EBX[31:24], leaves 0xB/0x1F EDX,
-     * leaf 0x8000001E EAX), then calls {@code setup} on each.
+     * leaf 0x8000001E EAX), then calls {@code setup} on each. The first call creates the in-kernel
+     * irqchip (and PIT) first, unless an IRQ line or VM state call did already.
      */
     List<Vcpu> createVcpus(int count, VcpuSetup setup);
 

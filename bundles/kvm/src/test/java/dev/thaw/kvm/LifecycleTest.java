@@ -12,61 +12,50 @@ import java.io.IOException;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Creating, sizing and closing VMs: large memory, validation, nothing leaked. */
 @RequiresKvm
 @Timeout(60)
 class LifecycleTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final long GIB = 1L << 30;
-    private static KvmHypervisor hypervisor;
 
-    @BeforeAll
-    static void openKvm() {
-        hypervisor = new KvmHypervisor();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        hypervisor.close();
-    }
+    @RegisterExtension
+    static final KvmFixture kvm = new KvmFixture();
 
     @Test
     void sixtyFourGibOfGuestMemoryIsMappedWithoutBeingTouchedAndTheVmClosesCleanly() throws Exception {
         long rssBefore = rssKib();
         long start = System.nanoTime();
-        try (VirtualMachine vm = TestVms.create(hypervisor, "big", Guests.COUNTER_LOOP, 1)) {
-            GuestMemoryRegion big = vm.addMemory(4 * GIB, 64 * GIB);
-            long added = System.nanoTime() - start;
-            assertEquals(64 * GIB, big.size());
-            assertEquals(1, big.slot());
-            assertEquals(2, vm.memory().size());
-            // One page at the very end is touched, by the VMM, and reads back.
-            vm.guestMemory(4 * GIB + 64 * GIB - 8, 8).set(ValueLayout.JAVA_LONG, 0, 0x1234_5678L);
-            assertEquals(0x1234_5678L, big.memory().get(ValueLayout.JAVA_LONG, 64 * GIB - 8));
-            vm.start(new TestVms.Recorder(), new Exits());
-            TestVms.await("the guest running beside 64 GiB", WAIT, () -> TestVms.counter(vm) > 1000);
-            assertTrue(rssKib() - rssBefore < 512 * 1024, "64 GiB stayed uncommitted; RSS grew "
-                    + (rssKib() - rssBefore) + " KiB");
-            System.out.printf("64 GiB slot added in %d ms%n", added / 1_000_000);
-        }
+        VirtualMachine vm = kvm.create("big", Guests.COUNTER_LOOP, 1);
+        GuestMemoryRegion big = vm.addMemory(4 * GIB, 64 * GIB);
+        long added = System.nanoTime() - start;
+        assertEquals(64 * GIB, big.size());
+        assertEquals(1, big.slot());
+        assertEquals(2, vm.memory().size());
+        // One page at the very end is touched, by the VMM, and reads back.
+        vm.guestMemory(4 * GIB + 64 * GIB - 8, 8).set(ValueLayout.JAVA_LONG, 0, 0x1234_5678L);
+        assertEquals(0x1234_5678L, big.memory().get(ValueLayout.JAVA_LONG, 64 * GIB - 8));
+        vm.start(new TestVms.Recorder(), new Exits());
+        TestVms.await("the guest running beside 64 GiB", KvmFixture.WAIT, () -> TestVms.counter(vm) > 1000);
+        assertTrue(rssKib() - rssBefore < 512 * 1024, "64 GiB stayed uncommitted; RSS grew "
+                + (rssKib() - rssBefore) + " KiB");
+        System.out.printf("64 GiB slot added in %d ms%n", added / 1_000_000);
+        vm.close();
+        assertEquals(RunState.CLOSED, vm.runState());
     }
 
     @Test
     void closingAVmThatRanFreesEveryFileDescriptor() throws Exception {
-        hypervisor.createVm(VmOptions.named(TestVms.uniqueName("warm"))).close(); // /dev/kvm is open from here on
-        long before = openFds();
-        try (VirtualMachine vm = TestVms.create(hypervisor, "fds", Guests.COUNTER_LOOP, 2)) {
+        long before = openFds(); // /dev/kvm was opened when the hypervisor activated
+        try (VirtualMachine vm = TestVms.create(kvm.hypervisor(), "fds", Guests.COUNTER_LOOP, 2)) {
             vm.addMemory(16 << 20, 16 << 20);
             vm.start(new TestVms.Recorder(), new Exits());
-            TestVms.await("counting", WAIT, () -> TestVms.counter(vm) > 100);
+            TestVms.await("counting", KvmFixture.WAIT, () -> TestVms.counter(vm) > 100);
             vm.pause();
             vm.vcpus().getFirst().saveState();
             vm.resume();
@@ -82,12 +71,11 @@ class LifecycleTest {
 
     @Test
     void aVmThatKvmRefusesLeavesNoFileDescriptorBehind() throws Exception {
-        hypervisor.createVm(VmOptions.named(TestVms.uniqueName("warm"))).close();
         long before = openFds();
         // KVM refuses a TSS that does not fit below 4 GiB.
         VmOptions refused = new VmOptions(TestVms.uniqueName("refused"), true, 0xffff_f000L,
                 VmOptions.DEFAULT_IDENTITY_MAP_ADDRESS);
-        KvmException e = assertThrows(KvmException.class, () -> hypervisor.createVm(refused));
+        KvmException e = assertThrows(KvmException.class, () -> kvm.hypervisor().createVm(refused));
         assertTrue(e.getMessage().contains("KVM_SET_TSS_ADDR failed: EINVAL (Invalid argument)"), e.getMessage());
         assertEquals(before, openFds());
     }
@@ -109,7 +97,7 @@ class LifecycleTest {
 
     @Test
     void memoryMustBeAlignedAndMustNotOverlap() {
-        try (VirtualMachine vm = hypervisor.createVm(VmOptions.named(TestVms.uniqueName("mem")))) {
+        try (VirtualMachine vm = kvm.hypervisor().createVm(VmOptions.named(TestVms.uniqueName("mem")))) {
             vm.addMemory(0, 1 << 20);
             IllegalArgumentException overlap = assertThrows(IllegalArgumentException.class,
                     () -> vm.addMemory(0x80000, 1 << 20));

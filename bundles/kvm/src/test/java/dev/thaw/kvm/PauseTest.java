@@ -6,9 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.thaw.api.state.Regs;
 import dev.thaw.api.state.VcpuState;
 import dev.thaw.kvm.TestVms.Exits;
-import dev.thaw.kvm.impl.KvmHypervisor;
 import dev.thaw.testing.RequiresKvm;
-import java.time.Duration;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Set;
@@ -18,49 +16,35 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** pause() parks every vCPU at a consistent point; resume() lets them go on. */
 @RequiresKvm
 @Timeout(60)
 class PauseTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(10);
-    private static KvmHypervisor hypervisor;
-
-    @BeforeAll
-    static void openKvm() {
-        hypervisor = new KvmHypervisor();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        hypervisor.close();
-    }
+    @RegisterExtension
+    static final KvmFixture kvm = new KvmFixture();
 
     @Test
     void aPausedGuestDoesNotAdvanceAndAResumedOneDoes() throws Exception {
-        try (VirtualMachine vm = TestVms.create(hypervisor, "spin", Guests.COUNTER_LOOP, 1)) {
-            vm.start(new TestVms.Recorder(), new Exits());
-            TestVms.await("the guest counting", WAIT, () -> TestVms.counter(vm) > 1000);
-            for (int round = 0; round < 3; round++) {
-                vm.pause();
-                vm.pause(); // idempotent
-                assertEquals(RunState.PAUSED, vm.runState());
-                int paused = TestVms.counter(vm);
-                Thread.sleep(100);
-                assertEquals(paused, TestVms.counter(vm), "no progress while paused");
-                long rip = vm.vcpus().getFirst().regs().rip();
-                assertTrue(rip == Guests.ENTRY || rip == Guests.ENTRY + 6, "at an instruction boundary: 0x"
-                        + Long.toHexString(rip));
-                vm.resume();
-                TestVms.await("progress after resume", WAIT, () -> TestVms.counter(vm) > paused + 1000);
-            }
-            vm.stop();
+        VirtualMachine vm = kvm.counting("spin", 1);
+        for (int round = 0; round < 3; round++) {
+            vm.pause();
+            vm.pause(); // idempotent
+            assertEquals(RunState.PAUSED, vm.runState());
+            int paused = TestVms.counter(vm);
+            Thread.sleep(100);
+            assertEquals(paused, TestVms.counter(vm), "no progress while paused");
+            long rip = vm.vcpus().getFirst().regs().rip();
+            assertTrue(rip == Guests.ENTRY || rip == Guests.ENTRY + 6, "at an instruction boundary: 0x"
+                    + Long.toHexString(rip));
+            vm.resume();
+            TestVms.await("progress after resume", KvmFixture.WAIT, () -> TestVms.counter(vm) > paused + 1000);
         }
+        vm.stop();
     }
 
     /**
@@ -94,44 +78,43 @@ class PauseTest {
                 echoed.set(value);
             }
         };
-        try (VirtualMachine vm = TestVms.create(hypervisor, "stream", Guests.ECHO, 1)) {
-            Vcpu vcpu = vm.vcpus().getFirst();
-            vm.start(io, new Exits());
-            Set<Long> ripsSeen = new TreeSet<>();
-            for (int round = 0; round < 40; round++) {
-                Thread.sleep(ThreadLocalRandom.current().nextInt(1, 6));
-                vm.pause();
-                long token = handed.get();
-                long echo = echoed.get();
-                long stored = Integer.toUnsignedLong(TestVms.counter(vm));
-                Regs regs = vcpu.regs();
-                long eax = regs.rax() & 0xffff_ffffL;
-                long rip = regs.rip();
-                ripsSeen.add(rip);
-                String where = "at rip 0x" + Long.toHexString(rip) + ": handed " + token + ", stored " + stored
-                        + ", echoed " + echo + ", eax " + eax;
-                if (rip == Guests.ECHO_A || rip == Guests.ECHO_D) {
-                    assertEquals(token, stored, where);
-                    assertEquals(token, echo, where);
-                } else if (rip == Guests.ECHO_B) {
-                    assertEquals(token, eax, "the in completed: " + where);
-                    assertEquals(token - 1, echo, where);
-                } else {
-                    assertEquals(Guests.ECHO_C, rip, where);
-                    assertEquals(token, stored, where);
-                    assertEquals(token - 1, echo, where);
-                }
-                VcpuState state = vcpu.saveState();
-                vcpu.restoreState(state);
-                vm.resume();
+        VirtualMachine vm = kvm.create("stream", Guests.ECHO, 1);
+        Vcpu vcpu = vm.vcpus().getFirst();
+        vm.start(io, new Exits());
+        Set<Long> ripsSeen = new TreeSet<>();
+        for (int round = 0; round < 40; round++) {
+            Thread.sleep(ThreadLocalRandom.current().nextInt(1, 6));
+            vm.pause();
+            long token = handed.get();
+            long echo = echoed.get();
+            long stored = Integer.toUnsignedLong(TestVms.counter(vm));
+            Regs regs = vcpu.regs();
+            long eax = regs.rax() & 0xffff_ffffL;
+            long rip = regs.rip();
+            ripsSeen.add(rip);
+            String where = "at rip 0x" + Long.toHexString(rip) + ": handed " + token + ", stored " + stored
+                    + ", echoed " + echo + ", eax " + eax;
+            if (rip == Guests.ECHO_A || rip == Guests.ECHO_D) {
+                assertEquals(token, stored, where);
+                assertEquals(token, echo, where);
+            } else if (rip == Guests.ECHO_B) {
+                assertEquals(token, eax, "the in completed: " + where);
+                assertEquals(token - 1, echo, where);
+            } else {
+                assertEquals(Guests.ECHO_C, rip, where);
+                assertEquals(token, stored, where);
+                assertEquals(token - 1, echo, where);
             }
-            long before = echoed.get();
-            TestVms.await("more echoes after the last resume", WAIT, () -> echoed.get() > before + 10);
-            vm.stop();
-            assertEquals(List.of(), errors);
-            System.out.printf("%d tokens echoed; RIPs at the 40 pauses: %s%n", echoed.get(),
-                    ripsSeen.stream().map(Long::toHexString).toList());
+            VcpuState state = vcpu.saveState();
+            vcpu.restoreState(state);
+            vm.resume();
         }
+        long before = echoed.get();
+        TestVms.await("more echoes after the last resume", KvmFixture.WAIT, () -> echoed.get() > before + 10);
+        vm.stop();
+        assertEquals(List.of(), errors);
+        System.out.printf("%d tokens echoed; RIPs at the 40 pauses: %s%n", echoed.get(),
+                ripsSeen.stream().map(Long::toHexString).toList());
     }
 
     /**
@@ -160,35 +143,34 @@ class PauseTest {
             }
         };
         TestVms.Recorder done = (TestVms.Recorder) io;
-        try (VirtualMachine vm = TestVms.create(hypervisor, "insb", Guests.REP_INSB, 1)) {
-            Vcpu vcpu = vm.vcpus().getFirst();
-            vm.start(io, new Exits());
-            assertTrue(underway.await(10, TimeUnit.SECONDS));
-            vm.pause();
-            Regs regs = vcpu.regs();
-            long copied = (regs.rdi() & 0xffff_ffffL) - Guests.REP_INSB_BUFFER;
-            String where = "rip 0x" + Long.toHexString(regs.rip()) + ", rdi 0x" + Long.toHexString(regs.rdi())
-                    + ", rcx " + regs.rcx() + ", VMM reads " + reads.get();
-            assertEquals(reads.get(), copied, "every byte handed out is stored: " + where);
-            if (regs.rip() == Guests.REP_INSB_INSN) {
-                assertEquals(Guests.REP_INSB_COUNT - copied, regs.rcx() & 0xffff_ffffL, where);
-            }
-            byte[] buffer = vm.guestMemory(Guests.REP_INSB_BUFFER, copied).toArray(ValueLayout.JAVA_BYTE);
-            for (int k = 0; k < buffer.length; k++) {
-                assertEquals((byte) value(k), buffer[k], "byte " + k + ", " + where);
-            }
-            System.out.println("paused inside rep insb: " + where);
-            vm.vcpus().getFirst().restoreState(vcpu.saveState());
-            vm.resume();
-            TestVms.await("the rep insb to finish", WAIT, () -> done.sawWrite(Guests.REP_INSB_DONE_PORT));
-            assertEquals(Guests.REP_INSB_COUNT, reads.get());
-            long finalEdi = done.accesses.stream().filter(a -> a.port() == Guests.REP_INSB_DONE_PORT)
-                    .findFirst().orElseThrow().value();
-            assertEquals(Guests.REP_INSB_BUFFER + Guests.REP_INSB_COUNT, finalEdi);
-            byte[] all = vm.guestMemory(Guests.REP_INSB_BUFFER, Guests.REP_INSB_COUNT).toArray(ValueLayout.JAVA_BYTE);
-            for (int k = 0; k < all.length; k++) {
-                assertEquals((byte) value(k), all[k], "byte " + k);
-            }
+        VirtualMachine vm = kvm.create("insb", Guests.REP_INSB, 1);
+        Vcpu vcpu = vm.vcpus().getFirst();
+        vm.start(io, new Exits());
+        assertTrue(underway.await(10, TimeUnit.SECONDS));
+        vm.pause();
+        Regs regs = vcpu.regs();
+        long copied = (regs.rdi() & 0xffff_ffffL) - Guests.REP_INSB_BUFFER;
+        String where = "rip 0x" + Long.toHexString(regs.rip()) + ", rdi 0x" + Long.toHexString(regs.rdi())
+                + ", rcx " + regs.rcx() + ", VMM reads " + reads.get();
+        assertEquals(reads.get(), copied, "every byte handed out is stored: " + where);
+        if (regs.rip() == Guests.REP_INSB_INSN) {
+            assertEquals(Guests.REP_INSB_COUNT - copied, regs.rcx() & 0xffff_ffffL, where);
+        }
+        byte[] buffer = vm.guestMemory(Guests.REP_INSB_BUFFER, copied).toArray(ValueLayout.JAVA_BYTE);
+        for (int k = 0; k < buffer.length; k++) {
+            assertEquals((byte) value(k), buffer[k], "byte " + k + ", " + where);
+        }
+        System.out.println("paused inside rep insb: " + where);
+        vm.vcpus().getFirst().restoreState(vcpu.saveState());
+        vm.resume();
+        TestVms.await("the rep insb to finish", KvmFixture.WAIT, () -> done.sawWrite(Guests.REP_INSB_DONE_PORT));
+        assertEquals(Guests.REP_INSB_COUNT, reads.get());
+        long finalEdi = done.accesses.stream().filter(a -> a.port() == Guests.REP_INSB_DONE_PORT)
+                .findFirst().orElseThrow().value();
+        assertEquals(Guests.REP_INSB_BUFFER + Guests.REP_INSB_COUNT, finalEdi);
+        byte[] all = vm.guestMemory(Guests.REP_INSB_BUFFER, Guests.REP_INSB_COUNT).toArray(ValueLayout.JAVA_BYTE);
+        for (int k = 0; k < all.length; k++) {
+            assertEquals((byte) value(k), all[k], "byte " + k);
         }
     }
 
@@ -198,18 +180,15 @@ class PauseTest {
 
     @Test
     void aPauseOfTwoVcpusParksBoth() throws Exception {
-        try (VirtualMachine vm = TestVms.create(hypervisor, "pair", Guests.COUNTER_LOOP, 2)) {
-            vm.start(new TestVms.Recorder(), new Exits());
-            TestVms.await("counting", WAIT, () -> TestVms.counter(vm) > 1000);
-            vm.pause();
-            int paused = TestVms.counter(vm);
-            Thread.sleep(50);
-            assertEquals(paused, TestVms.counter(vm));
-            for (Vcpu v : vm.vcpus()) {
-                v.regs(); // accessible: parked
-            }
-            vm.resume();
-            TestVms.await("progress", WAIT, () -> TestVms.counter(vm) > paused);
+        VirtualMachine vm = kvm.counting("pair", 2);
+        vm.pause();
+        int paused = TestVms.counter(vm);
+        Thread.sleep(50);
+        assertEquals(paused, TestVms.counter(vm));
+        for (Vcpu v : vm.vcpus()) {
+            v.regs(); // accessible: parked
         }
+        vm.resume();
+        TestVms.await("progress", KvmFixture.WAIT, () -> TestVms.counter(vm) > paused);
     }
 }

@@ -9,41 +9,27 @@ import dev.thaw.api.state.PitChannelState;
 import dev.thaw.api.state.VcpuState;
 import dev.thaw.api.state.VmArchState;
 import dev.thaw.kvm.TestVms.Exits;
-import dev.thaw.kvm.impl.KvmHypervisor;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thaw.testing.RequiresKvm;
-import java.lang.foreign.MemorySegment;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /** Every state item of a vCPU that ran, and of its VM, reads back as written. */
 @RequiresKvm
 @Timeout(60)
 class StateTest {
 
-    private static final Duration WAIT = Duration.ofSeconds(10);
     /** IA32_TSC counts while we look: it is compared within {@link #TSC_TOLERANCE}, not for equality. */
     private static final long MSR_IA32_TSC = 0x10;
     private static final long TSC_TOLERANCE = 10_000_000_000L;
 
-    private static KvmHypervisor hypervisor;
-
-    @BeforeAll
-    static void openKvm() {
-        hypervisor = new KvmHypervisor();
-    }
-
-    @AfterAll
-    static void closeKvm() {
-        hypervisor.close();
-    }
+    @RegisterExtension
+    static final KvmFixture kvm = new KvmFixture();
 
     private static <T> void roundTrip(String item, Supplier<T> get, Consumer<T> set) {
         T before = get.get();
@@ -53,106 +39,89 @@ class StateTest {
 
     @Test
     void everyVcpuAndVmStateItemRoundTripsOnAVcpuThatRan() throws Exception {
-        try (VirtualMachine vm = TestVms.create(hypervisor, "state", Guests.COUNTER_LOOP, 1)) {
-            Vcpu v = vm.vcpus().getFirst();
-            vm.start(new TestVms.Recorder(), new Exits());
-            TestVms.await("counting", WAIT, () -> TestVms.counter(vm) > 1000);
-            vm.pause();
+        VirtualMachine vm = kvm.counting("state", 1);
+        Vcpu v = vm.vcpus().getFirst();
+        vm.pause();
 
-            roundTrip("cpuid", v::cpuid, v::setCpuid);
-            roundTrip("mp state", v::mpState, v::setMpState);
-            roundTrip("regs", v::regs, v::setRegs);
-            roundTrip("sregs", v::sregs, v::setSregs);
-            roundTrip("fpu", v::fpu, v::setFpu);
-            roundTrip("xsave", v::xsave, v::setXsave);
-            roundTrip("xcrs", v::xcrs, v::setXcrs);
-            roundTrip("debug regs", v::debugRegs, v::setDebugRegs);
-            roundTrip("lapic", v::lapic, v::setLapic);
-            roundTrip("vcpu events", v::vcpuEvents, v::setVcpuEvents);
-            List<MsrEntry> msrs = v.msrs();
-            assertFalse(msrs.isEmpty());
-            v.setMsrs(msrs);
-            assertMsrsEqual(msrs, v.msrs());
+        roundTrip("cpuid", v::cpuid, v::setCpuid);
+        roundTrip("mp state", v::mpState, v::setMpState);
+        roundTrip("regs", v::regs, v::setRegs);
+        roundTrip("sregs", v::sregs, v::setSregs);
+        roundTrip("fpu", v::fpu, v::setFpu);
+        roundTrip("xsave", v::xsave, v::setXsave);
+        roundTrip("xcrs", v::xcrs, v::setXcrs);
+        roundTrip("debug regs", v::debugRegs, v::setDebugRegs);
+        roundTrip("lapic", v::lapic, v::setLapic);
+        roundTrip("vcpu events", v::vcpuEvents, v::setVcpuEvents);
+        List<MsrEntry> msrs = v.msrs();
+        assertFalse(msrs.isEmpty());
+        v.setMsrs(msrs);
+        assertMsrsEqual(msrs, v.msrs());
 
-            VcpuState saved = v.saveState();
-            v.restoreState(saved);
-            VcpuState again = v.saveState();
-            assertMsrsEqual(saved.msrs(), again.msrs());
-            assertEquals(withoutMsrs(saved), withoutMsrs(again));
-            assertEquals(0x11, saved.sregs().cr0());
-            assertTrue(saved.xsave().region().length >= 4096);
+        VcpuState saved = v.saveState();
+        v.restoreState(saved);
+        VcpuState again = v.saveState();
+        assertMsrsEqual(saved.msrs(), again.msrs());
+        assertEquals(withoutMsrs(saved), withoutMsrs(again));
+        assertEquals(0x11, saved.sregs().cr0());
+        assertTrue(saved.xsave().region().length >= 4096);
 
-            VmArchState arch = vm.saveArchState();
-            vm.restoreArchState(arch);
-            VmArchState archAgain = vm.saveArchState();
-            assertEquals(arch.picMaster(), archAgain.picMaster());
-            assertEquals(arch.picSlave(), archAgain.picSlave());
-            assertEquals(arch.ioapic(), archAgain.ioapic());
-            assertEquals(arch.pit().flags(), archAgain.pit().flags());
-            for (int i = 0; i < 3; i++) {
-                // KVM_SET_PIT2 reloads each counter, stamping a new count_load_time.
-                assertEquals(withoutLoadTime(arch.pit().channels().get(i)),
-                        withoutLoadTime(archAgain.pit().channels().get(i)), "PIT channel " + i);
-            }
-            long drift = archAgain.clock().clock() - arch.clock().clock();
-            assertTrue(drift >= 0 && drift < 1_000_000_000L, "kvmclock restored (moved " + drift + " ns)");
-
-            int before = TestVms.counter(vm);
-            vm.resume();
-            TestVms.await("the guest runs on after its state was written back", WAIT,
-                    () -> TestVms.counter(vm) > before + 1000);
-            System.out.printf("%d saveable MSRs: %s%n", msrs.size(),
-                    msrs.stream().map(m -> Long.toHexString(m.index())).toList());
+        VmArchState arch = vm.saveArchState();
+        vm.restoreArchState(arch);
+        VmArchState archAgain = vm.saveArchState();
+        assertEquals(arch.picMaster(), archAgain.picMaster());
+        assertEquals(arch.picSlave(), archAgain.picSlave());
+        assertEquals(arch.ioapic(), archAgain.ioapic());
+        assertEquals(arch.pit().flags(), archAgain.pit().flags());
+        for (int i = 0; i < 3; i++) {
+            // KVM_SET_PIT2 reloads each counter, stamping a new count_load_time.
+            assertEquals(withoutLoadTime(arch.pit().channels().get(i)),
+                    withoutLoadTime(archAgain.pit().channels().get(i)), "PIT channel " + i);
         }
+        long drift = archAgain.clock().clock() - arch.clock().clock();
+        assertTrue(drift >= 0 && drift < 1_000_000_000L, "kvmclock restored (moved " + drift + " ns)");
+
+        int before = TestVms.counter(vm);
+        vm.resume();
+        TestVms.await("the guest runs on after its state was written back", KvmFixture.WAIT,
+                () -> TestVms.counter(vm) > before + 1000);
+        System.out.printf("%d saveable MSRs: %s%n", msrs.size(),
+                msrs.stream().map(m -> Long.toHexString(m.index())).toList());
     }
 
     /** The real use: state and memory taken from one VM make a fresh VM continue where the first stopped. */
     @Test
     void savedStateAndMemoryResumeTheGuestInAFreshVm() throws Exception {
-        VcpuState vcpuState;
-        VmArchState archState;
-        byte[] memory;
-        int counted;
-        try (VirtualMachine source = TestVms.create(hypervisor, "source", Guests.COUNTER_LOOP, 1)) {
-            source.start(new TestVms.Recorder(), new Exits());
-            TestVms.await("counting", WAIT, () -> TestVms.counter(source) > 5000);
-            source.pause();
-            archState = source.saveArchState();
-            vcpuState = source.vcpus().getFirst().saveState();
-            memory = source.memory().getFirst().memory().toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
-            counted = TestVms.counter(source);
-        }
-        try (VirtualMachine target = hypervisor.createVm(VmOptions.named(TestVms.uniqueName("target")))) {
-            target.addMemory(0, TestVms.MEMORY).memory().copyFrom(MemorySegment.ofArray(memory));
-            Vcpu v = target.createVcpus(1, VcpuSetup.none()).getFirst();
-            v.restoreState(vcpuState);
-            target.restoreArchState(archState);
-            assertEquals(vcpuState.regs(), v.regs());
-            assertEquals(counted, TestVms.counter(target));
-            target.start(new TestVms.Recorder(), new Exits());
-            TestVms.await("the restored guest counting on", WAIT, () -> TestVms.counter(target) > counted + 5000);
-            target.pause();
-            long rip = v.regs().rip();
-            assertTrue(rip == Guests.ENTRY || rip == Guests.ENTRY + 6, "rip 0x" + Long.toHexString(rip));
-            assertEquals(RunState.PAUSED, target.runState());
-        }
+        VirtualMachine source = kvm.counting("source", 1);
+        TestVms.await("counting", KvmFixture.WAIT, () -> TestVms.counter(source) > 5000);
+        source.pause();
+        KvmFixture.Saved saved = kvm.save(source);
+        source.close();
+        VirtualMachine target = kvm.restore("target", saved);
+        Vcpu v = target.vcpus().getFirst();
+        assertEquals(saved.vcpus().getFirst().regs(), v.regs());
+        assertEquals(saved.counter(), TestVms.counter(target));
+        target.start(new TestVms.Recorder(), new Exits());
+        TestVms.await("the restored guest counting on", KvmFixture.WAIT,
+                () -> TestVms.counter(target) > saved.counter() + 5000);
+        target.pause();
+        long rip = v.regs().rip();
+        assertTrue(rip == Guests.ENTRY || rip == Guests.ENTRY + 6, "rip 0x" + Long.toHexString(rip));
+        assertEquals(RunState.PAUSED, target.runState());
     }
 
     /** Snapshots will store these records as JSON (Jackson): a saved state survives that unchanged. */
     @Test
     void savedStateSurvivesAJsonRoundTrip() throws Exception {
-        try (VirtualMachine vm = TestVms.create(hypervisor, "json", Guests.COUNTER_LOOP, 1)) {
-            vm.start(new TestVms.Recorder(), new Exits());
-            TestVms.await("counting", WAIT, () -> TestVms.counter(vm) > 1000);
-            vm.pause();
-            VcpuState vcpu = vm.vcpus().getFirst().saveState();
-            VmArchState arch = vm.saveArchState();
-            ObjectMapper json = new ObjectMapper();
-            String text = json.writeValueAsString(vcpu);
-            assertEquals(vcpu, json.readValue(text, VcpuState.class));
-            assertEquals(arch, json.readValue(json.writeValueAsString(arch), VmArchState.class));
-            assertTrue(text.contains("\"rip\":"), text.substring(0, Math.min(200, text.length())));
-        }
+        VirtualMachine vm = kvm.counting("json", 1);
+        vm.pause();
+        VcpuState vcpu = vm.vcpus().getFirst().saveState();
+        VmArchState arch = vm.saveArchState();
+        ObjectMapper json = new ObjectMapper();
+        String text = json.writeValueAsString(vcpu);
+        assertEquals(vcpu, json.readValue(text, VcpuState.class));
+        assertEquals(arch, json.readValue(json.writeValueAsString(arch), VmArchState.class));
+        assertTrue(text.contains("\"rip\":"), text.substring(0, Math.min(200, text.length())));
     }
 
     private static void assertMsrsEqual(List<MsrEntry> expected, List<MsrEntry> actual) {

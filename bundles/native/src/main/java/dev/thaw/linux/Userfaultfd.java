@@ -4,6 +4,7 @@ import static dev.thaw.linux.internal.Mem.U64;
 
 import dev.thaw.linux.internal.Ioctls;
 import dev.thaw.linux.internal.Mem;
+import dev.thaw.linux.internal.OwnedFd;
 import dev.thaw.linux.internal.UffdMsg;
 import dev.thaw.linux.internal.UffdioApi;
 import dev.thaw.linux.internal.UffdioCopy;
@@ -101,10 +102,10 @@ public final class Userfaultfd implements AutoCloseable {
         }
     }
 
-    private volatile int fd;
+    private final OwnedFd fd;
 
     private Userfaultfd(int fd) {
-        this.fd = fd;
+        this.fd = new OwnedFd(fd);
     }
 
     /** userfaultfd(2) with {@code flags} (e.g. {@code O_CLOEXEC | O_NONBLOCK}). Call {@link #api} next. */
@@ -118,7 +119,7 @@ public final class Userfaultfd implements AutoCloseable {
     }
 
     public int fd() {
-        return fd;
+        return fd.get();
     }
 
     /** UFFDIO_API: the handshake, enabling {@code features} ({@code UFFD_FEATURE_*}). Must come first. */
@@ -127,7 +128,7 @@ public final class Userfaultfd implements AutoCloseable {
             MemorySegment s = arena.allocate(UffdioApi.LAYOUT);
             s.set(U64, UffdioApi.API, UFFD_API);
             s.set(U64, UffdioApi.FEATURES, features);
-            Libc.ioctl(fd, Ioctls.UFFDIO_API, s, "UFFDIO_API");
+            Libc.ioctl(fd.get(), Ioctls.UFFDIO_API, s, "UFFDIO_API");
             return new Api(s.get(U64, UffdioApi.API), s.get(U64, UffdioApi.FEATURES), s.get(U64, UffdioApi.IOCTLS));
         }
     }
@@ -138,7 +139,7 @@ public final class Userfaultfd implements AutoCloseable {
             MemorySegment s = arena.allocate(UffdioRegister.LAYOUT);
             UffdioRange.write(s.asSlice(UffdioRegister.RANGE, UffdioRange.LAYOUT), start, length);
             s.set(U64, UffdioRegister.MODE, mode);
-            Libc.ioctl(fd, Ioctls.UFFDIO_REGISTER, s, "UFFDIO_REGISTER");
+            Libc.ioctl(fd.get(), Ioctls.UFFDIO_REGISTER, s, "UFFDIO_REGISTER");
             return s.get(U64, UffdioRegister.IOCTLS);
         }
     }
@@ -165,14 +166,7 @@ public final class Userfaultfd implements AutoCloseable {
             s.set(U64, UffdioCopy.SRC, src);
             s.set(U64, UffdioCopy.LEN, length);
             s.set(U64, UffdioCopy.MODE, mode);
-            try {
-                Libc.ioctl(fd, Ioctls.UFFDIO_COPY, s, "UFFDIO_COPY");
-            } catch (ErrnoException e) {
-                long done = s.get(U64, UffdioCopy.COPY);
-                throw new RangeException("UFFDIO_COPY", e.errno(), Math.max(done, 0),
-                        "dst 0x" + Long.toHexString(dst) + " length " + length);
-            }
-            return s.get(U64, UffdioCopy.COPY);
+            return progressIoctl(s, Ioctls.UFFDIO_COPY, "UFFDIO_COPY", UffdioCopy.COPY, "dst", dst, length);
         }
     }
 
@@ -182,14 +176,8 @@ public final class Userfaultfd implements AutoCloseable {
             MemorySegment s = arena.allocate(UffdioZeropage.LAYOUT);
             UffdioRange.write(s.asSlice(UffdioZeropage.RANGE, UffdioRange.LAYOUT), start, length);
             s.set(U64, UffdioZeropage.MODE, mode);
-            try {
-                Libc.ioctl(fd, Ioctls.UFFDIO_ZEROPAGE, s, "UFFDIO_ZEROPAGE");
-            } catch (ErrnoException e) {
-                long done = s.get(U64, UffdioZeropage.ZEROPAGE);
-                throw new RangeException("UFFDIO_ZEROPAGE", e.errno(), Math.max(done, 0),
-                        "start 0x" + Long.toHexString(start) + " length " + length);
-            }
-            return s.get(U64, UffdioZeropage.ZEROPAGE);
+            return progressIoctl(s, Ioctls.UFFDIO_ZEROPAGE, "UFFDIO_ZEROPAGE", UffdioZeropage.ZEROPAGE, "start", start,
+                    length);
         }
     }
 
@@ -199,7 +187,7 @@ public final class Userfaultfd implements AutoCloseable {
             MemorySegment s = arena.allocate(UffdioWriteprotect.LAYOUT);
             UffdioRange.write(s.asSlice(UffdioWriteprotect.RANGE, UffdioRange.LAYOUT), start, length);
             s.set(U64, UffdioWriteprotect.MODE, mode);
-            Libc.ioctl(fd, Ioctls.UFFDIO_WRITEPROTECT, s, "UFFDIO_WRITEPROTECT");
+            Libc.ioctl(fd.get(), Ioctls.UFFDIO_WRITEPROTECT, s, "UFFDIO_WRITEPROTECT");
         }
     }
 
@@ -212,7 +200,7 @@ public final class Userfaultfd implements AutoCloseable {
             MemorySegment s = arena.allocate(UffdMsg.LAYOUT);
             long n;
             try {
-                n = Libc.read(fd, s);
+                n = Libc.read(fd.get(), s);
             } catch (ErrnoException e) {
                 if (e.wouldBlock()) {
                     return Optional.empty();
@@ -231,24 +219,37 @@ public final class Userfaultfd implements AutoCloseable {
 
     /** poll(2) for a message; returns {@code revents} ({@link Libc#POLLIN} when one is queued), 0 on timeout. */
     public int poll(int timeoutMillis) {
-        return Libc.poll(fd, Libc.POLLIN, timeoutMillis);
+        return Libc.poll(fd.get(), Libc.POLLIN, timeoutMillis);
     }
 
     /** Closes the fd; registered ranges are unregistered and waiting threads woken by the kernel. */
     @Override
-    public synchronized void close() {
-        int f = fd;
-        if (f >= 0) {
-            fd = -1;
-            Libc.close(f);
+    public void close() {
+        fd.close();
+    }
+
+    /**
+     * An ioctl that reports its progress in the field at {@code progress} (UFFDIO_COPY's {@code copy},
+     * UFFDIO_ZEROPAGE's {@code zeropage}): returns it, or throws a {@link RangeException} that carries it
+     * (a negative field, the kernel's -errno, counts as none done). {@code what} and {@code address} name
+     * the range in the message, which is built only on failure.
+     */
+    private long progressIoctl(MemorySegment s, long request, String name, long progress, String what, long address,
+            long length) {
+        try {
+            Libc.ioctl(fd.get(), request, s, name);
+        } catch (ErrnoException e) {
+            throw new RangeException(name, e.errno(), Math.max(s.get(U64, progress), 0),
+                    what + " 0x" + Long.toHexString(address) + " length " + length);
         }
+        return s.get(U64, progress);
     }
 
     private void rangeIoctl(long request, String name, long start, long length) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(UffdioRange.LAYOUT);
             UffdioRange.write(s, start, length);
-            Libc.ioctl(fd, request, s, name);
+            Libc.ioctl(fd.get(), request, s, name);
         }
     }
 

@@ -1,6 +1,5 @@
 package dev.thaw.kvm.impl;
 
-import dev.thaw.api.state.CpuidEntry;
 import dev.thaw.kvm.Hypervisor;
 import dev.thaw.kvm.KvmException;
 import dev.thaw.kvm.VirtualMachine;
@@ -20,24 +19,30 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The {@link Hypervisor} service. Opens {@code /dev/kvm} on first use (so the service exists, and says
- * why it cannot work, on hosts without KVM) and on deactivation closes every VM it made, then
- * {@code /dev/kvm}.
+ * The {@link Hypervisor} service. Activation opens {@code /dev/kvm}, reads the host's facts once and
+ * runs a throwaway VM through every step of a VM's life ({@link Warmup}), so the first real VM costs
+ * what every later one does; it also starts the pool of vCPU threads ({@link VcpuThreadPool}). Where KVM cannot be used the service still exists, logs why, and every
+ * {@link #createVm} tries again and says why it cannot work. Deactivation closes every VM it made,
+ * then {@code /dev/kvm}.
+ *
+ * <p>Immediate: activated when the bundle starts, not on the first boot request, and kept while
+ * nobody uses it (a delayed component would be deactivated and lose its warm state).
  */
-@Component(service = Hypervisor.class)
+@Component(service = Hypervisor.class, immediate = true)
 public final class KvmHypervisor implements Hypervisor, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(KvmHypervisor.class);
 
-    /** What every VM needs to know about this host's KVM, read once. */
-    record HostInfo(int vcpuMmapSize, List<CpuidEntry> supportedCpuid, long[] msrIndexList,
-            boolean identityMap, int memorySlots, int maxVcpus) {}
-
     private final String device;
     private final Object lock = new Object();
     private final Set<KvmVm> vms = new LinkedHashSet<>();
+    private final SaveableMsrs saveableMsrs = new SaveableMsrs();
     private Kvm kvm;
     private HostInfo host;
+    /** Threads for vCPUs, started with the host; see {@link VcpuThreadPool}. */
+    private VcpuThreadPool threads;
+    /** KVM_CAP_XSAVE2 as the first VM reported it; -1 until then. See {@link #xsave2Size(VmFd)}. */
+    private int xsave2Size = -1;
     private boolean closed;
 
     @Activate
@@ -48,10 +53,22 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     /** For tests: a hypervisor on another device node. */
     public KvmHypervisor(String device) {
         this.device = device;
+        long start = System.nanoTime();
+        try {
+            synchronized (lock) {
+                host();
+            }
+        } catch (KvmException e) {
+            LOG.warn("KVM is not usable: {}; every VM creation will try again and fail with the reason", e.getMessage());
+            return;
+        }
+        Warmup.run(this);
+        LOG.debug("{} opened and warmed up in {} ms", device, (System.nanoTime() - start) / 1_000_000);
     }
 
     @Override
     public VirtualMachine createVm(VmOptions options) {
+        long start = System.nanoTime();
         synchronized (lock) {
             HostInfo info = host();
             String name = options.name();
@@ -62,20 +79,14 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
                 throw new KvmException("create VM " + name + ": " + e.getMessage(), e);
             }
             try {
-                // Ordering: identity map and TSS addresses and the irqchip before any vCPU exists;
-                // the PIT after the irqchip.
+                // Ordering: identity map and TSS addresses before any vCPU exists. The irqchip and PIT
+                // come later, when first needed (see InKernelDevices.requireIrqchip).
                 if (info.identityMap()) {
                     vm.setIdentityMapAddr(options.identityMapAddress());
                 }
                 vm.setTssAddr(options.tssAddress());
-                vm.createIrqchip();
-                if (options.pit()) {
-                    vm.createPit2(0);
-                }
-                int xsave2 = Math.max(0, vm.checkExtension(KvmConstants.KVM_CAP_XSAVE2));
-                KvmVm created = new KvmVm(this, name, vm, info, options.pit(), xsave2);
+                KvmVm created = new KvmVm(this, name, vm, info, options.pit(), xsave2Size(vm), threads, start);
                 vms.add(created);
-                LOG.debug("VM {} created (PIT: {}, XSAVE2 size: {})", name, options.pit(), xsave2);
                 return created;
             } catch (RuntimeException | Error e) {
                 try {
@@ -108,6 +119,10 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
             }
         }
         synchronized (lock) {
+            if (threads != null) {
+                threads.close();
+                threads = null;
+            }
             if (kvm != null) {
                 kvm.close();
                 kvm = null;
@@ -121,39 +136,44 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
         }
     }
 
+    /** The host's saveable MSRs, probed on the first fresh vCPU ever asked about and reused after. */
+    SaveableMsrs saveableMsrs() {
+        return saveableMsrs;
+    }
+
+    /**
+     * The XSAVE area size (KVM_CAP_XSAVE2, asked on a VM fd), asked of the first VM only: KVM computes
+     * it from the host's supported XCR0 and the process's guest XSTATE permissions, which Thaw never
+     * changes (no ARCH_REQ_XCOMP_GUEST_PERM), so every VM of this process gets the same answer.
+     * 0 where KVM has only KVM_GET_XSAVE. Caller holds the lock.
+     */
+    private int xsave2Size(VmFd vm) {
+        if (xsave2Size < 0) {
+            xsave2Size = Math.max(0, vm.checkExtension(KvmConstants.KVM_CAP_XSAVE2));
+            LOG.debug("XSAVE2 size: {}", xsave2Size);
+        }
+        return xsave2Size;
+    }
+
+    /** Opens {@code /dev/kvm} and reads the host's facts, once. Caller holds the lock. */
     private HostInfo host() {
         if (closed) {
             throw new IllegalStateException("the hypervisor service is deactivated");
         }
         if (host == null) {
+            Kvm opened;
             try {
-                Kvm opened = Kvm.open(device);
-                try {
-                    int version = opened.apiVersion();
-                    if (version != KvmConstants.KVM_API_VERSION) {
-                        throw new KvmException(device + " speaks KVM API " + version + ", Thaw needs "
-                                + KvmConstants.KVM_API_VERSION);
-                    }
-                    for (int cap : new int[] {KvmConstants.KVM_CAP_IRQCHIP, KvmConstants.KVM_CAP_USER_MEMORY,
-                            KvmConstants.KVM_CAP_EXT_CPUID, KvmConstants.KVM_CAP_SET_TSS_ADDR,
-                            KvmConstants.KVM_CAP_IMMEDIATE_EXIT}) {
-                        if (opened.checkExtension(cap) <= 0) {
-                            throw new KvmException(device + " lacks KVM capability " + cap + ", which Thaw needs");
-                        }
-                    }
-                    host = new HostInfo(opened.vcpuMmapSize(), List.copyOf(opened.supportedCpuid()),
-                            opened.msrIndexList(),
-                            opened.checkExtension(KvmConstants.KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0,
-                            opened.checkExtension(KvmConstants.KVM_CAP_NR_MEMSLOTS),
-                            Math.max(opened.checkExtension(KvmConstants.KVM_CAP_MAX_VCPUS),
-                                    opened.checkExtension(KvmConstants.KVM_CAP_NR_VCPUS)));
-                    kvm = opened;
-                } catch (RuntimeException | Error e) {
-                    opened.close();
-                    throw e;
-                }
+                opened = Kvm.open(device);
             } catch (ErrnoException e) {
                 throw new KvmException("open " + device + ": " + e.getMessage(), e);
+            }
+            try {
+                host = HostInfo.read(opened, device);
+                kvm = opened;
+                threads = new VcpuThreadPool();
+            } catch (RuntimeException | Error e) {
+                opened.close();
+                throw e;
             }
         }
         return host;

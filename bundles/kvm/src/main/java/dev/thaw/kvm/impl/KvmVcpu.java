@@ -14,7 +14,6 @@ import dev.thaw.api.state.Xcrs;
 import dev.thaw.api.state.Xsave;
 import dev.thaw.kvm.KvmException;
 import dev.thaw.kvm.Vcpu;
-import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.kvm.Kvm;
 import dev.thaw.linux.kvm.VcpuFd;
 import java.util.List;
@@ -28,12 +27,15 @@ final class KvmVcpu implements Vcpu {
     private final VcpuFd fd;
     /** Bytes of the XSAVE area per KVM_CAP_XSAVE2; 0 where only KVM_GET_XSAVE exists. */
     private final int xsave2Size;
+    /** Names this vCPU in error messages. */
+    private final String context;
 
     KvmVcpu(KvmVm vm, int index, VcpuFd fd, int xsave2Size) {
         this.vm = vm;
         this.index = index;
         this.fd = fd;
         this.xsave2Size = xsave2Size;
+        this.context = "VM " + vm.name() + " vCPU " + index;
     }
 
     VcpuFd fd() {
@@ -145,7 +147,7 @@ final class KvmVcpu implements Vcpu {
         long[] saveable = vm.saveableMsrs();
         List<MsrEntry> read = get("msrs", () -> fd.getMsrs(saveable));
         if (read.size() != saveable.length) {
-            throw new KvmException(prefix() + "KVM_GET_MSRS read " + read.size() + " of " + saveable.length
+            throw new KvmException(context + ": KVM_GET_MSRS read " + read.size() + " of " + saveable.length
                     + " saveable MSRs, stopping at MSR 0x" + Long.toHexString(saveable[read.size()]));
         }
         return read;
@@ -155,7 +157,7 @@ final class KvmVcpu implements Vcpu {
     public void setMsrs(List<MsrEntry> entries) {
         int n = get("msrs", () -> fd.setMsrs(entries));
         if (n != entries.size()) {
-            throw new KvmException(prefix() + "KVM_SET_MSRS set " + n + " of " + entries.size()
+            throw new KvmException(context + ": KVM_SET_MSRS set " + n + " of " + entries.size()
                     + " MSRs, refusing " + entries.get(n));
         }
     }
@@ -182,7 +184,7 @@ final class KvmVcpu implements Vcpu {
      */
     @Override
     public VcpuState saveState() {
-        vm.requireNotRunning("save vCPU " + index);
+        vm.requireNotRunning("save the state", index);
         MpState mpState = mpState();
         Regs regs = regs();
         Sregs sregs = sregs();
@@ -211,7 +213,7 @@ final class KvmVcpu implements Vcpu {
      */
     @Override
     public void restoreState(VcpuState state) {
-        vm.requireNotRunning("restore vCPU " + index);
+        vm.requireNotRunning("restore the state", index);
         setCpuid(state.cpuid());
         setMpState(state.mpState());
         setRegs(state.regs());
@@ -224,23 +226,13 @@ final class KvmVcpu implements Vcpu {
         setVcpuEvents(state.events());
     }
 
-    private String prefix() {
-        return "VM " + vm.name() + " vCPU " + index + ": ";
-    }
-
     private <T> T get(String what, Supplier<T> call) {
-        vm.requireNotRunning(what + " of vCPU " + index);
-        try {
-            return call.get();
-        } catch (ErrnoException e) {
-            throw new KvmException(prefix() + e.getMessage(), e);
-        }
+        vm.requireNotRunning(what, index);
+        return KvmCalls.call(context, null, call);
     }
 
     private void set(String what, Runnable call) {
-        get(what, () -> {
-            call.run();
-            return null;
-        });
+        vm.requireNotRunning(what, index);
+        KvmCalls.run(context, null, call);
     }
 }

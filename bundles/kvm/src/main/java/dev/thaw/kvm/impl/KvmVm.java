@@ -1,9 +1,5 @@
 package dev.thaw.kvm.impl;
 
-import dev.thaw.api.state.ClockData;
-import dev.thaw.api.state.IoapicState;
-import dev.thaw.api.state.PicState;
-import dev.thaw.api.state.PitState;
 import dev.thaw.api.state.VmArchState;
 import dev.thaw.kvm.ExitListener;
 import dev.thaw.kvm.GuestMemoryRegion;
@@ -14,11 +10,6 @@ import dev.thaw.kvm.Vcpu;
 import dev.thaw.kvm.VcpuSetup;
 import dev.thaw.kvm.VirtualMachine;
 import dev.thaw.kvm.VmExit;
-import dev.thaw.linux.Errno;
-import dev.thaw.linux.ErrnoException;
-import dev.thaw.linux.Libc;
-import dev.thaw.linux.Mapping;
-import dev.thaw.linux.kvm.KvmConstants;
 import dev.thaw.linux.kvm.VcpuFd;
 import dev.thaw.linux.kvm.VmFd;
 import java.lang.foreign.MemorySegment;
@@ -27,80 +18,48 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.locks.Condition;
-import java.util.concurrent.locks.ReentrantLock;
-import java.util.function.Supplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A VM: guest memory, vCPUs, their runner threads, and the pause/stop protocol.
- *
- * <p>Control: {@link #control} tells every runner what to do (RUN, PAUSE, STOP). It is written under
- * {@link #lock} before the runners are kicked (see {@link VcpuRunner}); runners report parked/ended
- * under the lock and {@link #changed} wakes whoever waits for them. {@link #pause()} returns when every
- * runner is parked (or ended); a parked runner has completed any pending I/O first.
+ * A VM: its vCPUs, and the parts that do the rest, all guarded by one lock, the {@link VmLifecycle}'s:
+ * {@link MemorySlots} (guest memory), {@link InKernelDevices} (irqchip, PIT, their state),
+ * {@link VcpuThreads} (vCPU threads, pause protocol) and the lifecycle itself (run state, exits).
  */
 final class KvmVm implements VirtualMachine {
 
     private static final Logger LOG = LoggerFactory.getLogger(KvmVm.class);
 
-    /**
-     * The signal that kicks vCPU threads out of KVM_RUN. SIGURG is ignored by default and HotSpot installs
-     * no handler for it (it uses SEGV, BUS, FPE, ILL, PIPE, XFSZ, USR2, HUP, INT, TERM, QUIT); vCPU threads
-     * block it except inside KVM_RUN, so it never reaches a handler anyway.
-     */
-    static final int KICK_SIGNAL = Libc.SIGURG;
-    /** How long pause() waits for every vCPU to park; a vCPU stuck in the I/O handler is the usual reason. */
-    static final Duration PAUSE_TIMEOUT = Duration.ofSeconds(10);
-    /** How often pause() re-kicks vCPUs that have not parked yet (insurance against a lost wake-up). */
-    static final long REKICK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-    /** How long stop() and close() wait for the vCPU threads to end. */
-    static final Duration STOP_TIMEOUT = Duration.ofSeconds(10);
-    /** How long start() waits for the threads to be ready (signal mask set, thread id known). */
-    static final Duration START_TIMEOUT = Duration.ofSeconds(10);
-    /**
-     * KVM_SET_CLOCK flags on restore: none. KVM_CLOCK_TSC_STABLE is reported by KVM_GET_CLOCK but not
-     * accepted back by older kernels, and KVM_CLOCK_REALTIME would advance the guest clock by the host
-     * time that passed since the snapshot; Thaw resumes the guest clock where it was saved.
-     */
-    static final long CLOCK_RESTORE_FLAGS = 0;
-
-    enum Control { RUN, PAUSE, STOP }
-
-    private record Region(GuestMemoryRegion region, Mapping mapping) {}
-
     private final KvmHypervisor hypervisor;
     private final String name;
+    /** Names the VM in error messages. */
+    private final String context;
     private final VmFd vmFd;
-    private final KvmHypervisor.HostInfo host;
-    private final boolean hasPit;
+    private final HostInfo host;
     private final int xsave2Size;
-    private final long pageSize = Libc.pageSize();
-
-    private final ReentrantLock lock = new ReentrantLock();
-    private final Condition changed = lock.newCondition();
-    private final List<Region> regions = new ArrayList<>();
+    private final VmLifecycle life;
+    private final MemorySlots memory;
+    private final InKernelDevices devices;
+    private final VcpuThreads threads;
+    private final CreationTimes times;
+    /** Guarded by the lifecycle lock, as is {@link #saveableMsrs}. */
     private final List<KvmVcpu> vcpus = new ArrayList<>();
-    private final List<VcpuRunner> runners = new ArrayList<>();
-    private RunState state = RunState.CREATED;
-    private volatile Control control = Control.RUN;
-    private VmExit exit;
-    private ExitListener listener;
     private long[] saveableMsrs;
-    private int live;
-    private boolean closing;
 
-    KvmVm(KvmHypervisor hypervisor, String name, VmFd vmFd, KvmHypervisor.HostInfo host, boolean hasPit,
-            int xsave2Size) {
+    /** @param requested when createVm was called, for the {@link CreationTimes} */
+    KvmVm(KvmHypervisor hypervisor, String name, VmFd vmFd, HostInfo host, boolean hasPit, int xsave2Size,
+            VcpuThreadPool pool, long requested) {
         this.hypervisor = hypervisor;
         this.name = name;
+        this.context = "VM " + name;
         this.vmFd = vmFd;
         this.host = host;
-        this.hasPit = hasPit;
         this.xsave2Size = xsave2Size;
+        this.life = new VmLifecycle(name);
+        this.memory = new MemorySlots(name, vmFd, life, host.memorySlots());
+        this.devices = new InKernelDevices(name, vmFd, life, hasPit);
+        this.threads = new VcpuThreads(name, life, pool);
+        this.times = new CreationTimes(requested);
     }
 
     @Override
@@ -108,117 +67,59 @@ final class KvmVm implements VirtualMachine {
         return name;
     }
 
-    Control control() {
-        return control;
-    }
-
-    // ---- memory -------------------------------------------------------------------------------
-
     @Override
     public GuestMemoryRegion addMemory(long guestAddress, long size) {
-        if (size <= 0 || size % pageSize != 0) {
-            throw new IllegalArgumentException("VM " + name + ": memory size " + size
-                    + " must be a positive multiple of the page size " + pageSize);
-        }
-        if (guestAddress < 0 || guestAddress % pageSize != 0) {
-            throw new IllegalArgumentException("VM " + name + ": guest address 0x" + Long.toHexString(guestAddress)
-                    + " must be page aligned (" + pageSize + ")");
-        }
-        long end;
-        try {
-            end = Math.addExact(guestAddress, size);
-        } catch (ArithmeticException e) {
-            throw new IllegalArgumentException("VM " + name + ": memory at 0x" + Long.toHexString(guestAddress)
-                    + " of " + size + " bytes wraps around", e);
-        }
-        lock.lock();
-        try {
-            requireOpen("add memory");
-            for (Region r : regions) {
-                GuestMemoryRegion g = r.region();
-                if (guestAddress < g.guestAddress() + g.size() && g.guestAddress() < end) {
-                    throw new IllegalArgumentException("VM " + name + ": guest range [0x" + Long.toHexString(guestAddress)
-                            + ", 0x" + Long.toHexString(end) + ") overlaps slot " + g.slot() + " [0x"
-                            + Long.toHexString(g.guestAddress()) + ", 0x" + Long.toHexString(g.guestAddress() + g.size()) + ")");
-                }
-            }
-            int slot = regions.size();
-            if (host.memorySlots() > 0 && slot >= host.memorySlots()) {
-                throw new KvmException("VM " + name + ": all " + host.memorySlots() + " KVM memory slots are used");
-            }
-            Mapping mapping = kvm("map " + size + " bytes of guest memory", () -> Mapping.anonymous(size,
-                    Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE));
-            try {
-                kvm("register memory slot " + slot, () -> {
-                    vmFd.setUserMemoryRegion(slot, 0, guestAddress, size, mapping.address());
-                    return null;
-                });
-            } catch (RuntimeException e) {
-                mapping.close();
-                throw e;
-            }
-            GuestMemoryRegion region = new GuestMemoryRegion(slot, guestAddress, size, mapping.address(),
-                    mapping.segment());
-            regions.add(new Region(region, mapping));
-            return region;
-        } finally {
-            lock.unlock();
-        }
+        long begin = System.nanoTime();
+        GuestMemoryRegion region = memory.add(guestAddress, size);
+        times.memory(begin);
+        return region;
     }
 
     @Override
     public List<GuestMemoryRegion> memory() {
-        lock.lock();
-        try {
-            return regions.stream().map(Region::region).toList();
-        } finally {
-            lock.unlock();
-        }
+        return memory.regions();
     }
 
     @Override
     public MemorySegment guestMemory(long guestAddress, long length) {
-        for (GuestMemoryRegion r : memory()) {
-            if (r.contains(guestAddress, length)) {
-                return r.slice(guestAddress, length);
-            }
-        }
-        throw new IndexOutOfBoundsException("VM " + name + ": guest range 0x" + Long.toHexString(guestAddress) + "+"
-                + length + " is not inside one memory region");
+        return memory.guestMemory(guestAddress, length);
     }
 
-    // ---- vCPUs --------------------------------------------------------------------------------
-
+    /**
+     * Ordering: the irqchip before the first vCPU (see {@link InKernelDevices#requireIrqchip}); each
+     * vCPU's CPUID before anything else touches it, since CPUID decides which MSRs and features exist.
+     */
     @Override
     public List<Vcpu> createVcpus(int count, VcpuSetup setup) {
         Objects.requireNonNull(setup, "setup");
         if (count <= 0) {
             throw new IllegalArgumentException("vCPU count " + count);
         }
+        long begin = System.nanoTime();
         List<KvmVcpu> created = new ArrayList<>();
-        lock.lock();
+        life.lock.lock();
         try {
-            if (state != RunState.CREATED) {
-                throw new IllegalStateException("VM " + name + ": vCPUs can only be added before start (it is " + state + ")");
+            if (life.state != RunState.CREATED) {
+                throw new IllegalStateException("VM " + name + ": vCPUs can only be added before start (it is " + life.state + ")");
             }
             int first = vcpus.size();
             if (host.maxVcpus() > 0 && first + count > host.maxVcpus()) {
                 throw new IllegalArgumentException("VM " + name + ": " + (first + count) + " vCPUs, KVM allows "
                         + host.maxVcpus());
             }
+            devices.requireIrqchip();
             try {
                 for (int i = first; i < first + count; i++) {
                     int id = i;
-                    VcpuFd fd = kvm("create vCPU " + id, () -> vmFd.createVcpu(id, host.vcpuMmapSize()));
+                    VcpuFd fd = KvmCalls.call(context, "create vCPU " + id,
+                            () -> vmFd.createVcpu(id, host.vcpuMmapSize()));
                     created.add(new KvmVcpu(this, id, fd, xsave2Size));
-                    kvm("set CPUID of vCPU " + id, () -> {
-                        fd.setCpuid2(CpuidTemplate.forVcpu(host.supportedCpuid(), id));
-                        return null;
-                    });
+                    KvmCalls.run(context, "set CPUID of vCPU " + id,
+                            () -> fd.setCpuid2(CpuidTemplate.forVcpu(host.supportedCpuid(), id)));
                 }
                 if (saveableMsrs == null) {
-                    saveableMsrs = kvm("probe the saveable MSRs",
-                            () -> SaveableMsrs.probe(created.getFirst().fd(), host.msrIndexList(), name));
+                    saveableMsrs = KvmCalls.call(context, "probe the saveable MSRs", () -> hypervisor.saveableMsrs()
+                            .get(created.getFirst().fd(), host.msrIndexList(), name));
                 }
             } catch (RuntimeException | Error e) {
                 for (KvmVcpu v : created) {
@@ -234,368 +135,129 @@ final class KvmVm implements VirtualMachine {
             for (KvmVcpu v : created) {
                 setup.configure(v);
             }
+            times.vcpus(begin);
             return List.copyOf(created);
         } finally {
-            lock.unlock();
+            life.lock.unlock();
         }
     }
 
     @Override
     public List<Vcpu> vcpus() {
-        lock.lock();
+        life.lock.lock();
         try {
             return List.copyOf(vcpus);
         } finally {
-            lock.unlock();
+            life.lock.unlock();
         }
     }
 
+    /** The saveable MSR indices in restore order (a copy). */
     long[] saveableMsrs() {
-        lock.lock();
+        life.lock.lock();
         try {
             if (saveableMsrs == null) {
                 throw new IllegalStateException("VM " + name + " has no vCPUs yet");
             }
             return saveableMsrs.clone();
         } finally {
-            lock.unlock();
+            life.lock.unlock();
         }
     }
 
-    // ---- running ------------------------------------------------------------------------------
-
     @Override
-    public void start(IoHandler io, ExitListener exitListener) {
+    public void start(IoHandler io, ExitListener listener) {
         Objects.requireNonNull(io, "io");
-        Objects.requireNonNull(exitListener, "exitListener");
-        CountDownLatch ready;
-        lock.lock();
-        try {
-            if (state != RunState.CREATED) {
-                throw new IllegalStateException("VM " + name + " can be started once; it is " + state);
-            }
-            if (vcpus.isEmpty()) {
-                throw new IllegalStateException("VM " + name + " has no vCPUs");
-            }
-            ready = new CountDownLatch(vcpus.size());
-            for (KvmVcpu v : vcpus) {
-                runners.add(new VcpuRunner(this, v, io, ready));
-            }
-            listener = exitListener;
-            control = Control.RUN;
-            state = RunState.RUNNING;
-            live = runners.size();
-            for (VcpuRunner r : runners) {
-                r.thread().start();
-            }
-        } finally {
-            lock.unlock();
+        Objects.requireNonNull(listener, "listener");
+        long begin = System.nanoTime();
+        threads.start(vcpus, io, listener);
+        if (LOG.isDebugEnabled()) {
+            LOG.debug("VM {} started {} vCPU(s) {}", name, vcpus().size(), times.summary(begin));
         }
-        try {
-            if (!ready.await(START_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
-                throw new KvmException("VM " + name + ": vCPU threads not ready within " + START_TIMEOUT);
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KvmException("VM " + name + ": interrupted while starting", e);
-        }
-        LOG.debug("VM {} started {} vCPU(s)", name, runners.size());
     }
 
     @Override
     public void pause() {
-        lock.lock();
-        try {
-            if (state == RunState.PAUSED) {
-                return;
-            }
-            if (state != RunState.RUNNING || control == Control.STOP) {
-                throw new IllegalStateException("VM " + name + " cannot pause: it is "
-                        + (control == Control.STOP && state == RunState.RUNNING ? "stopping" : state)
-                        + exitSuffix());
-            }
-            control = Control.PAUSE;
-            kickRunning();
-            long deadline = System.nanoTime() + PAUSE_TIMEOUT.toNanos();
-            while (!allParkedOrEnded()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    throw new KvmException("VM " + name + ": vCPU(s) " + unparked() + " did not pause within "
-                            + PAUSE_TIMEOUT + " (stuck in the I/O handler?)");
-                }
-                changed.awaitNanos(Math.min(left, REKICK_NANOS));
-                kickRunning();
-            }
-            if (exit != null) {
-                throw new KvmException("VM " + name + " ended while pausing: " + exit.reason());
-            }
-            state = RunState.PAUSED;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new KvmException("VM " + name + ": interrupted while pausing", e);
-        } finally {
-            lock.unlock();
-        }
+        threads.pause();
     }
 
     @Override
     public void resume() {
-        lock.lock();
-        try {
-            if (state == RunState.RUNNING && control == Control.RUN) {
-                return;
-            }
-            if (state == RunState.PAUSED || (state == RunState.RUNNING && control == Control.PAUSE)) {
-                control = Control.RUN;
-                state = RunState.RUNNING;
-                changed.signalAll();
-                return;
-            }
-            throw new IllegalStateException("VM " + name + " cannot resume: it is " + state + exitSuffix());
-        } finally {
-            lock.unlock();
-        }
+        threads.resume();
     }
 
     @Override
     public void stop() {
-        List<Thread> threads = new ArrayList<>();
-        lock.lock();
-        try {
-            if (state == RunState.CREATED) {
-                state = RunState.STOPPED;
-                return;
-            }
-            if (state == RunState.STOPPED || state == RunState.CLOSED) {
-                return;
-            }
-            if (exit == null) {
-                exit = new VmExit(VmExit.Kind.STOPPED, -1, "stopped by the host", "", null);
-            }
-            if (state == RunState.PAUSED) {
-                state = RunState.RUNNING;
-            }
-            control = Control.STOP;
-            changed.signalAll();
-            kickRunning();
-            for (VcpuRunner r : runners) {
-                if (r.thread() != Thread.currentThread()) {
-                    threads.add(r.thread());
-                }
-            }
-        } finally {
-            lock.unlock();
-        }
-        joinAll(threads);
+        threads.stop();
     }
 
     @Override
     public RunState runState() {
-        lock.lock();
-        try {
-            return state;
-        } finally {
-            lock.unlock();
-        }
+        return life.runState();
     }
 
     @Override
     public Optional<VmExit> exit() {
-        lock.lock();
-        try {
-            return state == RunState.STOPPED || state == RunState.CLOSED ? Optional.ofNullable(exit) : Optional.empty();
-        } finally {
-            lock.unlock();
-        }
+        return life.exit();
     }
 
     @Override
     public Optional<VmExit> awaitExit(Duration timeout) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        lock.lock();
-        try {
-            while (state != RunState.STOPPED && state != RunState.CLOSED) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    return Optional.empty();
-                }
-                changed.awaitNanos(left);
-            }
-            return Optional.ofNullable(exit);
-        } finally {
-            lock.unlock();
-        }
+        return life.awaitExit(timeout);
     }
-
-    /** A runner parks; returns true to run on, false to end (STOP). */
-    boolean park(VcpuRunner runner) {
-        lock.lock();
-        try {
-            runner.parked = true;
-            changed.signalAll();
-            while (control == Control.PAUSE) {
-                changed.awaitUninterruptibly();
-            }
-            runner.parked = false;
-            return control == Control.RUN;
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    /** A vCPU hit an exit that ends the VM: the first such exit is the VM's; everyone else stops. */
-    void fail(VmExit failure) {
-        boolean first;
-        lock.lock();
-        try {
-            first = exit == null;
-            if (first) {
-                exit = failure;
-            }
-            control = Control.STOP;
-            changed.signalAll();
-            kickRunning();
-        } finally {
-            lock.unlock();
-        }
-        if (first) {
-            LOG.error("VM {} ended: {}\n{}", name, failure.reason(), failure.registerDump(), failure.cause());
-        } else {
-            LOG.debug("VM {}: after the VM ended: {}", name, failure.reason());
-        }
-    }
-
-    /** A runner left its loop; the last one reports the VM's exit to the listener. */
-    void runnerEnded(VcpuRunner runner) {
-        VmExit report = null;
-        ExitListener notify = null;
-        lock.lock();
-        try {
-            runner.ended = true;
-            runner.parked = false;
-            live--;
-            if (live == 0) {
-                if (exit == null) {
-                    exit = new VmExit(VmExit.Kind.STOPPED, -1, "every vCPU thread ended", "", null);
-                }
-                if (state != RunState.CLOSED) {
-                    state = RunState.STOPPED;
-                }
-                report = exit;
-                notify = listener;
-            }
-            changed.signalAll();
-        } finally {
-            lock.unlock();
-        }
-        if (report != null) {
-            if (report.kind() == VmExit.Kind.STOPPED) {
-                LOG.info("VM {} stopped: {}", name, report.reason());
-            }
-            try {
-                notify.vmExited(report);
-            } catch (RuntimeException | Error e) {
-                LOG.error("VM {}: exit listener failed", name, e);
-            }
-        }
-    }
-
-    // ---- interrupts and VM state --------------------------------------------------------------
 
     @Override
     public void setIrqLine(int irq, boolean level) {
-        requireOpen("set IRQ line " + irq);
-        kvm("KVM_IRQ_LINE " + irq, () -> {
-            vmFd.irqLine(irq, level ? 1 : 0);
-            return null;
-        });
+        devices.setIrqLine(irq, level);
     }
 
-    /** Ordering: none is required between these reads; PIT, clock, then the irqchip mirrors the restore. */
     @Override
     public VmArchState saveArchState() {
-        requireNotRunning("save VM state");
-        return kvm("save VM state", () -> new VmArchState(
-                hasPit ? vmFd.getPit2() : null,
-                vmFd.getClock(),
-                vmFd.getPic(KvmConstants.KVM_IRQCHIP_PIC_MASTER),
-                vmFd.getPic(KvmConstants.KVM_IRQCHIP_PIC_SLAVE),
-                vmFd.getIoapic()));
+        return devices.save();
+    }
+
+    @Override
+    public void restoreArchState(VmArchState state) {
+        devices.restore(state);
     }
 
     /**
-     * Ordering (as Firecracker restores a VM): PIT2 first, then the clock, then the irqchip (PIC master,
-     * PIC slave, IOAPIC), all before any vCPU runs. The clock is set with {@link #CLOCK_RESTORE_FLAGS}.
+     * Ordering: stop the vCPU threads (bounded), then close the vCPU fds, unmap guest memory, and close
+     * the VM fd last (KVM frees the VM when its last fd goes).
      */
     @Override
-    public void restoreArchState(VmArchState saved) {
-        requireNotRunning("restore VM state");
-        if (saved.pit() != null && !hasPit) {
-            throw new IllegalArgumentException("VM " + name + ": the state has a PIT but this VM was created without one");
-        }
-        kvm("restore VM state", () -> {
-            PitState pit = saved.pit();
-            if (pit != null) {
-                vmFd.setPit2(pit);
-            }
-            ClockData clock = saved.clock();
-            vmFd.setClock(new ClockData(clock.clock(), CLOCK_RESTORE_FLAGS, 0, 0));
-            PicState master = saved.picMaster();
-            PicState slave = saved.picSlave();
-            IoapicState ioapic = saved.ioapic();
-            vmFd.setPic(KvmConstants.KVM_IRQCHIP_PIC_MASTER, master);
-            vmFd.setPic(KvmConstants.KVM_IRQCHIP_PIC_SLAVE, slave);
-            vmFd.setIoapic(ioapic);
-            return null;
-        });
-    }
-
-    // ---- closing ------------------------------------------------------------------------------
-
-    @Override
     public void close() {
-        lock.lock();
+        life.lock.lock();
         try {
-            if (closing) {
+            if (life.closing) {
                 return;
             }
-            for (VcpuRunner r : runners) {
-                if (r.thread() == Thread.currentThread() && !r.ended) {
-                    throw new IllegalStateException("VM " + name + ": close() from vCPU thread "
-                            + r.thread().getName() + " inside its run loop; call stop() there and close() elsewhere");
-                }
-            }
-            closing = true;
+            threads.refuseCallFromRunLoop("close()");
+            life.closing = true;
         } finally {
-            lock.unlock();
+            life.lock.unlock();
         }
-        stop();
-        List<String> stillRunning = new ArrayList<>();
-        lock.lock();
+        threads.stop();
+        List<String> stillRunning;
+        life.lock.lock();
         try {
-            for (VcpuRunner r : runners) {
-                if (r.thread().isAlive() && r.thread() != Thread.currentThread() && !r.ended) {
-                    stillRunning.add(r.thread().getName());
-                }
-            }
-            state = RunState.CLOSED;
-            changed.signalAll();
+            stillRunning = threads.stillRunning();
+            life.state = RunState.CLOSED;
+            life.changed.signalAll();
         } finally {
-            lock.unlock();
+            life.lock.unlock();
         }
         if (!stillRunning.isEmpty()) {
             // Closing is still memory-safe: the mappings' arenas refuse Java access after close, and
             // KVM fails a vCPU whose memory or fd went away.
             LOG.error("VM {}: vCPU threads {} did not end within {}; closing their resources anyway",
-                    name, stillRunning, STOP_TIMEOUT);
+                    name, stillRunning, VcpuThreads.STOP_TIMEOUT);
         }
         RuntimeException failure = null;
         for (KvmVcpu v : vcpus) {
             failure = closeQuietly(v.fd(), failure);
         }
-        for (Region r : regions) {
-            failure = closeQuietly(r.mapping(), failure);
-        }
+        failure = memory.close(failure);
         failure = closeQuietly(vmFd, failure);
         hypervisor.closed(this);
         LOG.debug("VM {} closed", name);
@@ -604,91 +266,13 @@ final class KvmVm implements VirtualMachine {
         }
     }
 
-    // ---- helpers ------------------------------------------------------------------------------
-
-    void requireNotRunning(String what) {
-        lock.lock();
-        try {
-            if (state == RunState.RUNNING) {
-                throw new IllegalStateException("VM " + name + ": cannot " + what + " while the VM runs; pause() it first");
-            }
-            requireOpen(what);
-        } finally {
-            lock.unlock();
-        }
-    }
-
-    private void requireOpen(String what) {
-        if (state == RunState.CLOSED || closing) {
-            throw new IllegalStateException("VM " + name + " is closed: cannot " + what);
-        }
-    }
-
-    /** Kicks every runner that is neither parked nor ended. Caller holds the lock. */
-    private void kickRunning() {
-        int pid = Libc.getpid();
-        for (VcpuRunner r : runners) {
-            if (!r.parked && !r.ended && r.tid() != 0) {
-                try {
-                    Libc.tgkill(pid, r.tid(), KICK_SIGNAL);
-                } catch (ErrnoException e) {
-                    if (e.errno() != Errno.ESRCH) {
-                        throw new KvmException("VM " + name + ": could not kick " + r.thread().getName(), e);
-                    }
-                }
-            }
-        }
-    }
-
-    private boolean allParkedOrEnded() {
-        for (VcpuRunner r : runners) {
-            if (!r.parked && !r.ended) {
-                return false;
-            }
-        }
-        return true;
-    }
-
-    private List<Integer> unparked() {
-        return runners.stream().filter(r -> !r.parked && !r.ended).map(VcpuRunner::index).toList();
-    }
-
-    private String exitSuffix() {
-        return exit == null ? "" : " (" + exit.reason() + ")";
-    }
-
-    private void joinAll(List<Thread> threads) {
-        long deadline = System.nanoTime() + STOP_TIMEOUT.toNanos();
-        boolean interrupted = false;
-        for (Thread t : threads) {
-            while (t.isAlive()) {
-                long left = deadline - System.nanoTime();
-                if (left <= 0) {
-                    LOG.error("VM {}: {} did not end within {}", name, t.getName(), STOP_TIMEOUT);
-                    break;
-                }
-                try {
-                    t.join(Duration.ofNanos(left));
-                } catch (InterruptedException e) {
-                    interrupted = true;
-                }
-            }
-        }
-        if (interrupted) {
-            Thread.currentThread().interrupt();
-        }
-    }
-
-    private <T> T kvm(String what, Supplier<T> call) {
-        try {
-            return call.get();
-        } catch (ErrnoException e) {
-            throw new KvmException("VM " + name + ": " + what + ": " + e.getMessage(), e);
-        }
+    /** For {@link KvmVcpu}: state access only while the guest does not run ("cannot {what} of vCPU {vcpu}"). */
+    void requireNotRunning(String what, int vcpu) {
+        life.requireNotRunning(what, vcpu);
     }
 
     /** Closes {@code c}; returns the first failure so far, later ones added as suppressed. */
-    private static RuntimeException closeQuietly(AutoCloseable c, RuntimeException failure) {
+    static RuntimeException closeQuietly(AutoCloseable c, RuntimeException failure) {
         try {
             c.close();
         } catch (Exception e) {

@@ -12,9 +12,16 @@ import org.slf4j.LoggerFactory;
 /**
  * Finds which MSRs of KVM_GET_MSR_INDEX_LIST a snapshot can hold: those KVM_GET_MSRS reads on a vCPU
  * and KVM_SET_MSRS takes back. Both ioctls stop at the first MSR they refuse and return how many they
- * handled, which names the refused MSR; it is dropped and the rest tried again. Probed once per VM on
- * a fresh vCPU (after its CPUID is set, since CPUID decides which MSRs exist) by writing back the values
- * just read, which changes nothing.
+ * handled, which names the refused MSR; it is dropped and the rest tried again. Probed on a fresh vCPU
+ * (after its CPUID is set, since CPUID decides which MSRs exist) by writing back the values just read,
+ * which changes nothing.
+ *
+ * <p>Probed once per host, on the first fresh vCPU asked about (the {@link Warmup} VM's), and reused
+ * for every later VM: the answer depends only on the candidates (a host fact), the vCPU's CPUID (every
+ * vCPU gets KVM_GET_SUPPORTED_CPUID, differing only in APIC ID fields, which enable no MSR) and the VM's
+ * set-up, alike on every VM (in-kernel irqchip, no KVM_ENABLE_CAP) but for the PIT, which has no MSRs.
+ * The cache holds MSR indices only, never a vCPU or its values. SaveableMsrsTest probes every vCPU of
+ * VMs with and without a PIT, with one and four vCPUs, and finds the cached answer.
  */
 final class SaveableMsrs {
 
@@ -26,7 +33,19 @@ final class SaveableMsrs {
      */
     static final long MSR_IA32_TSC_DEADLINE = 0x6e0;
 
-    private SaveableMsrs() {}
+    /** The probe's answer; null until the first probe. */
+    private long[] probed;
+
+    /**
+     * The saveable MSR indices in restore order: probed on {@code fresh} (a vCPU with its CPUID set that
+     * has not run) the first time, the same array after. Callers must not modify it.
+     */
+    synchronized long[] get(VcpuFd fresh, long[] candidates, String vmName) {
+        if (probed == null) {
+            probed = probe(fresh, candidates, vmName);
+        }
+        return probed;
+    }
 
     /** The saveable MSR indices in restore order. */
     static long[] probe(VcpuFd vcpu, long[] candidates, String vmName) {

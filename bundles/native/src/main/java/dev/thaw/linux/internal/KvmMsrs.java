@@ -37,6 +37,24 @@ public final class KvmMsrs {
         return s.asSlice(LAYOUT.byteSize() + i * KvmMsrEntry.LAYOUT.byteSize(), KvmMsrEntry.LAYOUT);
     }
 
+    /** A {@code kvm_msrs} asking for {@code indices} (KVM_GET_MSRS fills in the data). */
+    public static MemorySegment ofIndices(Arena arena, long[] indices) {
+        MemorySegment s = allocate(arena, indices.length);
+        for (int i = 0; i < indices.length; i++) {
+            KvmMsrEntry.writeIndex(entry(s, i), indices[i]);
+        }
+        return s;
+    }
+
+    /** A {@code kvm_msrs} holding {@code entries} (for KVM_SET_MSRS). */
+    public static MemorySegment of(Arena arena, List<MsrEntry> entries) {
+        MemorySegment s = allocate(arena, entries.size());
+        for (int i = 0; i < entries.size(); i++) {
+            KvmMsrEntry.write(entry(s, i), entries.get(i));
+        }
+        return s;
+    }
+
     /** The first {@code n} entries. */
     public static List<MsrEntry> read(MemorySegment s, int n) {
         List<MsrEntry> entries = new ArrayList<>(n);

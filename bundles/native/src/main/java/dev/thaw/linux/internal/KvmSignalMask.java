@@ -9,6 +9,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemoryLayout;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.StructLayout;
+import java.lang.foreign.ValueLayout;
 
 /**
  * {@code struct kvm_signal_mask} (linux/kvm.h), for KVM_SET_SIGNAL_MASK: {@code len} then the kernel's
@@ -23,6 +24,8 @@ public final class KvmSignalMask {
     public static final int KERNEL_SIGSET_BYTES = 8;
 
     private static final long LEN = offset(LAYOUT, "len");
+    /** The sigset follows the 4-byte {@code len}: a u64 at offset 4. */
+    private static final ValueLayout.OfLong SIGSET = U64.withByteAlignment(4);
 
     private KvmSignalMask() {}
 
@@ -30,7 +33,7 @@ public final class KvmSignalMask {
     public static MemorySegment allocate(Arena arena, long mask) {
         MemorySegment s = arena.allocate(LAYOUT.byteSize() + KERNEL_SIGSET_BYTES, 4);
         putU32(s, LEN, KERNEL_SIGSET_BYTES, "len");
-        s.set(U64.withByteAlignment(1), LAYOUT.byteSize(), mask);
+        s.set(SIGSET, LAYOUT.byteSize(), mask);
         return s;
     }
 }

@@ -22,6 +22,14 @@ public final class KvmSregs {
             MemoryLayout.sequenceLayout(Sregs.INTERRUPT_BITMAP_WORDS, U64).withName("interrupt_bitmap"))
             .withName("struct kvm_sregs");
 
+    private static final long CS = offset(LAYOUT, "cs");
+    private static final long DS = offset(LAYOUT, "ds");
+    private static final long ES = offset(LAYOUT, "es");
+    private static final long FS = offset(LAYOUT, "fs");
+    private static final long GS = offset(LAYOUT, "gs");
+    private static final long SS = offset(LAYOUT, "ss");
+    private static final long TR = offset(LAYOUT, "tr");
+    private static final long LDT = offset(LAYOUT, "ldt");
     private static final long GDT = offset(LAYOUT, "gdt");
     private static final long IDT = offset(LAYOUT, "idt");
     private static final long CR0 = offset(LAYOUT, "cr0");
@@ -35,8 +43,8 @@ public final class KvmSregs {
 
     private KvmSregs() {}
 
-    private static MemorySegment segment(MemorySegment s, String name) {
-        return s.asSlice(offset(LAYOUT, name), KvmSegment.LAYOUT);
+    private static MemorySegment segment(MemorySegment s, long offset) {
+        return s.asSlice(offset, KvmSegment.LAYOUT);
     }
 
     public static Sregs read(MemorySegment s) {
@@ -45,24 +53,24 @@ public final class KvmSregs {
             bitmap[i] = u64(s, INTERRUPT_BITMAP + 8L * i);
         }
         return new Sregs(
-                KvmSegment.read(segment(s, "cs")), KvmSegment.read(segment(s, "ds")),
-                KvmSegment.read(segment(s, "es")), KvmSegment.read(segment(s, "fs")),
-                KvmSegment.read(segment(s, "gs")), KvmSegment.read(segment(s, "ss")),
-                KvmSegment.read(segment(s, "tr")), KvmSegment.read(segment(s, "ldt")),
+                KvmSegment.read(segment(s, CS)), KvmSegment.read(segment(s, DS)),
+                KvmSegment.read(segment(s, ES)), KvmSegment.read(segment(s, FS)),
+                KvmSegment.read(segment(s, GS)), KvmSegment.read(segment(s, SS)),
+                KvmSegment.read(segment(s, TR)), KvmSegment.read(segment(s, LDT)),
                 KvmDtable.read(s.asSlice(GDT, KvmDtable.LAYOUT)), KvmDtable.read(s.asSlice(IDT, KvmDtable.LAYOUT)),
                 u64(s, CR0), u64(s, CR2), u64(s, CR3), u64(s, CR4), u64(s, CR8), u64(s, EFER), u64(s, APIC_BASE),
                 bitmap);
     }
 
     public static void write(MemorySegment s, Sregs v) {
-        KvmSegment.write(segment(s, "cs"), v.cs(), "cs");
-        KvmSegment.write(segment(s, "ds"), v.ds(), "ds");
-        KvmSegment.write(segment(s, "es"), v.es(), "es");
-        KvmSegment.write(segment(s, "fs"), v.fs(), "fs");
-        KvmSegment.write(segment(s, "gs"), v.gs(), "gs");
-        KvmSegment.write(segment(s, "ss"), v.ss(), "ss");
-        KvmSegment.write(segment(s, "tr"), v.tr(), "tr");
-        KvmSegment.write(segment(s, "ldt"), v.ldt(), "ldt");
+        KvmSegment.write(segment(s, CS), v.cs(), "cs");
+        KvmSegment.write(segment(s, DS), v.ds(), "ds");
+        KvmSegment.write(segment(s, ES), v.es(), "es");
+        KvmSegment.write(segment(s, FS), v.fs(), "fs");
+        KvmSegment.write(segment(s, GS), v.gs(), "gs");
+        KvmSegment.write(segment(s, SS), v.ss(), "ss");
+        KvmSegment.write(segment(s, TR), v.tr(), "tr");
+        KvmSegment.write(segment(s, LDT), v.ldt(), "ldt");
         KvmDtable.write(s.asSlice(GDT, KvmDtable.LAYOUT), v.gdt(), "gdt");
         KvmDtable.write(s.asSlice(IDT, KvmDtable.LAYOUT), v.idt(), "idt");
         s.set(U64, CR0, v.cr0());

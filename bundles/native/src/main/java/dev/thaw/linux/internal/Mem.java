@@ -30,20 +30,20 @@ public final class Mem {
 
     /** Byte offset of the member at {@code path} (member names) in {@code layout}. */
     public static long offset(GroupLayout layout, String... path) {
-        PathElement[] elements = new PathElement[path.length];
-        for (int i = 0; i < path.length; i++) {
-            elements[i] = PathElement.groupElement(path[i]);
-        }
-        return layout.byteOffset(elements);
+        return layout.byteOffset(elements(path));
     }
 
     /** The member layout at {@code path}. */
     public static MemoryLayout member(GroupLayout layout, String... path) {
+        return layout.select(elements(path));
+    }
+
+    private static PathElement[] elements(String... path) {
         PathElement[] elements = new PathElement[path.length];
         for (int i = 0; i < path.length; i++) {
             elements[i] = PathElement.groupElement(path[i]);
         }
-        return layout.select(elements);
+        return elements;
     }
 
     public static int u8(MemorySegment s, long offset) {

@@ -5,9 +5,9 @@ import dev.thaw.api.state.MsrEntry;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.internal.Ioctls;
 import dev.thaw.linux.internal.KvmCpuid2;
-import dev.thaw.linux.internal.KvmMsrEntry;
 import dev.thaw.linux.internal.KvmMsrList;
 import dev.thaw.linux.internal.KvmMsrs;
+import dev.thaw.linux.internal.OwnedFd;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -20,10 +20,10 @@ public final class Kvm implements AutoCloseable {
     /** Room for MSR index lists; KVM reports tens to a few hundred. */
     public static final int MAX_MSR_INDICES = 1024;
 
-    private volatile int fd;
+    private final OwnedFd fd;
 
     Kvm(int fd) {
-        this.fd = fd;
+        this.fd = new OwnedFd(fd);
     }
 
     /** Opens {@code /dev/kvm} read-write, close-on-exec. */
@@ -36,29 +36,29 @@ public final class Kvm implements AutoCloseable {
     }
 
     public int fd() {
-        return fd;
+        return fd.get();
     }
 
     /** KVM_GET_API_VERSION: 12 on every kernel since 2.6.22. */
     public int apiVersion() {
-        return Libc.ioctl(fd, Ioctls.KVM_GET_API_VERSION, 0, "KVM_GET_API_VERSION");
+        return Libc.ioctl(fd.get(), Ioctls.KVM_GET_API_VERSION, 0, "KVM_GET_API_VERSION");
     }
 
     /** KVM_CHECK_EXTENSION on the system fd: 0 when {@code capability} is absent, else a value (often 1). */
     public int checkExtension(int capability) {
-        return Libc.ioctl(fd, Ioctls.KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
+        return Libc.ioctl(fd.get(), Ioctls.KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
     }
 
     /** KVM_GET_VCPU_MMAP_SIZE: bytes to mmap from a vCPU fd (the kvm_run page and what follows it). */
     public int vcpuMmapSize() {
-        return Libc.ioctl(fd, Ioctls.KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
+        return Libc.ioctl(fd.get(), Ioctls.KVM_GET_VCPU_MMAP_SIZE, 0, "KVM_GET_VCPU_MMAP_SIZE");
     }
 
     /** KVM_GET_SUPPORTED_CPUID (KVM_CAP_EXT_CPUID): the CPUID leaves KVM can expose. */
     public List<CpuidEntry> supportedCpuid() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = KvmCpuid2.allocate(arena, MAX_CPUID_ENTRIES);
-            Libc.ioctl(fd, Ioctls.KVM_GET_SUPPORTED_CPUID, s, "KVM_GET_SUPPORTED_CPUID");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_SUPPORTED_CPUID, s, "KVM_GET_SUPPORTED_CPUID");
             return KvmCpuid2.read(s);
         }
     }
@@ -79,35 +79,28 @@ public final class Kvm implements AutoCloseable {
      */
     public List<MsrEntry> featureMsrs(long[] indices) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = KvmMsrs.allocate(arena, indices.length);
-            for (int i = 0; i < indices.length; i++) {
-                KvmMsrEntry.writeIndex(KvmMsrs.entry(s, i), indices[i]);
-            }
-            int n = Libc.ioctl(fd, Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
+            MemorySegment s = KvmMsrs.ofIndices(arena, indices);
+            int n = Libc.ioctl(fd.get(), Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
             return KvmMsrs.read(s, n);
         }
     }
 
     /** KVM_CREATE_VM of machine {@code type} (0 for the default x86 VM). */
     public VmFd createVm(long type) {
-        int vm = Libc.ioctl(fd, Ioctls.KVM_CREATE_VM, type, "KVM_CREATE_VM");
+        int vm = Libc.ioctl(fd.get(), Ioctls.KVM_CREATE_VM, type, "KVM_CREATE_VM");
         return new VmFd(vm);
     }
 
     /** Closes {@code /dev/kvm}; VMs created from it stay valid. Idempotent. */
     @Override
-    public synchronized void close() {
-        int f = fd;
-        if (f >= 0) {
-            fd = -1;
-            Libc.close(f);
-        }
+    public void close() {
+        fd.close();
     }
 
     private long[] msrList(long request, String name) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = KvmMsrList.allocate(arena, MAX_MSR_INDICES);
-            Libc.ioctl(fd, request, s, name);
+            Libc.ioctl(fd.get(), request, s, name);
             return KvmMsrList.indices(s);
         }
     }

@@ -21,7 +21,6 @@ import dev.thaw.linux.internal.KvmDebugregs;
 import dev.thaw.linux.internal.KvmFpu;
 import dev.thaw.linux.internal.KvmLapicState;
 import dev.thaw.linux.internal.KvmMpState;
-import dev.thaw.linux.internal.KvmMsrEntry;
 import dev.thaw.linux.internal.KvmMsrs;
 import dev.thaw.linux.internal.KvmRegs;
 import dev.thaw.linux.internal.KvmSignalMask;
@@ -29,6 +28,7 @@ import dev.thaw.linux.internal.KvmSregs;
 import dev.thaw.linux.internal.KvmVcpuEvents;
 import dev.thaw.linux.internal.KvmXcrs;
 import dev.thaw.linux.internal.KvmXsave;
+import dev.thaw.linux.internal.OwnedFd;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -40,13 +40,13 @@ import java.util.List;
  */
 public final class VcpuFd implements AutoCloseable {
 
-    private volatile int fd;
+    private final OwnedFd fd;
     private final int id;
     private final Mapping runMapping;
     private final KvmRun run;
 
     VcpuFd(int fd, int id, Mapping runMapping) {
-        this.fd = fd;
+        this.fd = new OwnedFd(fd);
         this.id = id;
         this.runMapping = runMapping;
         this.run = new KvmRun(runMapping.segment());
@@ -54,14 +54,14 @@ public final class VcpuFd implements AutoCloseable {
 
     /** For tests: a handle on {@code fd} with {@code run} standing in for the mapping. */
     VcpuFd(int fd, int id, MemorySegment run) {
-        this.fd = fd;
+        this.fd = new OwnedFd(fd);
         this.id = id;
         this.runMapping = null;
         this.run = new KvmRun(run);
     }
 
     public int fd() {
-        return fd;
+        return fd.get();
     }
 
     /** The id passed to KVM_CREATE_VCPU (the initial APIC ID). */
@@ -79,7 +79,7 @@ public final class VcpuFd implements AutoCloseable {
      * {@code immediate_exit} was set); other errors throw.
      */
     public boolean run() {
-        int r = Libc.ioctlOrErrno(fd, Ioctls.KVM_RUN, 0);
+        int r = Libc.ioctlOrErrno(fd.get(), Ioctls.KVM_RUN, 0);
         if (r >= 0) {
             return true;
         }
@@ -93,7 +93,7 @@ public final class VcpuFd implements AutoCloseable {
     public Regs getRegs() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmRegs.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_REGS, s, "KVM_GET_REGS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_REGS, s, "KVM_GET_REGS");
             return KvmRegs.read(s);
         }
     }
@@ -103,7 +103,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmRegs.LAYOUT);
             KvmRegs.write(s, regs);
-            Libc.ioctl(fd, Ioctls.KVM_SET_REGS, s, "KVM_SET_REGS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_REGS, s, "KVM_SET_REGS");
         }
     }
 
@@ -111,7 +111,7 @@ public final class VcpuFd implements AutoCloseable {
     public Sregs getSregs() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmSregs.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_SREGS, s, "KVM_GET_SREGS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_SREGS, s, "KVM_GET_SREGS");
             return KvmSregs.read(s);
         }
     }
@@ -121,7 +121,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmSregs.LAYOUT);
             KvmSregs.write(s, sregs);
-            Libc.ioctl(fd, Ioctls.KVM_SET_SREGS, s, "KVM_SET_SREGS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_SREGS, s, "KVM_SET_SREGS");
         }
     }
 
@@ -129,7 +129,7 @@ public final class VcpuFd implements AutoCloseable {
     public Fpu getFpu() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmFpu.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_FPU, s, "KVM_GET_FPU");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_FPU, s, "KVM_GET_FPU");
             return KvmFpu.read(s);
         }
     }
@@ -139,7 +139,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmFpu.LAYOUT);
             KvmFpu.write(s, fpu);
-            Libc.ioctl(fd, Ioctls.KVM_SET_FPU, s, "KVM_SET_FPU");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_FPU, s, "KVM_SET_FPU");
         }
     }
 
@@ -147,7 +147,7 @@ public final class VcpuFd implements AutoCloseable {
     public Xsave getXsave() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmXsave.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_XSAVE, s, "KVM_GET_XSAVE");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_XSAVE, s, "KVM_GET_XSAVE");
             return new Xsave(s.toArray(ValueLayout.JAVA_BYTE));
         }
     }
@@ -162,7 +162,7 @@ public final class VcpuFd implements AutoCloseable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(size, 8);
-            Libc.ioctl(fd, Ioctls.KVM_GET_XSAVE2, s, "KVM_GET_XSAVE2");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_XSAVE2, s, "KVM_GET_XSAVE2");
             return new Xsave(s.toArray(ValueLayout.JAVA_BYTE));
         }
     }
@@ -173,7 +173,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(region.length, 8);
             MemorySegment.copy(region, 0, s, ValueLayout.JAVA_BYTE, 0, region.length);
-            Libc.ioctl(fd, Ioctls.KVM_SET_XSAVE, s, "KVM_SET_XSAVE");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_XSAVE, s, "KVM_SET_XSAVE");
         }
     }
 
@@ -181,7 +181,7 @@ public final class VcpuFd implements AutoCloseable {
     public Xcrs getXcrs() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmXcrs.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_XCRS, s, "KVM_GET_XCRS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_XCRS, s, "KVM_GET_XCRS");
             return KvmXcrs.read(s);
         }
     }
@@ -191,7 +191,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmXcrs.LAYOUT);
             KvmXcrs.write(s, xcrs);
-            Libc.ioctl(fd, Ioctls.KVM_SET_XCRS, s, "KVM_SET_XCRS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_XCRS, s, "KVM_SET_XCRS");
         }
     }
 
@@ -199,7 +199,7 @@ public final class VcpuFd implements AutoCloseable {
     public DebugRegs getDebugRegs() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmDebugregs.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_DEBUGREGS, s, "KVM_GET_DEBUGREGS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_DEBUGREGS, s, "KVM_GET_DEBUGREGS");
             return KvmDebugregs.read(s);
         }
     }
@@ -209,7 +209,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmDebugregs.LAYOUT);
             KvmDebugregs.write(s, regs);
-            Libc.ioctl(fd, Ioctls.KVM_SET_DEBUGREGS, s, "KVM_SET_DEBUGREGS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_DEBUGREGS, s, "KVM_SET_DEBUGREGS");
         }
     }
 
@@ -217,7 +217,7 @@ public final class VcpuFd implements AutoCloseable {
     public LapicState getLapic() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmLapicState.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_LAPIC, s, "KVM_GET_LAPIC");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_LAPIC, s, "KVM_GET_LAPIC");
             return KvmLapicState.read(s);
         }
     }
@@ -227,7 +227,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmLapicState.LAYOUT);
             KvmLapicState.write(s, lapic);
-            Libc.ioctl(fd, Ioctls.KVM_SET_LAPIC, s, "KVM_SET_LAPIC");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_LAPIC, s, "KVM_SET_LAPIC");
         }
     }
 
@@ -237,11 +237,8 @@ public final class VcpuFd implements AutoCloseable {
      */
     public List<MsrEntry> getMsrs(long[] indices) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = KvmMsrs.allocate(arena, indices.length);
-            for (int i = 0; i < indices.length; i++) {
-                KvmMsrEntry.writeIndex(KvmMsrs.entry(s, i), indices[i]);
-            }
-            int n = Libc.ioctl(fd, Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
+            MemorySegment s = KvmMsrs.ofIndices(arena, indices);
+            int n = Libc.ioctl(fd.get(), Ioctls.KVM_GET_MSRS, s, "KVM_GET_MSRS");
             return KvmMsrs.read(s, n);
         }
     }
@@ -249,11 +246,8 @@ public final class VcpuFd implements AutoCloseable {
     /** KVM_SET_MSRS; returns how many entries KVM set, stopping at the first it refused. */
     public int setMsrs(List<MsrEntry> entries) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = KvmMsrs.allocate(arena, entries.size());
-            for (int i = 0; i < entries.size(); i++) {
-                KvmMsrEntry.write(KvmMsrs.entry(s, i), entries.get(i));
-            }
-            return Libc.ioctl(fd, Ioctls.KVM_SET_MSRS, s, "KVM_SET_MSRS");
+            MemorySegment s = KvmMsrs.of(arena, entries);
+            return Libc.ioctl(fd.get(), Ioctls.KVM_SET_MSRS, s, "KVM_SET_MSRS");
         }
     }
 
@@ -261,7 +255,7 @@ public final class VcpuFd implements AutoCloseable {
     public VcpuEvents getVcpuEvents() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmVcpuEvents.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_VCPU_EVENTS, s, "KVM_GET_VCPU_EVENTS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_VCPU_EVENTS, s, "KVM_GET_VCPU_EVENTS");
             return KvmVcpuEvents.read(s);
         }
     }
@@ -271,7 +265,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmVcpuEvents.LAYOUT);
             KvmVcpuEvents.write(s, events);
-            Libc.ioctl(fd, Ioctls.KVM_SET_VCPU_EVENTS, s, "KVM_SET_VCPU_EVENTS");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_VCPU_EVENTS, s, "KVM_SET_VCPU_EVENTS");
         }
     }
 
@@ -279,7 +273,7 @@ public final class VcpuFd implements AutoCloseable {
     public MpState getMpState() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmMpState.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_MP_STATE, s, "KVM_GET_MP_STATE");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_MP_STATE, s, "KVM_GET_MP_STATE");
             return KvmMpState.read(s);
         }
     }
@@ -289,7 +283,7 @@ public final class VcpuFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmMpState.LAYOUT);
             KvmMpState.write(s, state);
-            Libc.ioctl(fd, Ioctls.KVM_SET_MP_STATE, s, "KVM_SET_MP_STATE");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_MP_STATE, s, "KVM_SET_MP_STATE");
         }
     }
 
@@ -297,7 +291,7 @@ public final class VcpuFd implements AutoCloseable {
     public List<CpuidEntry> getCpuid2(int maxEntries) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = KvmCpuid2.allocate(arena, maxEntries);
-            Libc.ioctl(fd, Ioctls.KVM_GET_CPUID2, s, "KVM_GET_CPUID2");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_CPUID2, s, "KVM_GET_CPUID2");
             return KvmCpuid2.read(s);
         }
     }
@@ -306,7 +300,7 @@ public final class VcpuFd implements AutoCloseable {
     public void setCpuid2(List<CpuidEntry> entries) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = KvmCpuid2.write(arena, entries);
-            Libc.ioctl(fd, Ioctls.KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_CPUID2, s, "KVM_SET_CPUID2");
         }
     }
 
@@ -318,24 +312,19 @@ public final class VcpuFd implements AutoCloseable {
     public void setSignalMask(long mask) {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = KvmSignalMask.allocate(arena, mask);
-            Libc.ioctl(fd, Ioctls.KVM_SET_SIGNAL_MASK, s, "KVM_SET_SIGNAL_MASK");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_SIGNAL_MASK, s, "KVM_SET_SIGNAL_MASK");
         }
     }
 
     /** Unmaps kvm_run and closes the fd. Idempotent. Never while a thread is inside {@link #run()}. */
     @Override
     public synchronized void close() {
-        int f = fd;
-        if (f < 0) {
-            return;
-        }
-        fd = -1;
         try {
             if (runMapping != null) {
                 runMapping.close();
             }
         } finally {
-            Libc.close(f);
+            fd.close();
         }
     }
 }

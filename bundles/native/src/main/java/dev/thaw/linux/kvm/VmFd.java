@@ -15,6 +15,7 @@ import dev.thaw.linux.internal.KvmPicState;
 import dev.thaw.linux.internal.KvmPitConfig;
 import dev.thaw.linux.internal.KvmPitState2;
 import dev.thaw.linux.internal.KvmUserspaceMemoryRegion;
+import dev.thaw.linux.internal.OwnedFd;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -22,19 +23,19 @@ import java.lang.foreign.ValueLayout;
 /** A VM fd from KVM_CREATE_VM. */
 public final class VmFd implements AutoCloseable {
 
-    private volatile int fd;
+    private final OwnedFd fd;
 
     VmFd(int fd) {
-        this.fd = fd;
+        this.fd = new OwnedFd(fd);
     }
 
     public int fd() {
-        return fd;
+        return fd.get();
     }
 
     /** KVM_CHECK_EXTENSION on the VM fd (KVM_CAP_CHECK_EXTENSION_VM); e.g. KVM_CAP_XSAVE2 must be asked here. */
     public int checkExtension(int capability) {
-        return Libc.ioctl(fd, Ioctls.KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
+        return Libc.ioctl(fd.get(), Ioctls.KVM_CHECK_EXTENSION, capability, "KVM_CHECK_EXTENSION");
     }
 
     /**
@@ -45,13 +46,13 @@ public final class VmFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmUserspaceMemoryRegion.LAYOUT);
             KvmUserspaceMemoryRegion.write(s, slot, flags, guestPhysAddress, memorySize, userspaceAddress);
-            Libc.ioctl(fd, Ioctls.KVM_SET_USER_MEMORY_REGION, s, "KVM_SET_USER_MEMORY_REGION");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_USER_MEMORY_REGION, s, "KVM_SET_USER_MEMORY_REGION");
         }
     }
 
     /** KVM_SET_TSS_ADDR (KVM_CAP_SET_TSS_ADDR): three pages of guest physical space KVM may use. */
     public void setTssAddr(long address) {
-        Libc.ioctl(fd, Ioctls.KVM_SET_TSS_ADDR, address, "KVM_SET_TSS_ADDR");
+        Libc.ioctl(fd.get(), Ioctls.KVM_SET_TSS_ADDR, address, "KVM_SET_TSS_ADDR");
     }
 
     /** KVM_SET_IDENTITY_MAP_ADDR (KVM_CAP_SET_IDENTITY_MAP_ADDR): one page; before any vCPU exists. */
@@ -59,13 +60,13 @@ public final class VmFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(ValueLayout.JAVA_LONG);
             s.set(ValueLayout.JAVA_LONG, 0, address);
-            Libc.ioctl(fd, Ioctls.KVM_SET_IDENTITY_MAP_ADDR, s, "KVM_SET_IDENTITY_MAP_ADDR");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_IDENTITY_MAP_ADDR, s, "KVM_SET_IDENTITY_MAP_ADDR");
         }
     }
 
     /** KVM_CREATE_IRQCHIP (KVM_CAP_IRQCHIP): in-kernel PICs, IOAPIC and a local APIC per vCPU. */
     public void createIrqchip() {
-        Libc.ioctl(fd, Ioctls.KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
+        Libc.ioctl(fd.get(), Ioctls.KVM_CREATE_IRQCHIP, 0, "KVM_CREATE_IRQCHIP");
     }
 
     /** KVM_CREATE_PIT2 (KVM_CAP_PIT2) with {@code flags} (e.g. KVM_PIT_SPEAKER_DUMMY); after the irqchip. */
@@ -73,7 +74,7 @@ public final class VmFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmPitConfig.LAYOUT);
             KvmPitConfig.writeFlags(s, flags);
-            Libc.ioctl(fd, Ioctls.KVM_CREATE_PIT2, s, "KVM_CREATE_PIT2");
+            Libc.ioctl(fd.get(), Ioctls.KVM_CREATE_PIT2, s, "KVM_CREATE_PIT2");
         }
     }
 
@@ -82,7 +83,7 @@ public final class VmFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmIrqLevel.LAYOUT);
             KvmIrqLevel.write(s, irq, level);
-            Libc.ioctl(fd, Ioctls.KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
+            Libc.ioctl(fd.get(), Ioctls.KVM_IRQ_LINE, s, "KVM_IRQ_LINE");
         }
     }
 
@@ -92,7 +93,7 @@ public final class VmFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmIrqchip.LAYOUT);
             KvmIrqchip.writeChipId(s, chipId);
-            Libc.ioctl(fd, Ioctls.KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
             return KvmPicState.read(KvmIrqchip.pic(s));
         }
     }
@@ -104,7 +105,7 @@ public final class VmFd implements AutoCloseable {
             MemorySegment s = arena.allocate(KvmIrqchip.LAYOUT);
             KvmIrqchip.writeChipId(s, chipId);
             KvmPicState.write(KvmIrqchip.pic(s), state);
-            Libc.ioctl(fd, Ioctls.KVM_SET_IRQCHIP, s, "KVM_SET_IRQCHIP");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_IRQCHIP, s, "KVM_SET_IRQCHIP");
         }
     }
 
@@ -113,7 +114,7 @@ public final class VmFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmIrqchip.LAYOUT);
             KvmIrqchip.writeChipId(s, KvmConstants.KVM_IRQCHIP_IOAPIC);
-            Libc.ioctl(fd, Ioctls.KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_IRQCHIP, s, "KVM_GET_IRQCHIP");
             return KvmIoapicState.read(KvmIrqchip.ioapic(s));
         }
     }
@@ -124,7 +125,7 @@ public final class VmFd implements AutoCloseable {
             MemorySegment s = arena.allocate(KvmIrqchip.LAYOUT);
             KvmIrqchip.writeChipId(s, KvmConstants.KVM_IRQCHIP_IOAPIC);
             KvmIoapicState.write(KvmIrqchip.ioapic(s), state);
-            Libc.ioctl(fd, Ioctls.KVM_SET_IRQCHIP, s, "KVM_SET_IRQCHIP");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_IRQCHIP, s, "KVM_SET_IRQCHIP");
         }
     }
 
@@ -132,7 +133,7 @@ public final class VmFd implements AutoCloseable {
     public PitState getPit2() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmPitState2.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_PIT2, s, "KVM_GET_PIT2");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_PIT2, s, "KVM_GET_PIT2");
             return KvmPitState2.read(s);
         }
     }
@@ -142,7 +143,7 @@ public final class VmFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmPitState2.LAYOUT);
             KvmPitState2.write(s, state);
-            Libc.ioctl(fd, Ioctls.KVM_SET_PIT2, s, "KVM_SET_PIT2");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_PIT2, s, "KVM_SET_PIT2");
         }
     }
 
@@ -150,7 +151,7 @@ public final class VmFd implements AutoCloseable {
     public ClockData getClock() {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmClockData.LAYOUT);
-            Libc.ioctl(fd, Ioctls.KVM_GET_CLOCK, s, "KVM_GET_CLOCK");
+            Libc.ioctl(fd.get(), Ioctls.KVM_GET_CLOCK, s, "KVM_GET_CLOCK");
             return KvmClockData.read(s);
         }
     }
@@ -160,7 +161,7 @@ public final class VmFd implements AutoCloseable {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment s = arena.allocate(KvmClockData.LAYOUT);
             KvmClockData.write(s, clock);
-            Libc.ioctl(fd, Ioctls.KVM_SET_CLOCK, s, "KVM_SET_CLOCK");
+            Libc.ioctl(fd.get(), Ioctls.KVM_SET_CLOCK, s, "KVM_SET_CLOCK");
         }
     }
 
@@ -169,7 +170,7 @@ public final class VmFd implements AutoCloseable {
      * {@code mmapSize} bytes (KVM_GET_VCPU_MMAP_SIZE). The fd is closed again if the mmap fails.
      */
     public VcpuFd createVcpu(int id, int mmapSize) {
-        int vcpu = Libc.ioctl(fd, Ioctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
+        int vcpu = Libc.ioctl(fd.get(), Ioctls.KVM_CREATE_VCPU, id, "KVM_CREATE_VCPU");
         Mapping run;
         try {
             run = Mapping.file(vcpu, mmapSize, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_SHARED, 0);
@@ -186,12 +187,8 @@ public final class VmFd implements AutoCloseable {
 
     /** Closes the VM fd; KVM frees the VM once its vCPU fds are closed too. Idempotent. */
     @Override
-    public synchronized void close() {
-        int f = fd;
-        if (f >= 0) {
-            fd = -1;
-            Libc.close(f);
-        }
+    public void close() {
+        fd.close();
     }
 
     private static void requirePic(int chipId) {

@@ -100,7 +100,7 @@ class GuestVmManagerTest {
 
     @Test
     void stoppingFreesEveryFileDescriptorAndThread() throws IOException {
-        bootAndStop(); // the hypervisor opens /dev/kvm on first use and keeps it: not a per-VM resource
+        bootAndStop(); // settle first-use resources (pooled vCPU threads, the hypervisor's /dev/kvm): not per VM
         long fds = openFds();
         long threads = vcpuThreads();
         for (int i = 0; i < 3; i++) {

@@ -1,0 +1,136 @@
+package dev.thaw.policy.sequential.impl;
+
+import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.policy.PageRange;
+import dev.thaw.api.policy.PolicySession;
+import dev.thaw.api.policy.RestoreView;
+import java.util.List;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
+
+/**
+ * {@code sequential}: the background loader walks memory in address order, one aligned chunk per
+ * {@link PolicySession#next()}, skipping loaded pages; a fault loads the aligned fault chunk around its
+ * page. Restore parameters {@code chunkKiB}, {@code faultChunkKiB} and {@code background} override the
+ * configuration of the same names.
+ */
+@Component(service = PagePolicy.class, property = PagePolicy.NAME_PROPERTY + "=" + SequentialPolicy.NAME)
+@Designate(ocd = SequentialPolicy.Config.class)
+public final class SequentialPolicy implements PagePolicy {
+
+    static final String NAME = "sequential";
+
+    @ObjectClassDefinition(name = "Thaw page policy: sequential", description = "Loads guest memory in address order")
+    public @interface Config {
+        @AttributeDefinition(name = "Background chunk (KiB)", description = "What one next() hands a background loader, aligned", min = "4", max = "1048576")
+        long chunkKiB() default 2048;
+
+        @AttributeDefinition(name = "Fault chunk (KiB)", description = "The aligned chunk a fault loads with its page", min = "4", max = "65536")
+        long faultChunkKiB() default 64;
+
+        @AttributeDefinition(name = "Background loading", description = "false: pure demand loading")
+        boolean background() default true;
+    }
+
+    private final Config config;
+
+    @Activate
+    public SequentialPolicy(Config config) {
+        this.config = config;
+        pages(config.chunkKiB(), 4096, "chunkKiB");
+        pages(config.faultChunkKiB(), 4096, "faultChunkKiB");
+    }
+
+    @Override
+    public String name() {
+        return NAME;
+    }
+
+    @Override
+    public String description() {
+        return "Loads memory in address order, " + config.chunkKiB() + " KiB at a time; a fault loads its aligned "
+                + config.faultChunkKiB() + " KiB chunk";
+    }
+
+    @Override
+    public PolicySession start(RestoreView restore) {
+        var parameters = restore.parameters();
+        long chunkKiB = parameters.containsKey("chunkKiB") ? number(parameters.get("chunkKiB"), "chunkKiB") : config.chunkKiB();
+        long faultKiB = parameters.containsKey("faultChunkKiB") ? number(parameters.get("faultChunkKiB"), "faultChunkKiB") : config.faultChunkKiB();
+        Object background = parameters.getOrDefault("background", config.background());
+        return new Session(restore, pages(chunkKiB, restore.pageSize(), "chunkKiB"),
+                pages(faultKiB, restore.pageSize(), "faultChunkKiB"), Boolean.parseBoolean(background.toString()));
+    }
+
+    /** {@code kib} in pages of {@code pageSize}, at least one. */
+    static long pages(long kib, int pageSize, String key) {
+        if (kib < 1 || kib > 1L << 30) {
+            throw new IllegalArgumentException(NAME + ": " + key + " must be 1 to 2^30 KiB, not " + kib);
+        }
+        return Math.max(1, kib * 1024 / pageSize);
+    }
+
+    static long number(Object value, String key) {
+        if (value instanceof Number n) {
+            return n.longValue();
+        }
+        try {
+            return Long.parseLong(String.valueOf(value).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(NAME + ": " + key + " must be a whole number of KiB, not " + value, e);
+        }
+    }
+
+    static final class Session implements PolicySession {
+        private final RestoreView restore;
+        private final long pageCount;
+        private final long chunk;
+        private final long faultChunk;
+        private final boolean background;
+        private long cursor; // guarded by this: pages below it were handed out or found loaded
+
+        Session(RestoreView restore, long chunk, long faultChunk, boolean background) {
+            this.restore = restore;
+            this.pageCount = restore.pageCount();
+            this.chunk = chunk;
+            this.faultChunk = faultChunk;
+            this.background = background;
+        }
+
+        @Override
+        public List<PageRange> onFault(long page, int vcpu) {
+            if (page < 0 || page >= pageCount) {
+                return List.of();
+            }
+            long first = page - page % faultChunk;
+            return List.of(new PageRange(first, Math.min(faultChunk, pageCount - first)));
+        }
+
+        @Override
+        public synchronized List<PageRange> next() {
+            if (!background || cursor >= pageCount) {
+                return List.of();
+            }
+            long first = Math.max(cursor, restore.nextUnloaded(cursor));
+            if (first >= pageCount) {
+                cursor = pageCount;
+                return List.of();
+            }
+            cursor = Math.min(pageCount, (first / chunk + 1) * chunk);
+            return List.of(new PageRange(first, cursor - first));
+        }
+
+        @Override
+        public boolean backgroundLoading() {
+            return background;
+        }
+
+        @Override
+        public synchronized void close() {
+            cursor = pageCount;
+        }
+    }
+}

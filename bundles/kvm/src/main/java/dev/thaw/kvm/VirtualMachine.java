@@ -75,6 +75,12 @@ public interface VirtualMachine extends AutoCloseable {
     /** KVM_IRQ_LINE: drives interrupt line (GSI) {@code irq} of the in-kernel PICs and IOAPIC. */
     void setIrqLine(int irq, boolean level);
 
+    /**
+     * The index of the vCPU that thread {@code tid} (a Linux thread id, as userfaultfd reports the
+     * faulting thread) runs now, or -1 if it runs none of this VM's vCPUs.
+     */
+    int vcpuOfThread(int tid);
+
     /** The in-kernel devices' state: PIT (if created), kvmclock, both PICs, IOAPIC. Only while not running. */
     VmArchState saveArchState();
 

@@ -76,6 +76,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = Native.downcall("munmap",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle MPROTECT = Native.downcall("mprotect",
+            FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MADVISE = Native.downcall("madvise",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle IOCTL_PTR = Native.downcall("ioctl",
@@ -190,6 +192,19 @@ public final class Libc {
             if ((int) MUNMAP.invokeExact(cs, address, length) < 0) {
                 throw new ErrnoException("munmap", Native.errno(cs),
                         "address 0x" + Long.toHexString(address) + " length " + length);
+            }
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** mprotect(2) of {@code [address, address+length)} to {@code prot} ({@code PROT_*}). */
+    public static void mprotect(long address, long length, int prot) {
+        try {
+            MemorySegment cs = Native.captureState();
+            if ((int) MPROTECT.invokeExact(cs, address, length, prot) < 0) {
+                throw new ErrnoException("mprotect", Native.errno(cs),
+                        "address 0x" + Long.toHexString(address) + " length " + length + " prot " + prot);
             }
         } catch (Throwable t) {
             throw Native.rethrow(t);

@@ -3,7 +3,9 @@ package dev.thaw.api.vm;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SnapshotSummary;
 import java.nio.file.Path;
+import dev.thaw.api.restore.RestoreStats;
 import java.time.Duration;
+import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 /** A VM managed by a {@link VmManager}. */
@@ -41,6 +43,15 @@ public interface Vm {
      * @throws dev.thaw.api.snapshot.SnapshotException if the file cannot be written (the VM then runs on)
      */
     SnapshotSummary snapshot(Path file, boolean resume, Progress progress);
+
+    /** The figures of the lazy restore this VM came from, live while it loads; empty for other VMs. */
+    Optional<RestoreStats> restoreStats();
+
+    /**
+     * Ends the working-set recording of a restore made with {@code recordProfile} and writes the profile
+     * beside the snapshot; returns its path.
+     */
+    Path saveProfile();
 
     /** Stops the vCPUs and frees everything the VM holds. Idempotent. */
     void stop();

@@ -1,7 +1,6 @@
 package dev.thaw.api.vm;
 
 import dev.thaw.api.snapshot.Progress;
-import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
@@ -19,13 +18,14 @@ public interface VmManager {
     Vm boot(BootRequest request);
 
     /**
-     * Brings a VM back from a snapshot file: loads all state and all memory, then starts the vCPUs. The
-     * restored VM continues exactly where the snapshot was taken.
+     * Brings a VM back from a snapshot file. Eager: loads all state and memory, then starts the vCPUs.
+     * Lazy: loads state, starts the vCPUs, and loads memory while they run, in the order the page
+     * policy chooses. Either way the VM continues exactly where the snapshot was taken.
      *
-     * @param name the new VM's id, or null to have one chosen
      * @throws dev.thaw.api.snapshot.SnapshotException if the file is not a usable snapshot (nothing is left behind)
+     * @throws IllegalArgumentException if the name is taken or the policy is not installed
      */
-    Vm restore(Path file, String name, Progress progress);
+    Vm restore(RestoreOptions options, Progress progress);
 
     /** The VMs, in the order they were created. */
     List<Vm> list();

@@ -207,6 +207,11 @@ final class KvmVm implements VirtualMachine {
     }
 
     @Override
+    public int vcpuOfThread(int tid) {
+        return threads.vcpuOfThread(tid);
+    }
+
+    @Override
     public void setIrqLine(int irq, boolean level) {
         devices.setIrqLine(irq, level);
     }

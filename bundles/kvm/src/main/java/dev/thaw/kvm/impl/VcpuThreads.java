@@ -215,6 +215,18 @@ final class VcpuThreads {
     }
 
     /** A runner left its loop; the last one reports the VM's exit to the listener. */
+    /** The index of the vCPU whose thread has Linux thread id {@code tid} now, or -1. */
+    int vcpuOfThread(int tid) {
+        synchronized (runners) {
+            for (VcpuRunner r : runners) {
+                if (r.tid() == tid && tid != 0) {
+                    return r.index();
+                }
+            }
+        }
+        return -1;
+    }
+
     void runnerEnded(VcpuRunner runner) {
         Runnable report = null;
         life.lock.lock();

@@ -6,11 +6,20 @@ import dev.thaw.api.device.Device;
 import dev.thaw.api.device.DeviceContext;
 import dev.thaw.api.device.DeviceProvider;
 import dev.thaw.api.device.InterruptLine;
+import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.restore.HostRegion;
+import dev.thaw.api.restore.LazyRestore;
+import dev.thaw.api.restore.LazyRestorer;
+import dev.thaw.api.restore.ProfileMode;
+import dev.thaw.api.restore.RestoreFailure;
+import dev.thaw.api.restore.RestoreRequest;
+import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.snapshot.GuestMemory;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SessionState;
 import dev.thaw.api.snapshot.SnapshotSummary;
+import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.Vm;
@@ -18,6 +27,7 @@ import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmInfo;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
+import dev.thaw.kvm.GuestMemoryRegion;
 import dev.thaw.kvm.Hypervisor;
 import dev.thaw.kvm.IoHandler;
 import dev.thaw.kvm.VcpuSetup;
@@ -32,6 +42,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -56,11 +67,19 @@ final class GuestVm implements Vm, DeviceContext {
     private final Consumer<GuestVm> onStopped;
     private final Object invocationLock = new Object();
     private VirtualMachine kvm;
+    /** The lazy restore still loading this VM's memory, or null. */
+    private volatile LazyRestore lazy;
+    /** The snapshot a lazy restore reads from, or null. */
+    private SnapshotReader lazyReader;
     private ConsoleInput input;
     private volatile VmStatus status = VmStatus.RUNNING;
     private volatile int exitCode = -1;
     private volatile String reason = "";
     private int invocations;
+    /** The lazy restore's figures once it completed (it is released then). */
+    private volatile RestoreStats finalStats;
+    /** How long a snapshot waits for a lazy restore to bring in the rest of memory. */
+    static final Duration FULL_LOAD_TIMEOUT = Duration.ofMinutes(10);
 
     private GuestVm(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped) {
         this.plan = plan;
@@ -89,7 +108,7 @@ final class GuestVm implements Vm, DeviceContext {
     static GuestVm restore(BootPlan plan, Parts parts, MachineState state, MemoryLoader loader, Consumer<GuestVm> onStopped) {
         GuestVm vm = new GuestVm(plan, parts, onStopped);
         return vm.build(() -> {
-            loader.load(vm.kvm.memory());
+            vm.lazy = loader.load(vm.kvm.memory(), vm);
             vm.attachDevices();
             vm.kvm.createVcpus(state.vcpus().size(), VcpuSetup.none());
             // Ordering: vCPU state first (CPUID before everything, as KVM requires; the runtime keeps
@@ -105,10 +124,31 @@ final class GuestVm implements Vm, DeviceContext {
         });
     }
 
-    /** Writes guest memory from a snapshot into the new VM's regions. */
+    /**
+     * Fills a restored VM's memory from its snapshot: before returning (eager), or after the vCPUs start
+     * (lazy; returns the restore that loads it, and owns the reader from then on).
+     */
     @FunctionalInterface
     interface MemoryLoader {
-        void load(List<dev.thaw.kvm.GuestMemoryRegion> regions);
+        LazyRestore load(List<GuestMemoryRegion> regions, GuestVm vm);
+    }
+
+    static MemoryLoader eager(SnapshotReader reader, Progress progress) {
+        return (regions, vm) -> {
+            EagerLoader.load(reader, regions, progress);
+            return null;
+        };
+    }
+
+    /** Memory arrives through userfaultfd while the vCPUs run; {@code policy} decides the order. */
+    static MemoryLoader lazy(LazyRestorer restorer, SnapshotReader reader, PagePolicy policy, int loaderThreads, boolean record) {
+        return (regions, vm) -> {
+            vm.lazyReader = reader; // read until every page is in; closed with the lazy restore
+            return restorer.start(new RestoreRequest(reader,
+                regions.stream().map(r -> new HostRegion(r.hostAddress(), r.size())).toList(), policy, Map.of(),
+                loaderThreads, record ? ProfileMode.RECORD : ProfileMode.USE, vm::vcpuOfThread, vm::memoryFailed,
+                vm.bootNanos));
+        };
     }
 
     private GuestVm build(Runnable prepare) {
@@ -130,6 +170,9 @@ final class GuestVm implements Vm, DeviceContext {
                     bus.write(port, size, value);
                 }
             }, this::exited);
+            if (lazy != null) {
+                lazy.resumed(); // the resume point: every vCPU runs, memory still arriving
+            }
             LOG.info("{} running: {} MiB, {} vCPUs, workload {}", plan.id(), plan.request().memoryBytes() >> 20,
                     plan.request().vcpus(), plan.request().workload().label());
             return this;
@@ -226,7 +269,14 @@ final class GuestVm implements Vm, DeviceContext {
             sendInput(INVOKE_COMMAND);
             invocations = index;
             String line = console.awaitResult(index, timeout, this::id);
-            return new Invocation(index, line, Duration.ofNanos(System.nanoTime() - start));
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            LazyRestore l = lazy;
+            if (l != null && l.recording()) {
+                // The first invocation after a recording restore is complete: its touches are the working set.
+                Path profile = l.saveProfile();
+                LOG.info("{}: working-set profile saved to {}", plan.id(), profile);
+            }
+            return new Invocation(index, line, elapsed);
         }
     }
 
@@ -238,6 +288,8 @@ final class GuestVm implements Vm, DeviceContext {
             k.pause();
             boolean written = false;
             try {
+                awaitFullLoad(); // the writer reads guest memory, which must all be present
+
                 MachineState state = new MachineState(parts.image().info(), plan.request(), plan.layouts(),
                         k.saveArchState(), k.vcpus().stream().map(dev.thaw.kvm.Vcpu::saveState).toList(),
                         parts.codec().saveDevices(devices),
@@ -262,6 +314,63 @@ final class GuestVm implements Vm, DeviceContext {
     }
 
     @Override
+    public Optional<RestoreStats> restoreStats() {
+        LazyRestore l = lazy;
+        return l == null ? Optional.ofNullable(finalStats) : Optional.of(l.stats());
+    }
+
+    @Override
+    public Path saveProfile() {
+        LazyRestore l = lazy;
+        if (l == null || !l.recording()) {
+            throw new VmException(plan.id() + " is not recording a working-set profile (restore it with --record-profile)");
+        }
+        return l.saveProfile();
+    }
+
+    private void awaitFullLoad() {
+        LazyRestore l = lazy;
+        if (l == null) {
+            return;
+        }
+        if (l.recording()) {
+            l.saveProfile(); // the touches so far are the working set; loading the rest ends the recording
+        }
+        l.loadRemaining();
+        try {
+            finalStats = l.completion().get(FULL_LOAD_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
+        } catch (java.util.concurrent.TimeoutException e) {
+            throw new VmException(plan.id() + ": memory still loading after " + FULL_LOAD_TIMEOUT.toSeconds() + " s");
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new VmException(plan.id() + ": its memory could not be loaded: " + e.getCause().getMessage(), e.getCause());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException(plan.id() + ": interrupted while its memory loads");
+        }
+    }
+
+    /** The vCPU index of a Linux thread, for blocktime; -1 for other threads. */
+    int vcpuOfThread(int tid) {
+        VirtualMachine k = kvm;
+        return k == null ? -1 : k.vcpuOfThread(tid);
+    }
+
+    /** A page could not be read while the guest runs: never run on with a wrong page; fail the VM. */
+    void memoryFailed(RestoreFailure failure) {
+        reason = "page " + failure.page() + " could not be loaded: " + failure.message();
+        status = VmStatus.FAILED;
+        LOG.error("{}: {}", plan.id(), reason, failure.cause());
+        console.end("the VM failed: " + reason);
+        // Not on the engine's thread: stopping waits for vCPUs, which may wait on the engine.
+        Thread.ofPlatform().name("fail-" + plan.id()).start(() -> {
+            VirtualMachine k = kvm;
+            if (k != null) {
+                k.stop();
+            }
+        });
+    }
+
+    @Override
     public void stop() {
         if (status == VmStatus.RUNNING || status == VmStatus.PAUSED) {
             status = VmStatus.STOPPED;
@@ -283,7 +392,22 @@ final class GuestVm implements Vm, DeviceContext {
 
     /** Frees the KVM VM (threads, memory, fds) and the devices. Idempotent. */
     private synchronized void release() {
-        console.end(status == VmStatus.EXITED ? "the guest exited with code " + exitCode : "the VM was stopped");
+        console.end(status == VmStatus.EXITED ? "the guest exited with code " + exitCode
+                : status == VmStatus.FAILED ? "the VM failed: " + reason : "the VM was stopped");
+        // Ordering: vCPUs stop first, while the lazy restore still serves their faults; closing it
+        // earlier would let a waiting vCPU see a zero page where the snapshot has data.
+        if (kvm != null) {
+            kvm.stop();
+        }
+        if (lazy != null) {
+            finalStats = lazy.stats();
+            lazy.close();
+            lazy = null;
+        }
+        if (lazyReader != null) {
+            lazyReader.close();
+            lazyReader = null;
+        }
         if (kvm != null) {
             kvm.close();
             kvm = null;

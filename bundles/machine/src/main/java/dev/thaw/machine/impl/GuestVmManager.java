@@ -1,6 +1,8 @@
 package dev.thaw.machine.impl;
 
 import dev.thaw.api.device.DeviceProvider;
+import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.restore.LazyRestorer;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.RegionLayout;
@@ -10,6 +12,7 @@ import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmManager;
 import dev.thaw.kvm.Hypervisor;
@@ -44,6 +47,8 @@ public final class GuestVmManager implements VmManager {
     private final Hypervisor hypervisor;
     private final SnapshotWriter writer;
     private final SnapshotFormats formats;
+    private final LazyRestorer lazyRestorer;
+    private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
     private final MachineStateCodec codec = new MachineStateCodec();
     private final GuestImage image = GuestImage.bundled();
     private final Map<String, GuestVm> vms = new LinkedHashMap<>();
@@ -51,10 +56,22 @@ public final class GuestVmManager implements VmManager {
     private int nextNumber = 1;
 
     @Activate
-    public GuestVmManager(@Reference Hypervisor hypervisor, @Reference SnapshotWriter writer, @Reference SnapshotFormats formats) {
+    public GuestVmManager(@Reference Hypervisor hypervisor, @Reference SnapshotWriter writer, @Reference SnapshotFormats formats,
+            @Reference LazyRestorer lazyRestorer) {
         this.hypervisor = hypervisor;
         this.writer = writer;
         this.formats = formats;
+        this.lazyRestorer = lazyRestorer;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addPolicy(PagePolicy policy) {
+        policies.add(policy);
+    }
+
+    void removePolicy(PagePolicy policy) {
+        policies.remove(policy);
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -74,11 +91,16 @@ public final class GuestVmManager implements VmManager {
     }
 
     @Override
-    public Vm restore(Path file, String name, Progress progress) {
+    public Vm restore(RestoreOptions options, Progress progress) {
+        Path file = options.file();
+        String name = options.name();
         if (name != null && find(name).isPresent()) {
             throw new IllegalArgumentException("a VM named '" + name + "' exists already"); // not the file's fault
         }
-        try (SnapshotReader reader = formats.open(file)) {
+        PagePolicy policy = options.eager() ? null : policy(options.policy());
+        SnapshotReader reader = formats.open(file);
+        boolean handedOver = false;
+        try {
             MachineState state = reader.state().orElseThrow(() -> new SnapshotException(file,
                     "is a " + reader.format() + " snapshot without Thaw machine state; it can be inspected, not restored as a VM"));
             BootPlan plan;
@@ -93,14 +115,29 @@ public final class GuestVmManager implements VmManager {
                 unreserve(plan.id());
                 throw e;
             }
-            return register(plan, () -> {
+            GuestVm.MemoryLoader loader = options.eager()
+                    ? GuestVm.eager(reader, progress)
+                    : GuestVm.lazy(lazyRestorer, reader, policy, options.loaderThreads(), options.recordProfile());
+            Vm vm = register(plan, () -> {
                 try {
-                    return GuestVm.restore(plan, parts(), state, regions -> EagerLoader.load(reader, regions, progress), this::forget);
+                    return GuestVm.restore(plan, parts(), state, loader, this::forget);
                 } catch (IllegalArgumentException e) {
                     throw new SnapshotException(file, "its state cannot be restored: " + oneLine(e.getMessage()));
                 }
             });
+            handedOver = !options.eager(); // a lazy restore reads the file until every page is in
+            return vm;
+        } finally {
+            if (!handedOver) {
+                reader.close();
+            }
         }
+    }
+
+    private PagePolicy policy(String name) {
+        return policies.stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
+                "no page policy named '" + name + "' is installed (installed: "
+                        + String.join(", ", policies.stream().map(PagePolicy::name).sorted().toList()) + ")"));
     }
 
     /** The snapshot's memory and vCPUs must be exactly those the plan makes from its boot request. */

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.TouchOrder;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmException;
@@ -14,13 +15,15 @@ import dev.thaw.testing.RequiresKvm;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
+import java.util.stream.Stream;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * Snapshots are proven by continuation: a guest snapshotted at a random moment and restored must print
@@ -58,9 +61,23 @@ class ContinuationTest {
         };
     }
 
-    @ParameterizedTest(name = "{0} with {1} vCPU(s)")
-    @CsvSource({"FILL,1", "FILL,2", "TOUCH,1", "TOUCH,2", "FUNCTION,1", "FUNCTION,2"})
-    void aSnapshotAtAnyMomentContinuesExactly(Workload workload, int vcpus) {
+    /** Eager, and lazy with every policy the platform ships ({@code none} is pure demand loading). */
+    static final String MODES = "eager, none, sequential, hot-page-first, prefetch-window";
+
+    static Stream<Arguments> everyModeWorkloadAndVcpuCount() {
+        return Stream.of(MODES.split(", ")).flatMap(mode -> Stream.of(Workload.values())
+                .flatMap(w -> Stream.of(1, 2).map(v -> Arguments.of(mode, w, v))));
+    }
+
+    /** A restore in {@code mode}: eager, or lazy with that policy. */
+    private Vm restore(String mode, Path file) {
+        RestoreOptions options = mode.equals("eager") ? RestoreOptions.eager(file, null) : RestoreOptions.lazy(file, null, mode);
+        return platform.manager().restore(options, Progress.NONE);
+    }
+
+    @ParameterizedTest(name = "{0}: {1} with {2} vCPU(s)")
+    @MethodSource("everyModeWorkloadAndVcpuCount")
+    void aSnapshotAtAnyMomentContinuesExactly(String mode, Workload workload, int vcpus) {
         BootRequest request = request(workload, vcpus);
         String expected = referenceRun(request);
         // Timed on a second run, past the first VM's warm-up; it must print the same, or nothing is proven.
@@ -86,16 +103,20 @@ class ContinuationTest {
                 continue;
             }
             taken++;
-            Vm restored = platform.manager().restore(file, null, Progress.NONE);
-            assertEquals(expected, runToEnd(restored),
-                    workload + " with " + vcpus + " vCPU(s), snapshot " + moment / 1000 + " µs after boot (attempt " + attempt + ")");
+            Vm restored = restore(mode, file);
+            assertEquals(expected, runToEnd(restored), mode + ": " + workload + " with " + vcpus
+                    + " vCPU(s), snapshot " + moment / 1000 + " µs after boot (attempt " + attempt + ")");
         }
         assertTrue(taken >= MOMENTS, "only " + taken + " snapshots fell inside the run");
     }
 
-    @ParameterizedTest(name = "{0}")
-    @CsvSource({"FILL", "TOUCH", "FUNCTION"})
-    void aChainOfThreeSnapshotsStillContinuesExactly(Workload workload) {
+    static Stream<Arguments> everyModeAndWorkload() {
+        return Stream.of(MODES.split(", ")).flatMap(mode -> Stream.of(Workload.values()).map(w -> Arguments.of(mode, w)));
+    }
+
+    @ParameterizedTest(name = "{0}: {1}")
+    @MethodSource("everyModeAndWorkload")
+    void aChainOfThreeSnapshotsStillContinuesExactly(String mode, Workload workload) {
         BootRequest request = request(workload, 2);
         referenceRun(request);
         long startNanos = System.nanoTime();
@@ -107,9 +128,9 @@ class ContinuationTest {
             LockSupport.parkNanos(step);
             Path file = dir.resolve("chain-" + depth + ".snap");
             vm.snapshot(file, false, Progress.NONE);
-            vm = platform.manager().restore(file, null, Progress.NONE);
+            vm = restore(mode, file);
         }
-        assertEquals(expected, runToEnd(vm), workload + " after a chain of 3 snapshots");
+        assertEquals(expected, runToEnd(vm), mode + ": " + workload + " after a chain of 3 snapshots");
     }
 
     /**

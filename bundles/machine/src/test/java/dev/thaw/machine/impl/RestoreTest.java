@@ -9,8 +9,10 @@ import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.Invocation;
+import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.TouchOrder;
 import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
 import dev.thaw.testing.RequiresKvm;
 import java.io.IOException;
@@ -18,6 +20,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -57,7 +60,7 @@ class RestoreTest {
         original.invoke(WAIT);
         Path file = dir.resolve("mid.snap");
         original.snapshot(file, true, Progress.NONE);
-        Vm copy = platform.manager().restore(file, "copy", Progress.NONE);
+        Vm copy = platform.manager().restore(RestoreOptions.eager(file, "copy"), Progress.NONE);
         for (int i = 0; i < 3; i++) {
             Invocation a = original.invoke(WAIT);
             Invocation b = copy.invoke(WAIT);
@@ -80,6 +83,24 @@ class RestoreTest {
     }
 
     @Test
+    void aCorruptedPageFailsALazyRestoreWhenTheGuestNeedsItAndNamesThePage() throws IOException {
+        Path bad = copy("bad-lazy.snap");
+        flip(bad, firstPageAreaOffset(bad) + 0x100000 + 100); // the guest's code: needed at once
+        long fds = GuestVmManagerTest.openFds();
+        Vm vm = platform.manager().restore(RestoreOptions.lazy(bad, "lazy", "none"), Progress.NONE);
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (vm.info().status() == VmStatus.RUNNING) {
+            assertTrue(System.nanoTime() < deadline, "the VM runs on although its code page is corrupt");
+            LockSupport.parkNanos(1_000_000);
+        }
+        assertEquals(VmStatus.FAILED, vm.info().status());
+        assertTrue(vm.info().reason().contains("page 256"), vm.info().reason());
+        assertTrue(vm.info().reason().contains("checksum"), vm.info().reason());
+        vm.stop();
+        assertEquals(fds, GuestVmManagerTest.openFds(), "no file descriptor is left behind");
+    }
+
+    @Test
     void truncatedAndForeignFilesAreRefusedWithTheirReason() throws IOException {
         Path truncated = copy("truncated.snap");
         try (RandomAccessFile f = new RandomAccessFile(truncated.toFile(), "rw")) {
@@ -95,9 +116,9 @@ class RestoreTest {
 
     @Test
     void aNameInUseIsRefusedBeforeAnythingIsMade() throws IOException {
-        platform.manager().restore(good, "twin", Progress.NONE);
+        platform.manager().restore(RestoreOptions.eager(good, "twin"), Progress.NONE);
         long fds = GuestVmManagerTest.openFds();
-        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> platform.manager().restore(good, "twin", Progress.NONE));
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> platform.manager().restore(RestoreOptions.eager(good, "twin"), Progress.NONE));
         assertEquals("a VM named 'twin' exists already", e.getMessage());
         assertEquals(fds, GuestVmManagerTest.openFds());
     }
@@ -105,7 +126,7 @@ class RestoreTest {
     private void assertRefused(Path file, String expected) throws IOException {
         long fds = GuestVmManagerTest.openFds();
         long threads = GuestVmManagerTest.vcpuThreads();
-        SnapshotException e = assertThrows(SnapshotException.class, () -> platform.manager().restore(file, "victim", Progress.NONE));
+        SnapshotException e = assertThrows(SnapshotException.class, () -> platform.manager().restore(RestoreOptions.eager(file, "victim"), Progress.NONE));
         assertTrue(e.getMessage().startsWith(file.toString()), e.getMessage());
         assertTrue(e.getMessage().contains(expected), e.getMessage());
         assertEquals(1, e.getMessage().lines().count(), "one line: " + e.getMessage());

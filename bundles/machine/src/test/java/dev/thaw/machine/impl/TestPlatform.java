@@ -5,12 +5,17 @@ import dev.thaw.devices.impl.Uart16550Provider;
 import dev.thaw.format.thaw.impl.ThawSnapshotFormat;
 import dev.thaw.format.thaw.impl.ThawSnapshotWriter;
 import dev.thaw.kvm.impl.KvmHypervisor;
-import java.lang.annotation.Annotation;
-import java.lang.reflect.Proxy;
+import dev.thaw.policy.hotpagefirst.impl.HotPageFirstPolicy;
+import dev.thaw.policy.prefetchwindow.impl.PrefetchWindowPolicy;
+import dev.thaw.policy.sequential.impl.SequentialPolicy;
+import dev.thaw.restore.impl.NonePolicy;
+import dev.thaw.restore.impl.RestoreEngine;
+import dev.thaw.testing.ConfigProxy;
 
 /**
  * The machine's collaborators as the platform wires them, made directly for tests outside OSGi: real
- * KVM, real devices, the real Thaw snapshot format.
+ * KVM, real devices, the real Thaw snapshot format, the real restore engine and every shipped policy,
+ * each with its Metatype defaults.
  */
 final class TestPlatform implements AutoCloseable {
 
@@ -20,9 +25,13 @@ final class TestPlatform implements AutoCloseable {
 
     TestPlatform() {
         formats.addFormat(new ThawSnapshotFormat());
-        manager = new GuestVmManager(hypervisor, new ThawSnapshotWriter(), formats);
-        manager.addDeviceProvider(new Uart16550Provider(config(Uart16550Provider.Config.class, 0x3f8, 4)));
-        manager.addDeviceProvider(new DebugExitProvider(config(DebugExitProvider.Config.class, 0x501, 0)));
+        manager = new GuestVmManager(hypervisor, new ThawSnapshotWriter(), formats, new RestoreEngine());
+        manager.addDeviceProvider(new Uart16550Provider(ConfigProxy.defaults(Uart16550Provider.Config.class)));
+        manager.addDeviceProvider(new DebugExitProvider(ConfigProxy.defaults(DebugExitProvider.Config.class)));
+        manager.addPolicy(new NonePolicy());
+        manager.addPolicy(new SequentialPolicy(ConfigProxy.defaults(SequentialPolicy.Config.class)));
+        manager.addPolicy(new HotPageFirstPolicy(ConfigProxy.defaults(HotPageFirstPolicy.Config.class)));
+        manager.addPolicy(new PrefetchWindowPolicy(ConfigProxy.defaults(PrefetchWindowPolicy.Config.class)));
     }
 
     GuestVmManager manager() {
@@ -37,17 +46,5 @@ final class TestPlatform implements AutoCloseable {
     public void close() {
         manager.deactivate();
         hypervisor.close();
-    }
-
-    /** A Metatype configuration with the given port and IRQ, as ConfigAdmin would supply by default. */
-    @SuppressWarnings("unchecked")
-    static <A extends Annotation> A config(Class<A> type, int port, int irq) {
-        return (A) Proxy.newProxyInstance(type.getClassLoader(), new Class<?>[] {type}, (proxy, method, args) ->
-                switch (method.getName()) {
-                    case "port" -> port;
-                    case "irq" -> irq;
-                    case "annotationType" -> type;
-                    default -> method.getDefaultValue();
-                });
     }
 }

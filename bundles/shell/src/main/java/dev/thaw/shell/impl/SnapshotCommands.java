@@ -7,6 +7,7 @@ import dev.thaw.api.snapshot.SnapshotFormats;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.api.snapshot.SnapshotSummary;
+import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmManager;
 import java.io.PrintStream;
@@ -90,33 +91,44 @@ public final class SnapshotCommands {
                 s.presentPages() * 4096 / 1e6 / seconds, resume ? "runs on" : "is stopped");
     }
 
-    @Descriptor("bring a VM back from a snapshot file: load all state and memory, then start its vCPUs")
+    @Descriptor("bring a VM back from a snapshot file: lazily by default (vCPUs run at once, memory follows), or --eager")
     public void restore(
             CommandSession session,
-            @Descriptor("load all memory before the vCPUs start (the only mode so far)") @Parameter(names = "--eager", presentValue = "true", absentValue = "true") boolean eager,
+            @Descriptor("load all memory before the vCPUs start") @Parameter(names = "--eager", presentValue = "true", absentValue = "false") boolean eager,
+            @Descriptor("page policy of a lazy restore (thaw:policies lists them; none = pure demand loading) (default sequential)")
+            @Parameter(names = "--policy", absentValue = RestoreOptions.DEFAULT_POLICY) String policy,
+            @Descriptor("background loader threads of a lazy restore (default 1)") @Parameter(names = "--loader-threads", absentValue = "1") String loaderThreads,
+            @Descriptor("record the guest's first-touch order into a working-set profile beside the snapshot, until its first invocation completes")
+            @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file") String file) {
         Path path = session.currentDir() == null ? Path.of(file) : session.currentDir().resolve(file);
+        int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
+        RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy, threads, record);
         ProgressBar bar = new ProgressBar("restore", System.err);
         long start = System.nanoTime();
         Vm vm;
         try {
-            vm = vms.restore(path, name.isEmpty() ? null : name, bar);
+            vm = vms.restore(options, bar);
         } finally {
             bar.finish();
         }
         double ms = (System.nanoTime() - start) / 1e6;
+        String mode = eager ? "eager" : "lazy, policy " + policy + (record ? ", recording a profile" : "");
         PrintStream out = session.getConsole();
         if (asJson) {
             Map<String, Object> m = VmCommands.infoJson(vm.info());
             m.put("file", path.toAbsolutePath().toString());
-            m.put("mode", "eager");
+            m.put("mode", eager ? "eager" : "lazy");
+            if (!eager) {
+                m.put("policy", policy);
+            }
             m.put("resumeLatencyMs", Math.round(ms * 10) / 10.0);
             out.println(toJson(m));
             return;
         }
-        out.printf("%s restored from %s (eager): vCPUs running %.1f ms after the restore command%n", vm.id(), path, ms);
+        out.printf("%s restored from %s (%s): vCPUs running %.1f ms after the restore command%n", vm.id(), path, mode, ms);
     }
 
     @Descriptor("show what a snapshot file holds: format, machine, devices, memory regions")

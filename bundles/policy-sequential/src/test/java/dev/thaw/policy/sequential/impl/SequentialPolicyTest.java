@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
-import dev.thaw.testing.policy.ConfigProxy;
+import dev.thaw.testing.ConfigProxy;
 import dev.thaw.testing.policy.FakeRestore;
 import dev.thaw.testing.policy.PagePolicyContract;
 import java.util.List;

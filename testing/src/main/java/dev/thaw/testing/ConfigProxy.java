@@ -1,4 +1,4 @@
-package dev.thaw.testing.policy;
+package dev.thaw.testing;
 
 import java.lang.reflect.Proxy;
 import java.util.Map;

@@ -1,0 +1,12 @@
+/**
+ * Lazy restore: the engine that resumes a guest before its memory is loaded. A caller registers guest
+ * memory with {@link LazyRestorer#start} before the vCPUs start, starts them, tells the handle
+ * ({@link LazyRestore#resumed()}), and watches {@link LazyRestore#stats()} and
+ * {@link LazyRestore#completion()}. Page policies ({@code dev.thaw.api.policy}) decide what is loaded first.
+ */
+@Export
+@Version("1.0.0")
+package dev.thaw.api.restore;
+
+import org.osgi.annotation.bundle.Export;
+import org.osgi.annotation.versioning.Version;

@@ -1,0 +1,40 @@
+package dev.thaw.api.vm;
+
+import java.nio.file.Path;
+import java.util.Objects;
+
+/**
+ * How to bring a VM back from a snapshot.
+ *
+ * @param file the snapshot file
+ * @param name the new VM's id, or null to have one chosen
+ * @param eager load all memory before the vCPUs start; otherwise memory is loaded lazily after they start
+ * @param policy the page policy of a lazy restore ({@code none} is pure demand loading)
+ * @param loaderThreads background loader threads of a lazy restore
+ * @param recordProfile record the guest's first-touch order into a working-set profile beside the snapshot
+ */
+public record RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile) {
+
+    public static final String DEFAULT_POLICY = "sequential";
+
+    public RestoreOptions {
+        Objects.requireNonNull(file, "file");
+        Objects.requireNonNull(policy, "policy");
+        if (loaderThreads < 0 || loaderThreads > 64) {
+            throw new IllegalArgumentException("loader threads must be 0 to 64, not " + loaderThreads);
+        }
+        if (eager && recordProfile) {
+            throw new IllegalArgumentException("an eager restore loads everything first, so it has no touch order to record");
+        }
+    }
+
+    /** An eager restore of {@code file}. */
+    public static RestoreOptions eager(Path file, String name) {
+        return new RestoreOptions(file, name, true, DEFAULT_POLICY, 1, false);
+    }
+
+    /** A lazy restore of {@code file} with {@code policy} and one loader thread. */
+    public static RestoreOptions lazy(Path file, String name, String policy) {
+        return new RestoreOptions(file, name, false, policy, 1, false);
+    }
+}

@@ -1,0 +1,53 @@
+package dev.thaw.restore.impl;
+
+import java.util.concurrent.atomic.AtomicLongArray;
+
+/**
+ * Two bitmaps over all pages: claimed (someone loads or loaded the page; set once, by exactly one
+ * thread) and loaded (the page is present in guest memory). Only snapshot-held pages are claimed; zero
+ * pages are mapped with UFFDIO_ZEROPAGE on touch, which the kernel makes idempotent (EEXIST).
+ */
+final class Claims {
+
+    private final AtomicLongArray claimed;
+    private final AtomicLongArray loaded;
+
+    Claims(long pages) {
+        int words = (int) ((pages + 63) >>> 6);
+        claimed = new AtomicLongArray(words);
+        loaded = new AtomicLongArray(words);
+    }
+
+    /** Claims {@code page}; true if this caller got it. */
+    boolean claim(long page) {
+        return set(claimed, page);
+    }
+
+    boolean claimed(long page) {
+        return (claimed.get((int) (page >>> 6)) & (1L << page)) != 0;
+    }
+
+    void markLoaded(long first, long count) {
+        for (long p = first; p < first + count; p++) {
+            set(loaded, p);
+        }
+    }
+
+    boolean loaded(long page) {
+        return (loaded.get((int) (page >>> 6)) & (1L << page)) != 0;
+    }
+
+    private static boolean set(AtomicLongArray bits, long page) {
+        int w = (int) (page >>> 6);
+        long bit = 1L << page;
+        while (true) {
+            long old = bits.get(w);
+            if ((old & bit) != 0) {
+                return false;
+            }
+            if (bits.compareAndSet(w, old, old | bit)) {
+                return true;
+            }
+        }
+    }
+}

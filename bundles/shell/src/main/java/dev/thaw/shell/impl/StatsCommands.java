@@ -1,0 +1,108 @@
+package dev.thaw.shell.impl;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmManager;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.TreeMap;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/** {@code thaw:stats} and {@code thaw:profile}: what a lazy restore cost, and its working-set recording. */
+@Component(service = StatsCommands.class, property = {
+    "osgi.command.scope=thaw",
+    "osgi.command.function=stats",
+    "osgi.command.function=profile"
+})
+public final class StatsCommands {
+
+    private final VmManager vms;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Activate
+    public StatsCommands(@Reference VmManager vms) {
+        this.vms = vms;
+    }
+
+    @Descriptor("show the figures of the lazy restore a VM came from (live while it loads)")
+    public void stats(
+            CommandSession session,
+            @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
+            @Descriptor("VM id") String id) throws JsonProcessingException {
+        Vm vm = find(id);
+        RestoreStats s = vm.restoreStats().orElseThrow(() -> new IllegalArgumentException(id + " was not restored lazily; it has no restore figures"));
+        Map<String, Object> m = json(id, s);
+        PrintStream out = session.getConsole();
+        if (asJson) {
+            out.println(json.writeValueAsString(m));
+            return;
+        }
+        Table t = new Table("FIGURE", "VALUE").numeric(1);
+        m.forEach((k, v) -> {
+            if (v instanceof Map<?, ?> nested) {
+                nested.forEach((nk, nv) -> t.row(k + "." + nk, nv));
+            } else {
+                t.row(k, v);
+            }
+        });
+        t.print(out);
+    }
+
+    @Descriptor("save the working-set profile a restore with --record-profile is recording, now")
+    public void profile(
+            CommandSession session,
+            @Descriptor("save") String action,
+            @Descriptor("VM id") String id) {
+        if (!action.equals("save")) {
+            throw new IllegalArgumentException("thaw:profile takes 'save', not '" + action + "'");
+        }
+        Path saved = find(id).saveProfile();
+        session.getConsole().println(id + ": working-set profile saved to " + saved);
+    }
+
+    /** The figures under the names DESIGN.md gives; times in milliseconds. */
+    static Map<String, Object> json(String id, RestoreStats s) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("id", id);
+        m.put("policy", s.policy());
+        m.put("phase", s.phase().name().toLowerCase(java.util.Locale.ROOT));
+        m.put("pages", s.pages());
+        m.put("loadedPages", s.loadedPages());
+        m.put("resumeLatencyMs", ms(s.resumeLatency()));
+        m.put("fullLoadTimeMs", s.fullLoadTime() > 0 ? ms(s.fullLoadTime()) : null);
+        m.put("faults", s.faults());
+        m.put("faultLatencyP50Us", s.faultLatencyP50() / 1000.0);
+        m.put("faultLatencyP99Us", s.faultLatencyP99() / 1000.0);
+        Map<String, Object> blocktime = new TreeMap<>();
+        // Faults KVM resolves on a kernel worker thread (async page faults) belong to no vCPU.
+        s.blocktime().forEach((vcpu, nanos) -> blocktime.put(vcpu < 0 ? "other" : "vcpu" + vcpu, ms(nanos)));
+        m.put("blocktimeMs", blocktime);
+        Map<String, Object> byCause = new LinkedHashMap<>();
+        byCause.put("fault", s.pagesFault());
+        byCause.put("prefetch", s.pagesPrefetch());
+        byCause.put("background", s.pagesBackground());
+        m.put("pagesByCause", byCause);
+        m.put("pagesWasted", s.pagesWasted());
+        m.put("bytesRead", s.bytesRead());
+        m.put("bandwidthMBps", Math.round(s.bandwidth() / 1e5) / 10.0);
+        m.put("policyErrors", s.policyErrors());
+        return m;
+    }
+
+    private static double ms(long nanos) {
+        return Math.round(nanos / 1e5) / 10.0;
+    }
+
+    private Vm find(String id) {
+        return vms.find(id).orElseThrow(() -> new IllegalArgumentException("no VM named '" + id + "' (thaw:vms lists them)"));
+    }
+}

@@ -210,6 +210,9 @@ final class GuestVm implements Vm, DeviceContext {
         if (exit.kind() == VmExit.Kind.STOPPED) {
             return; // our own stop (debug exit, snapshot or thaw:stop) already set the status
         }
+        if (status == VmStatus.FAILED) {
+            return; // the first reason stands (a vCPU denied an unloadable page then fails with EFAULT)
+        }
         reason = exit.reason();
         status = VmStatus.FAILED;
         // The KVM runtime has logged the reason with a register dump.

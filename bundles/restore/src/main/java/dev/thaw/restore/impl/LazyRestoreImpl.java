@@ -293,7 +293,9 @@ final class LazyRestoreImpl implements LazyRestore {
             LOG.error("restore fault service failed", e);
             fail(-1, "the fault service failed: " + e, e);
         }
-        if (!failed.get() && phase.get() == Phase.COMPLETE) {
+        // After a failure too: a vCPU waiting on a page that will never come gets EFAULT now (the
+        // pages are made inaccessible before unregistering), instead of waiting until close().
+        if (failed.get() || phase.get() == Phase.COMPLETE) {
             release();
         }
     }

@@ -229,17 +229,16 @@ class LazyRestoreTest {
                     assertEquals(0, reported.region());
                     assertTrue(reported.message().contains("page " + bad), reported.message());
                     assertEquals(RestoreStats.Phase.FAILED, restore.stats().phase());
-                    assertFalse(t.done.isDone(), "the faulting thread still waits");
-                    assertFalse(f.resident(bad), "the page was not filled");
                     assertThrows(ExecutionException.class, () -> restore.completion().get(5, TimeUnit.SECONDS));
+                    // Released at once, before close: the waiter retries and gets EFAULT, never zeros.
+                    ExecutionException e = assertThrows(ExecutionException.class, () -> t.done.get(10, TimeUnit.SECONDS));
+                    ErrnoException errno = assertInstanceOf(ErrnoException.class, e.getCause());
+                    assertEquals(Errno.EFAULT, errno.errno());
+                    assertFalse(f.resident(bad), "the page was never filled");
                 } finally {
                     restore.close();
                 }
-                // Released: the waiter retries and gets EFAULT, never zeros.
-                ExecutionException e = assertThrows(ExecutionException.class, () -> t.done.get(10, TimeUnit.SECONDS));
-                ErrnoException errno = assertInstanceOf(ErrnoException.class, e.getCause());
-                assertEquals(Errno.EFAULT, errno.errno());
-                assertFalse(f.resident(bad), "the page was never filled");
+                assertFalse(f.resident(bad), "the page was never filled, also after close");
             }
         }
     }

@@ -168,6 +168,9 @@ final class VcpuThreads {
                 return;
             }
             if (life.state == RunState.STOPPED || life.state == RunState.CLOSED) {
+                // Stopped already, perhaps from a vCPU's own thread that is still unwinding: wait for
+                // it too, so a close() after this never frees what a runner still uses.
+                awaitEnded();
                 return;
             }
             life.recordExit(new VmExit(VmExit.Kind.STOPPED, -1, "stopped by the host", "", null));

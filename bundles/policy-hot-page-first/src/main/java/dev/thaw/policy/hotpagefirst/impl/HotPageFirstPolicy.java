@@ -1,6 +1,7 @@
 package dev.thaw.policy.hotpagefirst.impl;
 
 import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.policy.PolicyParameters;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
@@ -66,12 +67,12 @@ public final class HotPageFirstPolicy implements PagePolicy {
 
     @Override
     public PolicySession start(RestoreView restore) {
-        var p = restore.parameters();
-        long batch = pages(p.getOrDefault("batchKiB", config.batchKiB()), "batchKiB", restore);
-        long faultMax = pages(p.getOrDefault("faultMaxKiB", config.faultMaxKiB()), "faultMaxKiB", restore);
-        int faultRuns = (int) Math.clamp(number(p.getOrDefault("faultRuns", config.faultRuns()), "faultRuns"), 0, 4096);
-        boolean skipZero = Boolean.parseBoolean(String.valueOf(p.getOrDefault("skipZeroPages", config.skipZeroPages())));
-        boolean background = Boolean.parseBoolean(String.valueOf(p.getOrDefault("background", config.background())));
+        PolicyParameters p = new PolicyParameters(NAME, restore.parameters());
+        long batch = pages(p.number("batchKiB", config.batchKiB()), "batchKiB", restore);
+        long faultMax = pages(p.number("faultMaxKiB", config.faultMaxKiB()), "faultMaxKiB", restore);
+        int faultRuns = (int) Math.clamp(p.number("faultRuns", config.faultRuns()), 0, 4096);
+        boolean skipZero = p.flag("skipZeroPages", config.skipZeroPages());
+        boolean background = p.flag("background", config.background());
         WorkingSetRuns runs = restore.workingSet().map(ws -> WorkingSetRuns.of(ws, restore, skipZero)).orElse(WorkingSetRuns.NONE);
         if (restore.workingSet().isEmpty()) {
             LOG.log(Level.INFO, "hot-page-first: no working-set profile; loading in address order, faults load their page alone");
@@ -82,19 +83,8 @@ public final class HotPageFirstPolicy implements PagePolicy {
         return new Session(restore, runs, batch, faultRuns, faultMax, background);
     }
 
-    static long number(Object value, String key) {
-        if (value instanceof Number n) {
-            return n.longValue();
-        }
-        try {
-            return Long.parseLong(String.valueOf(value).trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(NAME + ": " + key + " must be a whole number, not " + value, e);
-        }
-    }
 
-    static long pages(Object kib, String key, RestoreView restore) {
-        long value = number(kib, key);
+    static long pages(long value, String key, RestoreView restore) {
         if (value < 1 || value > 1L << 30) {
             throw new IllegalArgumentException(NAME + ": " + key + " must be 1 to 2^30 KiB, not " + value);
         }

@@ -1,6 +1,7 @@
 package dev.thaw.policy.prefetchwindow.impl;
 
 import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.policy.PolicyParameters;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
@@ -59,13 +60,13 @@ public final class PrefetchWindowPolicy implements PagePolicy {
 
     @Override
     public PolicySession start(RestoreView restore) {
-        var parameters = restore.parameters();
-        long min = parameters.containsKey("minWindowKiB") ? number(parameters.get("minWindowKiB"), "minWindowKiB") : config.minWindowKiB();
-        long max = parameters.containsKey("maxWindowKiB") ? number(parameters.get("maxWindowKiB"), "maxWindowKiB") : config.maxWindowKiB();
+        PolicyParameters params = new PolicyParameters(NAME, restore.parameters());
+        long min = params.number("minWindowKiB", config.minWindowKiB());
+        long max = params.number("maxWindowKiB", config.maxWindowKiB());
         checkLimits(min, max);
-        Object background = parameters.getOrDefault("background", config.background());
+        boolean background = params.flag("background", config.background());
         return new Session(restore.pageCount(), Math.max(1, min * 1024 / restore.pageSize()),
-                Math.max(1, max * 1024 / restore.pageSize()), Boolean.parseBoolean(background.toString()));
+                Math.max(1, max * 1024 / restore.pageSize()), background);
     }
 
     static void checkLimits(long minKiB, long maxKiB) {
@@ -77,16 +78,6 @@ public final class PrefetchWindowPolicy implements PagePolicy {
         }
     }
 
-    static long number(Object value, String key) {
-        if (value instanceof Number n) {
-            return n.longValue();
-        }
-        try {
-            return Long.parseLong(String.valueOf(value).trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(NAME + ": " + key + " must be a whole number of KiB, not " + value, e);
-        }
-    }
 
     static final class Session implements PolicySession {
         private static final int MAX_TRACKED_VCPUS = 1024;

@@ -1,6 +1,7 @@
 package dev.thaw.policy.sequential.impl;
 
 import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.policy.PolicyParameters;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
@@ -57,12 +58,12 @@ public final class SequentialPolicy implements PagePolicy {
 
     @Override
     public PolicySession start(RestoreView restore) {
-        var parameters = restore.parameters();
-        long chunkKiB = parameters.containsKey("chunkKiB") ? number(parameters.get("chunkKiB"), "chunkKiB") : config.chunkKiB();
-        long faultKiB = parameters.containsKey("faultChunkKiB") ? number(parameters.get("faultChunkKiB"), "faultChunkKiB") : config.faultChunkKiB();
-        Object background = parameters.getOrDefault("background", config.background());
+        PolicyParameters params = new PolicyParameters(NAME, restore.parameters());
+        long chunkKiB = params.number("chunkKiB", config.chunkKiB());
+        long faultKiB = params.number("faultChunkKiB", config.faultChunkKiB());
+        boolean background = params.flag("background", config.background());
         return new Session(restore, pages(chunkKiB, restore.pageSize(), "chunkKiB"),
-                pages(faultKiB, restore.pageSize(), "faultChunkKiB"), Boolean.parseBoolean(background.toString()));
+                pages(faultKiB, restore.pageSize(), "faultChunkKiB"), background);
     }
 
     /** {@code kib} in pages of {@code pageSize}, at least one. */
@@ -73,16 +74,6 @@ public final class SequentialPolicy implements PagePolicy {
         return Math.max(1, kib * 1024 / pageSize);
     }
 
-    static long number(Object value, String key) {
-        if (value instanceof Number n) {
-            return n.longValue();
-        }
-        try {
-            return Long.parseLong(String.valueOf(value).trim());
-        } catch (NumberFormatException e) {
-            throw new IllegalArgumentException(NAME + ": " + key + " must be a whole number of KiB, not " + value, e);
-        }
-    }
 
     static final class Session implements PolicySession {
         private final RestoreView restore;

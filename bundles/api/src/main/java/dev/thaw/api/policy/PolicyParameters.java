@@ -1,0 +1,39 @@
+package dev.thaw.api.policy;
+
+import java.util.Map;
+
+/**
+ * A restore's parameters for one policy ({@link RestoreView#parameters()}), read with the policy's
+ * configured values as fallbacks. Bad values are refused with a message naming the policy and the key.
+ *
+ * @param policy the policy's name, for messages
+ * @param values the parameters as given (numbers, booleans or their text)
+ */
+public record PolicyParameters(String policy, Map<String, Object> values) {
+
+    public PolicyParameters {
+        values = Map.copyOf(values);
+    }
+
+    /** The whole number under {@code key}, or {@code fallback} when it is absent. */
+    public long number(String key, long fallback) {
+        Object value = values.get(key);
+        if (value == null) {
+            return fallback;
+        }
+        if (value instanceof Number n) {
+            return n.longValue();
+        }
+        try {
+            return Long.parseLong(String.valueOf(value).trim());
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException(policy + ": " + key + " must be a whole number, not " + value, e);
+        }
+    }
+
+    /** The flag under {@code key} ({@code true} or {@code false}), or {@code fallback} when it is absent. */
+    public boolean flag(String key, boolean fallback) {
+        Object value = values.get(key);
+        return value == null ? fallback : Boolean.parseBoolean(String.valueOf(value).trim());
+    }
+}

@@ -220,14 +220,17 @@ final class VcpuThreads {
     /** A runner left its loop; the last one reports the VM's exit to the listener. */
     /** The index of the vCPU whose thread has Linux thread id {@code tid} now, or -1. */
     int vcpuOfThread(int tid) {
-        synchronized (runners) {
+        life.lock.lock(); // runners are added under it
+        try {
             for (VcpuRunner r : runners) {
                 if (r.tid() == tid && tid != 0) {
                     return r.index();
                 }
             }
+            return -1;
+        } finally {
+            life.lock.unlock();
         }
-        return -1;
     }
 
     void runnerEnded(VcpuRunner runner) {

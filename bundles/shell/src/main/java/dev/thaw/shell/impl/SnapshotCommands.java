@@ -58,8 +58,8 @@ public final class SnapshotCommands {
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("VM id") String id,
             @Descriptor("the snapshot file to write") String file) {
-        Vm vm = vms.find(id).orElseThrow(() -> new IllegalArgumentException("no VM named '" + id + "' (thaw:vms lists them)"));
-        Path path = session.currentDir() == null ? Path.of(file) : session.currentDir().resolve(file);
+        Vm vm = Arguments.vm(vms, id);
+        Path path = Arguments.file(session, file);
         ProgressBar bar = new ProgressBar("snapshot " + id, System.err);
         SnapshotSummary s;
         try {
@@ -103,7 +103,7 @@ public final class SnapshotCommands {
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file") String file) {
-        Path path = session.currentDir() == null ? Path.of(file) : session.currentDir().resolve(file);
+        Path path = Arguments.file(session, file);
         int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
         RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy, threads, record);
         ProgressBar bar = new ProgressBar("restore", System.err);
@@ -137,7 +137,7 @@ public final class SnapshotCommands {
             @Descriptor("add a SHA-256 of each region's contents (absent pages counted as zeros)") @Parameter(names = "--sha256", presentValue = "true", absentValue = "false") boolean sha256,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file") String file) {
-        Path path = session.currentDir() == null ? Path.of(file) : session.currentDir().resolve(file);
+        Path path = Arguments.file(session, file);
         try (SnapshotReader reader = formats.open(path)) {
             List<String> digests = new ArrayList<>();
             if (sha256) {

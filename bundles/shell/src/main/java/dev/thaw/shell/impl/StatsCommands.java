@@ -103,6 +103,6 @@ public final class StatsCommands {
     }
 
     private Vm find(String id) {
-        return vms.find(id).orElseThrow(() -> new IllegalArgumentException("no VM named '" + id + "' (thaw:vms lists them)"));
+        return Arguments.vm(vms, id);
     }
 }

@@ -152,7 +152,7 @@ public final class VmCommands {
     }
 
     private Vm find(String id) {
-        return vms.find(id).orElseThrow(() -> new IllegalArgumentException("no VM named '" + id + "' (thaw:vms lists them)"));
+        return Arguments.vm(vms, id);
     }
 
     private static String state(VmInfo i) {

@@ -36,6 +36,8 @@ import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicReferenceArray;
+import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
@@ -52,6 +54,8 @@ final class ThawSnapshotReader implements SnapshotReader {
     private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long MAX_RUN_PAGES = FileIo.MAX_IO >>> PAGE_SHIFT;
+    /** Checksum table entries read at once: one 4 KiB block, the checksums of 4 MiB of pages. */
+    private static final int CHECKSUM_BLOCK = 1024;
     /** Reads retried after another thread's interrupt closed the channel under them. */
     private static final int REOPEN_RETRIES = 3;
 
@@ -63,8 +67,16 @@ final class ThawSnapshotReader implements SnapshotReader {
     private volatile FileChannel channel;
     private volatile boolean closed;
 
-    /** One region's table entry with its bitmap and checksum table (off-heap, freed with the reader). */
-    private record Region(RegionEntry entry, MemorySegment bitmap, MemorySegment checksums) {
+    /**
+     * One region's table entry with its bitmap (off-heap, freed with the reader). Its checksum table is
+     * read in blocks as pages need them, so opening an 8 GiB snapshot does not read (and fault in) 8 MiB
+     * of checksums before a restore can resume, and a demand fault costs one read, not two.
+     */
+    private record Region(RegionEntry entry, MemorySegment bitmap, AtomicReferenceArray<int[]> checksumBlocks) {
+
+        Region(RegionEntry entry, MemorySegment bitmap) {
+            this(entry, bitmap, new AtomicReferenceArray<>(Math.toIntExact((entry.pages() + CHECKSUM_BLOCK - 1) / CHECKSUM_BLOCK)));
+        }
 
         boolean present(long page) {
             return (bitmap.get(LONG_LE, (page >>> 6) * 8) >>> (page & 63) & 1) != 0;
@@ -181,7 +193,7 @@ final class ThawSnapshotReader implements SnapshotReader {
         }
         checkStateMatches(file, state, entries);
 
-        // Bitmaps and checksum tables.
+        // Bitmaps. Checksum tables are read with the pages they cover (see Region).
         Arena arena = Arena.ofAuto();
         Region[] layout = new Region[entries.size()];
         for (int i = 0; i < entries.size(); i++) {
@@ -191,10 +203,7 @@ final class ThawSnapshotReader implements SnapshotReader {
             FileIo.read(channel, bitmap, e.bitmapOffset());
             checkCrc(file, name + " bitmap", e.bitmapCrc(), FileIo.crc32c(bitmap));
             checkBitmap(file, name, e, bitmap);
-            MemorySegment checksums = arena.allocate(e.checksumsLength(), 4);
-            FileIo.read(channel, checksums, e.checksumsOffset());
-            checkCrc(file, name + " checksum table", e.checksumsCrc(), FileIo.crc32c(checksums));
-            layout[i] = new Region(e, bitmap, checksums);
+            layout[i] = new Region(e, bitmap);
         }
         return new ThawSnapshotReader(file, fileKey, channel, state, layout);
     }
@@ -426,7 +435,7 @@ final class ThawSnapshotReader implements SnapshotReader {
             MemorySegment run = target.asSlice((page - firstPage) << PAGE_SHIFT, (runEnd - page) << PAGE_SHIFT);
             if (present) {
                 readRun(r, page, runEnd, run);
-                verify(r, page, runEnd, run, crc);
+                verify(region, r, page, runEnd, run, crc);
             } else {
                 run.fill((byte) 0);
             }
@@ -435,43 +444,74 @@ final class ThawSnapshotReader implements SnapshotReader {
     }
 
     private void readRun(Region r, long from, long to, MemorySegment run) {
-        long position = r.entry.pagesOffset() + (from << PAGE_SHIFT);
+        read(run, r.entry.pagesOffset() + (from << PAGE_SHIFT), () -> describeRun(r, from, to));
+    }
+
+    /** Fills {@code target} from {@code position}, reopening a channel another thread's interrupt closed. */
+    private void read(MemorySegment target, long position, Supplier<String> what) {
         for (int attempt = 0; ; attempt++) {
             FileChannel ch = channel;
             try {
-                FileIo.read(ch, run, position);
+                FileIo.read(ch, target, position);
                 return;
             } catch (ClosedByInterruptException e) {
                 reopen(ch);
-                throw new SnapshotException(file, "interrupted while reading " + describeRun(r, from, to), e);
+                throw new SnapshotException(file, "interrupted while reading " + what.get(), e);
             } catch (ClosedChannelException e) {
                 if (closed) {
                     throw new SnapshotException(file, "closed", e);
                 }
                 if (attempt == REOPEN_RETRIES) {
-                    throw new SnapshotException(file, "cannot read " + describeRun(r, from, to)
+                    throw new SnapshotException(file, "cannot read " + what.get()
                             + ": the file was closed under the reader " + attempt + " times", e);
                 }
                 reopen(ch);
             } catch (EOFException e) {
-                throw new SnapshotException(file, "cannot read " + describeRun(r, from, to)
+                throw new SnapshotException(file, "cannot read " + what.get()
                         + ": the file ends before them (it was truncated after it was opened)", e);
             } catch (IOException e) {
-                throw new SnapshotException(file, "cannot read " + describeRun(r, from, to) + ": "
-                        + FileIo.describe(e), e);
+                throw new SnapshotException(file, "cannot read " + what.get() + ": " + FileIo.describe(e), e);
             }
         }
     }
 
-    private void verify(Region r, long from, long to, MemorySegment run, CRC32C crc) {
+    private void verify(int region, Region r, long from, long to, MemorySegment run, CRC32C crc) {
         ByteBuffer buffer = run.asByteBuffer();
         for (long page = from; page < to; page++) {
             int computed = FileIo.crc32c(crc, buffer, (int) ((page - from) << PAGE_SHIFT), PAGE_SIZE);
-            int stored = r.checksums.get(INT_LE, page * 4);
-            if (computed != stored) {
+            int expected = checksums(r, page)[(int) (page % CHECKSUM_BLOCK)];
+            if (computed != expected) {
+                checkChecksumTable(region, r);
                 throw new SnapshotException(file, r.pageName(page) + " fails its checksum (stored "
-                        + Layout.hex32(stored) + ", computed " + Layout.hex32(computed) + ")");
+                        + Layout.hex32(expected) + ", computed " + Layout.hex32(computed) + ")");
             }
+        }
+    }
+
+    /** The checksum block holding {@code page}'s entry, read once (racing readers read the same bytes). */
+    private int[] checksums(Region r, long page) {
+        int block = (int) (page / CHECKSUM_BLOCK);
+        int[] sums = r.checksumBlocks.get(block);
+        if (sums == null) {
+            long first = (long) block * CHECKSUM_BLOCK;
+            int count = (int) Math.min(CHECKSUM_BLOCK, r.entry.pages() - first);
+            byte[] bytes = new byte[count * 4];
+            read(MemorySegment.ofArray(bytes), r.entry.checksumsOffset() + first * 4,
+                    () -> "the checksums of " + describeRun(r, first, first + count));
+            sums = new int[count];
+            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(sums);
+            r.checksumBlocks.set(block, sums);
+        }
+        return sums;
+    }
+
+    /** Tells a damaged checksum table from a damaged page: the table has its own CRC in the region table. */
+    private void checkChecksumTable(int region, Region r) {
+        RegionEntry e = r.entry;
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment table = arena.allocate(e.checksumsLength(), 4);
+            read(table, e.checksumsOffset(), () -> "the checksum table of region " + e.name());
+            checkCrc(file, "region " + region + " (" + e.name() + ") checksum table", e.checksumsCrc(), FileIo.crc32c(table));
         }
     }
 

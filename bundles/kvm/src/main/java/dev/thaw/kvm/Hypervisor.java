@@ -19,4 +19,22 @@ public interface Hypervisor {
      * @throws KvmException when KVM refuses (the message names the ioctl and errno)
      */
     VirtualMachine createVm(VmOptions options);
+
+    /**
+     * Creates a VM with {@code memory} added as slots 0, 1, ... in order, as {@link #createVm(VmOptions)}
+     * and {@link VirtualMachine#addMemory} would. Where a spare of the same options and memory was made
+     * ahead ({@link #keepSpare}), the VM is made from it, which skips creating the VM and registering its
+     * memory (KVM's per-slot set-up grows with the memory size), and the next spare is made in the
+     * background.
+     *
+     * @throws KvmException when KVM refuses (the message names the ioctl and errno)
+     */
+    VirtualMachine createVm(VmOptions options, java.util.List<MemoryRange> memory);
+
+    /**
+     * Asks for an empty VM of these options and memory to be kept ready, made in the background, for
+     * a {@link #createVm(VmOptions, java.util.List)} to come (a restore of a snapshot just written, say).
+     * Spares are kept for the few layouts asked for last, as configured; none where spares are off.
+     */
+    void keepSpare(VmOptions options, java.util.List<MemoryRange> memory);
 }

@@ -9,9 +9,11 @@ import dev.thaw.kvm.impl.KvmHypervisor;
 import dev.thaw.linux.Libc;
 import dev.thaw.testing.RequiresKvm;
 import java.io.IOException;
+import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -124,8 +126,35 @@ class LifecycleTest {
     }
 
     @Test
+    void aSpareVmIsMadeAheadTakenByTheNextVmOfItsLayoutMadeAgainAndClosedWithTheHypervisor() throws Exception {
+        long before = openFds();
+        KvmHypervisor own = new KvmHypervisor("/dev/kvm", 1);
+        List<MemoryRange> memory = List.of(new MemoryRange(0, TestVms.MEMORY), new MemoryRange(64L << 20, 16L << 20));
+        own.keepSpare(VmOptions.named("ahead"), memory);
+        TestVms.await("a spare", KvmFixture.WAIT, () -> own.sparesReady() == 1);
+        long made = openFds();
+        assertTrue(made > before, "the spare holds a VM fd");
+        VirtualMachine vm = own.createVm(VmOptions.named("taken"), memory);
+        assertEquals("taken", vm.name());
+        assertEquals(memory, vm.memory().stream().map(r -> new MemoryRange(r.guestAddress(), r.size())).toList());
+        assertEquals(List.of(0, 1), vm.memory().stream().map(GuestMemoryRegion::slot).toList());
+        assertEquals(0L, vm.guestMemory(64L << 20, 8).get(ValueLayout.JAVA_LONG, 0), "untouched memory reads zero");
+        vm.guestMemory(Guests.ENTRY, Guests.COUNTER_LOOP.length).copyFrom(MemorySegment.ofArray(Guests.COUNTER_LOOP));
+        vm.createVcpus(1, VcpuSetup.protectedMode32(Guests.ENTRY, 0x7000));
+        vm.start(new TestVms.Recorder(), new Exits());
+        TestVms.await("the guest counting in the spare's memory", KvmFixture.WAIT, () -> TestVms.counter(vm) > 100);
+        TestVms.await("the next spare", KvmFixture.WAIT, () -> own.sparesReady() == 1);
+        VirtualMachine other = own.createVm(VmOptions.named("other"), List.of(new MemoryRange(0, TestVms.MEMORY)));
+        assertEquals(1, other.memory().size(), "another layout is made on the spot");
+        own.close();
+        assertEquals(RunState.CLOSED, vm.runState());
+        assertEquals(0, own.sparesReady());
+        assertEquals(before, openFds(), "VMs, spares and /dev/kvm closed");
+    }
+
+    @Test
     void aMissingDeviceIsReportedByName() {
-        KvmHypervisor missing = new KvmHypervisor("/nonexistent/kvm");
+        KvmHypervisor missing = new KvmHypervisor("/nonexistent/kvm", 0);
         KvmException e = assertThrows(KvmException.class, () -> missing.createVm(VmOptions.named("nope")));
         assertTrue(e.getMessage().contains("open /nonexistent/kvm") && e.getMessage().contains("ENOENT"), e.getMessage());
         missing.close();

@@ -2,6 +2,7 @@ package dev.thaw.kvm.impl;
 
 import dev.thaw.kvm.Hypervisor;
 import dev.thaw.kvm.KvmException;
+import dev.thaw.kvm.MemoryRange;
 import dev.thaw.kvm.VirtualMachine;
 import dev.thaw.kvm.VmOptions;
 import dev.thaw.linux.ErrnoException;
@@ -15,6 +16,9 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -29,7 +33,16 @@ import org.slf4j.LoggerFactory;
  * nobody uses it (a delayed component would be deactivated and lose its warm state).
  */
 @Component(service = Hypervisor.class, immediate = true)
+@Designate(ocd = KvmHypervisor.Config.class)
 public final class KvmHypervisor implements Hypervisor, AutoCloseable {
+
+    @ObjectClassDefinition(name = "Thaw KVM hypervisor", description = "KVM on this host")
+    public @interface Config {
+        @AttributeDefinition(name = "Spare VM layouts", description = "For this many memory layouts (the last asked "
+                + "for, e.g. by a snapshot), an empty VM with its memory registered is kept ready, so that a restore "
+                + "skips creating it; 0 turns spares off", min = "0", max = "8")
+        int spareLayouts() default 2;
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(KvmHypervisor.class);
 
@@ -44,15 +57,22 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     /** KVM_CAP_XSAVE2 as the first VM reported it; -1 until then. See {@link #xsave2Size(VmFd)}. */
     private int xsave2Size = -1;
     private boolean closed;
+    private final SpareVms spares;
 
     @Activate
-    public KvmHypervisor() {
-        this("/dev/kvm");
+    public KvmHypervisor(Config config) {
+        this("/dev/kvm", config.spareLayouts());
     }
 
-    /** For tests: a hypervisor on another device node. */
-    public KvmHypervisor(String device) {
+    /** For tests: no spare VMs, so that every VM and fd a test sees is one it made. */
+    public KvmHypervisor() {
+        this("/dev/kvm", 0);
+    }
+
+    /** For tests: a hypervisor on another device node, keeping spares for {@code spareLayouts} layouts. */
+    public KvmHypervisor(String device, int spareLayouts) {
         this.device = device;
+        this.spares = new SpareVms(spareLayouts, this::makeSpare);
         long start = System.nanoTime();
         try {
             synchronized (lock) {
@@ -64,6 +84,74 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
         }
         Warmup.run(this);
         LOG.debug("{} opened and warmed up in {} ms", device, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    @Override
+    public VirtualMachine createVm(VmOptions options, List<MemoryRange> memory) {
+        long start = System.nanoTime();
+        SpareVms.Spare spare = spares.take(SpareVms.Shape.of(options, memory));
+        if (spare == null) {
+            VirtualMachine vm = createVm(options);
+            try {
+                for (MemoryRange r : memory) {
+                    vm.addMemory(r.guestAddress(), r.size());
+                }
+                return vm;
+            } catch (RuntimeException e) {
+                vm.close();
+                throw e;
+            }
+        }
+        synchronized (lock) {
+            if (closed) {
+                spare.close();
+                throw new IllegalStateException("the hypervisor service is deactivated");
+            }
+            KvmVm created = new KvmVm(this, options.name(), spare.vm(), host(), options.pit(), xsave2Size(spare.vm()), threads,
+                    start);
+            created.adoptMemory(memory, spare.mappings());
+            vms.add(created);
+            return created;
+        }
+    }
+
+    @Override
+    public void keepSpare(VmOptions options, List<MemoryRange> memory) {
+        spares.want(SpareVms.Shape.of(options, memory));
+    }
+
+    /** Spare VMs ready now, for tests and diagnostics. */
+    public int sparesReady() {
+        return spares.ready();
+    }
+
+    /** On the spare thread: what createVm and addMemory do, without a VM object around it yet. */
+    private SpareVms.Spare makeSpare(SpareVms.Shape shape) {
+        VmFd vm;
+        boolean identityMap;
+        synchronized (lock) {
+            identityMap = host().identityMap();
+            try {
+                vm = kvm.createVm(0);
+            } catch (ErrnoException e) {
+                throw new KvmException("create a spare VM: " + e.getMessage(), e);
+            }
+        }
+        List<dev.thaw.linux.Mapping> mappings = new ArrayList<>();
+        try {
+            if (identityMap) {
+                vm.setIdentityMapAddr(shape.identityMapAddress());
+            }
+            vm.setTssAddr(shape.tssAddress());
+            for (int i = 0; i < shape.memory().size(); i++) {
+                MemoryRange r = shape.memory().get(i);
+                mappings.add(MemorySlots.map("spare VM", vm, i, r.guestAddress(), r.size()));
+            }
+            return new SpareVms.Spare(vm, mappings);
+        } catch (RuntimeException e) {
+            new SpareVms.Spare(vm, mappings).close();
+            throw e;
+        }
     }
 
     @Override
@@ -106,6 +194,7 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     @Deactivate
     @Override
     public void close() {
+        spares.close();
         List<KvmVm> open;
         synchronized (lock) {
             closed = true;

@@ -75,6 +75,11 @@ final class KvmVm implements VirtualMachine {
         return region;
     }
 
+    /** Memory a spare VM registered before this VM was made around its fd (see {@link SpareVms}). */
+    void adoptMemory(List<dev.thaw.kvm.MemoryRange> ranges, List<dev.thaw.linux.Mapping> mappings) {
+        memory.adopt(ranges, mappings);
+    }
+
     @Override
     public List<GuestMemoryRegion> memory() {
         return memory.regions();

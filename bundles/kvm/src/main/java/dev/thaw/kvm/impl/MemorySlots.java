@@ -1,5 +1,6 @@
 package dev.thaw.kvm.impl;
 
+import dev.thaw.kvm.MemoryRange;
 import dev.thaw.kvm.GuestMemoryRegion;
 import dev.thaw.kvm.KvmException;
 import dev.thaw.linux.Libc;
@@ -54,19 +55,45 @@ final class MemorySlots {
             if (maxSlots > 0 && slot >= maxSlots) {
                 throw new KvmException("VM " + vmName + ": all " + maxSlots + " KVM memory slots are used");
             }
-            Mapping mapping = KvmCalls.call(context, "map " + size + " bytes of guest memory",
-                    () -> Mapping.anonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE));
-            try {
-                KvmCalls.run(context, "register memory slot " + slot,
-                        () -> vmFd.setUserMemoryRegion(slot, 0, guestAddress, size, mapping.address()));
-            } catch (RuntimeException e) {
-                mapping.close();
-                throw e;
-            }
+            Mapping mapping = map(context, vmFd, slot, guestAddress, size);
             GuestMemoryRegion region = new GuestMemoryRegion(slot, guestAddress, size, mapping.address(),
                     mapping.segment());
             slots.add(new Slot(region, mapping));
             return region;
+        } finally {
+            life.lock.unlock();
+        }
+    }
+
+    /**
+     * Maps {@code size} bytes of anonymous memory (nothing committed until touched) and registers it as
+     * {@code slot} at {@code guestAddress}; also how {@link SpareVms} are made ahead.
+     */
+    static Mapping map(String context, VmFd vmFd, int slot, long guestAddress, long size) {
+        Mapping mapping = KvmCalls.call(context, "map " + size + " bytes of guest memory",
+                () -> Mapping.anonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE));
+        try {
+            KvmCalls.run(context, "register memory slot " + slot,
+                    () -> vmFd.setUserMemoryRegion(slot, 0, guestAddress, size, mapping.address()));
+        } catch (RuntimeException e) {
+            mapping.close();
+            throw e;
+        }
+        return mapping;
+    }
+
+    /** Takes over memory {@link #map} registered already as slots 0, 1, ... of this VM fd (a spare VM's). */
+    void adopt(List<MemoryRange> ranges, List<Mapping> mappings) {
+        life.lock.lock();
+        try {
+            if (!slots.isEmpty() || ranges.size() != mappings.size()) {
+                throw new IllegalStateException("VM " + vmName + ": memory can only be adopted whole, into no memory");
+            }
+            for (int i = 0; i < ranges.size(); i++) {
+                MemoryRange r = ranges.get(i);
+                Mapping m = mappings.get(i);
+                slots.add(new Slot(new GuestMemoryRegion(i, r.guestAddress(), r.size(), m.address(), m.segment()), m));
+            }
         } finally {
             life.lock.unlock();
         }

@@ -33,6 +33,7 @@ import dev.thaw.kvm.IoHandler;
 import dev.thaw.kvm.VcpuSetup;
 import dev.thaw.kvm.VirtualMachine;
 import dev.thaw.kvm.VmExit;
+import dev.thaw.kvm.MemoryRange;
 import dev.thaw.kvm.VmOptions;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
@@ -63,7 +64,8 @@ final class GuestVm implements Vm, DeviceContext {
     private final PortBus bus = new PortBus();
     /** Devices by type, in bus order. */
     private final Map<String, Device> devices = new LinkedHashMap<>();
-    private final long bootNanos = System.nanoTime();
+    /** When the boot or restore was requested: uptime, first output and resume latency count from here. */
+    private final long bootNanos;
     private final Consumer<GuestVm> onStopped;
     private final Object invocationLock = new Object();
     private VirtualMachine kvm;
@@ -81,7 +83,8 @@ final class GuestVm implements Vm, DeviceContext {
     /** How long a snapshot waits for a lazy restore to bring in the rest of memory. */
     static final Duration FULL_LOAD_TIMEOUT = Duration.ofMinutes(10);
 
-    private GuestVm(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped) {
+    private GuestVm(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped, long requested) {
+        this.bootNanos = requested;
         this.plan = plan;
         this.parts = parts;
         this.onStopped = onStopped;
@@ -91,8 +94,8 @@ final class GuestVm implements Vm, DeviceContext {
      * Makes the VM, loads the guest and starts its vCPUs. On any failure everything made so far is
      * released and the error says what failed.
      */
-    static GuestVm boot(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped) {
-        GuestVm vm = new GuestVm(plan, parts, onStopped);
+    static GuestVm boot(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped, long requested) {
+        GuestVm vm = new GuestVm(plan, parts, onStopped, requested);
         return vm.build(() -> {
             vm.load(GuestImage.LOAD_ADDRESS, parts.image().bytes());
             vm.load(BootParameters.ADDRESS, plan.bootParameters());
@@ -105,8 +108,9 @@ final class GuestVm implements Vm, DeviceContext {
      * Makes a VM from a snapshot: memory through {@code loader}, then state. On any failure everything
      * made so far is released.
      */
-    static GuestVm restore(BootPlan plan, Parts parts, MachineState state, MemoryLoader loader, Consumer<GuestVm> onStopped) {
-        GuestVm vm = new GuestVm(plan, parts, onStopped);
+    static GuestVm restore(BootPlan plan, Parts parts, MachineState state, MemoryLoader loader, Consumer<GuestVm> onStopped,
+            long requested) {
+        GuestVm vm = new GuestVm(plan, parts, onStopped, requested);
         return vm.build(() -> {
             vm.lazy = loader.load(vm.kvm.memory(), vm);
             vm.attachDevices();
@@ -153,11 +157,7 @@ final class GuestVm implements Vm, DeviceContext {
 
     private GuestVm build(Runnable prepare) {
         try {
-            // No PIT: the guest keeps time with the LAPIC timer, and an idle PIT would only add interrupts.
-            kvm = parts.hypervisor().createVm(VmOptions.named(plan.id()).withPit(false));
-            for (MemoryLayout.Region r : plan.regions()) {
-                kvm.addMemory(r.guestAddress(), r.size());
-            }
+            kvm = parts.hypervisor().createVm(vmOptions(), memoryRanges());
             prepare.run();
             kvm.start(new IoHandler() {
                 @Override
@@ -184,6 +184,15 @@ final class GuestVm implements Vm, DeviceContext {
             }
             throw new VmException(plan.id() + ": cannot start: " + e.getMessage(), e);
         }
+    }
+
+    /** No PIT: the guest keeps time with the LAPIC timer, and an idle PIT would only add interrupts. */
+    private VmOptions vmOptions() {
+        return VmOptions.named(plan.id()).withPit(false);
+    }
+
+    private List<MemoryRange> memoryRanges() {
+        return plan.regions().stream().map(r -> new MemoryRange(r.guestAddress(), r.size())).toList();
     }
 
     private void attachDevices() {
@@ -303,6 +312,8 @@ final class GuestVm implements Vm, DeviceContext {
                 }
                 SnapshotSummary summary = parts.writer().write(file, state, memory, progress);
                 written = true;
+                // A restore of this snapshot is likely next: have an empty VM of its layout made ahead.
+                parts.hypervisor().keepSpare(vmOptions(), memoryRanges());
                 LOG.info("{}: snapshot {} written ({} present pages, {} zero pages)", plan.id(), file,
                         summary.presentPages(), summary.zeroPages());
                 return summary;

@@ -86,12 +86,14 @@ public final class GuestVmManager implements VmManager {
 
     @Override
     public Vm boot(BootRequest request) {
+        long requested = System.nanoTime();
         BootPlan plan = reserve(request.name(), request);
-        return register(plan, () -> GuestVm.boot(plan, parts(), this::forget));
+        return register(plan, () -> GuestVm.boot(plan, parts(), this::forget, requested));
     }
 
     @Override
     public Vm restore(RestoreOptions options, Progress progress) {
+        long requested = System.nanoTime(); // resume latency counts from here, file checks included
         Path file = options.file();
         String name = options.name();
         if (name != null && find(name).isPresent()) {
@@ -120,7 +122,7 @@ public final class GuestVmManager implements VmManager {
                     : GuestVm.lazy(lazyRestorer, reader, policy, options.loaderThreads(), options.recordProfile());
             Vm vm = register(plan, () -> {
                 try {
-                    return GuestVm.restore(plan, parts(), state, loader, this::forget);
+                    return GuestVm.restore(plan, parts(), state, loader, this::forget, requested);
                 } catch (IllegalArgumentException e) {
                     throw new SnapshotException(file, "its state cannot be restored: " + oneLine(e.getMessage()));
                 }

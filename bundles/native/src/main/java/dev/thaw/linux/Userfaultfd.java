@@ -14,6 +14,8 @@ import dev.thaw.linux.internal.UffdioWriteprotect;
 import dev.thaw.linux.internal.UffdioZeropage;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -196,24 +198,36 @@ public final class Userfaultfd implements AutoCloseable {
      * waits for one.
      */
     public Optional<Message> read() {
+        return read(1).stream().findFirst();
+    }
+
+    /**
+     * Reads the messages queued now, at most {@code max}, with one read(2) (the kernel fills the buffer
+     * with as many as are pending); empty when none is (the fd is non-blocking).
+     */
+    public List<Message> read(int max) {
         try (Arena arena = Arena.ofConfined()) {
-            MemorySegment s = arena.allocate(UffdMsg.LAYOUT);
+            long size = UffdMsg.LAYOUT.byteSize();
+            MemorySegment s = arena.allocate(size * max, 8);
             long n;
             try {
                 n = Libc.read(fd.get(), s);
             } catch (ErrnoException e) {
                 if (e.wouldBlock()) {
-                    return Optional.empty();
+                    return List.of();
                 }
                 throw e;
             }
-            if (n != UffdMsg.LAYOUT.byteSize()) {
-                throw new IllegalStateException("read of a userfaultfd returned " + n + " bytes, expected "
-                        + UffdMsg.LAYOUT.byteSize());
+            if (n % size != 0) {
+                throw new IllegalStateException("read of a userfaultfd returned " + n + " bytes, not a multiple of " + size);
             }
-            long arg = UffdMsg.ARG;
-            return Optional.of(new Message(Mem.u8(s, UffdMsg.EVENT), s.get(U64, arg), s.get(U64, arg + 8),
-                    s.get(U64, arg + 16)));
+            List<Message> messages = new ArrayList<>((int) (n / size));
+            for (long at = 0; at < n; at += size) {
+                MemorySegment m = s.asSlice(at, size);
+                long arg = UffdMsg.ARG;
+                messages.add(new Message(Mem.u8(m, UffdMsg.EVENT), m.get(U64, arg), m.get(U64, arg + 8), m.get(U64, arg + 16)));
+            }
+            return messages;
         }
     }
 

@@ -28,6 +28,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -60,6 +61,8 @@ final class LazyRestoreImpl implements LazyRestore {
     static final int LOADER_CHUNK_PAGES = 64;
     /** Pages per copy on the fault path at most (the policy's range around the faulting page). */
     static final int FAULT_CHUNK_PAGES = 512;
+    /** Fault messages taken per read(2): one per vCPU that can be waiting, with room to spare. */
+    static final int MESSAGES_PER_READ = 64;
     /** How long close() waits for each thread. */
     static final long JOIN_MILLIS = 5_000;
     /** Consecutive next() batches with nothing left to load before the loaders stop asking the policy. */
@@ -68,13 +71,19 @@ final class LazyRestoreImpl implements LazyRestore {
     enum Cause { FAULT, PREFETCH, BACKGROUND }
 
     private final RestoreRequest request;
+    private final ProfileCache profiles;
     private final Pages pages;
     private final Claims claims;
-    private final PolicySession session;
+    private final PagePolicy policy;
+    /** The policy's session, opened by the fault service before it serves anything (see serveFaults). */
+    private volatile PolicySession session = new PolicySession() {};
+    private final CountDownLatch sessionOpen = new CountDownLatch(1);
+    private volatile boolean resumedYet;
     private final String policyName;
     /** The snapshot's identity, computed when first needed (reading the file is not for the resume path). */
     private volatile String snapshotId;
-    private final Optional<WorkingSet> workingSet;
+    /** The working-set profile, read when the policy first asks (most never do); null until then. */
+    private volatile Optional<WorkingSet> workingSet;
     private final List<String> warnings = new CopyOnWriteArrayList<>();
     private final Userfaultfd uffd;
     private final int stopFd;
@@ -120,28 +129,28 @@ final class LazyRestoreImpl implements LazyRestore {
     final AtomicIntegerArray copies;
 
     private final Thread faultThread;
+    private final Thread policyThread = Thread.ofPlatform().daemon().name("thaw-restore-policy").unstarted(this::openSession);
+    private boolean sessionClosed; // guarded by sessionOpen
     private final List<Thread> loaders = new CopyOnWriteArrayList<>();
     private final AtomicBoolean loadersStarted = new AtomicBoolean();
 
+    /** A restore with a cache of its own (tests). */
     LazyRestoreImpl(RestoreRequest request, boolean countCopies) {
+        this(request, countCopies, new ProfileCache());
+    }
+
+    LazyRestoreImpl(RestoreRequest request, boolean countCopies, ProfileCache profiles) {
         this.request = request;
+        this.profiles = profiles;
         this.startNanos = request.startNanos();
         this.pages = new Pages(request.reader(), request.memory());
         this.claims = new Claims(pages.total());
         this.copies = countCopies ? new AtomicIntegerArray(Math.toIntExact(pages.total())) : null;
-        PagePolicy policy = request.policy();
+        this.policy = request.policy();
         this.policyName = policy.name();
         Path snapshot = request.reader().file();
-        Path profile = Profiles.fileFor(snapshot);
-        this.workingSet = request.profile() == ProfileMode.USE && java.nio.file.Files.exists(profile)
-                ? Profiles.read(profile, snapshotId(), pages.pageSize, pages.total(), warnings)
-                : Optional.empty();
-        for (String w : warnings) {
-            LOG.warn(w);
-        }
         this.recording = request.profile() == ProfileMode.RECORD;
         this.phase = new AtomicReference<>(recording ? Phase.RECORDING : Phase.LOADING);
-        this.session = openSession(policy);
 
         // Ordering: uffd and its registration before any thread starts and before the caller's vCPUs.
         Userfaultfd fd = Userfaultfd.open(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
@@ -161,19 +170,38 @@ final class LazyRestoreImpl implements LazyRestore {
             if (efd >= 0) {
                 Libc.close(efd);
             }
-            closeSession();
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
         }
         this.uffd = fd;
         this.stopFd = efd;
         this.faultThread = Thread.ofPlatform().daemon().name("thaw-restore-faults").unstarted(this::serveFaults);
         faultThread.start();
+        policyThread.start();
         if (pages.presentTotal == 0) {
             maybeComplete();
         }
     }
 
     // ---- policy ----
+
+    /**
+     * Runs on a thread of its own: a policy's start may read the working-set profile and index it, which
+     * takes milliseconds that neither the resume nor the first faults should wait for (faults before it
+     * ends load their page alone). Loaders start once both this and {@link #resumed()} happened.
+     */
+    private void openSession() {
+        PolicySession opened = openSession(policy);
+        synchronized (sessionOpen) {
+            if (sessionClosed) { // the restore ended while the policy started
+                sessionOpen.countDown();
+                closeQuietly(opened);
+                return;
+            }
+            session = opened;
+            sessionOpen.countDown();
+        }
+        maybeStartLoaders();
+    }
 
     private PolicySession openSession(PagePolicy policy) {
         try {
@@ -251,7 +279,7 @@ final class LazyRestoreImpl implements LazyRestore {
 
         @Override
         public Optional<WorkingSet> workingSet() {
-            return workingSet;
+            return LazyRestoreImpl.this.workingSet();
         }
 
         @Override
@@ -277,11 +305,11 @@ final class LazyRestoreImpl implements LazyRestore {
                 }
                 faultsInHand.incrementAndGet();
                 try {
-                    Optional<Userfaultfd.Message> m;
-                    while (!failed.get() && (m = uffd.read()).isPresent()) {
-                        long t0 = System.nanoTime();
-                        Userfaultfd.Message message = m.get();
-                        if (message.isPagefault()) {
+                    // One read(2) takes every queued fault; the next poll says when there are more.
+                    List<Userfaultfd.Message> batch = uffd.read(MESSAGES_PER_READ);
+                    long t0 = System.nanoTime(); // a fault's service time includes waiting behind others of its batch
+                    for (Userfaultfd.Message message : batch) {
+                        if (message.isPagefault() && !failed.get()) {
                             serve(message, t0, staging);
                         }
                     }
@@ -481,11 +509,29 @@ final class LazyRestoreImpl implements LazyRestore {
             Profiles.write(file, snapshotId(), snapshot, pages.pageSize, pages.total(), count, runs);
         } finally {
             phase.compareAndSet(Phase.RECORDING, Phase.LOADING);
-            if (!stopping.get()) {
-                startLoaders();
-            }
+            maybeStartLoaders();
         }
         return file;
+    }
+
+    private Optional<WorkingSet> workingSet() {
+        Optional<WorkingSet> ws = workingSet;
+        if (ws == null) {
+            synchronized (warnings) {
+                ws = workingSet;
+                if (ws == null) {
+                    Path profile = Profiles.fileFor(request.reader().file());
+                    List<String> found = new ArrayList<>();
+                    ws = request.profile() == ProfileMode.USE && java.nio.file.Files.exists(profile)
+                            ? profiles.read(profile, snapshotId(), pages.pageSize, pages.total(), found)
+                            : Optional.empty();
+                    found.forEach(LOG::warn);
+                    warnings.addAll(found);
+                    workingSet = ws;
+                }
+            }
+        }
+        return ws;
     }
 
     private String snapshotId() {
@@ -498,6 +544,12 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     // ---- background loading ----
+
+    private void maybeStartLoaders() {
+        if (resumedYet && sessionOpen.getCount() == 0 && !recording && !stopping.get()) {
+            startLoaders();
+        }
+    }
 
     private void startLoaders() {
         boolean wanted;
@@ -515,7 +567,16 @@ final class LazyRestoreImpl implements LazyRestore {
     @Override
     public void loadRemaining() {
         if (!recording) {
+            awaitSession();
             startLoaderThreads();
+        }
+    }
+
+    private void awaitSession() {
+        try {
+            sessionOpen.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 
@@ -779,6 +840,7 @@ final class LazyRestoreImpl implements LazyRestore {
             return;
         }
         stopping.set(true);
+        join(policyThread);
         for (Thread t : loaders) {
             join(t);
         }
@@ -825,8 +887,17 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     private void closeSession() {
+        PolicySession s;
+        synchronized (sessionOpen) {
+            sessionClosed = true;
+            s = session;
+        }
+        closeQuietly(s);
+    }
+
+    private void closeQuietly(PolicySession s) {
         try {
-            session.close();
+            s.close();
         } catch (RuntimeException e) {
             policyError("close failed", e);
         }
@@ -869,9 +940,8 @@ final class LazyRestoreImpl implements LazyRestore {
         if (resumeLatency < 0) {
             resumeLatency = System.nanoTime() - startNanos;
         }
-        if (!recording) {
-            startLoaders();
-        }
+        resumedYet = true;
+        maybeStartLoaders();
     }
 
     @Override

@@ -9,8 +9,11 @@ import org.osgi.service.component.annotations.Component;
 @Component(service = LazyRestorer.class)
 public final class RestoreEngine implements LazyRestorer {
 
+    /** Shared by the restores of this engine: restoring one snapshot again reads its profile once. */
+    private final ProfileCache profiles = new ProfileCache();
+
     @Override
     public LazyRestore start(RestoreRequest request) {
-        return new LazyRestoreImpl(request, false);
+        return new LazyRestoreImpl(request, false, profiles);
     }
 }

@@ -5,9 +5,11 @@ import dev.thaw.api.policy.PolicyParameters;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
+import dev.thaw.api.policy.WorkingSet;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.atomic.AtomicReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
@@ -39,7 +41,7 @@ public final class HotPageFirstPolicy implements PagePolicy {
         long faultRuns() default 8;
 
         @AttributeDefinition(name = "Fault limit (KiB)", description = "At most this much more per fault", min = "4", max = "1048576")
-        long faultMaxKiB() default 1024;
+        long faultMaxKiB() default 64;
 
         @AttributeDefinition(name = "Skip zero pages", description = "Leave pages not in the snapshot out of the working set")
         boolean skipZeroPages() default true;
@@ -49,6 +51,10 @@ public final class HotPageFirstPolicy implements PagePolicy {
     }
 
     private final Config config;
+    /** The runs made for the last profile seen: restoring one snapshot again gets the same profile object. */
+    private final AtomicReference<Prepared> last = new AtomicReference<>();
+
+    private record Prepared(WorkingSet profile, boolean skipZero, long pageCount, WorkingSetRuns runs) {}
 
     @Activate
     public HotPageFirstPolicy(Config config) {
@@ -73,7 +79,7 @@ public final class HotPageFirstPolicy implements PagePolicy {
         int faultRuns = (int) Math.clamp(p.number("faultRuns", config.faultRuns()), 0, 4096);
         boolean skipZero = p.flag("skipZeroPages", config.skipZeroPages());
         boolean background = p.flag("background", config.background());
-        WorkingSetRuns runs = restore.workingSet().map(ws -> WorkingSetRuns.of(ws, restore, skipZero)).orElse(WorkingSetRuns.NONE);
+        WorkingSetRuns runs = restore.workingSet().map(ws -> prepared(ws, restore, skipZero)).orElse(WorkingSetRuns.NONE);
         if (restore.workingSet().isEmpty()) {
             LOG.log(Level.INFO, "hot-page-first: no working-set profile; loading in address order, faults load their page alone");
         } else if (runs.outside() > 0) {
@@ -83,6 +89,17 @@ public final class HotPageFirstPolicy implements PagePolicy {
         return new Session(restore, runs, batch, faultRuns, faultMax, background);
     }
 
+
+    /** The profile's runs for this restore, made again only for another profile object or settings. */
+    private WorkingSetRuns prepared(WorkingSet profile, RestoreView restore, boolean skipZero) {
+        Prepared p = last.get();
+        if (p != null && p.profile() == profile && p.skipZero() == skipZero && p.pageCount() == restore.pageCount()) {
+            return p.runs();
+        }
+        WorkingSetRuns runs = WorkingSetRuns.of(profile, restore, skipZero);
+        last.set(new Prepared(profile, skipZero, restore.pageCount(), runs));
+        return runs;
+    }
 
     static long pages(long value, String key, RestoreView restore) {
         if (value < 1 || value > 1L << 30) {

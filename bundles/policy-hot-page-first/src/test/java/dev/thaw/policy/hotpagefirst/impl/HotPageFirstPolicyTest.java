@@ -125,6 +125,17 @@ class HotPageFirstPolicyTest extends PagePolicyContract {
     }
 
     @Test
+    void runsThatMeetInMemoryLoadAsOneWhereTheirEarliestPageWasTouched() {
+        // A block touched in random order: 8 one-page runs, then a separate run touched in between.
+        List<PageRange> profile = List.of(new PageRange(205, 1), new PageRange(200, 1), new PageRange(600, 2),
+                new PageRange(207, 1), new PageRange(201, 4), new PageRange(206, 1));
+        FakeRestore restore = FakeRestore.of(1000).withWorkingSet(profile);
+        PolicySession session = policy().start(restore);
+        assertEquals(List.of(new PageRange(200, 8), new PageRange(600, 2)), session.next());
+        assertEquals(List.of(new PageRange(204, 4)), session.onFault(203, 0).subList(0, 1), "the rest of the merged run");
+    }
+
+    @Test
     void descriptionNamesTheFallback() {
         assertTrue(policy().description().contains("without a profile"), policy().description());
     }

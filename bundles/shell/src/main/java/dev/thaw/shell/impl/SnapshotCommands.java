@@ -97,7 +97,7 @@ public final class SnapshotCommands {
             @Descriptor("load all memory before the vCPUs start") @Parameter(names = "--eager", presentValue = "true", absentValue = "false") boolean eager,
             @Descriptor("page policy of a lazy restore (thaw:policies lists them; none = pure demand loading) (default sequential)")
             @Parameter(names = "--policy", absentValue = RestoreOptions.DEFAULT_POLICY) String policy,
-            @Descriptor("background loader threads of a lazy restore (default 1)") @Parameter(names = "--loader-threads", absentValue = "1") String loaderThreads,
+            @Descriptor("background loader threads of a lazy restore (default 2)") @Parameter(names = "--loader-threads", absentValue = "2") String loaderThreads,
             @Descriptor("record the guest's first-touch order into a working-set profile beside the snapshot, until its first invocation completes")
             @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,

@@ -28,6 +28,9 @@ public final class StatsCommands {
     private final VmManager vms;
     private final ObjectMapper json = new ObjectMapper();
 
+    private static final java.time.Duration WAIT_LIMIT = java.time.Duration.ofMinutes(10);
+    private static final long POLL_MILLIS = 20;
+
     @Activate
     public StatsCommands(@Reference VmManager vms) {
         this.vms = vms;
@@ -36,10 +39,15 @@ public final class StatsCommands {
     @Descriptor("show the figures of the lazy restore a VM came from (live while it loads)")
     public void stats(
             CommandSession session,
+            @Descriptor("first wait until every page is loaded, showing the loading progress (not for policy none, "
+                    + "which loads on demand only)") @Parameter(names = "--wait", presentValue = "true", absentValue = "false") boolean wait,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("VM id") String id) throws JsonProcessingException {
+            @Descriptor("VM id") String id) throws JsonProcessingException, InterruptedException {
         Vm vm = find(id);
         RestoreStats s = vm.restoreStats().orElseThrow(() -> new IllegalArgumentException(id + " was not restored lazily; it has no restore figures"));
+        if (wait && !s.policy().equals("none")) {
+            s = awaitLoaded(vm, s);
+        }
         Map<String, Object> m = json(id, s);
         PrintStream out = session.getConsole();
         if (asJson) {
@@ -55,6 +63,26 @@ public final class StatsCommands {
             }
         });
         t.print(out);
+    }
+
+    /** Polls the figures until the restore ends, with a progress bar of the bytes loaded. */
+    private static RestoreStats awaitLoaded(Vm vm, RestoreStats s) throws InterruptedException {
+        ProgressBar bar = new ProgressBar(vm.id() + " loading", System.err);
+        long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
+        try {
+            while (s.phase() == RestoreStats.Phase.LOADING || s.phase() == RestoreStats.Phase.RECORDING) {
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException(vm.id() + " is still loading after " + WAIT_LIMIT.toMinutes() + " minutes");
+                }
+                bar.update(s.loadedPages() * 4096, s.presentPages() * 4096);
+                Thread.sleep(POLL_MILLIS);
+                s = vm.restoreStats().orElseThrow();
+            }
+            bar.update(s.loadedPages() * 4096, s.presentPages() * 4096);
+        } finally {
+            bar.finish();
+        }
+        return s;
     }
 
     @Descriptor("save the working-set profile a restore with --record-profile is recording, now")
@@ -76,6 +104,7 @@ public final class StatsCommands {
         m.put("policy", s.policy());
         m.put("phase", s.phase().name().toLowerCase(java.util.Locale.ROOT));
         m.put("pages", s.pages());
+        m.put("presentPages", s.presentPages());
         m.put("loadedPages", s.loadedPages());
         m.put("resumeLatencyMs", ms(s.resumeLatency()));
         m.put("fullLoadTimeMs", s.fullLoadTime() > 0 ? ms(s.fullLoadTime()) : null);

@@ -1,0 +1,29 @@
+package dev.thaw.api.bench;
+
+import java.nio.file.Path;
+
+/**
+ * What to measure.
+ *
+ * @param memoryBytes the guest's memory
+ * @param workingSetBytes the memory its function reads and writes per invocation
+ * @param vcpus the guest's vCPUs
+ * @param repeat measured rounds (each mode once per round, modes interleaved); figures are medians
+ * @param loaderThreads background loader threads of each lazy restore
+ * @param resultsRoot the folder under which each run makes its own results folder
+ * @param floorSource the C source of the userfaultfd cost floor to run beside Thaw's demand faults
+ *     ({@code ../shared/tools/uffd-floor.c} on the team's machines), or null to leave that row out
+ */
+public record BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads,
+        Path resultsRoot, Path floorSource) {
+
+    public BenchRequest {
+        if (memoryBytes <= 0 || workingSetBytes <= 0 || workingSetBytes >= memoryBytes) {
+            throw new IllegalArgumentException("the working set (" + workingSetBytes
+                    + " bytes) must be positive and smaller than the memory (" + memoryBytes + " bytes)");
+        }
+        if (vcpus < 1 || repeat < 1 || repeat > 100 || loaderThreads < 1) {
+            throw new IllegalArgumentException("vcpus and loader threads must be at least 1, repeat 1 to 100");
+        }
+    }
+}

@@ -1,0 +1,239 @@
+package dev.thaw.bench.impl;
+
+import dev.thaw.api.bench.BenchReport;
+import dev.thaw.api.bench.BenchRequest;
+import dev.thaw.api.bench.BenchRow;
+import dev.thaw.api.bench.RestoreBenchmark;
+import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.SnapshotFormats;
+import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.Invocation;
+import dev.thaw.api.vm.RestoreOptions;
+import dev.thaw.api.vm.TouchOrder;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmException;
+import dev.thaw.api.vm.VmManager;
+import dev.thaw.api.vm.Workload;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
+
+/**
+ * The restore benchmark (see {@link RestoreBenchmark}). One warm-up round first (the JIT compiles the
+ * restore path there, as it would on a platform that has restored before), then the measured rounds,
+ * each mode once per round so that the machine's noise falls on all modes alike.
+ */
+@Component(service = RestoreBenchmark.class)
+public final class RestoreBench implements RestoreBenchmark {
+
+    static final String EAGER = "eager";
+    static final String WARM = "warm";
+    static final String QEMU = "qemu";
+    /** Built-in policies first, in this order; others after them by name. */
+    private static final List<String> POLICY_ORDER = List.of("none", "sequential", "hot-page-first", "prefetch-window");
+    private static final Duration INVOCATION_TIMEOUT = Duration.ofMinutes(2);
+    private static final Duration FULL_LOAD_TIMEOUT = Duration.ofMinutes(5);
+    private static final long SEED = 42;
+
+    private final VmManager vms;
+    private final SnapshotFormats formats;
+    private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
+
+    @Activate
+    public RestoreBench(@Reference VmManager vms, @Reference SnapshotFormats formats) {
+        this.vms = vms;
+        this.formats = formats;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addPolicy(PagePolicy policy) {
+        policies.add(policy);
+    }
+
+    void removePolicy(PagePolicy policy) {
+        policies.remove(policy);
+    }
+
+    @Override
+    public BenchReport run(BenchRequest request, Consumer<String> progress) {
+        Path dir = ResultsFolder.create(request.resultsRoot(), "restore");
+        Path snapshot = dir.resolve("guest.snap");
+        List<String> modes = modes();
+        List<String> notes = new ArrayList<>();
+        Map<String, List<Sample>> samples = new LinkedHashMap<>();
+        modes.forEach(m -> samples.put(m, new ArrayList<>()));
+        List<Sample> warm = new ArrayList<>();
+        long presentBytes;
+        Vm original = vms.boot(new BootRequest("bench-original", request.memoryBytes(), request.vcpus(), Workload.FUNCTION,
+                SEED, request.workingSetBytes(), TouchOrder.SEQUENTIAL, BootRequest.DEFAULT_STRIDE));
+        try {
+            original.awaitLine("result function", 0, INVOCATION_TIMEOUT);
+            progress.accept("snapshotting a " + mib(request.memoryBytes()) + " MiB guest with a "
+                    + mib(request.workingSetBytes()) + " MiB working set");
+            presentBytes = original.snapshot(snapshot, true, Progress.NONE).presentPages() * 4096;
+            // The invocation every restored copy runs first; the VM that never stopped runs it too.
+            Invocation next = original.invoke(INVOCATION_TIMEOUT);
+            warm.add(Sample.timesOnly(null, ms(next.elapsed()), null, null, null));
+            if (modes.contains("hot-page-first")) {
+                progress.accept("recording a working-set profile for hot-page-first");
+                recordProfile(snapshot, request, next.resultLine());
+            }
+            progress.accept("warm-up round (not reported)");
+            for (String mode : modes) {
+                measure(mode, snapshot, request, next.resultLine(), presentBytes);
+            }
+            for (int round = 1; round <= request.repeat(); round++) {
+                progress.accept("round " + round + " of " + request.repeat() + ": " + String.join(", ", modes));
+                for (String mode : modes) {
+                    samples.get(mode).add(measure(mode, snapshot, request, next.resultLine(), presentBytes));
+                }
+                if (round > 1) {
+                    warm.add(Sample.timesOnly(null, ms(original.invoke(INVOCATION_TIMEOUT).elapsed()), null, null, null));
+                }
+            }
+        } finally {
+            original.stop();
+        }
+        List<BenchRow> rows = new ArrayList<>();
+        samples.forEach((mode, s) -> rows.add(Sample.median(mode, s, note(mode))));
+        rows.add(Sample.median(WARM, warm, "the VM that was never stopped: its next invocation in each round"));
+        rows.add(QemuRow.measure(formats, snapshot, request, presentBytes, progress, notes));
+        FloorRow.measure(request, dir, progress, notes).ifPresent(rows::add);
+        notes.add("medians of " + request.repeat() + " rounds after one warm-up round; the snapshot ("
+                + mib(presentBytes) + " MiB of non-zero memory) is read from the page cache");
+        BenchReport report = new BenchReport(request, rows, Ratios.of(rows), notes, dir);
+        deleteSnapshot(snapshot);
+        ResultsFolder.write(report);
+        return report;
+    }
+
+    /** Eager first, then the installed policies. */
+    private List<String> modes() {
+        List<String> names = new ArrayList<>(policies.stream().map(PagePolicy::name).distinct().toList());
+        names.sort((a, b) -> {
+            int ia = POLICY_ORDER.indexOf(a);
+            int ib = POLICY_ORDER.indexOf(b);
+            ia = ia < 0 ? POLICY_ORDER.size() : ia;
+            ib = ib < 0 ? POLICY_ORDER.size() : ib;
+            return ia != ib ? Integer.compare(ia, ib) : a.compareTo(b);
+        });
+        List<String> modes = new ArrayList<>();
+        modes.add(EAGER);
+        modes.addAll(names);
+        return modes;
+    }
+
+    private static String note(String mode) {
+        return switch (mode) {
+            case EAGER -> "every page loaded before the vCPUs start";
+            case "none" -> "pure demand loading, one 4 KiB page per fault, no background loader";
+            case "hot-page-first" -> "with the profile recorded on a first restore";
+            default -> "";
+        };
+    }
+
+    private void recordProfile(Path snapshot, BenchRequest request, String expected) {
+        Vm vm = vms.restore(new RestoreOptions(snapshot, "bench-record", false, "hot-page-first", request.loaderThreads(),
+                true), Progress.NONE);
+        try {
+            check("recording", vm.invoke(INVOCATION_TIMEOUT), expected);
+        } finally {
+            vm.stop();
+        }
+    }
+
+    private int restores;
+
+    /** Restores in {@code mode}, invokes, waits for the full load, invokes again; the copy must compute {@code expected}. */
+    private Sample measure(String mode, Path snapshot, BenchRequest request, String expected, long presentBytes) {
+        boolean eager = mode.equals(EAGER);
+        String name = "bench-" + (++restores);
+        RestoreOptions options = eager ? RestoreOptions.eager(snapshot, name)
+                : new RestoreOptions(snapshot, name, false, mode, request.loaderThreads(), false);
+        long start = System.nanoTime();
+        Vm vm = vms.restore(options, Progress.NONE);
+        double resume = (System.nanoTime() - start) / 1e6;
+        try {
+            Invocation first = vm.invoke(INVOCATION_TIMEOUT);
+            check(mode, first, expected);
+            if (eager) {
+                double second = ms(vm.invoke(INVOCATION_TIMEOUT).elapsed());
+                return Sample.timesOnly(resume, ms(first.elapsed()), second, resume, presentBytes / 1e3 / resume);
+            }
+            boolean loadsAll = !mode.equals("none");
+            RestoreStats s = loadsAll ? awaitFullLoad(vm) : vm.restoreStats().orElseThrow();
+            double second = ms(vm.invoke(INVOCATION_TIMEOUT).elapsed());
+            Double faultCost = s.faults() == 0 ? null : (ms(first.elapsed()) - second) * 1e3 / s.faults();
+            return new Sample(resume, ms(first.elapsed()), second, s.faults(), s.faultLatencyP50() / 1e3,
+                    s.faultLatencyP99() / 1e3, faultCost, s.pagesFault(), s.pagesPrefetch(), s.pagesBackground(), s.pagesWasted(),
+                    loadsAll ? s.fullLoadTime() / 1e6 : null, s.bandwidth() / 1e6);
+        } finally {
+            vm.stop();
+        }
+    }
+
+    private static void check(String mode, Invocation invocation, String expected) {
+        if (!invocation.resultLine().equals(expected)) {
+            throw new VmException("bench: the " + mode + " restore computed '" + invocation.resultLine()
+                    + "', the VM that never stopped '" + expected + "'");
+        }
+    }
+
+    private static RestoreStats awaitFullLoad(Vm vm) {
+        long deadline = System.nanoTime() + FULL_LOAD_TIMEOUT.toNanos();
+        while (true) {
+            RestoreStats s = vm.restoreStats().orElseThrow();
+            switch (s.phase()) {
+                case COMPLETE -> {
+                    return s;
+                }
+                case FAILED, CLOSED -> throw new VmException("bench: " + vm.id() + "'s restore ended " + s.phase());
+                default -> {
+                    if (System.nanoTime() > deadline) {
+                        throw new VmException("bench: " + vm.id() + " did not load fully within " + FULL_LOAD_TIMEOUT);
+                    }
+                    try {
+                        Thread.sleep(1);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new VmException("bench: interrupted");
+                    }
+                }
+            }
+        }
+    }
+
+    static double ms(Duration d) {
+        return d.toNanos() / 1e6;
+    }
+
+    static long mib(long bytes) {
+        return bytes >> 20;
+    }
+
+    private static void deleteSnapshot(Path file) {
+        try {
+            Files.deleteIfExists(file);
+            Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".profile.json"));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+}

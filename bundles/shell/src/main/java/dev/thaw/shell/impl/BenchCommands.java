@@ -1,0 +1,108 @@
+package dev.thaw.shell.impl;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.thaw.api.bench.BenchReport;
+import dev.thaw.api.bench.BenchRequest;
+import dev.thaw.api.bench.BenchRow;
+import dev.thaw.api.bench.RestoreBenchmark;
+import java.io.PrintStream;
+import java.util.LinkedHashMap;
+import java.util.Locale;
+import java.util.Map;
+import org.apache.felix.service.command.CommandSession;
+import org.apache.felix.service.command.Descriptor;
+import org.apache.felix.service.command.Parameter;
+import org.osgi.service.component.annotations.Activate;
+import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Reference;
+
+/** {@code thaw:bench restore}: every restore mode side by side in one run (see {@link RestoreBenchmark}). */
+@Component(service = BenchCommands.class, property = {
+    "osgi.command.scope=thaw",
+    "osgi.command.function=bench"
+})
+public final class BenchCommands {
+
+    private final RestoreBenchmark restoreBenchmark;
+    private final ObjectMapper json = new ObjectMapper();
+
+    @Activate
+    public BenchCommands(@Reference RestoreBenchmark restoreBenchmark) {
+        this.restoreBenchmark = restoreBenchmark;
+    }
+
+    @Descriptor("benchmark restore modes side by side: 'restore' snapshots a function guest, restores it eagerly and with "
+            + "each policy, invokes it, and writes results.json and chart.svg into a new folder under --results")
+    public void bench(
+            CommandSession session,
+            @Descriptor("guest RAM (default 1G)") @Parameter(names = {"-m", "--memory"}, absentValue = "1G") String memory,
+            @Descriptor("memory the guest's function reads and writes per invocation (default 32M)")
+            @Parameter(names = "--working-set", absentValue = "32M") String workingSet,
+            @Descriptor("vCPUs (default 1)") @Parameter(names = "--vcpus", absentValue = "1") String vcpus,
+            @Descriptor("measured rounds; figures are medians (default 3)") @Parameter(names = "--repeat", absentValue = "3") String repeat,
+            @Descriptor("background loader threads of each lazy restore (default 2)")
+            @Parameter(names = "--loader-threads", absentValue = "2") String loaderThreads,
+            @Descriptor("folder that gets one results folder per run (default var/bench)")
+            @Parameter(names = "--results", absentValue = "var/bench") String results,
+            @Descriptor("C source of the userfaultfd cost floor to run beside Thaw's demand faults, e.g. "
+                    + "../shared/tools/uffd-floor.c (needs gcc; default: not run)")
+            @Parameter(names = "--floor", absentValue = "") String floor,
+            @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
+            @Descriptor("the benchmark: restore") String which) throws JsonProcessingException {
+        if (!which.equals("restore")) {
+            throw new IllegalArgumentException("unknown benchmark '" + which + "' (there is: restore)");
+        }
+        BenchRequest request = new BenchRequest(Sizes.parse("--memory", memory), Sizes.parse("--working-set", workingSet),
+                Options.positiveInt("--vcpus", vcpus), Options.positiveInt("--repeat", repeat),
+                Options.positiveInt("--loader-threads", loaderThreads), Arguments.file(session, results),
+                floor.isEmpty() ? null : Arguments.file(session, floor));
+        PrintStream err = System.err;
+        BenchReport report = restoreBenchmark.run(request, line -> err.println("bench: " + line));
+        PrintStream out = session.getConsole();
+        if (asJson) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("rows", report.rows());
+            m.put("ratios", report.ratios());
+            m.put("notes", report.notes());
+            m.put("resultsDir", report.resultsDir().toString());
+            out.println(json.writeValueAsString(m));
+            return;
+        }
+        print(report, out);
+    }
+
+    static void print(BenchReport report, PrintStream out) {
+        Table table = new Table("MODE", "RESUME ms", "1ST INVOKE ms", "WARM INVOKE ms", "FAULTS", "P50 us", "P99 us",
+                "us/FAULT", "PAGES fault/prefetch/bg", "WASTED", "FULL LOAD ms", "MB/s").numeric(1, 2, 3, 4, 5, 6, 7, 9, 10, 11);
+        for (BenchRow r : report.rows()) {
+            table.row(r.mode(), n(r.resumeLatencyMs()), n(r.firstInvocationMs()), n(r.warmInvocationMs()), n(r.faults()),
+                    n(r.faultLatencyP50Us()), n(r.faultLatencyP99Us()), n(r.faultCostUs()), pages(r), n(r.wastedPages()), n(r.fullLoadMs()),
+                    n(r.bandwidthMBps()));
+        }
+        table.print(out);
+        out.println();
+        Table ratios = new Table("RATIO", "VALUE").numeric(1);
+        report.ratios().forEach((name, value) -> ratios.row(name, String.format(Locale.ROOT, "%.3f", value)));
+        ratios.print(out);
+        out.println();
+        report.notes().forEach(n -> out.println("note: " + n));
+        out.println("results: " + report.resultsDir().resolve("results.json") + ", " + report.resultsDir().resolve("chart.svg"));
+    }
+
+    private static String pages(BenchRow r) {
+        return r.pagesFault() == null ? "-" : r.pagesFault() + "/" + r.pagesPrefetch() + "/" + r.pagesBackground();
+    }
+
+    private static String n(Long v) {
+        return v == null ? "-" : Long.toString(v);
+    }
+
+    private static String n(Double v) {
+        if (v == null) {
+            return "-";
+        }
+        return v >= 100 ? String.format(Locale.ROOT, "%.0f", v) : v >= 10 ? String.format(Locale.ROOT, "%.1f", v)
+                : String.format(Locale.ROOT, "%.2f", v);
+    }
+}

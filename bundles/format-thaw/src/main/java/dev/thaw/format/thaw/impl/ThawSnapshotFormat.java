@@ -12,6 +12,8 @@ public final class ThawSnapshotFormat implements SnapshotFormat {
 
     static final String NAME = "thaw";
 
+    private final StateCache states = new StateCache();
+
     @Override
     public String name() {
         return NAME;
@@ -30,6 +32,6 @@ public final class ThawSnapshotFormat implements SnapshotFormat {
 
     @Override
     public SnapshotReader open(Path file) {
-        return ThawSnapshotReader.open(file);
+        return ThawSnapshotReader.open(file, states);
     }
 }

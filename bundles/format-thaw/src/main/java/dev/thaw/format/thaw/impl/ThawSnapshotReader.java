@@ -106,7 +106,13 @@ final class ThawSnapshotReader implements SnapshotReader {
     }
 
     /** @throws SnapshotException naming the file and the first problem found */
+    /** Opens {@code file} with a state cache of its own (tests, tools). */
     static ThawSnapshotReader open(Path file) {
+        return open(file, new StateCache());
+    }
+
+    /** @param states machine states parsed before, shared by the opens of one format service */
+    static ThawSnapshotReader open(Path file, StateCache states) {
         BasicFileAttributes attributes;
         try {
             attributes = Files.readAttributes(file, BasicFileAttributes.class);
@@ -127,7 +133,7 @@ final class ThawSnapshotReader implements SnapshotReader {
             throw new SnapshotException(file, "cannot open: " + FileIo.describe(e), e);
         }
         try {
-            return load(file, attributes.fileKey(), channel);
+            return load(file, attributes.fileKey(), channel, states);
         } catch (IOException e) {
             closeQuietly(channel);
             throw new SnapshotException(file, "cannot read: " + FileIo.describe(e), e);
@@ -137,7 +143,8 @@ final class ThawSnapshotReader implements SnapshotReader {
         }
     }
 
-    private static ThawSnapshotReader load(Path file, Object fileKey, FileChannel channel) throws IOException {
+    private static ThawSnapshotReader load(Path file, Object fileKey, FileChannel channel, StateCache states)
+            throws IOException {
         long length = channel.size();
         Header h = readHeader(file, channel, length);
 
@@ -187,7 +194,7 @@ final class ThawSnapshotReader implements SnapshotReader {
         checkCrc(file, "state", h.stateCrc(), Layout.crc32c(json, 0, json.length));
         MachineState state;
         try {
-            state = StateJson.read(json);
+            state = states.parse(json);
         } catch (IOException | RuntimeException e) {
             throw new SnapshotException(file, "state JSON does not parse: " + StateJson.describe(e), e);
         }

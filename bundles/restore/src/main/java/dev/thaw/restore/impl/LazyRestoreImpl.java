@@ -29,6 +29,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -128,20 +129,23 @@ final class LazyRestoreImpl implements LazyRestore {
     /** Test hook: successful UFFDIO_COPY/ZEROPAGE per page, when not null. */
     final AtomicIntegerArray copies;
 
-    private final Thread faultThread;
-    private final Thread policyThread = Thread.ofPlatform().daemon().name("thaw-restore-policy").unstarted(this::openSession);
+    private final Executor executor;
+    private final Task faultService;
+    private final Task policyStart;
     private boolean sessionClosed; // guarded by sessionOpen
-    private final List<Thread> loaders = new CopyOnWriteArrayList<>();
+    private final List<Task> loaders = new CopyOnWriteArrayList<>();
     private final AtomicBoolean loadersStarted = new AtomicBoolean();
 
-    /** A restore with a cache of its own (tests). */
+    /** A restore with a profile cache of its own and a new thread per job (tests). */
     LazyRestoreImpl(RestoreRequest request, boolean countCopies) {
-        this(request, countCopies, new ProfileCache());
+        this(request, countCopies, new ProfileCache(), job -> Thread.ofPlatform().daemon().start(job));
     }
 
-    LazyRestoreImpl(RestoreRequest request, boolean countCopies, ProfileCache profiles) {
+    /** @param executor runs the restore's jobs; the engine's keeps its threads between restores */
+    LazyRestoreImpl(RestoreRequest request, boolean countCopies, ProfileCache profiles, Executor executor) {
         this.request = request;
         this.profiles = profiles;
+        this.executor = executor;
         this.startNanos = request.startNanos();
         this.pages = new Pages(request.reader(), request.memory());
         this.claims = new Claims(pages.total());
@@ -174,9 +178,9 @@ final class LazyRestoreImpl implements LazyRestore {
         }
         this.uffd = fd;
         this.stopFd = efd;
-        this.faultThread = Thread.ofPlatform().daemon().name("thaw-restore-faults").unstarted(this::serveFaults);
-        faultThread.start();
-        policyThread.start();
+        // Ordering: the policy's task first; the fault service's end (release) awaits it.
+        this.policyStart = Task.start(executor, "thaw-restore-policy", this::openSession);
+        this.faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
         if (pages.presentTotal == 0) {
             maybeComplete();
         }
@@ -586,9 +590,7 @@ final class LazyRestoreImpl implements LazyRestore {
         }
         // At least one loader, even where the request asked for none: the caller needs every page.
         for (int i = 0; i < Math.max(1, request.loaderThreads()); i++) {
-            Thread t = Thread.ofPlatform().daemon().name("thaw-restore-loader-" + i).unstarted(this::backgroundLoad);
-            loaders.add(t);
-            t.start();
+            loaders.add(Task.start(executor, "thaw-restore-loader-" + i, this::backgroundLoad));
         }
     }
 
@@ -840,9 +842,9 @@ final class LazyRestoreImpl implements LazyRestore {
             return;
         }
         stopping.set(true);
-        join(policyThread);
-        for (Thread t : loaders) {
-            join(t);
+        policyStart.await(JOIN_MILLIS);
+        for (Task t : loaders) {
+            t.await(JOIN_MILLIS);
         }
         if (loadedPresent.get() != pages.presentTotal && failed.get()) {
             protectUnloaded();
@@ -907,22 +909,8 @@ final class LazyRestoreImpl implements LazyRestore {
     public void close() {
         stopping.set(true);
         signalStop();
-        join(faultThread);
+        faultService.await(JOIN_MILLIS);
         release();
-    }
-
-    private static void join(Thread t) {
-        if (t == Thread.currentThread()) {
-            return;
-        }
-        try {
-            t.join(JOIN_MILLIS);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        if (t.isAlive()) {
-            LOG.error("restore thread {} did not end within {} ms", t.getName(), JOIN_MILLIS);
-        }
     }
 
     private static void quietly(Runnable call) {

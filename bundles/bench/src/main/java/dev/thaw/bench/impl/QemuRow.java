@@ -25,47 +25,86 @@ final class QemuRow {
 
     private static final long CHUNK_PAGES = 1024;
 
-    private QemuRow() {}
+    private final long memoryBytes;
+    private final long presentBytes;
+    private final List<Double> loads = new ArrayList<>();
+    private Path dir;
+    private Path file;
+    /** Why there is no row, or null. */
+    private String missing;
 
-    static BenchRow measure(SnapshotFormats formats, Path snapshot, BenchRequest request, long presentBytes,
-            Consumer<String> progress, List<String> notes) {
-        Optional<String> missing = QemuPeer.unavailable();
-        if (missing.isPresent()) {
-            String why = "qemu row skipped: " + missing.get();
-            notes.add(why);
-            return skipped(why);
+    private QemuRow(long memoryBytes, long presentBytes) {
+        this.memoryBytes = memoryBytes;
+        this.presentBytes = presentBytes;
+    }
+
+    /** Makes QEMU's file from the snapshot's present pages, or notes why there will be no row. */
+    static QemuRow prepare(SnapshotFormats formats, Path snapshot, BenchRequest request, long presentBytes,
+            Consumer<String> progress) {
+        QemuRow q = new QemuRow(request.memoryBytes(), presentBytes);
+        Optional<String> unavailable = QemuPeer.unavailable();
+        if (unavailable.isPresent()) {
+            q.missing = "qemu row skipped: " + unavailable.get();
+            return q;
         }
-        Path dir = snapshot.resolveSibling("qemu");
+        q.dir = snapshot.resolveSibling("qemu");
         try {
-            Files.createDirectories(dir);
-            Path data = dir.resolve("memory.raw");
+            Files.createDirectories(q.dir);
+            Path data = q.dir.resolve("memory.raw");
             writePresentPages(formats, snapshot, data);
             progress.accept("qemu: making a mapped-ram file with the same " + (presentBytes >> 20) + " MiB of non-zero memory");
-            Path file = QemuPeer.makeFile(dir, request.memoryBytes(), data);
+            q.file = QemuPeer.makeFile(q.dir, request.memoryBytes(), data);
             Files.delete(data);
-            QemuPeer.timeLoad(file, request.memoryBytes()); // warm-up, as for the other modes
-            List<Double> loads = new ArrayList<>();
-            for (int round = 1; round <= request.repeat(); round++) {
-                progress.accept("qemu: load " + round + " of " + request.repeat());
-                loads.add(RestoreBench.ms(QemuPeer.timeLoad(file, request.memoryBytes())));
-            }
-            Files.delete(file);
-            Files.delete(dir);
-            Double load = Median.of(loads);
-            return new BenchRow(RestoreBench.QEMU, null, null, null, null, null, null, null, null, null, null, null, load,
-                    presentBytes / 1e3 / load, "QEMU " + QemuPeer.version() + ": migrate-incoming of a mapped-ram file until "
-                            + "the MIGRATION event says completed (it resumes only after that)");
         } catch (IOException e) {
-            throw new UncheckedIOException("bench: cannot write the qemu input under " + dir + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("bench: cannot write the qemu input under " + q.dir + ": " + e.getMessage(), e);
         } catch (RuntimeException e) {
-            String why = "qemu row failed: " + e.getMessage();
-            notes.add(why);
-            return skipped(why);
+            q.missing = "qemu row failed: " + e.getMessage();
+        }
+        return q;
+    }
+
+    /** One timed load by a fresh QEMU, counted in the median when {@code counted}. */
+    void load(boolean counted) {
+        if (missing != null) {
+            return;
+        }
+        try {
+            double ms = RestoreBench.ms(QemuPeer.timeLoad(file, memoryBytes));
+            if (counted) {
+                loads.add(ms);
+            }
+        } catch (IOException | RuntimeException e) {
+            missing = "qemu row failed: " + e.getMessage();
         }
     }
 
-    private static BenchRow skipped(String why) {
-        return new BenchRow(RestoreBench.QEMU, null, null, null, null, null, null, null, null, null, null, null, null, null, why);
+    /** The row (medians of the counted loads); removes QEMU's file. */
+    BenchRow row(List<String> notes) {
+        delete();
+        if (missing != null) {
+            notes.add(missing);
+            return new BenchRow(RestoreBench.QEMU, null, null, null, null, null, null, null, null, null, null, null, null,
+                    null, missing);
+        }
+        Double load = Median.of(loads);
+        return new BenchRow(RestoreBench.QEMU, null, null, null, null, null, null, null, null, null, null, null, load,
+                presentBytes / 1e3 / load, "QEMU " + QemuPeer.version() + ": migrate-incoming of a mapped-ram file until "
+                        + "the MIGRATION event says completed (it resumes only after that)");
+    }
+
+    /** Removes QEMU's file and folder, if made. Idempotent. */
+    void delete() {
+        try {
+            if (file != null) {
+                Files.deleteIfExists(file);
+            }
+            if (dir != null) {
+                Files.deleteIfExists(dir.resolve("memory.raw"));
+                Files.deleteIfExists(dir);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("bench: cannot remove " + dir + ": " + e.getMessage(), e);
+        }
     }
 
     /** The snapshot's present pages, back to back: the same non-zero bytes, without the holes. */

@@ -81,6 +81,7 @@ public final class RestoreBench implements RestoreBenchmark {
         modes.forEach(m -> samples.put(m, new ArrayList<>()));
         List<Sample> warm = new ArrayList<>();
         long presentBytes;
+        QemuRow qemu = null;
         Vm original = vms.boot(new BootRequest("bench-original", request.memoryBytes(), request.vcpus(), Workload.FUNCTION,
                 SEED, request.workingSetBytes(), TouchOrder.SEQUENTIAL, BootRequest.DEFAULT_STRIDE));
         try {
@@ -91,30 +92,42 @@ public final class RestoreBench implements RestoreBenchmark {
             // The invocation every restored copy runs first; the VM that never stopped runs it too.
             Invocation next = original.invoke(INVOCATION_TIMEOUT);
             warm.add(Sample.timesOnly(null, ms(next.elapsed()), null, null, null));
+            qemu = QemuRow.prepare(formats, snapshot, request, presentBytes, progress);
             if (modes.contains("hot-page-first")) {
                 progress.accept("recording a working-set profile for hot-page-first");
                 recordProfile(snapshot, request, next.resultLine());
             }
-            progress.accept("warm-up round (not reported)");
+            progress.accept("warm-up round (not in the medians)");
+            List<String> firstResumes = new ArrayList<>();
             for (String mode : modes) {
-                measure(mode, snapshot, request, next.resultLine(), presentBytes);
+                Sample first = measure(mode, snapshot, request, next.resultLine(), presentBytes);
+                firstResumes.add(mode + " " + BarChart.number(first.resumeLatencyMs()));
             }
+            qemu.load(false);
+            notes.add("resume latency (ms) of the first restore in each mode, in the warm-up round: "
+                    + String.join(", ", firstResumes));
             for (int round = 1; round <= request.repeat(); round++) {
-                progress.accept("round " + round + " of " + request.repeat() + ": " + String.join(", ", modes));
+                progress.accept("round " + round + " of " + request.repeat() + ": " + String.join(", ", modes) + ", qemu");
                 for (String mode : modes) {
                     samples.get(mode).add(measure(mode, snapshot, request, next.resultLine(), presentBytes));
                 }
+                qemu.load(true);
                 if (round > 1) {
                     warm.add(Sample.timesOnly(null, ms(original.invoke(INVOCATION_TIMEOUT).elapsed()), null, null, null));
                 }
             }
+        } catch (RuntimeException e) {
+            if (qemu != null) {
+                qemu.delete();
+            }
+            throw e;
         } finally {
             original.stop();
         }
         List<BenchRow> rows = new ArrayList<>();
         samples.forEach((mode, s) -> rows.add(Sample.median(mode, s, note(mode))));
         rows.add(Sample.median(WARM, warm, "the VM that was never stopped: its next invocation in each round"));
-        rows.add(QemuRow.measure(formats, snapshot, request, presentBytes, progress, notes));
+        rows.add(qemu.row(notes));
         FloorRow.measure(request, dir, progress, notes).ifPresent(rows::add);
         notes.add("medians of " + request.repeat() + " rounds after one warm-up round; the snapshot ("
                 + mib(presentBytes) + " MiB of non-zero memory) is read from the page cache");

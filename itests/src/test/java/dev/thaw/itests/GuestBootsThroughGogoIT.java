@@ -139,6 +139,31 @@ public class GuestBootsThroughGogoIT {
     }
 
     @Test
+    public void theRestoreBenchmarkMeasuresEveryModeAndWritesItsResults() throws Exception {
+        Path results = Files.createTempDirectory("thaw-bench");
+        String json = gogo.execute("thaw:bench --memory 64M --working-set 4M --repeat 1 --results " + results + " --json restore");
+        for (String mode : List.of("eager", "none", "sequential", "hot-page-first", "prefetch-window")) {
+            Matcher m = Pattern.compile("\\{\"mode\":\"" + mode + "\",\"resumeLatencyMs\":([0-9.]+),\"firstInvocationMs\":([0-9.]+)")
+                    .matcher(json);
+            assertTrue(mode + " restored and invoked:\n" + json, m.find());
+            assertTrue(mode + " resume latency is positive", Double.parseDouble(m.group(1)) > 0);
+        }
+        assertTrue("the warm row:\n" + json, json.contains("{\"mode\":\"warm\",\"resumeLatencyMs\":null,\"firstInvocationMs\":"));
+        Matcher qemu = Pattern.compile("\\{\"mode\":\"qemu\".*?\"fullLoadMs\":([0-9.]+|null).*?\"note\":\"([^\"]*)\"").matcher(json);
+        assertTrue("the qemu row:\n" + json, qemu.find());
+        assertTrue("qemu is measured or the row says why not: " + qemu.group(2),
+                !qemu.group(1).equals("null") || qemu.group(2).startsWith("qemu row skipped: ") || qemu.group(2).startsWith("qemu row failed: "));
+        Matcher dir = Pattern.compile("\"resultsDir\":\"([^\"]+)\"").matcher(json);
+        assertTrue(json, dir.find());
+        assertTrue("results.json in " + dir.group(1), Files.size(Path.of(dir.group(1), "results.json")) > 0);
+        assertTrue("chart.svg in " + dir.group(1), Files.readString(Path.of(dir.group(1), "chart.svg")).startsWith("<svg"));
+        try (var files = Files.list(Path.of(dir.group(1)))) {
+            assertEquals("nothing else is left in the results folder", List.of("chart.svg", "results.json"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
     public void bootRefusesAnUnknownWorkloadNamingIt() {
         Exception e = assertThrows("thaw:boot --workload nope", Exception.class,
                 () -> gogo.execute("thaw:boot --workload nope"));

@@ -131,7 +131,7 @@ class LifecycleTest {
         KvmHypervisor own = new KvmHypervisor("/dev/kvm", 1);
         List<MemoryRange> memory = List.of(new MemoryRange(0, TestVms.MEMORY), new MemoryRange(64L << 20, 16L << 20));
         own.keepSpare(VmOptions.named("ahead"), memory);
-        TestVms.await("a spare", KvmFixture.WAIT, () -> own.sparesReady() == 1);
+        TestVms.await("two spares (kept per layout)", KvmFixture.WAIT, () -> own.sparesReady() == 2);
         long made = openFds();
         assertTrue(made > before, "the spare holds a VM fd");
         VirtualMachine vm = own.createVm(VmOptions.named("taken"), memory);
@@ -143,7 +143,7 @@ class LifecycleTest {
         vm.createVcpus(1, VcpuSetup.protectedMode32(Guests.ENTRY, 0x7000));
         vm.start(new TestVms.Recorder(), new Exits());
         TestVms.await("the guest counting in the spare's memory", KvmFixture.WAIT, () -> TestVms.counter(vm) > 100);
-        TestVms.await("the next spare", KvmFixture.WAIT, () -> own.sparesReady() == 1);
+        TestVms.await("the spare taken made again", KvmFixture.WAIT, () -> own.sparesReady() == 2);
         VirtualMachine other = own.createVm(VmOptions.named("other"), List.of(new MemoryRange(0, TestVms.MEMORY)));
         assertEquals(1, other.memory().size(), "another layout is made on the spot");
         own.close();

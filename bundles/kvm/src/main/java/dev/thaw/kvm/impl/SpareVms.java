@@ -4,15 +4,16 @@ import dev.thaw.kvm.MemoryRange;
 import dev.thaw.kvm.VmOptions;
 import dev.thaw.linux.Mapping;
 import dev.thaw.linux.kvm.VmFd;
-import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 import org.slf4j.Logger;
@@ -20,8 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Empty VMs made ahead: a VM fd with its identity-map and TSS addresses set and its memory mapped and
- * registered, nothing else (no irqchip, no vCPU, no page touched). One per layout asked for, for the
- * {@code capacity} layouts asked for last, made on one background thread; a spare taken is made again.
+ * registered, nothing else (no irqchip, no vCPU, no page touched). {@link #PER_LAYOUT} per layout asked
+ * for, for the {@code capacity} layouts asked for last, made on one background thread; a spare taken is
+ * made again.
  */
 final class SpareVms implements AutoCloseable {
 
@@ -52,30 +54,44 @@ final class SpareVms implements AutoCloseable {
         }
     }
 
+    /** How long after a take the next spare is begun. */
+    static final long REFILL_DELAY_MILLIS = 10;
+    /** Spares kept per layout: restores in quick succession each find one while the next is made. */
+    static final int PER_LAYOUT = 2;
+
     private final int capacity;
     private final Function<Shape, Spare> maker;
-    private final ExecutorService thread;
+    private final ScheduledExecutorService thread;
     /** Most recently asked for last. Guarded by this, as are the others. */
     private final Set<Shape> wanted = new LinkedHashSet<>();
-    private final Map<Shape, Spare> ready = new HashMap<>();
+    private final Map<Shape, Deque<Spare>> ready = new HashMap<>();
     private final Set<Shape> making = new HashSet<>();
     private boolean closed;
 
     SpareVms(int capacity, Function<Shape, Spare> maker) {
         this.capacity = capacity;
         this.maker = maker;
-        this.thread = Executors.newSingleThreadExecutor(r -> Thread.ofPlatform().daemon().name("thaw-spare-vms").unstarted(r));
+        this.thread = Executors.newSingleThreadScheduledExecutor(
+                r -> Thread.ofPlatform().daemon().name("thaw-spare-vms").unstarted(r));
     }
 
-    /** The spare of this shape, or null; either way another is made for the next call. */
+    /**
+     * The spare of this shape, or null; either way another is made for the next call, a moment later,
+     * so that making it does not compete for the CPU with the VM being set up from this one.
+     */
     synchronized Spare take(Shape shape) {
-        Spare spare = ready.remove(shape);
-        want(shape);
+        Deque<Spare> spares = ready.get(shape);
+        Spare spare = spares == null ? null : spares.pollFirst();
+        want(shape, REFILL_DELAY_MILLIS);
         return spare;
     }
 
     /** Keeps a spare of this shape ready from now on (making it if needed), dropping the least recent beyond capacity. */
     synchronized void want(Shape shape) {
+        want(shape, 0);
+    }
+
+    private void want(Shape shape, long delayMillis) {
         if (capacity == 0 || closed) {
             return;
         }
@@ -84,14 +100,19 @@ final class SpareVms implements AutoCloseable {
         while (wanted.size() > capacity) {
             Shape oldest = wanted.iterator().next();
             wanted.remove(oldest);
-            Spare dropped = ready.remove(oldest);
+            Deque<Spare> dropped = ready.remove(oldest);
             if (dropped != null) {
-                dropped.close();
+                dropped.forEach(Spare::close);
             }
         }
-        if (!ready.containsKey(shape) && making.add(shape)) {
-            thread.execute(() -> make(shape));
+        if (count(shape) < PER_LAYOUT && making.add(shape)) {
+            thread.schedule(() -> make(shape), delayMillis, TimeUnit.MILLISECONDS);
         }
+    }
+
+    private int count(Shape shape) {
+        Deque<Spare> spares = ready.get(shape);
+        return spares == null ? 0 : spares.size();
     }
 
     private void make(Shape shape) {
@@ -103,17 +124,18 @@ final class SpareVms implements AutoCloseable {
         }
         synchronized (this) {
             making.remove(shape);
-            if (spare != null && (closed || !wanted.contains(shape) || ready.containsKey(shape))) {
+            if (spare != null && (closed || !wanted.contains(shape) || count(shape) >= PER_LAYOUT)) {
                 spare.close();
             } else if (spare != null) {
-                ready.put(shape, spare);
+                ready.computeIfAbsent(shape, s -> new ArrayDeque<>()).addLast(spare);
+                want(shape, 0); // the next one, up to PER_LAYOUT
             }
         }
     }
 
     /** Spares ready now (for tests). */
     synchronized int ready() {
-        return ready.size();
+        return ready.values().stream().mapToInt(Deque::size).sum();
     }
 
     /** Closes every spare, after the one being made, if any. */
@@ -122,7 +144,7 @@ final class SpareVms implements AutoCloseable {
         List<Spare> spares;
         synchronized (this) {
             closed = true;
-            spares = new ArrayList<>(ready.values());
+            spares = ready.values().stream().flatMap(Deque::stream).toList();
             ready.clear();
         }
         spares.forEach(Spare::close);

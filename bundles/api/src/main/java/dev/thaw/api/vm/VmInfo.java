@@ -8,6 +8,8 @@ import java.time.Duration;
  * @param exitCode the guest's exit code when {@link VmStatus#EXITED}, else -1
  * @param reason why the VM failed, when {@link VmStatus#FAILED}, else empty
  * @param firstOutput time from the boot request to the guest's first console byte, or null before it
+ * @param resumeLatency for a restored VM, the time from the restore request to every vCPU running; null
+ *     for a booted one
  */
 public record VmInfo(
         String id,
@@ -18,4 +20,5 @@ public record VmInfo(
         Duration uptime,
         int exitCode,
         String reason,
-        Duration firstOutput) {}
+        Duration firstOutput,
+        Duration resumeLatency) {}

@@ -180,9 +180,8 @@ public final class RestoreBench implements RestoreBenchmark {
         String name = "bench-" + (++restores);
         RestoreOptions options = eager ? RestoreOptions.eager(snapshot, name)
                 : new RestoreOptions(snapshot, name, false, mode, request.loaderThreads(), false);
-        long start = System.nanoTime();
         Vm vm = vms.restore(options, Progress.NONE);
-        double resume = (System.nanoTime() - start) / 1e6;
+        double resume = ms(vm.info().resumeLatency());
         try {
             Invocation first = vm.invoke(INVOCATION_TIMEOUT);
             check(mode, first, expected);

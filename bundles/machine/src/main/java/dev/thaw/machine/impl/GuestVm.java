@@ -78,6 +78,9 @@ final class GuestVm implements Vm, DeviceContext {
     private volatile int exitCode = -1;
     private volatile String reason = "";
     private int invocations;
+    /** For a restored VM, from the restore request to every vCPU running; null for a booted one. */
+    private volatile Duration resumeLatency;
+    private boolean restoring;
     /** The lazy restore's figures once it completed (it is released then). */
     private volatile RestoreStats finalStats;
     /** How long a snapshot waits for a lazy restore to bring in the rest of memory. */
@@ -111,6 +114,7 @@ final class GuestVm implements Vm, DeviceContext {
     static GuestVm restore(BootPlan plan, Parts parts, MachineState state, MemoryLoader loader, Consumer<GuestVm> onStopped,
             long requested) {
         GuestVm vm = new GuestVm(plan, parts, onStopped, requested);
+        vm.restoring = true;
         return vm.build(() -> {
             vm.lazy = loader.load(vm.kvm.memory(), vm);
             vm.attachDevices();
@@ -170,6 +174,9 @@ final class GuestVm implements Vm, DeviceContext {
                     bus.write(port, size, value);
                 }
             }, this::exited);
+            if (restoring) {
+                resumeLatency = Duration.ofNanos(System.nanoTime() - bootNanos);
+            }
             if (lazy != null) {
                 lazy.resumed(); // the resume point: every vCPU runs, memory still arriving
             }
@@ -238,7 +245,7 @@ final class GuestVm implements Vm, DeviceContext {
     public VmInfo info() {
         return new VmInfo(plan.id(), status, plan.request().memoryBytes(), plan.request().vcpus(),
                 plan.request().workload(), Duration.ofNanos(System.nanoTime() - bootNanos), exitCode, reason,
-                console.firstOutput());
+                console.firstOutput(), resumeLatency);
     }
 
     @Override

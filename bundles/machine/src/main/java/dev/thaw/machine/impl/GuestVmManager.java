@@ -54,6 +54,7 @@ public final class GuestVmManager implements VmManager {
     private final Map<String, GuestVm> vms = new LinkedHashMap<>();
     private final List<DeviceProvider> deviceProviders = new CopyOnWriteArrayList<>();
     private int nextNumber = 1;
+    private Thread warmup;
 
     @Activate
     public GuestVmManager(@Reference Hypervisor hypervisor, @Reference SnapshotWriter writer, @Reference SnapshotFormats formats,
@@ -62,6 +63,14 @@ public final class GuestVmManager implements VmManager {
         this.writer = writer;
         this.formats = formats;
         this.lazyRestorer = lazyRestorer;
+    }
+
+    /** After the constructor: warms up the restore path in the background (see {@link Warmup}). */
+    @Activate
+    void activate() {
+        Optional<PagePolicy> any = policies.stream().findFirst();
+        warmup = Thread.ofPlatform().daemon().name("thaw-machine-warmup")
+                .start(() -> Warmup.run(parts(), formats, lazyRestorer, any));
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -222,6 +231,13 @@ public final class GuestVmManager implements VmManager {
 
     @Deactivate
     void deactivate() {
+        if (warmup != null) {
+            try {
+                warmup.join(); // its VMs are not in the list; it ends within its guest timeouts
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }
         List<Vm> running = list();
         for (Vm vm : running) {
             try {

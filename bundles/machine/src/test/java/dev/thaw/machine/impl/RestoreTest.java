@@ -1,6 +1,7 @@
 package dev.thaw.machine.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -60,7 +61,12 @@ class RestoreTest {
         original.invoke(WAIT);
         Path file = dir.resolve("mid.snap");
         original.snapshot(file, true, Progress.NONE);
+        long before = System.nanoTime();
         Vm copy = platform.manager().restore(RestoreOptions.eager(file, "copy"), Progress.NONE);
+        long call = System.nanoTime() - before;
+        assertNull(original.info().resumeLatency(), "a booted VM has no resume latency");
+        long resume = copy.info().resumeLatency().toNanos();
+        assertTrue(resume > 0 && resume <= call, "resume latency " + resume + " ns lies within the restore call of " + call + " ns");
         for (int i = 0; i < 3; i++) {
             Invocation a = original.invoke(WAIT);
             Invocation b = copy.invoke(WAIT);

@@ -107,14 +107,13 @@ public final class SnapshotCommands {
         int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
         RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy, threads, record);
         ProgressBar bar = new ProgressBar("restore", System.err);
-        long start = System.nanoTime();
         Vm vm;
         try {
             vm = vms.restore(options, bar);
         } finally {
             bar.finish();
         }
-        double ms = (System.nanoTime() - start) / 1e6;
+        double ms = vm.info().resumeLatency().toNanos() / 1e6;
         String mode = eager ? "eager" : "lazy, policy " + policy + (record ? ", recording a profile" : "");
         PrintStream out = session.getConsole();
         if (asJson) {
@@ -124,7 +123,6 @@ public final class SnapshotCommands {
             if (!eager) {
                 m.put("policy", policy);
             }
-            m.put("resumeLatencyMs", Math.round(ms * 10) / 10.0);
             out.println(toJson(m));
             return;
         }

@@ -185,6 +185,9 @@ public final class VmCommands {
         if (i.firstOutput() != null) {
             m.put("firstOutputMs", millis(i.firstOutput()));
         }
+        if (i.resumeLatency() != null) {
+            m.put("resumeLatencyMs", millis(i.resumeLatency()));
+        }
         return m;
     }
 

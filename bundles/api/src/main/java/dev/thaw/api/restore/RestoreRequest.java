@@ -19,7 +19,9 @@ import java.util.function.IntUnaryOperator;
  * @param profile what to do with the working-set profile beside the snapshot
  * @param vcpuOfThread maps a faulting Linux thread id to its vCPU index, or -1 for other threads;
  *     called from the fault service, so it must be quick and must not block
- * @param onFailure told, once, when a page cannot be loaded (the caller pauses the VM)
+ * @param onFailure told, once, when a page cannot be loaded, before any vCPU waiting for a page is let go
+ *     (so the caller's record of the failure comes first); it must not block, since vCPUs may wait on
+ *     the engine: a caller that stops the VM does so on a thread of its own
  * @param startNanos {@link System#nanoTime()} when the restore command began: the origin of
  *     {@code resumeLatency} and {@code fullLoadTime}
  */

@@ -97,6 +97,8 @@ final class LazyRestoreImpl implements LazyRestore {
     private final AtomicBoolean stopping = new AtomicBoolean();
     private final AtomicBoolean released = new AtomicBoolean();
     private final AtomicBoolean failed = new AtomicBoolean();
+    /** Set by the first failure, before the caller is told; {@link #failed} once it was. */
+    private final AtomicBoolean failing = new AtomicBoolean();
     private volatile boolean recording;
     /** Faults read and not yet served: loaders wait while it is above zero. */
     private final AtomicInteger faultsInHand = new AtomicInteger();
@@ -804,7 +806,7 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     private void fail(long page, String message, Throwable cause) {
-        if (!failed.compareAndSet(false, true)) {
+        if (!failing.compareAndSet(false, true)) {
             return;
         }
         phase.set(Phase.FAILED);
@@ -814,16 +816,16 @@ final class LazyRestoreImpl implements LazyRestore {
         RestoreFailure failure = new RestoreFailure(page, region, regionPage,
                 request.reader().file() + ": lazy restore stopped: " + message, cause);
         LOG.error(failure.message());
+        // Ordering: the caller hears of the failure before the fault service lets waiting vCPUs go
+        // (with EFAULT), so the failure it records is this one, not a vCPU's reaction to it.
+        try {
+            request.onFailure().accept(failure);
+        } catch (RuntimeException e) {
+            LOG.error("restore failure callback failed", e);
+        }
+        failed.set(true);
         signalStop();
         completion.completeExceptionally(new RestoreException(failure.message(), cause));
-        // Told on its own thread: the caller pauses the VM, which may wait for vCPUs blocked on faults.
-        Thread.ofPlatform().daemon().name("thaw-restore-failure").start(() -> {
-            try {
-                request.onFailure().accept(failure);
-            } catch (RuntimeException e) {
-                LOG.error("restore failure callback failed", e);
-            }
-        });
     }
 
     private void signalStop() {

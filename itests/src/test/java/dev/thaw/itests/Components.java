@@ -9,6 +9,7 @@ import java.util.function.Function;
 import java.util.stream.Collectors;
 import org.osgi.framework.Bundle;
 import org.osgi.framework.BundleContext;
+import org.osgi.util.tracker.ServiceTracker;
 import org.osgi.service.component.runtime.ServiceComponentRuntime;
 import org.osgi.service.component.runtime.dto.ComponentConfigurationDTO;
 import org.osgi.service.component.runtime.dto.ComponentDescriptionDTO;
@@ -84,5 +85,19 @@ final class Components {
         }
         int candidates = u.targetServices == null ? 0 : u.targetServices.length;
         return s.append(candidates == 0 ? ": no such service" : ": " + candidates + " candidates, none usable").toString();
+    }
+
+    /** Waits up to 10 s for the Gogo command {@code thaw:<function>} (SCR may lag behind the bundles' start). */
+    static void awaitThawCommand(BundleContext context, String function) throws Exception {
+        ServiceTracker<Object, Object> tracker = new ServiceTracker<>(context,
+                context.createFilter("(&(osgi.command.scope=thaw)(osgi.command.function=" + function + "))"), null);
+        tracker.open(true);
+        try {
+            if (tracker.waitForService(10_000) == null) {
+                throw new AssertionError("no thaw:" + function + " command within 10 s");
+            }
+        } finally {
+            tracker.close();
+        }
     }
 }

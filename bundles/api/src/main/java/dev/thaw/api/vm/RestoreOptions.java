@@ -9,24 +9,28 @@ import java.util.Objects;
  * @param file the snapshot file
  * @param name the new VM's id, or null to have one chosen
  * @param eager load all memory before the vCPUs start; otherwise memory is loaded lazily after they start
- * @param policy the page policy of a lazy restore ({@code none} is pure demand loading)
- * @param loaderThreads background loader threads of a lazy restore
+ * @param policy the page policy of a lazy restore ({@code none} is pure demand loading), or null for the
+ *     configured default ({@link RestoreSettings#defaultPolicy()})
+ * @param loaderThreads background loader threads of a lazy restore, or 0 for the configured default
  * @param recordProfile record the guest's first-touch order into a working-set profile beside the snapshot
  */
 public record RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile) {
 
+    /** The default policy where the configuration names none. */
     public static final String DEFAULT_POLICY = "sequential";
     /**
-     * Two loaders: one reads and checks pages while the other's copy is in the kernel; measured with
-     * {@code ./thaw bench restore} on two cores, beside a running guest, more did not load faster.
+     * Loader threads where the configuration names none. Two: one reads and checks pages while the
+     * other's copy is in the kernel; measured with {@code ./thaw bench restore} on two cores, beside a
+     * running guest, more did not load faster.
      */
     public static final int DEFAULT_LOADER_THREADS = 2;
+    public static final int MAX_LOADER_THREADS = 64;
 
     public RestoreOptions {
         Objects.requireNonNull(file, "file");
-        Objects.requireNonNull(policy, "policy");
-        if (loaderThreads < 0 || loaderThreads > 64) {
-            throw new IllegalArgumentException("loader threads must be 0 to 64, not " + loaderThreads);
+        if (loaderThreads < 0 || loaderThreads > MAX_LOADER_THREADS) {
+            throw new IllegalArgumentException("loader threads must be 1 to " + MAX_LOADER_THREADS + " (0: the configured default), not "
+                    + loaderThreads);
         }
         if (eager && recordProfile) {
             throw new IllegalArgumentException("an eager restore loads everything first, so it has no touch order to record");
@@ -35,11 +39,11 @@ public record RestoreOptions(Path file, String name, boolean eager, String polic
 
     /** An eager restore of {@code file}. */
     public static RestoreOptions eager(Path file, String name) {
-        return new RestoreOptions(file, name, true, DEFAULT_POLICY, 1, false);
+        return new RestoreOptions(file, name, true, null, 0, false);
     }
 
-    /** A lazy restore of {@code file} with {@code policy} and the default loader threads. */
+    /** A lazy restore of {@code file} with {@code policy} (null: the configured default) and the configured loader threads. */
     public static RestoreOptions lazy(Path file, String name, String policy) {
-        return new RestoreOptions(file, name, false, policy, DEFAULT_LOADER_THREADS, false);
+        return new RestoreOptions(file, name, false, policy, 0, false);
     }
 }

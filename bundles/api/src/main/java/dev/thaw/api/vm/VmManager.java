@@ -27,6 +27,9 @@ public interface VmManager {
      */
     Vm restore(RestoreOptions options, Progress progress);
 
+    /** The restore settings in force, and why the last configuration change was refused, if it was. */
+    RestoreSettings restoreSettings();
+
     /** The VMs, in the order they were created. */
     List<Vm> list();
 

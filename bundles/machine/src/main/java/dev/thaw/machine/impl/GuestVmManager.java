@@ -13,6 +13,7 @@ import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.RestoreOptions;
+import dev.thaw.api.vm.RestoreSettings;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmManager;
 import dev.thaw.kvm.Hypervisor;
@@ -28,10 +29,14 @@ import java.util.function.Supplier;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
 import org.osgi.service.component.annotations.ReferencePolicy;
 import org.osgi.service.component.annotations.ReferencePolicyOption;
+import org.osgi.service.metatype.annotations.AttributeDefinition;
+import org.osgi.service.metatype.annotations.Designate;
+import org.osgi.service.metatype.annotations.ObjectClassDefinition;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -39,8 +44,25 @@ import org.slf4j.LoggerFactory;
  * Boots VMs that run the test guest, with one instance of every installed device type each, and keeps
  * the list of this platform's VMs. Deactivation stops them all.
  */
-@Component(service = VmManager.class)
+@Component(service = VmManager.class, configurationPid = RestoreDefaults.PID)
+@Designate(ocd = GuestVmManager.Config.class)
 public final class GuestVmManager implements VmManager {
+
+    @ObjectClassDefinition(name = "Thaw restore", description = "What a restore uses where it does not say: "
+            + "config/dev.thaw.restore.cfg; a change applies to the next restore")
+    public @interface Config {
+        @AttributeDefinition(name = "Default policy", description = "Page policy of a lazy restore that names none "
+                + "(thaw:policies lists the installed ones)")
+        String defaultPolicy() default RestoreOptions.DEFAULT_POLICY;
+
+        @AttributeDefinition(name = "Fallback policy", description = "Used, with a warning, when the policy asked for "
+                + "is not installed; empty: such a restore fails", required = false)
+        String fallbackPolicy() default "";
+
+        @AttributeDefinition(name = "Loader threads", description = "Background loader threads of a lazy restore that "
+                + "names no number", min = "1", max = "64")
+        int loaderThreads() default RestoreOptions.DEFAULT_LOADER_THREADS;
+    }
 
     private static final Logger LOG = LoggerFactory.getLogger(GuestVmManager.class);
 
@@ -55,20 +77,33 @@ public final class GuestVmManager implements VmManager {
     private final List<DeviceProvider> deviceProviders = new CopyOnWriteArrayList<>();
     private int nextNumber = 1;
     private Thread warmup;
+    private final RestoreDefaults defaults = new RestoreDefaults();
 
     @Activate
     public GuestVmManager(@Reference Hypervisor hypervisor, @Reference SnapshotWriter writer, @Reference SnapshotFormats formats,
-            @Reference LazyRestorer lazyRestorer) {
+            @Reference LazyRestorer lazyRestorer, Config config) {
         this.hypervisor = hypervisor;
+        defaults.apply(config);
         this.writer = writer;
         this.formats = formats;
         this.lazyRestorer = lazyRestorer;
     }
 
+    /** A changed configuration applies to the next restore; VMs keep running. */
+    @Modified
+    void modified(Config config) {
+        defaults.apply(config);
+    }
+
+    @Override
+    public RestoreSettings restoreSettings() {
+        return defaults.get();
+    }
+
     /** After the constructor: warms up the restore path in the background (see {@link Warmup}). */
     @Activate
     void activate() {
-        Optional<PagePolicy> any = policies.stream().findFirst();
+        Optional<PagePolicy> any = installed("none").or(() -> policies.stream().findFirst());
         warmup = Thread.ofPlatform().daemon().name("thaw-machine-warmup")
                 .start(() -> Warmup.run(parts(), formats, lazyRestorer, any));
     }
@@ -108,7 +143,10 @@ public final class GuestVmManager implements VmManager {
         if (name != null && find(name).isPresent()) {
             throw new IllegalArgumentException("a VM named '" + name + "' exists already"); // not the file's fault
         }
-        PagePolicy policy = options.eager() ? null : policy(options.policy());
+        RestoreSettings settings = defaults.get();
+        PagePolicy policy = options.eager() ? null : policy(options.policy() != null ? options.policy() : settings.defaultPolicy(),
+                settings.fallbackPolicy());
+        int loaderThreads = options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
         SnapshotReader reader = formats.open(file);
         boolean handedOver = false;
         try {
@@ -128,7 +166,7 @@ public final class GuestVmManager implements VmManager {
             }
             GuestVm.MemoryLoader loader = options.eager()
                     ? GuestVm.eager(reader, progress)
-                    : GuestVm.lazy(lazyRestorer, reader, policy, options.loaderThreads(), options.recordProfile());
+                    : GuestVm.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile());
             Vm vm = register(plan, () -> {
                 try {
                     return GuestVm.restore(plan, parts(), state, loader, this::forget, requested);
@@ -145,10 +183,26 @@ public final class GuestVmManager implements VmManager {
         }
     }
 
-    private PagePolicy policy(String name) {
-        return policies.stream().filter(p -> p.name().equals(name)).findFirst().orElseThrow(() -> new IllegalArgumentException(
-                "no page policy named '" + name + "' is installed (installed: "
-                        + String.join(", ", policies.stream().map(PagePolicy::name).sorted().toList()) + ")"));
+    /** The installed policy {@code name}, else the fallback (with a warning), else a clear refusal. */
+    private PagePolicy policy(String name, String fallback) {
+        Optional<PagePolicy> found = installed(name);
+        if (found.isPresent()) {
+            return found.get();
+        }
+        String installed = String.join(", ", policies.stream().map(PagePolicy::name).sorted().toList());
+        Optional<PagePolicy> instead = fallback.isEmpty() ? Optional.empty() : installed(fallback);
+        if (instead.isPresent()) {
+            LOG.warn("no page policy named '{}' is installed; restoring with the fallback policy {} (installed: {})", name,
+                    fallback, installed);
+            return instead.get();
+        }
+        throw new IllegalArgumentException("no page policy named '" + name + "' is installed (installed: " + installed + ")"
+                + (fallback.isEmpty() ? "; config/" + RestoreDefaults.PID + ".cfg names no fallbackPolicy"
+                        : "; nor is the fallback policy '" + fallback + "'"));
+    }
+
+    private Optional<PagePolicy> installed(String name) {
+        return policies.stream().filter(p -> p.name().equals(name)).findFirst();
     }
 
     /** The snapshot's memory and vCPUs must be exactly those the plan makes from its boot request. */

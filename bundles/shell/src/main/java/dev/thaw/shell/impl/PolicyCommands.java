@@ -3,6 +3,8 @@ package dev.thaw.shell.impl;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.vm.RestoreSettings;
+import dev.thaw.api.vm.VmManager;
 import java.io.PrintStream;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -12,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -27,6 +30,12 @@ public final class PolicyCommands {
 
     private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
     private final ObjectMapper json = new ObjectMapper();
+    private final VmManager vms;
+
+    @Activate
+    public PolicyCommands(@Reference VmManager vms) {
+        this.vms = vms;
+    }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
@@ -38,25 +47,43 @@ public final class PolicyCommands {
         policies.remove(policy);
     }
 
-    @Descriptor("list the installed page policies, which thaw:restore --policy takes")
+    @Descriptor("list the installed page policies, which thaw:restore --policy takes, and the restore settings in force "
+            + "(config/dev.thaw.restore.cfg)")
     public void policies(
             CommandSession session,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson)
             throws JsonProcessingException {
         List<PagePolicy> sorted = policies.stream().sorted(Comparator.comparing(PagePolicy::name)).toList();
+        RestoreSettings settings = vms.restoreSettings();
         PrintStream out = session.getConsole();
         if (asJson) {
             List<Map<String, Object>> rows = sorted.stream().map(p -> {
                 Map<String, Object> m = new LinkedHashMap<>();
                 m.put("name", p.name());
                 m.put("description", p.description());
+                m.put("default", p.name().equals(settings.defaultPolicy()));
                 return m;
             }).toList();
-            out.println(json.writeValueAsString(Map.of("policies", rows)));
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("policies", rows);
+            m.put("defaultPolicy", settings.defaultPolicy());
+            m.put("fallbackPolicy", settings.fallbackPolicy());
+            m.put("loaderThreads", settings.loaderThreads());
+            m.put("lastRejected", settings.lastRejected());
+            out.println(json.writeValueAsString(m));
             return;
         }
-        Table table = new Table("POLICY", "DESCRIPTION");
-        sorted.forEach(p -> table.row(p.name(), p.description()));
+        Table table = new Table("POLICY", "DEFAULT", "DESCRIPTION");
+        sorted.forEach(p -> table.row(p.name(), p.name().equals(settings.defaultPolicy()) ? "*" : "", p.description()));
         table.print(out);
+        out.printf("%ndefault policy %s, fallback %s, %d loader threads (config/dev.thaw.restore.cfg)%n",
+                settings.defaultPolicy(), settings.fallbackPolicy().isEmpty() ? "none" : settings.fallbackPolicy(),
+                settings.loaderThreads());
+        if (sorted.stream().noneMatch(p -> p.name().equals(settings.defaultPolicy()))) {
+            out.println("warning: the default policy " + settings.defaultPolicy() + " is not installed");
+        }
+        if (!settings.lastRejected().isEmpty()) {
+            out.println("warning: " + settings.lastRejected());
+        }
     }
 }

@@ -95,9 +95,11 @@ public final class SnapshotCommands {
     public void restore(
             CommandSession session,
             @Descriptor("load all memory before the vCPUs start") @Parameter(names = "--eager", presentValue = "true", absentValue = "false") boolean eager,
-            @Descriptor("page policy of a lazy restore (thaw:policies lists them; none = pure demand loading) (default sequential)")
-            @Parameter(names = "--policy", absentValue = RestoreOptions.DEFAULT_POLICY) String policy,
-            @Descriptor("background loader threads of a lazy restore (default 2)") @Parameter(names = "--loader-threads", absentValue = "2") String loaderThreads,
+            @Descriptor("page policy of a lazy restore (thaw:policies lists them; none = pure demand loading) "
+                    + "(default: defaultPolicy in config/dev.thaw.restore.cfg, sequential unless changed)")
+            @Parameter(names = "--policy", absentValue = "") String policy,
+            @Descriptor("background loader threads of a lazy restore (default: loaderThreads in config/dev.thaw.restore.cfg, "
+                    + "2 unless changed)") @Parameter(names = "--loader-threads", absentValue = "0") String loaderThreads,
             @Descriptor("record the guest's first-touch order into a working-set profile beside the snapshot, until its first invocation completes")
             @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
@@ -105,7 +107,8 @@ public final class SnapshotCommands {
             @Descriptor("the snapshot file") String file) {
         Path path = Arguments.file(session, file);
         int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
-        RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy, threads, record);
+        RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy.isEmpty() ? null : policy,
+                threads, record);
         ProgressBar bar = new ProgressBar("restore", System.err);
         Vm vm;
         try {
@@ -114,14 +117,15 @@ public final class SnapshotCommands {
             bar.finish();
         }
         double ms = vm.info().resumeLatency().toNanos() / 1e6;
-        String mode = eager ? "eager" : "lazy, policy " + policy + (record ? ", recording a profile" : "");
+        String used = vm.restoreStats().map(s -> s.policy()).orElse(policy); // the configured default, or a fallback
+        String mode = eager ? "eager" : "lazy, policy " + used + (record ? ", recording a profile" : "");
         PrintStream out = session.getConsole();
         if (asJson) {
             Map<String, Object> m = VmCommands.infoJson(vm.info());
             m.put("file", path.toAbsolutePath().toString());
             m.put("mode", eager ? "eager" : "lazy");
             if (!eager) {
-                m.put("policy", policy);
+                m.put("policy", used);
             }
             out.println(toJson(m));
             return;

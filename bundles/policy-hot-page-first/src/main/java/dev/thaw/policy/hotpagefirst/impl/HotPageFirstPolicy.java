@@ -81,7 +81,7 @@ public final class HotPageFirstPolicy implements PagePolicy {
         boolean background = p.flag("background", config.background());
         WorkingSetRuns runs = restore.workingSet().map(ws -> prepared(ws, restore, skipZero)).orElse(WorkingSetRuns.NONE);
         if (restore.workingSet().isEmpty()) {
-            LOG.log(Level.INFO, "hot-page-first: no working-set profile; loading in address order, faults load their page alone");
+            LOG.log(Level.DEBUG, "hot-page-first: no working-set profile; loading in address order, faults load their page alone");
         } else if (runs.outside() > 0) {
             LOG.log(Level.WARNING, "hot-page-first: ignored {0} profile pages beyond the {1} pages of memory",
                     runs.outside(), restore.pageCount());

@@ -1,0 +1,115 @@
+package dev.thaw.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.inject.Inject;
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+
+/**
+ * The restore settings come from {@code config/dev.thaw.restore.cfg} through FileInstall and
+ * ConfigAdmin: editing the file while Thaw runs changes what the next restore does; a file with a bad
+ * value is refused, the reason shown by {@code thaw:policies}, and the settings before it stay.
+ */
+@RunWith(PaxExamIfKvm.class)
+@ExamReactorStrategy(PerClass.class)
+public class RestoreSettingsIT {
+
+    static final Duration FILE_INSTALL = Duration.ofSeconds(15);
+    static final int GUEST_TIMEOUT_S = 60;
+
+    @Inject
+    BundleContext context;
+
+    @Inject
+    CommandProcessor processor;
+
+    @Configuration
+    public Option[] config() {
+        return ThawDistribution.options();
+    }
+
+    @Test
+    public void editingTheConfigFileSwitchesTheNextRestoreAndABadValueIsRefusedKeepingThePrevious() throws Exception {
+        Components.awaitThawCommand(context, "restore");
+        Path file = Path.of(context.getProperty("felix.fileinstall.dir"), "dev.thaw.restore.cfg");
+        String original = Files.readString(file);
+        Path snapshot = Files.createTempDirectory("thaw-settings").resolve("guest.snap");
+        try (GogoSession gogo = new GogoSession(processor)) {
+            gogo.execute("thaw:boot --name cfg --workload function --memory 64M --working-set 4M --wait --timeout " + GUEST_TIMEOUT_S);
+            gogo.execute("thaw:snapshot --resume cfg " + snapshot);
+            try {
+                Files.writeString(file, "defaultPolicy = prefetch-window\nfallbackPolicy = none\nloaderThreads = 1\n");
+                awaitPolicies(gogo, "\"defaultPolicy\":\"prefetch-window\"");
+                assertEquals("prefetch-window", policyOf(gogo.execute("thaw:restore --json --name c1 " + snapshot)));
+                assertEquals("the restore continues bit-exact", result(gogo.execute("thaw:invoke cfg")),
+                        result(gogo.execute("thaw:invoke c1")));
+                assertEquals("an uninstalled policy falls back as configured", "none",
+                        policyOf(gogo.execute("thaw:restore --json --policy no-such-policy --name c2 " + snapshot)));
+
+                Files.writeString(file, "defaultPolicy = sequential\nfallbackPolicy = none\nloaderThreads = 0\n");
+                String refused = awaitPolicies(gogo, "loaderThreads 0 is out of range");
+                assertTrue(refused, refused.contains("\"defaultPolicy\":\"prefetch-window\""));
+                assertEquals("the settings before the bad file stay", "prefetch-window",
+                        policyOf(gogo.execute("thaw:restore --json --name c3 " + snapshot)));
+
+                Files.writeString(file, "defaultPolicy = sequential\nfallbackPolicy =\nloaderThreads = 2\n");
+                awaitPolicies(gogo, "\"defaultPolicy\":\"sequential\"");
+                Exception e = assertThrows(Exception.class,
+                        () -> gogo.execute("thaw:restore --policy no-such-policy --name c4 " + snapshot));
+                assertTrue(e.getMessage(), e.getMessage().contains("no page policy named 'no-such-policy' is installed"));
+            } finally {
+                Files.writeString(file, original);
+                for (String vm : new String[] {"cfg", "c1", "c2", "c3"}) {
+                    try {
+                        gogo.execute("thaw:stop " + vm);
+                    } catch (Exception ignored) {
+                        // not made: the test failed before it
+                    }
+                }
+            }
+        } finally {
+            Files.deleteIfExists(snapshot);
+            Files.deleteIfExists(snapshot.getParent());
+        }
+    }
+
+    /** thaw:policies --json once it contains {@code expected} (FileInstall polls the folder every second). */
+    private static String awaitPolicies(GogoSession gogo, String expected) throws Exception {
+        long deadline = System.nanoTime() + FILE_INSTALL.toNanos();
+        String json;
+        do {
+            json = gogo.execute("thaw:policies --json");
+            if (json.contains(expected)) {
+                return json;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("thaw:policies never showed " + expected + " within " + FILE_INSTALL + "; last:\n" + json);
+    }
+
+    private static String policyOf(String restoreJson) {
+        Matcher m = Pattern.compile("\"policy\":\"([^\"]+)\"").matcher(restoreJson);
+        assertTrue(restoreJson, m.find());
+        return m.group(1);
+    }
+
+    private static String result(String output) {
+        Matcher m = GuestBootsThroughGogoIT.RESULT.matcher(output);
+        assertTrue(output, m.find());
+        return m.group(1);
+    }
+}

@@ -1,0 +1,128 @@
+package dev.thaw.itests;
+
+import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
+import static org.junit.Assert.assertThrows;
+import static org.junit.Assert.assertTrue;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Dictionary;
+import java.util.Hashtable;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import javax.inject.Inject;
+import org.apache.felix.service.command.CommandProcessor;
+import org.junit.Test;
+import org.junit.runner.RunWith;
+import org.ops4j.pax.exam.Configuration;
+import org.ops4j.pax.exam.Option;
+import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
+import org.ops4j.pax.exam.spi.reactors.PerClass;
+import org.osgi.framework.BundleContext;
+import org.osgi.service.cm.ConfigurationAdmin;
+
+/**
+ * The example third-party policy (examples/policy-top-down, built against nothing but the API bundle)
+ * dropped into a deploy folder while Thaw runs appears in {@code thaw:policies}, restores a guest that
+ * continues bit-exact, and is gone again when its jar is removed; a restore that then names it fails
+ * with a message that says so.
+ */
+@RunWith(PaxExamIfKvm.class)
+@ExamReactorStrategy(PerClass.class)
+public class ThirdPartyPolicyIT {
+
+    static final String EXAMPLE_JAR_PROPERTY = "thaw.itest.example.policy";
+    static final Duration FILE_INSTALL = Duration.ofSeconds(15);
+    static final int GUEST_TIMEOUT_S = 60;
+
+    @Inject
+    BundleContext context;
+
+    @Inject
+    CommandProcessor processor;
+
+    @Inject
+    ConfigurationAdmin configAdmin;
+
+    @Configuration
+    public Option[] config() {
+        return ThawDistribution.options();
+    }
+
+    @Test
+    public void theExamplePolicyDeployedLiveRestoresBitExactAndIsGoneWhenRemoved() throws Exception {
+        Components.awaitThawCommand(context, "restore");
+        Path jar = Path.of(System.getProperty(EXAMPLE_JAR_PROPERTY, "../examples/policy-top-down/target/thaw-policy-top-down-1.0.0.jar"));
+        assertTrue("the example policy is built first: " + jar, Files.isRegularFile(jar));
+        Path deploy = Files.createTempDirectory("thaw-deploy");
+        Path snapshot = Files.createTempDirectory("thaw-example").resolve("guest.snap");
+        // A deploy watcher as config/org.apache.felix.fileinstall-deploy.cfg makes one for deploy/.
+        org.osgi.service.cm.Configuration watcher = configAdmin.createFactoryConfiguration("org.apache.felix.fileinstall", "?");
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("felix.fileinstall.dir", deploy.toString());
+        props.put("felix.fileinstall.filter", ".*\\.jar");
+        props.put("felix.fileinstall.poll", "200");
+        props.put("felix.fileinstall.noInitialDelay", "true");
+        watcher.update(props);
+        try (GogoSession gogo = new GogoSession(processor)) {
+            try {
+                assertFalse(gogo.execute("thaw:policies --json").contains("\"top-down\""));
+                Files.copy(jar, deploy.resolve(jar.getFileName()));
+                awaitPolicies(gogo, true);
+
+                gogo.execute("thaw:boot --name tp --workload function --memory 64M --working-set 4M --wait --timeout " + GUEST_TIMEOUT_S);
+                gogo.execute("thaw:snapshot --resume tp " + snapshot);
+                String restore = gogo.execute("thaw:restore --json --policy top-down --name tp-copy " + snapshot);
+                assertTrue(restore, restore.contains("\"policy\":\"top-down\""));
+                assertEquals("the copy continues bit-exact", result(gogo.execute("thaw:invoke tp")),
+                        result(gogo.execute("thaw:invoke tp-copy")));
+                String stats = gogo.execute("thaw:stats --wait --json tp-copy");
+                assertTrue(stats, stats.contains("\"phase\":\"complete\"") && stats.contains("\"policyErrors\":0"));
+                assertEquals("and after its full load", result(gogo.execute("thaw:invoke tp")),
+                        result(gogo.execute("thaw:invoke tp-copy")));
+
+                Files.delete(deploy.resolve(jar.getFileName()));
+                awaitPolicies(gogo, false);
+                Exception e = assertThrows(Exception.class,
+                        () -> gogo.execute("thaw:restore --policy top-down --name tp-late " + snapshot));
+                assertTrue(e.getMessage(), e.getMessage().contains("no page policy named 'top-down' is installed"));
+            } finally {
+                for (String vm : new String[] {"tp", "tp-copy"}) {
+                    try {
+                        gogo.execute("thaw:stop " + vm);
+                    } catch (Exception ignored) {
+                        // not made: the test failed before it
+                    }
+                }
+            }
+        } finally {
+            watcher.delete();
+            Files.deleteIfExists(deploy.resolve(jar.getFileName()));
+            Files.deleteIfExists(deploy);
+            Files.deleteIfExists(snapshot);
+            Files.deleteIfExists(snapshot.getParent());
+        }
+    }
+
+    /** Until thaw:policies lists top-down ({@code present}) or no longer does (FileInstall polls). */
+    private static void awaitPolicies(GogoSession gogo, boolean present) throws Exception {
+        long deadline = System.nanoTime() + FILE_INSTALL.toNanos();
+        String json;
+        do {
+            json = gogo.execute("thaw:policies --json");
+            if (json.contains("\"name\":\"top-down\"") == present) {
+                return;
+            }
+            Thread.sleep(100);
+        } while (System.nanoTime() < deadline);
+        throw new AssertionError("top-down " + (present ? "never appeared" : "never went") + " within " + FILE_INSTALL + ":\n" + json);
+    }
+
+    private static String result(String output) {
+        Matcher m = GuestBootsThroughGogoIT.RESULT.matcher(output);
+        assertTrue(output, m.find());
+        return m.group(1);
+    }
+}

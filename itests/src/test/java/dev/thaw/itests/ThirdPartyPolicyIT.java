@@ -34,6 +34,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
 public class ThirdPartyPolicyIT {
 
     static final String EXAMPLE_JAR_PROPERTY = "thaw.itest.example.policy";
+    static final String FIXTURE_API2_PROPERTY = "thaw.itest.fixture.api2";
     static final Duration FILE_INSTALL = Duration.ofSeconds(15);
     static final int GUEST_TIMEOUT_S = 60;
 
@@ -58,14 +59,7 @@ public class ThirdPartyPolicyIT {
         assertTrue("the example policy is built first: " + jar, Files.isRegularFile(jar));
         Path deploy = Files.createTempDirectory("thaw-deploy");
         Path snapshot = Files.createTempDirectory("thaw-example").resolve("guest.snap");
-        // A deploy watcher as config/org.apache.felix.fileinstall-deploy.cfg makes one for deploy/.
-        org.osgi.service.cm.Configuration watcher = configAdmin.createFactoryConfiguration("org.apache.felix.fileinstall", "?");
-        Dictionary<String, Object> props = new Hashtable<>();
-        props.put("felix.fileinstall.dir", deploy.toString());
-        props.put("felix.fileinstall.filter", ".*\\.jar");
-        props.put("felix.fileinstall.poll", "200");
-        props.put("felix.fileinstall.noInitialDelay", "true");
-        watcher.update(props);
+        org.osgi.service.cm.Configuration watcher = deployWatcher(deploy);
         try (GogoSession gogo = new GogoSession(processor)) {
             try {
                 assertFalse(gogo.execute("thaw:policies --json").contains("\"top-down\""));
@@ -104,6 +98,43 @@ public class ThirdPartyPolicyIT {
             Files.deleteIfExists(snapshot);
             Files.deleteIfExists(snapshot.getParent());
         }
+    }
+
+    @Test
+    public void aPolicyBuiltForAnotherMajorVersionOfTheApiDoesNotResolveAndThawSaysWhy() throws Exception {
+        Components.awaitThawCommand(context, "policies");
+        Path jar = Path.of(System.getProperty(FIXTURE_API2_PROPERTY, "fixtures/policy-api-2/target/thaw-policy-api-2-1.0.0.jar"));
+        assertTrue("the fixture is built first: " + jar, Files.isRegularFile(jar));
+        Path deploy = Files.createTempDirectory("thaw-deploy");
+        org.osgi.service.cm.Configuration watcher = deployWatcher(deploy);
+        try (GogoSession gogo = new GogoSession(processor)) {
+            Files.copy(jar, deploy.resolve(jar.getFileName()));
+            long deadline = System.nanoTime() + FILE_INSTALL.toNanos();
+            String text;
+            do {
+                text = gogo.execute("thaw:policies");
+                Thread.sleep(100);
+            } while (!text.contains("not usable: org.example.thaw.policy.future") && System.nanoTime() < deadline);
+            assertTrue(text, text.contains("not usable: org.example.thaw.policy.future 1.0.0"));
+            assertTrue(text, text.contains("it was built for policy API [2.0,3), this Thaw has dev.thaw.api.policy 1.0.0"));
+            assertFalse("it is no policy here", gogo.execute("thaw:policies --json").contains("\"name\":\"future\""));
+        } finally {
+            watcher.delete();
+            Files.deleteIfExists(deploy.resolve(jar.getFileName()));
+            Files.deleteIfExists(deploy);
+        }
+    }
+
+    /** A FileInstall watcher of {@code dir}, as config/org.apache.felix.fileinstall-deploy.cfg makes one for deploy/. */
+    private org.osgi.service.cm.Configuration deployWatcher(Path dir) throws Exception {
+        org.osgi.service.cm.Configuration watcher = configAdmin.createFactoryConfiguration("org.apache.felix.fileinstall", "?");
+        Dictionary<String, Object> props = new Hashtable<>();
+        props.put("felix.fileinstall.dir", dir.toString());
+        props.put("felix.fileinstall.filter", ".*\\.jar");
+        props.put("felix.fileinstall.poll", "200");
+        props.put("felix.fileinstall.noInitialDelay", "true");
+        watcher.update(props);
+        return watcher;
     }
 
     /** Until thaw:policies lists top-down ({@code present}) or no longer does (FileInstall polls). */

@@ -14,6 +14,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
@@ -31,10 +32,12 @@ public final class PolicyCommands {
     private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
     private final ObjectMapper json = new ObjectMapper();
     private final VmManager vms;
+    private final BundleContext context;
 
     @Activate
-    public PolicyCommands(@Reference VmManager vms) {
+    public PolicyCommands(@Reference VmManager vms, BundleContext context) {
         this.vms = vms;
+        this.context = context;
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -47,8 +50,8 @@ public final class PolicyCommands {
         policies.remove(policy);
     }
 
-    @Descriptor("list the installed page policies, which thaw:restore --policy takes, and the restore settings in force "
-            + "(config/dev.thaw.restore.cfg)")
+    @Descriptor("list the installed page policies, which thaw:restore --policy takes, the restore settings in force "
+            + "(config/dev.thaw.restore.cfg), and policy bundles that could not be used, with the reason")
     public void policies(
             CommandSession session,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson)
@@ -70,6 +73,7 @@ public final class PolicyCommands {
             m.put("fallbackPolicy", settings.fallbackPolicy());
             m.put("loaderThreads", settings.loaderThreads());
             m.put("lastRejected", settings.lastRejected());
+            m.put("unresolved", PolicyBundles.unresolved(context));
             out.println(json.writeValueAsString(m));
             return;
         }
@@ -85,5 +89,6 @@ public final class PolicyCommands {
         if (!settings.lastRejected().isEmpty()) {
             out.println("warning: " + settings.lastRejected());
         }
+        PolicyBundles.unresolved(context).forEach(line -> out.println("not usable: " + line));
     }
 }

@@ -30,6 +30,7 @@ import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -67,6 +68,12 @@ final class LazyRestoreImpl implements LazyRestore {
     static final int FAULT_CHUNK_PAGES = 512;
     /** Fault messages taken per read(2): one per vCPU that can be waiting, with room to spare. */
     static final int MESSAGES_PER_READ = 64;
+    /** A policy call slower than this is a policy error; {@link #SLOW_CALLS_TO_DISABLE} of them disable the policy. */
+    static final long SLOW_CALL_NANOS = 10_000_000;
+    static final int SLOW_CALLS_TO_DISABLE = 3;
+    /** An onFault call this long is taken as hung: the watchdog serves its faults and starts a new fault service. */
+    static final long HUNG_CALL_NANOS = 500_000_000;
+    static final long WATCH_PERIOD_NANOS = 10_000_000;
     /** How long close() waits for each thread. */
     static final long JOIN_MILLIS = 5_000;
     /** Consecutive next() batches with nothing left to load before the loaders stop asking the policy. */
@@ -107,7 +114,6 @@ final class LazyRestoreImpl implements LazyRestore {
     private final AtomicLong sweepCursor = new AtomicLong();
     private final ConcurrentLinkedDeque<PageRange> policyQueue = new ConcurrentLinkedDeque<>();
     private volatile boolean policyExhausted;
-    private final Object policyLock = new Object();
 
     private final LongAdder faults = new LongAdder();
     private final LongAdder pagesFault = new LongAdder();
@@ -122,7 +128,7 @@ final class LazyRestoreImpl implements LazyRestore {
     private volatile long fullLoadTime = -1;
     private volatile long firstLoadNanos = -1;
     private volatile long endNanos = -1;
-    /** Prefetched runs not yet confirmed used, keyed by first page: {end, loaded pages}. Fault thread only. */
+    /** Prefetched runs not yet confirmed used, keyed by first page: {end, loaded pages}. Guarded by this. */
     private final TreeMap<Long, long[]> openPrefetches = new TreeMap<>();
     private final AtomicLong wastedEstimate = new AtomicLong();
 
@@ -135,7 +141,20 @@ final class LazyRestoreImpl implements LazyRestore {
     final AtomicIntegerArray copies;
 
     private final Executor executor;
-    private final Task faultService;
+    private volatile Task faultService;
+    /** Counts fault services: one that a hung policy held up, when it returns, sees it was replaced and ends. */
+    private final AtomicInteger faultServiceGeneration = new AtomicInteger();
+    /** The batch the fault service is serving and the index of the fault in it, for the watchdog. */
+    private volatile List<Userfaultfd.Message> batchInHand = List.of();
+    private volatile int servingIndex;
+    /** When the fault service entered the policy's onFault; 0 when it is not in it. */
+    private volatile long onFaultSince;
+    /** When a loader entered the policy's next(); 0 when none is in it. */
+    private volatile long nextSince;
+    /** Set once the policy misbehaved too often: faults load their page alone, loaders go in address order. */
+    private volatile boolean policyDisabled;
+    private final AtomicInteger slowCalls = new AtomicInteger();
+    private final java.util.concurrent.locks.ReentrantLock policyLock = new java.util.concurrent.locks.ReentrantLock();
     private final Task policyStart;
     private boolean sessionClosed; // guarded by sessionOpen
     private final List<Task> loaders = new CopyOnWriteArrayList<>();
@@ -210,6 +229,60 @@ final class LazyRestoreImpl implements LazyRestore {
             sessionOpen.countDown();
         }
         maybeStartLoaders();
+        watchFaultService();
+    }
+
+    /**
+     * Runs on after the session opened, until the restore ends: a fault service stuck in the policy's
+     * onFault (a hung policy) would leave its vCPUs waiting forever. After {@link #HUNG_CALL_NANOS} the
+     * policy is disabled, the faults it held are served here, and a new fault service takes over.
+     */
+    private void watchFaultService() {
+        while (!stopping.get() && !released.get()) {
+            LockSupport.parkNanos(WATCH_PERIOD_NANOS);
+            long since = onFaultSince;
+            if (since != 0 && System.nanoTime() - since > HUNG_CALL_NANOS && !stopping.get()) {
+                rescueFaultService();
+            }
+        }
+    }
+
+    private void rescueFaultService() {
+        List<Userfaultfd.Message> held = batchInHand;
+        int from = servingIndex;
+        faultServiceGeneration.incrementAndGet(); // the stuck service ends when (if) the policy returns
+        onFaultSince = 0;
+        disablePolicy("onFault did not return within " + HUNG_CALL_NANOS / 1_000_000 + " ms");
+        faultsInHand.decrementAndGet(); // the stuck service's count
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment staging = arena.allocate((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+            long t0 = System.nanoTime();
+            for (int i = from; i < held.size(); i++) {
+                if (held.get(i).isPagefault() && !failed.get()) {
+                    serve(held.get(i), t0, staging, -1);
+                }
+            }
+        }
+        faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
+    }
+
+    private void disablePolicy(String why) {
+        if (!policyDisabled) {
+            policyDisabled = true;
+            policyExhausted = true;
+            policyError("disabled: " + why + "; faults load their page alone, the rest loads in address order", null);
+        }
+    }
+
+    /** A policy call that took longer than {@link #SLOW_CALL_NANOS} is an error; too many disable the policy. */
+    private void timed(String call, long since) {
+        long took = System.nanoTime() - since;
+        if (took > SLOW_CALL_NANOS) {
+            policyError(call + " took " + took / 1_000_000 + " ms", null);
+            if (slowCalls.incrementAndGet() >= SLOW_CALLS_TO_DISABLE) {
+                disablePolicy(SLOW_CALLS_TO_DISABLE + " calls took over " + SLOW_CALL_NANOS / 1_000_000 + " ms");
+            }
+        }
     }
 
     private PolicySession openSession(PagePolicy policy) {
@@ -300,11 +373,12 @@ final class LazyRestoreImpl implements LazyRestore {
     // ---- fault service ----
 
     private void serveFaults() {
+        int generation = faultServiceGeneration.get();
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment staging = arena.allocate((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
             int[] fds = {uffd.fd(), stopFd};
             int[] events = {Libc.POLLIN, Libc.POLLIN};
-            while (!stopping.get() && !failed.get()) {
+            while (!stopping.get() && !failed.get() && generation == faultServiceGeneration.get()) {
                 int[] revents = Libc.poll(fds, events, -1);
                 if (revents[1] != 0 || stopping.get()) {
                     break;
@@ -316,14 +390,18 @@ final class LazyRestoreImpl implements LazyRestore {
                 try {
                     // One read(2) takes every queued fault; the next poll says when there are more.
                     List<Userfaultfd.Message> batch = uffd.read(MESSAGES_PER_READ);
+                    batchInHand = batch;
                     long t0 = System.nanoTime(); // a fault's service time includes waiting behind others of its batch
-                    for (Userfaultfd.Message message : batch) {
-                        if (message.isPagefault() && !failed.get()) {
-                            serve(message, t0, staging);
+                    for (int i = 0; i < batch.size() && generation == faultServiceGeneration.get(); i++) {
+                        servingIndex = i;
+                        if (batch.get(i).isPagefault() && !failed.get()) {
+                            serve(batch.get(i), t0, staging, generation);
                         }
                     }
                 } finally {
-                    faultsInHand.decrementAndGet();
+                    if (generation == faultServiceGeneration.get()) {
+                        faultsInHand.decrementAndGet();
+                    }
                 }
             }
         } catch (RuntimeException | Error e) {
@@ -332,12 +410,13 @@ final class LazyRestoreImpl implements LazyRestore {
         }
         // After a failure too: a vCPU waiting on a page that will never come gets EFAULT now (the
         // pages are made inaccessible before unregistering), instead of waiting until close().
-        if (failed.get() || phase.get() == Phase.COMPLETE) {
+        if (generation == faultServiceGeneration.get() && (failed.get() || phase.get() == Phase.COMPLETE)) {
             release();
         }
     }
 
-    private void serve(Userfaultfd.Message message, long t0, MemorySegment staging) {
+    /** @param generation the fault service's, or -1 for the watchdog's rescue (which no policy can hold up) */
+    private void serve(Userfaultfd.Message message, long t0, MemorySegment staging, int generation) {
         long page = pages.pageAt(message.address());
         if (page < 0) {
             LOG.warn("fault at 0x{} outside guest memory", Long.toHexString(message.address()));
@@ -346,6 +425,9 @@ final class LazyRestoreImpl implements LazyRestore {
         int vcpu = vcpuOf(message.ptid());
         boolean record = recording;
         List<PageRange> extras = record ? List.of() : extras(page, vcpu);
+        if (generation >= 0 && generation != faultServiceGeneration.get()) {
+            return; // this service was replaced while the policy held it; the watchdog served this fault
+        }
         noteFault(page);
         if (!pages.present(page)) {
             long done = zeroRun(page, 1, true);
@@ -410,11 +492,19 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     private List<PageRange> extras(long page, int vcpu) {
+        if (policyDisabled) {
+            return List.of();
+        }
+        long since = System.nanoTime();
+        onFaultSince = since;
         try {
             return checked(session.onFault(page, vcpu), "onFault");
         } catch (RuntimeException e) {
             policyError("onFault(" + page + ") failed", e);
             return List.of();
+        } finally {
+            onFaultSince = 0;
+            timed("onFault(" + page + ")", since);
         }
     }
 
@@ -450,13 +540,13 @@ final class LazyRestoreImpl implements LazyRestore {
 
     // ---- wasted-page estimate (see docs/working-set-profile.md) ----
 
-    private void notePrefetch(long first, long end, long count) {
+    private synchronized void notePrefetch(long first, long end, long count) {
         openPrefetches.put(first, new long[] {end, count});
         wastedEstimate.addAndGet(count);
     }
 
     /** A fault next to or inside an open prefetched run means the guest walked through it: it was used. */
-    private void noteFault(long page) {
+    private synchronized void noteFault(long page) {
         var below = openPrefetches.floorEntry(page);
         if (below != null) {
             long[] v = below.getValue();
@@ -626,26 +716,55 @@ final class LazyRestoreImpl implements LazyRestore {
         }
     }
 
+    private boolean tryLockPolicy() {
+        try {
+            if (policyLock.tryLock(SLOW_CALL_NANOS, TimeUnit.NANOSECONDS)) {
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        long since = nextSince;
+        if (since != 0 && System.nanoTime() - since > HUNG_CALL_NANOS) {
+            disablePolicy("next did not return within " + HUNG_CALL_NANOS / 1_000_000 + " ms"); // its loader is lost
+        }
+        return false;
+    }
+
     /** Claims the next run to load in the background into {@code run} ({first, count}); false when none. */
     private boolean nextRun(long[] run) {
         int idle = 0;
         while (!policyExhausted && !stopping.get()) {
             PageRange r = policyQueue.pollFirst();
             if (r == null) {
-                synchronized (policyLock) {
+                // One loader asks the policy at a time; the others wait a moment and look again, so a
+                // policy whose next() hangs holds up one loader only (and is disabled, see timed).
+                if (!tryLockPolicy()) {
+                    continue;
+                }
+                try {
                     if (policyQueue.isEmpty() && !policyExhausted) {
                         List<PageRange> next;
+                        long since = System.nanoTime();
+                        nextSince = since;
                         try {
                             next = checked(session.next(), "next");
                         } catch (RuntimeException e) {
                             policyError("next failed", e);
                             next = List.of();
+                        } finally {
+                            nextSince = 0;
+                            timed("next", since);
                         }
                         if (next.isEmpty() || ++idle > MAX_IDLE_BATCHES) {
                             policyExhausted = true;
                         }
-                        policyQueue.addAll(next);
+                        if (!policyDisabled) {
+                            policyQueue.addAll(next);
+                        }
                     }
+                } finally {
+                    policyLock.unlock();
                 }
                 continue;
             }

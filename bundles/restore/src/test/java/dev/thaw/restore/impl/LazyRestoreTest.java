@@ -28,10 +28,12 @@ import java.util.Optional;
 import java.util.Random;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -290,6 +292,67 @@ class LazyRestoreTest {
             } finally {
                 restore.close();
             }
+        }
+    }
+
+    @Test
+    void aPolicyThatCrawlsOrHangsIsDisabledAndTheRestoreCompletesBitExact() throws Exception {
+        CountDownLatch never = new CountDownLatch(1);
+        PolicySession crawls = new PolicySession() {
+            @Override
+            public List<PageRange> onFault(long page, int vcpu) {
+                LockSupport.parkNanos(3 * LazyRestoreImpl.SLOW_CALL_NANOS);
+                return List.of();
+            }
+        };
+        PolicySession hangs = new PolicySession() {
+            @Override
+            public List<PageRange> onFault(long page, int vcpu) {
+                awaitQuietly(never);
+                return List.of();
+            }
+
+        };
+        PolicySession nextHangs = new PolicySession() {
+            @Override
+            public List<PageRange> next() {
+                awaitQuietly(never);
+                return List.of();
+            }
+        };
+        try {
+            int seed = 20;
+            for (PolicySession session : List.of(crawls, hangs, nextHangs)) {
+                try (Fixture f = new Fixture(dir, seed++, 8L << 20)) {
+                    LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
+                            policy("misbehaving", session), x -> {}).withLoaderThreads(2), true);
+                    try {
+                        // Faults first (every one asks onFault), then the loaders (which ask next()).
+                        List<Long> touch = randomPages(new Random(seed), f.pages, 200);
+                        new Fixture.Toucher(f, dir.resolve("t" + seed), touch).done.get(60, TimeUnit.SECONDS);
+                        restore.resumed();
+                        RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
+                        assertTrue(s.policyErrors() >= 1, s.toString());
+                        assertEquals(s.presentPages(), s.loadedPages());
+                        f.assertAllPagesEqual();
+                        for (int p = 0; p < f.pages; p++) {
+                            assertTrue(restore.copies.get(p) <= 1, "page " + p + " copied " + restore.copies.get(p) + " times");
+                        }
+                    } finally {
+                        restore.close();
+                    }
+                }
+            }
+        } finally {
+            never.countDown(); // lets the threads the hung policy held go
+        }
+    }
+
+    private static void awaitQuietly(CountDownLatch latch) {
+        try {
+            latch.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

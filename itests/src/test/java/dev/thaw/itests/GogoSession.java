@@ -3,6 +3,8 @@ package dev.thaw.itests;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.function.Predicate;
 import org.apache.felix.service.command.CommandProcessor;
 import org.apache.felix.service.command.CommandSession;
 
@@ -31,6 +33,23 @@ final class GogoSession implements AutoCloseable {
             session.getConsole().flush();
         }
         return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+    }
+
+    /**
+     * Runs {@code commandLine} every 100 ms until its output satisfies {@code done} (for what the platform
+     * picks up on its own time, as FileInstall does); fails with the last output after {@code timeout}.
+     */
+    String executeUntil(String commandLine, Predicate<String> done, Duration timeout) throws Exception {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        String output = execute(commandLine);
+        while (!done.test(output)) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError(commandLine + " did not show what was awaited within " + timeout + "; last:\n" + output);
+            }
+            Thread.sleep(100);
+            output = execute(commandLine);
+        }
+        return output;
     }
 
     @Override

@@ -53,7 +53,8 @@ public class RestoreSettingsIT {
             gogo.execute("thaw:snapshot --resume cfg " + snapshot);
             try {
                 Files.writeString(file, "defaultPolicy = prefetch-window\nfallbackPolicy = none\nloaderThreads = 1\n");
-                awaitPolicies(gogo, "\"defaultPolicy\":\"prefetch-window\"");
+                gogo.executeUntil("thaw:policies --json", out -> out.contains("\"defaultPolicy\":\"prefetch-window\""),
+                        FILE_INSTALL);
                 assertEquals("prefetch-window", policyOf(gogo.execute("thaw:restore --json --name c1 " + snapshot)));
                 assertEquals("the restore continues bit-exact", result(gogo.execute("thaw:invoke cfg")),
                         result(gogo.execute("thaw:invoke c1")));
@@ -61,13 +62,14 @@ public class RestoreSettingsIT {
                         policyOf(gogo.execute("thaw:restore --json --policy no-such-policy --name c2 " + snapshot)));
 
                 Files.writeString(file, "defaultPolicy = sequential\nfallbackPolicy = none\nloaderThreads = 0\n");
-                String refused = awaitPolicies(gogo, "loaderThreads 0 is out of range");
+                String refused = gogo.executeUntil("thaw:policies --json", out -> out.contains("loaderThreads 0 is out of range"),
+                        FILE_INSTALL);
                 assertTrue(refused, refused.contains("\"defaultPolicy\":\"prefetch-window\""));
                 assertEquals("the settings before the bad file stay", "prefetch-window",
                         policyOf(gogo.execute("thaw:restore --json --name c3 " + snapshot)));
 
                 Files.writeString(file, "defaultPolicy = sequential\nfallbackPolicy =\nloaderThreads = 2\n");
-                awaitPolicies(gogo, "\"defaultPolicy\":\"sequential\"");
+                gogo.executeUntil("thaw:policies --json", out -> out.contains("\"defaultPolicy\":\"sequential\""), FILE_INSTALL);
                 Exception e = assertThrows(Exception.class,
                         () -> gogo.execute("thaw:restore --policy no-such-policy --name c4 " + snapshot));
                 assertTrue(e.getMessage(), e.getMessage().contains("no page policy named 'no-such-policy' is installed"));
@@ -85,20 +87,6 @@ public class RestoreSettingsIT {
             Files.deleteIfExists(snapshot);
             Files.deleteIfExists(snapshot.getParent());
         }
-    }
-
-    /** thaw:policies --json once it contains {@code expected} (FileInstall polls the folder every second). */
-    private static String awaitPolicies(GogoSession gogo, String expected) throws Exception {
-        long deadline = System.nanoTime() + FILE_INSTALL.toNanos();
-        String json;
-        do {
-            json = gogo.execute("thaw:policies --json");
-            if (json.contains(expected)) {
-                return json;
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("thaw:policies never showed " + expected + " within " + FILE_INSTALL + "; last:\n" + json);
     }
 
     private static String policyOf(String restoreJson) {

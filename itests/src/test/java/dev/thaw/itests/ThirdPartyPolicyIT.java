@@ -64,7 +64,7 @@ public class ThirdPartyPolicyIT {
             try {
                 assertFalse(gogo.execute("thaw:policies --json").contains("\"top-down\""));
                 Files.copy(jar, deploy.resolve(jar.getFileName()));
-                awaitPolicies(gogo, true);
+                gogo.executeUntil("thaw:policies --json", out -> out.contains("\"name\":\"top-down\""), FILE_INSTALL);
 
                 gogo.execute("thaw:boot --name tp --workload function --memory 64M --working-set 4M --wait --timeout " + GUEST_TIMEOUT_S);
                 gogo.execute("thaw:snapshot --resume tp " + snapshot);
@@ -78,7 +78,7 @@ public class ThirdPartyPolicyIT {
                         result(gogo.execute("thaw:invoke tp-copy")));
 
                 Files.delete(deploy.resolve(jar.getFileName()));
-                awaitPolicies(gogo, false);
+                gogo.executeUntil("thaw:policies --json", out -> !out.contains("\"name\":\"top-down\""), FILE_INSTALL);
                 Exception e = assertThrows(Exception.class,
                         () -> gogo.execute("thaw:restore --policy top-down --name tp-late " + snapshot));
                 assertTrue(e.getMessage(), e.getMessage().contains("no page policy named 'top-down' is installed"));
@@ -109,12 +109,8 @@ public class ThirdPartyPolicyIT {
         org.osgi.service.cm.Configuration watcher = deployWatcher(deploy);
         try (GogoSession gogo = new GogoSession(processor)) {
             Files.copy(jar, deploy.resolve(jar.getFileName()));
-            long deadline = System.nanoTime() + FILE_INSTALL.toNanos();
-            String text;
-            do {
-                text = gogo.execute("thaw:policies");
-                Thread.sleep(100);
-            } while (!text.contains("not usable: org.example.thaw.policy.future") && System.nanoTime() < deadline);
+            String text = gogo.executeUntil("thaw:policies", out -> out.contains("not usable: org.example.thaw.policy.future"),
+                    FILE_INSTALL);
             assertTrue(text, text.contains("not usable: org.example.thaw.policy.future 1.0.0"));
             assertTrue(text, text.contains("it was built for policy API [2.0,3), this Thaw has dev.thaw.api.policy 1.0.0"));
             assertFalse("it is no policy here", gogo.execute("thaw:policies --json").contains("\"name\":\"future\""));
@@ -135,20 +131,6 @@ public class ThirdPartyPolicyIT {
         props.put("felix.fileinstall.noInitialDelay", "true");
         watcher.update(props);
         return watcher;
-    }
-
-    /** Until thaw:policies lists top-down ({@code present}) or no longer does (FileInstall polls). */
-    private static void awaitPolicies(GogoSession gogo, boolean present) throws Exception {
-        long deadline = System.nanoTime() + FILE_INSTALL.toNanos();
-        String json;
-        do {
-            json = gogo.execute("thaw:policies --json");
-            if (json.contains("\"name\":\"top-down\"") == present) {
-                return;
-            }
-            Thread.sleep(100);
-        } while (System.nanoTime() < deadline);
-        throw new AssertionError("top-down " + (present ? "never appeared" : "never went") + " within " + FILE_INSTALL + ":\n" + json);
     }
 
     private static String result(String output) {

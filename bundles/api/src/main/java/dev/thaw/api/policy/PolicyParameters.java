@@ -32,6 +32,18 @@ public record PolicyParameters(String policy, Map<String, Object> values) {
     }
 
     /** The flag under {@code key} ({@code true} or {@code false}), or {@code fallback} when it is absent. */
+    /**
+     * Checks a configured number against the range its Metatype declares.
+     *
+     * @throws IllegalArgumentException naming the policy, the key, the value and the range
+     */
+    public static long inRange(String policy, String key, long value, long min, long max) {
+        if (value < min || value > max) {
+            throw new IllegalArgumentException(policy + ": " + key + " " + value + " is out of range (" + min + " to " + max + ")");
+        }
+        return value;
+    }
+
     public boolean flag(String key, boolean fallback) {
         Object value = values.get(key);
         return value == null ? fallback : Boolean.parseBoolean(String.valueOf(value).trim());

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -25,7 +26,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * the engine fills them with zeros on demand, reading nothing). Without a profile: page-only faults and
  * address order, as logged. Restore parameters of the same names override the configuration.
  */
-@Component(service = PagePolicy.class, property = PagePolicy.NAME_PROPERTY + "=" + HotPageFirstPolicy.NAME)
+@Component(service = PagePolicy.class, configurationPid = "dev.thaw.policy.hotpagefirst", property = PagePolicy.NAME_PROPERTY + "=" + HotPageFirstPolicy.NAME)
 @Designate(ocd = HotPageFirstPolicy.Config.class)
 public final class HotPageFirstPolicy implements PagePolicy {
 
@@ -50,7 +51,7 @@ public final class HotPageFirstPolicy implements PagePolicy {
         boolean background() default true;
     }
 
-    private final Config config;
+    private volatile Config config;
     /** The runs made for the last profile seen: restoring one snapshot again gets the same profile object. */
     private final AtomicReference<Prepared> last = new AtomicReference<>();
 
@@ -58,7 +59,25 @@ public final class HotPageFirstPolicy implements PagePolicy {
 
     @Activate
     public HotPageFirstPolicy(Config config) {
-        this.config = config;
+        this.config = check(config);
+    }
+
+    /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */
+    @Modified
+    void modified(Config changed) {
+        try {
+            config = check(changed);
+        } catch (IllegalArgumentException e) {
+            LOG.log(Level.WARNING, "configuration refused: " + e.getMessage() + "; the previous one stays");
+        }
+    }
+
+    /** The ranges the Metatype declares. */
+    static Config check(Config c) {
+        PolicyParameters.inRange(NAME, "batchKiB", c.batchKiB(), 4, 1048576);
+        PolicyParameters.inRange(NAME, "faultRuns", c.faultRuns(), 0, 4096);
+        PolicyParameters.inRange(NAME, "faultMaxKiB", c.faultMaxKiB(), 4, 1048576);
+        return c;
     }
 
     @Override

@@ -1,6 +1,7 @@
 package dev.thaw.policy.hotpagefirst.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.policy.PagePolicy;
@@ -138,5 +139,19 @@ class HotPageFirstPolicyTest extends PagePolicyContract {
     @Test
     void descriptionNamesTheFallback() {
         assertTrue(policy().description().contains("without a profile"), policy().description());
+    }
+
+    @Test
+    void aConfigurationChangeAppliesAndOneWithABadValueIsRefusedThePreviousStaying() {
+        HotPageFirstPolicy p = new HotPageFirstPolicy(ConfigProxy.defaults(HotPageFirstPolicy.Config.class));
+        p.modified(ConfigProxy.of(HotPageFirstPolicy.Config.class, Map.of("faultMaxKiB", 8L, "faultRuns", 100L)));
+        FakeRestore restore = FakeRestore.of(4096).withWorkingSet(PROFILE);
+        assertEquals(List.of(new PageRange(11, 1), new PageRange(900, 1)), p.start(restore).onFault(10, 0));
+        p.modified(ConfigProxy.of(HotPageFirstPolicy.Config.class, Map.of("faultMaxKiB", 2L, "faultRuns", 100L)));
+        assertEquals(List.of(new PageRange(11, 1), new PageRange(900, 1)), p.start(restore).onFault(10, 0),
+                "faultMaxKiB 2 (below 4) refused: the 8 KiB limit stays");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> HotPageFirstPolicy.check(ConfigProxy.of(HotPageFirstPolicy.Config.class, Map.of("faultRuns", 5000L))));
+        assertEquals("hot-page-first: faultRuns 5000 is out of range (0 to 4096)", e.getMessage());
     }
 }

@@ -9,6 +9,7 @@ import java.util.Arrays;
 import java.util.List;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -21,7 +22,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * page. No background preference: the engine loads the rest in address order. Restore parameters
  * {@code minWindowKiB}, {@code maxWindowKiB} and {@code background} override the configuration.
  */
-@Component(service = PagePolicy.class, property = PagePolicy.NAME_PROPERTY + "=" + PrefetchWindowPolicy.NAME)
+@Component(service = PagePolicy.class, configurationPid = "dev.thaw.policy.prefetchwindow", property = PagePolicy.NAME_PROPERTY + "=" + PrefetchWindowPolicy.NAME)
 @Designate(ocd = PrefetchWindowPolicy.Config.class)
 public final class PrefetchWindowPolicy implements PagePolicy {
 
@@ -39,12 +40,30 @@ public final class PrefetchWindowPolicy implements PagePolicy {
         boolean background() default true;
     }
 
-    private final Config config;
+    private volatile Config config;
 
     @Activate
     public PrefetchWindowPolicy(Config config) {
-        this.config = config;
-        checkLimits(config.minWindowKiB(), config.maxWindowKiB());
+        this.config = check(config);
+    }
+
+    /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */
+    @Modified
+    void modified(Config changed) {
+        try {
+            config = check(changed);
+        } catch (IllegalArgumentException e) {
+            System.getLogger(PrefetchWindowPolicy.class.getName()).log(System.Logger.Level.WARNING,
+                    "configuration refused: " + e.getMessage() + "; the previous one stays");
+        }
+    }
+
+    /** The ranges the Metatype declares, and min not above max. */
+    static Config check(Config c) {
+        PolicyParameters.inRange(NAME, "minWindowKiB", c.minWindowKiB(), 4, 1048576);
+        PolicyParameters.inRange(NAME, "maxWindowKiB", c.maxWindowKiB(), 4, 1048576);
+        checkLimits(c.minWindowKiB(), c.maxWindowKiB());
+        return c;
     }
 
     @Override

@@ -116,4 +116,15 @@ class PrefetchWindowPolicyTest extends PagePolicyContract {
         assertTrue(session.backgroundLoading());
         assertEquals(List.of(), session.next());
     }
+
+    @Test
+    void aConfigurationChangeAppliesAndOneWithABadValueIsRefusedThePreviousStaying() {
+        PrefetchWindowPolicy p = new PrefetchWindowPolicy(ConfigProxy.defaults(PrefetchWindowPolicy.Config.class));
+        p.modified(ConfigProxy.of(PrefetchWindowPolicy.Config.class, Map.of("minWindowKiB", 16L, "maxWindowKiB", 512L)));
+        assertTrue(p.description().endsWith("16 KiB to 512 KiB"), p.description());
+        p.modified(ConfigProxy.of(PrefetchWindowPolicy.Config.class, Map.of("minWindowKiB", 1024L, "maxWindowKiB", 512L)));
+        assertTrue(p.description().endsWith("16 KiB to 512 KiB"), "min above max refused: " + p.description());
+        p.modified(ConfigProxy.of(PrefetchWindowPolicy.Config.class, Map.of("maxWindowKiB", 2097152L)));
+        assertTrue(p.description().endsWith("16 KiB to 512 KiB"), "beyond the Metatype range refused: " + p.description());
+    }
 }

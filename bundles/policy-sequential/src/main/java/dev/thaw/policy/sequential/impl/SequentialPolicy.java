@@ -8,6 +8,7 @@ import dev.thaw.api.policy.RestoreView;
 import java.util.List;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -18,7 +19,7 @@ import org.osgi.service.metatype.annotations.ObjectClassDefinition;
  * page. Restore parameters {@code chunkKiB}, {@code faultChunkKiB} and {@code background} override the
  * configuration of the same names.
  */
-@Component(service = PagePolicy.class, property = PagePolicy.NAME_PROPERTY + "=" + SequentialPolicy.NAME)
+@Component(service = PagePolicy.class, configurationPid = "dev.thaw.policy.sequential", property = PagePolicy.NAME_PROPERTY + "=" + SequentialPolicy.NAME)
 @Designate(ocd = SequentialPolicy.Config.class)
 public final class SequentialPolicy implements PagePolicy {
 
@@ -36,13 +37,29 @@ public final class SequentialPolicy implements PagePolicy {
         boolean background() default true;
     }
 
-    private final Config config;
+    private volatile Config config;
 
     @Activate
     public SequentialPolicy(Config config) {
-        this.config = config;
-        pages(config.chunkKiB(), 4096, "chunkKiB");
-        pages(config.faultChunkKiB(), 4096, "faultChunkKiB");
+        this.config = check(config);
+    }
+
+    /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */
+    @Modified
+    void modified(Config changed) {
+        try {
+            config = check(changed);
+        } catch (IllegalArgumentException e) {
+            System.getLogger(SequentialPolicy.class.getName()).log(System.Logger.Level.WARNING,
+                    "configuration refused: " + e.getMessage() + "; the previous one stays");
+        }
+    }
+
+    /** The ranges the Metatype declares. */
+    static Config check(Config c) {
+        PolicyParameters.inRange(NAME, "chunkKiB", c.chunkKiB(), 4, 1048576);
+        PolicyParameters.inRange(NAME, "faultChunkKiB", c.faultChunkKiB(), 4, 65536);
+        return c;
     }
 
     @Override

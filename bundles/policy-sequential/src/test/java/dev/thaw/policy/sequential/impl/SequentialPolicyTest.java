@@ -80,4 +80,16 @@ class SequentialPolicyTest extends PagePolicyContract {
         var text = assertThrows(IllegalArgumentException.class, () -> policy().start(FakeRestore.of(100).with("faultChunkKiB", "lots")));
         assertTrue(text.getMessage().contains("faultChunkKiB"), text.getMessage());
     }
+
+    @Test
+    void aConfigurationChangeAppliesAndOneWithABadValueIsRefusedThePreviousStaying() {
+        SequentialPolicy p = new SequentialPolicy(ConfigProxy.defaults(SequentialPolicy.Config.class));
+        p.modified(ConfigProxy.of(SequentialPolicy.Config.class, Map.of("chunkKiB", 4096L)));
+        assertTrue(p.description().contains("4096 KiB at a time"), p.description());
+        p.modified(ConfigProxy.of(SequentialPolicy.Config.class, Map.of("chunkKiB", 2L, "faultChunkKiB", 8L)));
+        assertTrue(p.description().contains("4096 KiB at a time") && p.description().contains("64 KiB chunk"), p.description());
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> SequentialPolicy.check(ConfigProxy.of(SequentialPolicy.Config.class, Map.of("faultChunkKiB", 131072L))));
+        assertEquals("sequential: faultChunkKiB 131072 is out of range (4 to 65536)", e.getMessage());
+    }
 }

@@ -16,6 +16,7 @@ import java.util.Set;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
+import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.metatype.annotations.AttributeDefinition;
 import org.osgi.service.metatype.annotations.Designate;
 import org.osgi.service.metatype.annotations.ObjectClassDefinition;
@@ -62,6 +63,12 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     @Activate
     public KvmHypervisor(Config config) {
         this("/dev/kvm", config.spareLayouts());
+    }
+
+    /** A changed configuration applies at once; running VMs are not touched. */
+    @Modified
+    public void modified(Config config) {
+        spares.capacity(Math.clamp(config.spareLayouts(), 0, 8));
     }
 
     /** For tests: no spare VMs, so that every VM and fd a test sees is one it made. */

@@ -59,7 +59,7 @@ final class SpareVms implements AutoCloseable {
     /** Spares kept per layout: restores in quick succession each find one while the next is made. */
     static final int PER_LAYOUT = 2;
 
-    private final int capacity;
+    private int capacity; // guarded by this
     private final Function<Shape, Spare> maker;
     private final ScheduledExecutorService thread;
     /** Most recently asked for last. Guarded by this, as are the others. */
@@ -97,14 +97,7 @@ final class SpareVms implements AutoCloseable {
         }
         wanted.remove(shape);
         wanted.add(shape);
-        while (wanted.size() > capacity) {
-            Shape oldest = wanted.iterator().next();
-            wanted.remove(oldest);
-            Deque<Spare> dropped = ready.remove(oldest);
-            if (dropped != null) {
-                dropped.forEach(Spare::close);
-            }
-        }
+        trim();
         if (count(shape) < PER_LAYOUT && making.add(shape)) {
             thread.schedule(() -> make(shape), delayMillis, TimeUnit.MILLISECONDS);
         }
@@ -129,6 +122,24 @@ final class SpareVms implements AutoCloseable {
             } else if (spare != null) {
                 ready.computeIfAbsent(shape, s -> new ArrayDeque<>()).addLast(spare);
                 want(shape, 0); // the next one, up to PER_LAYOUT
+            }
+        }
+    }
+
+    /** Keeps spares for the {@code layouts} layouts asked for last from now on (0: none), closing the others. */
+    synchronized void capacity(int layouts) {
+        capacity = layouts;
+        trim();
+    }
+
+    /** Drops the least recent layouts beyond capacity, closing their spares. Caller holds this. */
+    private void trim() {
+        while (wanted.size() > capacity) {
+            Shape oldest = wanted.iterator().next();
+            wanted.remove(oldest);
+            Deque<Spare> dropped = ready.remove(oldest);
+            if (dropped != null) {
+                dropped.forEach(Spare::close);
             }
         }
     }

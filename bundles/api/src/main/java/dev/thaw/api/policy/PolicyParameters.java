@@ -44,6 +44,20 @@ public record PolicyParameters(String policy, Map<String, Object> values) {
         return value;
     }
 
+    /**
+     * A policy's configuration after a change: {@code changed} if {@code check} accepts it, else
+     * {@code current}, with the reason logged (a bad change never takes a policy down).
+     */
+    public static <C> C changed(String policy, C current, C changed, java.util.function.UnaryOperator<C> check) {
+        try {
+            return check.apply(changed);
+        } catch (IllegalArgumentException e) {
+            System.getLogger(PolicyParameters.class.getName()).log(System.Logger.Level.WARNING,
+                    policy + ": configuration refused: " + e.getMessage() + "; the previous one stays");
+            return current;
+        }
+    }
+
     public boolean flag(String key, boolean fallback) {
         Object value = values.get(key);
         return value == null ? fallback : Boolean.parseBoolean(String.valueOf(value).trim());

@@ -65,11 +65,7 @@ public final class HotPageFirstPolicy implements PagePolicy {
     /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */
     @Modified
     void modified(Config changed) {
-        try {
-            config = check(changed);
-        } catch (IllegalArgumentException e) {
-            LOG.log(Level.WARNING, "configuration refused: " + e.getMessage() + "; the previous one stays");
-        }
+        config = PolicyParameters.changed(NAME, config, changed, HotPageFirstPolicy::check);
     }
 
     /** The ranges the Metatype declares. */

@@ -47,12 +47,7 @@ public final class SequentialPolicy implements PagePolicy {
     /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */
     @Modified
     void modified(Config changed) {
-        try {
-            config = check(changed);
-        } catch (IllegalArgumentException e) {
-            System.getLogger(SequentialPolicy.class.getName()).log(System.Logger.Level.WARNING,
-                    "configuration refused: " + e.getMessage() + "; the previous one stays");
-        }
+        config = PolicyParameters.changed(NAME, config, changed, SequentialPolicy::check);
     }
 
     /** The ranges the Metatype declares. */

@@ -48,6 +48,16 @@ public interface Vm {
     Optional<RestoreStats> restoreStats();
 
     /**
+     * Waits until the lazy restore this VM came from has ended (every page loaded, or failed), telling
+     * {@code progress} the bytes loaded as it goes; returns its figures (phase COMPLETE or FAILED), or
+     * empty for a VM that was not restored lazily. A restore with policy {@code none} loads only on
+     * demand, so it ends only once the guest has touched every page.
+     *
+     * @throws VmException if it has not ended within {@code timeout}
+     */
+    Optional<RestoreStats> awaitLoaded(Duration timeout, Progress progress);
+
+    /**
      * Ends the working-set recording of a restore made with {@code recordProfile} and writes the profile
      * beside the snapshot; returns its path.
      */

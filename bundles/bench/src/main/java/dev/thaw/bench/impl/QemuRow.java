@@ -111,24 +111,22 @@ final class QemuRow {
     private static void writePresentPages(SnapshotFormats formats, Path snapshot, Path data) throws IOException {
         try (SnapshotReader reader = formats.open(snapshot); Arena arena = Arena.ofConfined();
                 FileChannel out = FileChannel.open(data, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
-            MemorySegment page = arena.allocate(4096, 4096);
-            MemorySegment chunk = arena.allocate(CHUNK_PAGES * 4096, 4096);
-            long filled = 0;
+            MemorySegment read = arena.allocate(CHUNK_PAGES * 4096, 4096);
+            MemorySegment present = arena.allocate(CHUNK_PAGES * 4096, 4096);
             for (int r = 0; r < reader.regions().size(); r++) {
                 long pages = reader.regions().get(r).size() / 4096;
-                for (long p = 0; p < pages; p++) {
-                    if (!reader.isPresent(r, p)) {
-                        continue;
+                for (long first = 0; first < pages; first += CHUNK_PAGES) {
+                    long count = Math.min(CHUNK_PAGES, pages - first);
+                    reader.readPages(r, first, count, read); // one read per run of present pages, holes as zeros
+                    long kept = 0;
+                    for (long p = 0; p < count; p++) {
+                        if (reader.isPresent(r, first + p)) {
+                            MemorySegment.copy(read, p * 4096, present, kept++ * 4096, 4096);
+                        }
                     }
-                    reader.readPages(r, p, 1, page);
-                    MemorySegment.copy(page, 0, chunk, filled * 4096, 4096);
-                    if (++filled == CHUNK_PAGES) {
-                        write(out, chunk, filled);
-                        filled = 0;
-                    }
+                    write(out, present, kept);
                 }
             }
-            write(out, chunk, filled);
         }
     }
 

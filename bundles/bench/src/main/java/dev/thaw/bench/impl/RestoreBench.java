@@ -209,27 +209,11 @@ public final class RestoreBench implements RestoreBenchmark {
     }
 
     private static RestoreStats awaitFullLoad(Vm vm) {
-        long deadline = System.nanoTime() + FULL_LOAD_TIMEOUT.toNanos();
-        while (true) {
-            RestoreStats s = vm.restoreStats().orElseThrow();
-            switch (s.phase()) {
-                case COMPLETE -> {
-                    return s;
-                }
-                case FAILED, CLOSED -> throw new VmException("bench: " + vm.id() + "'s restore ended " + s.phase());
-                default -> {
-                    if (System.nanoTime() > deadline) {
-                        throw new VmException("bench: " + vm.id() + " did not load fully within " + FULL_LOAD_TIMEOUT);
-                    }
-                    try {
-                        Thread.sleep(1);
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                        throw new VmException("bench: interrupted");
-                    }
-                }
-            }
+        RestoreStats s = vm.awaitLoaded(FULL_LOAD_TIMEOUT, Progress.NONE).orElseThrow();
+        if (s.phase() != RestoreStats.Phase.COMPLETE) {
+            throw new VmException("bench: " + vm.id() + "'s restore ended " + s.phase());
         }
+        return s;
     }
 
     static double ms(Duration d) {

@@ -85,6 +85,8 @@ final class GuestVm implements Vm, DeviceContext {
     private volatile RestoreStats finalStats;
     /** How long a snapshot waits for a lazy restore to bring in the rest of memory. */
     static final Duration FULL_LOAD_TIMEOUT = Duration.ofMinutes(10);
+    /** How often {@link #awaitLoaded} reports progress. */
+    static final long PROGRESS_PERIOD_MILLIS = 50;
 
     private GuestVm(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped, long requested) {
         this.bootNanos = requested;
@@ -338,6 +340,33 @@ final class GuestVm implements Vm, DeviceContext {
     public Optional<RestoreStats> restoreStats() {
         LazyRestore l = lazy;
         return l == null ? Optional.ofNullable(finalStats) : Optional.of(l.stats());
+    }
+
+    @Override
+    public Optional<RestoreStats> awaitLoaded(Duration timeout, Progress progress) {
+        LazyRestore l = lazy;
+        if (l == null) {
+            return restoreStats(); // ended already, or no lazy restore
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            try {
+                RestoreStats s = l.completion().get(PROGRESS_PERIOD_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
+                progress.update(s.loadedPages() * 4096, s.presentPages() * 4096);
+                return Optional.of(s);
+            } catch (java.util.concurrent.TimeoutException e) {
+                RestoreStats s = l.stats();
+                progress.update(s.loadedPages() * 4096, s.presentPages() * 4096);
+                if (System.nanoTime() > deadline) {
+                    throw new VmException(plan.id() + ": memory still loading after " + timeout.toSeconds() + " s");
+                }
+            } catch (java.util.concurrent.ExecutionException e) {
+                return Optional.of(l.stats()); // failed or closed: the figures say so
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VmException(plan.id() + ": interrupted while waiting for its memory");
+            }
+        }
     }
 
     @Override

@@ -29,7 +29,6 @@ public final class StatsCommands {
     private final ObjectMapper json = new ObjectMapper();
 
     private static final java.time.Duration WAIT_LIMIT = java.time.Duration.ofMinutes(10);
-    private static final long POLL_MILLIS = 20;
 
     @Activate
     public StatsCommands(@Reference VmManager vms) {
@@ -42,7 +41,7 @@ public final class StatsCommands {
             @Descriptor("first wait until every page is loaded, showing the loading progress (not for policy none, "
                     + "which loads on demand only)") @Parameter(names = "--wait", presentValue = "true", absentValue = "false") boolean wait,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("VM id") String id) throws JsonProcessingException, InterruptedException {
+            @Descriptor("VM id") String id) throws JsonProcessingException {
         Vm vm = find(id);
         RestoreStats s = vm.restoreStats().orElseThrow(() -> new IllegalArgumentException(id + " was not restored lazily; it has no restore figures"));
         if (wait && !s.policy().equals("none")) {
@@ -65,24 +64,14 @@ public final class StatsCommands {
         t.print(out);
     }
 
-    /** Polls the figures until the restore ends, with a progress bar of the bytes loaded. */
-    private static RestoreStats awaitLoaded(Vm vm, RestoreStats s) throws InterruptedException {
+    /** Waits for the restore to end, with a progress bar of the bytes loaded. */
+    private static RestoreStats awaitLoaded(Vm vm, RestoreStats s) {
         ProgressBar bar = new ProgressBar(vm.id() + " loading", System.err);
-        long deadline = System.nanoTime() + WAIT_LIMIT.toNanos();
         try {
-            while (s.phase() == RestoreStats.Phase.LOADING || s.phase() == RestoreStats.Phase.RECORDING) {
-                if (System.nanoTime() > deadline) {
-                    throw new IllegalStateException(vm.id() + " is still loading after " + WAIT_LIMIT.toMinutes() + " minutes");
-                }
-                bar.update(s.loadedPages() * 4096, s.presentPages() * 4096);
-                Thread.sleep(POLL_MILLIS);
-                s = vm.restoreStats().orElseThrow();
-            }
-            bar.update(s.loadedPages() * 4096, s.presentPages() * 4096);
+            return vm.awaitLoaded(WAIT_LIMIT, bar).orElse(s);
         } finally {
             bar.finish();
         }
-        return s;
     }
 
     @Descriptor("save the working-set profile a restore with --record-profile is recording, now")

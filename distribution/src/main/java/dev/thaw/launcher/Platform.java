@@ -52,10 +52,9 @@ final class Platform implements AutoCloseable {
 
     static Platform start(Path home, boolean interactive) {
         Path dist = distribution(home);
-        Path logFile = home.resolve("var/log/thaw.log");
-        // Logback reads these when SLF4J first initializes, which must come after them.
+        // Logback reads these when SLF4J first initializes, which must come after them; config/logback.xml
+        // names the log file under thaw.home.
         System.setProperty("thaw.home", home.toString());
-        System.setProperty("thaw.log.file", logFile.toString());
         Path logConfig = home.resolve("config/logback.xml");
         if (Files.isRegularFile(logConfig)) {
             System.setProperty("logback.configurationFile", logConfig.toString());
@@ -213,7 +212,7 @@ final class Platform implements AutoCloseable {
                 names.add(b.getSymbolicName());
             }
         }
-        return names.isEmpty() ? "none (see var/log/thaw.log)" : String.join(", ", names);
+        return names.isEmpty() ? "none (see the log file named in config/logback.xml)" : String.join(", ", names);
     }
 
     private static void deleteTree(Path root) {

@@ -20,19 +20,22 @@ final class GogoSession implements AutoCloseable {
     }
 
     /**
-     * Runs one command line and returns what it printed (stdout and stderr).
+     * Runs one command line and returns what it printed (stdout and stderr), then the value it returned.
      *
      * @throws Exception what the command threw
      */
     String execute(String commandLine) throws Exception {
         out.reset();
         err.reset();
+        Object value;
         try {
-            session.execute(commandLine);
+            value = session.execute(commandLine);
         } finally {
             session.getConsole().flush();
         }
-        return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8);
+        // Thaw's commands print; some of Gogo's own (help) return their text, which a console would print.
+        String returned = value == null ? "" : value + "\n";
+        return out.toString(StandardCharsets.UTF_8) + err.toString(StandardCharsets.UTF_8) + returned;
     }
 
     /**

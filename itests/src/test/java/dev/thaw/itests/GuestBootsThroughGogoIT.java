@@ -11,6 +11,8 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.inject.Inject;
@@ -111,6 +113,32 @@ public class GuestBootsThroughGogoIT {
         assertTrue("thaw:stop says so:\n" + stop, stop.contains(VM + " stopped"));
         String after = vmState(gogo.execute("thaw:vms --json"));
         assertTrue(VM + " after thaw:stop is gone or stopped, not " + after, after == null || after.equals("stopped"));
+    }
+
+    @Test
+    public void everyThawCommandDescribesItselfAndEachOptionInHelpAndCanPrintJson() throws Exception {
+        Set<String> functions = new TreeSet<>();
+        for (ServiceReference<?> ref : context.getServiceReferences((String) null, "(osgi.command.scope=thaw)")) {
+            Object f = ref.getProperty("osgi.command.function");
+            if (f instanceof String[] names) {
+                functions.addAll(List.of(names));
+            } else if (f != null) {
+                functions.add(f.toString());
+            }
+        }
+        assertTrue(functions.toString(), functions.containsAll(List.of("boot", "restore", "stats", "policies", "bench", "stop")));
+        for (String f : functions) {
+            String help = gogo.execute("help thaw:" + f);
+            assertTrue("help thaw:" + f + " describes the command:\n" + help, help.startsWith(f + " - "));
+            assertTrue("thaw:" + f + " has --json:\n" + help, help.contains("--json"));
+            for (String line : help.split("\n")) {
+                String option = line.replace("[optional]", "").strip();
+                if (option.startsWith("-")) {
+                    // "--name   description": the option's names, then its description after a wide gap
+                    assertTrue("help thaw:" + f + " describes " + option + ":\n" + help, option.split("\\s{2,}").length >= 2);
+                }
+            }
+        }
     }
 
     @Test

@@ -1,6 +1,7 @@
 package dev.thaw.itests;
 
 import static org.junit.Assert.assertEquals;
+import static org.junit.Assert.assertFalse;
 import static org.junit.Assert.assertThrows;
 import static org.junit.Assert.assertTrue;
 
@@ -48,6 +49,7 @@ public class RestoreSettingsIT {
         Path file = Path.of(context.getProperty("felix.fileinstall.dir"), "dev.thaw.restore.cfg");
         String original = Files.readString(file);
         Path snapshot = Files.createTempDirectory("thaw-settings").resolve("guest.snap");
+        Path profiles = snapshot.resolveSibling("profiles"); // made by the recording restore
         try (GogoSession gogo = new GogoSession(processor)) {
             gogo.execute("thaw:boot --name cfg --workload function --memory 64M --working-set 4M --wait --timeout " + GUEST_TIMEOUT_S);
             gogo.execute("thaw:snapshot --resume cfg " + snapshot);
@@ -56,10 +58,24 @@ public class RestoreSettingsIT {
                 gogo.executeUntil("thaw:policies --json", out -> out.contains("\"defaultPolicy\":\"prefetch-window\""),
                         FILE_INSTALL);
                 assertEquals("prefetch-window", policyOf(gogo.execute("thaw:restore --json --name c1 " + snapshot)));
-                assertEquals("the restore continues bit-exact", result(gogo.execute("thaw:invoke cfg")),
-                        result(gogo.execute("thaw:invoke c1")));
+                String next = result(gogo.execute("thaw:invoke cfg")); // what every copy computes first
+                assertEquals("the restore continues bit-exact", next, result(gogo.execute("thaw:invoke c1")));
                 assertEquals("an uninstalled policy falls back as configured", "none",
                         policyOf(gogo.execute("thaw:restore --json --policy no-such-policy --name c2 " + snapshot)));
+
+                Files.writeString(file, "defaultPolicy = prefetch-window\nfallbackPolicy = none\nloaderThreads = 1\n"
+                        + "profileDirectory = " + profiles + "\n");
+                gogo.executeUntil("thaw:policies --json", out -> out.contains("\"profileDirectory\":\"" + profiles + "\""),
+                        FILE_INSTALL);
+                String recording = gogo.execute("thaw:restore --json --record-profile --name c-rec " + snapshot);
+                assertTrue(recording, recording.contains("\"profile\":\"" + profiles + "/guest.snap."));
+                assertEquals("a recording restore continues bit-exact", next,
+                        result(gogo.execute("thaw:invoke c-rec"))); // its first invocation ends the recording
+                try (var inFolder = Files.list(profiles)) {
+                    assertEquals("the profile is written into the configured folder", 1,
+                            inFolder.filter(p -> p.getFileName().toString().endsWith(".profile.json")).count());
+                }
+                assertFalse("and not beside the snapshot", Files.exists(Path.of(snapshot + ".profile.json")));
 
                 Files.writeString(file, "defaultPolicy = sequential\nfallbackPolicy = none\nloaderThreads = 0\n");
                 String refused = gogo.executeUntil("thaw:policies --json", out -> out.contains("loaderThreads 0 is out of range"),
@@ -75,7 +91,7 @@ public class RestoreSettingsIT {
                 assertTrue(e.getMessage(), e.getMessage().contains("no page policy named 'no-such-policy' is installed"));
             } finally {
                 Files.writeString(file, original);
-                for (String vm : new String[] {"cfg", "c1", "c2", "c3"}) {
+                for (String vm : new String[] {"cfg", "c1", "c2", "c-rec", "c3"}) {
                     try {
                         gogo.execute("thaw:stop " + vm);
                     } catch (Exception ignored) {
@@ -84,6 +100,14 @@ public class RestoreSettingsIT {
                 }
             }
         } finally {
+            if (Files.isDirectory(profiles)) {
+                try (var inFolder = Files.list(profiles)) {
+                    for (Path p : inFolder.toList()) {
+                        Files.delete(p);
+                    }
+                }
+                Files.delete(profiles);
+            }
             Files.deleteIfExists(snapshot);
             Files.deleteIfExists(snapshot.getParent());
         }

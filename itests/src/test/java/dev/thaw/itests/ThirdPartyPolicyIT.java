@@ -8,8 +8,11 @@ import static org.junit.Assert.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.Dictionary;
 import java.util.Hashtable;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.inject.Inject;
@@ -27,7 +30,8 @@ import org.osgi.service.cm.ConfigurationAdmin;
  * The example third-party policy (examples/policy-top-down, built against nothing but the API bundle)
  * dropped into a deploy folder while Thaw runs appears in {@code thaw:policies}, restores a guest that
  * continues bit-exact, and is gone again when its jar is removed; a restore that then names it fails
- * with a message that says so.
+ * with a message that says so. Policies that misbehave on purpose (itests/fixtures/policy-faulty) cannot
+ * break a restore, and one built for another major version of the policy API does not resolve.
  */
 @RunWith(PaxExamIfKvm.class)
 @ExamReactorStrategy(PerClass.class)
@@ -35,6 +39,13 @@ public class ThirdPartyPolicyIT {
 
     static final String EXAMPLE_JAR_PROPERTY = "thaw.itest.example.policy";
     static final String FIXTURE_API2_PROPERTY = "thaw.itest.fixture.api2";
+    static final String FIXTURE_FAULTY_PROPERTY = "thaw.itest.fixture.faulty";
+    /** The fixture's policies, and what thaw:stats must say about each (its policyProblem). */
+    static final Map<String, String> FAULTY = Map.of(
+            "faulty-throws", "failed: java.lang.IllegalStateException: faulty-throws fails",
+            "faulty-out-of-range", "outside the",
+            "faulty-slow", "disabled: 3 calls took over 10 ms",
+            "faulty-hangs", "did not return within 500 ms");
     static final Duration FILE_INSTALL = Duration.ofSeconds(15);
     static final int GUEST_TIMEOUT_S = 60;
 
@@ -118,6 +129,57 @@ public class ThirdPartyPolicyIT {
             watcher.delete();
             Files.deleteIfExists(deploy.resolve(jar.getFileName()));
             Files.deleteIfExists(deploy);
+        }
+    }
+
+    @Test
+    public void policiesThatThrowAnswerOutOfRangeCrawlOrHangCannotBreakARestore() throws Exception {
+        Components.awaitThawCommand(context, "restore");
+        Path jar = Path.of(System.getProperty(FIXTURE_FAULTY_PROPERTY, "fixtures/policy-faulty/target/thaw-policy-faulty-1.0.0.jar"));
+        assertTrue("the fixture is built first: " + jar, Files.isRegularFile(jar));
+        Path deploy = Files.createTempDirectory("thaw-deploy");
+        Path snapshot = Files.createTempDirectory("thaw-faulty").resolve("guest.snap");
+        org.osgi.service.cm.Configuration watcher = deployWatcher(deploy);
+        List<String> made = new ArrayList<>(List.of("fp"));
+        try (GogoSession gogo = new GogoSession(processor)) {
+            try {
+                Files.copy(jar, deploy.resolve(jar.getFileName()));
+                gogo.executeUntil("thaw:policies --json", out -> FAULTY.keySet().stream().allMatch(
+                        name -> out.contains("\"name\":\"" + name + "\"")), FILE_INSTALL);
+
+                gogo.execute("thaw:boot --name fp --workload function --memory 64M --working-set 4M --wait --timeout " + GUEST_TIMEOUT_S);
+                gogo.execute("thaw:snapshot --resume fp " + snapshot);
+                // What the guest computes next had it never stopped: every copy must compute the same.
+                String first = result(gogo.execute("thaw:invoke fp"));
+                String second = result(gogo.execute("thaw:invoke fp"));
+                for (Map.Entry<String, String> policy : FAULTY.entrySet()) {
+                    String copy = "fp-" + policy.getKey();
+                    made.add(copy);
+                    gogo.execute("thaw:restore --policy " + policy.getKey() + " --name " + copy + " " + snapshot);
+                    assertEquals(copy + " continues bit-exact", first, result(gogo.execute("thaw:invoke " + copy)));
+                    String stats = gogo.execute("thaw:stats --wait --json " + copy);
+                    assertTrue(stats, stats.contains("\"phase\":\"complete\""));
+                    assertFalse(stats, stats.contains("\"policyErrors\":0,"));
+                    assertTrue(stats, stats.contains(policy.getValue()));
+                    assertEquals(copy + " after its full load", second, result(gogo.execute("thaw:invoke " + copy)));
+                    gogo.execute("thaw:stop " + copy);
+                    made.remove(copy);
+                }
+            } finally {
+                for (String vm : made) {
+                    try {
+                        gogo.execute("thaw:stop " + vm);
+                    } catch (Exception ignored) {
+                        // not made: the test failed before it
+                    }
+                }
+            }
+        } finally {
+            watcher.delete();
+            Files.deleteIfExists(deploy.resolve(jar.getFileName()));
+            Files.deleteIfExists(deploy);
+            Files.deleteIfExists(snapshot);
+            Files.deleteIfExists(snapshot.getParent());
         }
     }
 

@@ -49,12 +49,26 @@ public record PolicyParameters(String policy, Map<String, Object> values) {
      * {@code current}, with the reason logged (a bad change never takes a policy down).
      */
     public static <C> C changed(String policy, C current, C changed, java.util.function.UnaryOperator<C> check) {
+        return checkedOr(policy, changed, check, current, "the previous one stays");
+    }
+
+    /**
+     * A policy's configuration at activation: {@code configured} if {@code check} accepts it, else
+     * {@code defaults} (its Metatype defaults), with the reason logged (a bad file never keeps a policy from
+     * starting).
+     */
+    public static <C> C initial(String policy, C defaults, C configured, java.util.function.UnaryOperator<C> check) {
+        return checkedOr(policy, configured, check, defaults, "the defaults apply");
+    }
+
+    private static <C> C checkedOr(String policy, C candidate, java.util.function.UnaryOperator<C> check, C instead,
+            String insteadText) {
         try {
-            return check.apply(changed);
+            return check.apply(candidate);
         } catch (IllegalArgumentException e) {
             System.getLogger(PolicyParameters.class.getName()).log(System.Logger.Level.WARNING,
-                    policy + ": configuration refused: " + e.getMessage() + "; the previous one stays");
-            return current;
+                    policy + ": configuration refused: " + e.getMessage() + "; " + insteadText);
+            return instead;
         }
     }
 

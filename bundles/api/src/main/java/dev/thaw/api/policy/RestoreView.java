@@ -22,7 +22,7 @@ public interface RestoreView {
     /** The first page at or after {@code from} that is neither loaded nor being loaded; {@link #pageCount()} if none. */
     long nextUnloaded(long from);
 
-    /** The working-set profile recorded beside this snapshot, if one matches it. */
+    /** The working-set profile recorded on this snapshot, if one is found and matches it. */
     Optional<WorkingSet> workingSet();
 
     /** The policy's parameters from configuration (names and types are the policy's own). */

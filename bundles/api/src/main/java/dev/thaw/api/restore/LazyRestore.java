@@ -37,7 +37,7 @@ public interface LazyRestore extends AutoCloseable {
     boolean recording();
 
     /**
-     * Ends recording: writes the working-set profile beside the snapshot and starts background loading
+     * Ends recording: writes the working-set profile (to the request's {@code profileFile}) and starts background loading
      * of the rest. Returns the profile file.
      *
      * @throws IllegalStateException if the restore does not record or already saved

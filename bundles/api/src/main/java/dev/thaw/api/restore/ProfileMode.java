@@ -1,6 +1,6 @@
 package dev.thaw.api.restore;
 
-/** What a restore does with the working-set profile beside its snapshot ({@code <snapshot>.profile.json}). */
+/** What a restore does with its snapshot's working-set profile ({@link RestoreRequest#profileFile()}). */
 public enum ProfileMode {
     /** Neither read nor written. */
     IGNORE,

@@ -24,12 +24,13 @@ import java.util.Map;
  *     docs/working-set-profile.md, "Wasted pages")
  * @param bytesRead bytes read from the snapshot
  * @param bandwidth bytes read per second, over the time from the first load to full load (or now)
- * @param policyErrors policy calls that threw or returned ranges outside guest memory
+ * @param policyErrors policy calls that threw, returned ranges outside guest memory or took too long
+ * @param policyProblem why the policy was disabled for this restore, else its first error; null when none
  */
 public record RestoreStats(String policy, Phase phase, long pages, long presentPages, long loadedPages,
         long resumeLatency, long fullLoadTime, long faults, long faultLatencyP50, long faultLatencyP99,
         Map<Integer, Long> blocktime, long pagesFault, long pagesPrefetch, long pagesBackground, long pagesWasted,
-        long bytesRead, double bandwidth, long policyErrors) {
+        long bytesRead, double bandwidth, long policyErrors, String policyProblem) {
 
     public RestoreStats {
         blocktime = Map.copyOf(blocktime);

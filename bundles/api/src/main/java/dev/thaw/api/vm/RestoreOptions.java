@@ -12,7 +12,8 @@ import java.util.Objects;
  * @param policy the page policy of a lazy restore ({@code none} is pure demand loading), or null for the
  *     configured default ({@link RestoreSettings#defaultPolicy()})
  * @param loaderThreads background loader threads of a lazy restore, or 0 for the configured default
- * @param recordProfile record the guest's first-touch order into a working-set profile beside the snapshot
+ * @param recordProfile record the guest's first-touch order into the snapshot's working-set profile
+ *     ({@link VmManager#profileFile})
  */
 public record RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile) {
 

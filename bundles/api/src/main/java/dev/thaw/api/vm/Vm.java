@@ -59,7 +59,7 @@ public interface Vm {
 
     /**
      * Ends the working-set recording of a restore made with {@code recordProfile} and writes the profile
-     * beside the snapshot; returns its path.
+     * (to {@link VmManager#profileFile}); returns its path.
      */
     Path saveProfile();
 

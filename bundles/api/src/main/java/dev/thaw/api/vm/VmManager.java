@@ -1,6 +1,7 @@
 package dev.thaw.api.vm;
 
 import dev.thaw.api.snapshot.Progress;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
@@ -29,6 +30,12 @@ public interface VmManager {
 
     /** The restore settings in force, and why the last configuration change was refused, if it was. */
     RestoreSettings restoreSettings();
+
+    /**
+     * Where a restore of {@code snapshot} reads its working-set profile, and a restore with
+     * {@link RestoreOptions#recordProfile()} writes it: beside the snapshot, or in the configured folder.
+     */
+    Path profileFile(Path snapshot);
 
     /** The VMs, in the order they were created. */
     List<Vm> list();

@@ -224,10 +224,10 @@ public final class RestoreBench implements RestoreBenchmark {
         return bytes >> 20;
     }
 
-    private static void deleteSnapshot(Path file) {
+    private void deleteSnapshot(Path file) {
         try {
             Files.deleteIfExists(file);
-            Files.deleteIfExists(file.resolveSibling(file.getFileName() + ".profile.json"));
+            Files.deleteIfExists(vms.profileFile(file));
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }

@@ -151,12 +151,13 @@ final class GuestVm implements Vm, DeviceContext {
     }
 
     /** Memory arrives through userfaultfd while the vCPUs run; {@code policy} decides the order. */
-    static MemoryLoader lazy(LazyRestorer restorer, SnapshotReader reader, PagePolicy policy, int loaderThreads, boolean record) {
+    static MemoryLoader lazy(LazyRestorer restorer, SnapshotReader reader, PagePolicy policy, int loaderThreads, boolean record,
+            Path profile) {
         return (regions, vm) -> {
             vm.lazyReader = reader; // read until every page is in; closed with the lazy restore
             return restorer.start(new RestoreRequest(reader,
                 regions.stream().map(r -> new HostRegion(r.hostAddress(), r.size())).toList(), policy, Map.of(),
-                loaderThreads, record ? ProfileMode.RECORD : ProfileMode.USE, vm::vcpuOfThread, vm::memoryFailed,
+                loaderThreads, record ? ProfileMode.RECORD : ProfileMode.USE, profile, vm::vcpuOfThread, vm::memoryFailed,
                 vm.bootNanos));
         };
     }

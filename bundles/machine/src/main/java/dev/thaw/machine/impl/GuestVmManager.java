@@ -62,6 +62,11 @@ public final class GuestVmManager implements VmManager {
         @AttributeDefinition(name = "Loader threads", description = "Background loader threads of a lazy restore that "
                 + "names no number", min = "1", max = "64")
         int loaderThreads() default RestoreOptions.DEFAULT_LOADER_THREADS;
+
+        @AttributeDefinition(name = "Profile folder", description = "Folder of the working-set profiles that "
+                + "restores read and --record-profile writes (relative to the Thaw home); empty: each profile beside "
+                + "its snapshot as <snapshot>.profile.json", required = false)
+        String profileDirectory() default "";
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(GuestVmManager.class);
@@ -98,6 +103,11 @@ public final class GuestVmManager implements VmManager {
     @Override
     public RestoreSettings restoreSettings() {
         return defaults.get();
+    }
+
+    @Override
+    public Path profileFile(Path snapshot) {
+        return defaults.profileFile(snapshot);
     }
 
     /** After the constructor: warms up the restore path in the background (see {@link Warmup}). */
@@ -166,7 +176,7 @@ public final class GuestVmManager implements VmManager {
             }
             GuestVm.MemoryLoader loader = options.eager()
                     ? GuestVm.eager(reader, progress)
-                    : GuestVm.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile());
+                    : GuestVm.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile(), profileFile(file));
             Vm vm = register(plan, () -> {
                 try {
                     return GuestVm.restore(plan, parts(), state, loader, this::forget, requested);

@@ -1,8 +1,16 @@
 package dev.thaw.machine.impl;
 
+import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.RestoreSettings;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.regex.Pattern;
 import org.slf4j.Logger;
@@ -10,17 +18,20 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The restore settings in force. A configuration change is checked as a whole: one with a bad value is
- * refused with the reason logged and kept for {@code thaw:policies}, and the settings before it stay.
- * Whether the named policies are installed is checked at each restore, since policy bundles come and go.
+ * refused with the reason logged and kept for {@code thaw:policies}, and the settings before it stay (at
+ * activation, the built-in defaults). Whether the named policies are installed is checked at each restore,
+ * since policy bundles come and go.
  */
 final class RestoreDefaults {
 
     private static final Logger LOG = LoggerFactory.getLogger(RestoreDefaults.class);
     static final String PID = "dev.thaw.restore";
     private static final Pattern POLICY_NAME = Pattern.compile("[a-z0-9][a-z0-9._-]{0,39}");
+    /** Hex digits of the snapshot path's hash in a profile's name in the profile folder. */
+    private static final int PATH_HASH_HEX = 12;
 
     private volatile RestoreSettings settings =
-            new RestoreSettings(RestoreOptions.DEFAULT_POLICY, "", RestoreOptions.DEFAULT_LOADER_THREADS, "");
+            new RestoreSettings(RestoreOptions.DEFAULT_POLICY, "", RestoreOptions.DEFAULT_LOADER_THREADS, "", "");
 
     RestoreSettings get() {
         return settings;
@@ -31,15 +42,40 @@ final class RestoreDefaults {
         List<String> problems = problems(config);
         RestoreSettings now = settings;
         if (problems.isEmpty()) {
-            settings = new RestoreSettings(config.defaultPolicy(), config.fallbackPolicy(), config.loaderThreads(), "");
-            LOG.info("restore settings: default policy {}, fallback {}, {} loader threads", config.defaultPolicy(),
-                    config.fallbackPolicy().isEmpty() ? "none" : config.fallbackPolicy(), config.loaderThreads());
+            String folder = config.profileDirectory().isBlank() ? "" : Path.of(config.profileDirectory()).toAbsolutePath().normalize().toString();
+            settings = new RestoreSettings(config.defaultPolicy(), config.fallbackPolicy(), config.loaderThreads(), folder, "");
+            LOG.info("restore settings: default policy {}, fallback {}, {} loader threads, profiles {}", config.defaultPolicy(),
+                    config.fallbackPolicy().isEmpty() ? "none" : config.fallbackPolicy(), config.loaderThreads(),
+                    folder.isEmpty() ? "beside their snapshots" : "in " + folder);
             return;
         }
         String why = "configuration " + PID + " refused: " + String.join("; ", problems) + " (default policy "
                 + now.defaultPolicy() + ", " + now.loaderThreads() + " loader threads stay in force)";
         LOG.warn(why);
-        settings = new RestoreSettings(now.defaultPolicy(), now.fallbackPolicy(), now.loaderThreads(), why);
+        settings = new RestoreSettings(now.defaultPolicy(), now.fallbackPolicy(), now.loaderThreads(), now.profileDirectory(), why);
+    }
+
+    /**
+     * Where {@code snapshot}'s working-set profile is: beside it, or in the profile folder under the
+     * snapshot's file name and a hash of its absolute path (two snapshots of one name in two folders keep
+     * two profiles).
+     */
+    Path profileFile(Path snapshot) {
+        String folder = settings.profileDirectory();
+        if (folder.isEmpty()) {
+            return RestoreRequest.profileBeside(snapshot);
+        }
+        Path absolute = snapshot.toAbsolutePath().normalize();
+        return Path.of(folder).resolve(absolute.getFileName() + "." + pathHash(absolute) + ".profile.json");
+    }
+
+    private static String pathHash(Path path) {
+        try {
+            byte[] sha = MessageDigest.getInstance("SHA-256").digest(path.toString().getBytes(StandardCharsets.UTF_8));
+            return HexFormat.of().formatHex(sha).substring(0, PATH_HASH_HEX);
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     static List<String> problems(GuestVmManager.Config config) {
@@ -53,6 +89,17 @@ final class RestoreDefaults {
         }
         if (config.loaderThreads() < 1 || config.loaderThreads() > RestoreOptions.MAX_LOADER_THREADS) {
             problems.add("loaderThreads " + config.loaderThreads() + " is out of range (1 to " + RestoreOptions.MAX_LOADER_THREADS + ")");
+        }
+        String folder = String.valueOf(config.profileDirectory());
+        if (!folder.isBlank()) {
+            try {
+                Path p = Path.of(folder);
+                if (Files.exists(p) && !Files.isDirectory(p)) {
+                    problems.add("profileDirectory '" + folder + "' is a file, not a folder");
+                }
+            } catch (InvalidPathException e) {
+                problems.add("profileDirectory '" + folder + "' is not a path: " + e.getReason());
+            }
         }
         return problems;
     }

@@ -2,6 +2,7 @@ package dev.thaw.machine.impl;
 
 import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.restore.LazyRestorer;
+import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SnapshotFormats;
@@ -55,7 +56,8 @@ final class Warmup {
             restoreAndInvoke(plan, parts, formats, file, reader -> GuestVm.eager(reader, Progress.NONE), true);
             if (policy.isPresent()) {
                 restoreAndInvoke(plan, parts, formats, file,
-                        reader -> GuestVm.lazy(restorer, reader, policy.get(), 1, false), false);
+                        reader -> GuestVm.lazy(restorer, reader, policy.get(), 1, false,
+                                RestoreRequest.profileBeside(reader.file())), false);
             }
             LOG.debug("restore path warmed up in {} ms", (System.nanoTime() - start) / 1_000_000);
         } catch (IOException | RuntimeException e) {

@@ -121,6 +121,9 @@ final class LazyRestoreImpl implements LazyRestore {
     private final LongAdder pagesBackground = new LongAdder();
     private final LongAdder bytesRead = new LongAdder();
     private final LongAdder policyErrors = new LongAdder();
+    /** The policy's first error, and why it was disabled: what stats() reports as its problem. */
+    private final AtomicReference<String> firstPolicyError = new AtomicReference<>();
+    private volatile String policyDisabledWhy;
     private final Map<Integer, LongAdder> blocktime = new ConcurrentHashMap<>();
     private final LatencyLog latencies = new LatencyLog();
     private final long startNanos;
@@ -270,6 +273,7 @@ final class LazyRestoreImpl implements LazyRestore {
         if (!policyDisabled) {
             policyDisabled = true;
             policyExhausted = true;
+            policyDisabledWhy = "disabled: " + why;
             policyError("disabled: " + why + "; faults load their page alone, the rest loads in address order", null);
         }
     }
@@ -300,6 +304,7 @@ final class LazyRestoreImpl implements LazyRestore {
 
     private void policyError(String what, Throwable e) {
         policyErrors.increment();
+        firstPolicyError.compareAndSet(null, what + (e == null ? "" : ": " + e));
         if (policyErrors.sum() <= 10) {
             LOG.warn("page policy {}: {}{}", policyName, what, e == null ? "" : ": " + e);
         }
@@ -603,7 +608,7 @@ final class LazyRestoreImpl implements LazyRestore {
             count = touchCount;
         }
         Path snapshot = request.reader().file();
-        Path file = Profiles.fileFor(snapshot);
+        Path file = request.profileFile();
         try {
             Profiles.write(file, snapshotId(), snapshot, pages.pageSize, pages.total(), count, runs);
         } finally {
@@ -619,7 +624,7 @@ final class LazyRestoreImpl implements LazyRestore {
             synchronized (warnings) {
                 ws = workingSet;
                 if (ws == null) {
-                    Path profile = Profiles.fileFor(request.reader().file());
+                    Path profile = request.profileFile();
                     List<String> found = new ArrayList<>();
                     ws = request.profile() == ProfileMode.USE && java.nio.file.Files.exists(profile)
                             ? profiles.read(profile, snapshotId(), pages.pageSize, pages.total(), found)
@@ -1067,7 +1072,8 @@ final class LazyRestoreImpl implements LazyRestore {
         double bandwidth = from < 0 || to <= from ? 0 : read * 1e9 / (to - from);
         return new RestoreStats(policyName, phase.get(), pages.total(), pages.presentTotal, loadedPresent.get(),
                 resumeLatency, fullLoadTime, faults.sum(), p[0], p[1], block, pagesFault.sum(), pagesPrefetch.sum(),
-                pagesBackground.sum(), wastedEstimate.get(), read, bandwidth, policyErrors.sum());
+                pagesBackground.sum(), wastedEstimate.get(), read, bandwidth, policyErrors.sum(),
+                policyDisabledWhy != null ? policyDisabledWhy : firstPolicyError.get());
     }
 
     @Override

@@ -19,7 +19,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
-/** Working-set profiles beside a snapshot (docs/working-set-profile.md). */
+/** Working-set profiles of a snapshot (docs/working-set-profile.md). */
 final class Profiles {
 
     static final String FORMAT = "thaw-working-set";
@@ -32,10 +32,6 @@ final class Profiles {
     /** Made on first use: a restore without a profile file never pays for Jackson's start-up. */
     private static final class Json {
         static final ObjectMapper MAPPER = new ObjectMapper();
-    }
-
-    static Path fileFor(Path snapshot) {
-        return snapshot.resolveSibling(snapshot.getFileName() + ".profile.json");
     }
 
     /** {@code sha256:<hex of SHA-256(first 4 KiB, then the length as 8 little-endian bytes)>}. */
@@ -96,6 +92,9 @@ final class Profiles {
         }
         Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
         try {
+            if (file.getParent() != null) {
+                Files.createDirectories(file.getParent()); // a configured profile folder made on first use
+            }
             Files.write(temp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
             Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {

@@ -222,7 +222,8 @@ class LazyRestoreTest {
             long bad = victim;
             try (var reader = new dev.thaw.format.thaw.impl.ThawSnapshotFormat().open(f.file)) {
                 LazyRestoreImpl restore = new LazyRestoreImpl(new RestoreRequest(reader, f.hostRegions(),
-                        new NonePolicy(), Map.of(), 0, ProfileMode.IGNORE, t -> -1, failure::complete,
+                        new NonePolicy(), Map.of(), 0, ProfileMode.IGNORE, RestoreRequest.profileBeside(f.file), t -> -1,
+                        failure::complete,
                         System.nanoTime()), false);
                 Fixture.Toucher t = new Fixture.Toucher(f, dir.resolve("t"), List.of(0L, bad));
                 try {
@@ -288,6 +289,7 @@ class LazyRestoreTest {
                 restore.resumed();
                 RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
                 assertTrue(s.policyErrors() >= 3, s.toString());
+                assertTrue(s.policyProblem().matches("(onFault|next).*"), s.policyProblem()); // the first error, named
                 f.assertAllPagesEqual();
             } finally {
                 restore.close();
@@ -333,6 +335,7 @@ class LazyRestoreTest {
                         restore.resumed();
                         RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
                         assertTrue(s.policyErrors() >= 1, s.toString());
+                        assertTrue(s.policyProblem().startsWith("disabled: "), s.policyProblem());
                         assertEquals(s.presentPages(), s.loadedPages());
                         f.assertAllPagesEqual();
                         for (int p = 0; p < f.pages; p++) {
@@ -359,9 +362,10 @@ class LazyRestoreTest {
     @Test
     void recordingWritesTheFirstTouchOrderAndALaterRestoreSeesItAndAForeignProfileIsIgnored() throws Exception {
         List<Long> order = List.of(50L, 51L, 52L, 10L, 11L, 51L, 200L, 9L);
+        Path profileFile = dir.resolve("profiles/snapshot.profile.json"); // a folder made on first write
         try (Fixture f = new Fixture(dir, 6, 2L << 20)) {
             LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
-                    policy("bg", BACKGROUND), x -> {}).withProfile(ProfileMode.RECORD), false);
+                    policy("bg", BACKGROUND), x -> {}).withProfile(ProfileMode.RECORD).withProfileFile(profileFile), false);
             Path profile;
             try {
                 restore.resumed(); // the vCPUs run: recording holds the loaders back until the profile is saved
@@ -378,7 +382,7 @@ class LazyRestoreTest {
             } finally {
                 restore.close();
             }
-            assertEquals(f.file.resolveSibling(f.file.getFileName() + ".profile.json"), profile);
+            assertEquals(profileFile, profile);
             AtomicReference<Optional<WorkingSet>> seen = new AtomicReference<>();
             PagePolicy peek = new PagePolicy() {
                 public String name() {
@@ -394,18 +398,11 @@ class LazyRestoreTest {
                     return new PolicySession() {};
                 }
             };
-            try (Fixture g = new Fixture(dir, 6, 2L << 20)) {
-                // Same content written again: the identity includes the header, which differs by file? No:
-                // the writer is deterministic for equal input, so this is the same snapshot.
-            } catch (RuntimeException ignored) {
-                // the file exists already
-            }
-            for (int i = 0; i < 1; i++) {
-                try (var m = dev.thaw.linux.Mapping.anonymous(2L << 20, 3, 0x02 | 0x4000)) {
-                    LazyRestoreImpl again = new LazyRestoreImpl(RestoreRequest.of(f.reader,
-                            List.of(new dev.thaw.api.restore.HostRegion(m.address(), m.size())), peek, x -> {}), false);
-                    again.close();
-                }
+            try (var m = dev.thaw.linux.Mapping.anonymous(2L << 20, 3, 0x02 | 0x4000)) {
+                LazyRestoreImpl again = new LazyRestoreImpl(RestoreRequest.of(f.reader,
+                        List.of(new dev.thaw.api.restore.HostRegion(m.address(), m.size())), peek, x -> {})
+                        .withProfileFile(profileFile), false);
+                again.close();
             }
             WorkingSet ws = seen.get().orElseThrow();
             assertEquals(List.of(new PageRange(50, 3), new PageRange(10, 2), new PageRange(200, 1), new PageRange(9, 1)),
@@ -415,7 +412,7 @@ class LazyRestoreTest {
 
             // A profile of another snapshot: ignored with a warning.
             try (Fixture other = new Fixture(dir, 7, 2L << 20)) {
-                Files.copy(profile, other.file.resolveSibling(other.file.getFileName() + ".profile.json"));
+                Files.copy(profile, RestoreRequest.profileBeside(other.file));
                 LazyRestoreImpl third = new LazyRestoreImpl(RestoreRequest.of(other.reader, other.hostRegions(), peek,
                         x -> {}), false);
                 third.close();

@@ -72,6 +72,7 @@ public final class PolicyCommands {
             m.put("defaultPolicy", settings.defaultPolicy());
             m.put("fallbackPolicy", settings.fallbackPolicy());
             m.put("loaderThreads", settings.loaderThreads());
+            m.put("profileDirectory", settings.profileDirectory());
             m.put("lastRejected", settings.lastRejected());
             m.put("unresolved", PolicyBundles.unresolved(context));
             out.println(json.writeValueAsString(m));
@@ -80,9 +81,10 @@ public final class PolicyCommands {
         Table table = new Table("POLICY", "DEFAULT", "DESCRIPTION");
         sorted.forEach(p -> table.row(p.name(), p.name().equals(settings.defaultPolicy()) ? "*" : "", p.description()));
         table.print(out);
-        out.printf("%ndefault policy %s, fallback %s, %d loader threads (config/dev.thaw.restore.cfg)%n",
+        out.printf("%ndefault policy %s, fallback %s, %d loader threads, profiles %s (config/dev.thaw.restore.cfg)%n",
                 settings.defaultPolicy(), settings.fallbackPolicy().isEmpty() ? "none" : settings.fallbackPolicy(),
-                settings.loaderThreads());
+                settings.loaderThreads(), settings.profileDirectory().isEmpty() ? "beside their snapshots"
+                        : "in " + settings.profileDirectory());
         if (sorted.stream().noneMatch(p -> p.name().equals(settings.defaultPolicy()))) {
             out.println("warning: the default policy " + settings.defaultPolicy() + " is not installed");
         }

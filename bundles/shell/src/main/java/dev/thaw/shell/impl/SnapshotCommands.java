@@ -100,7 +100,7 @@ public final class SnapshotCommands {
             @Parameter(names = "--policy", absentValue = "") String policy,
             @Descriptor("background loader threads of a lazy restore (default: loaderThreads in config/dev.thaw.restore.cfg, "
                     + "2 unless changed)") @Parameter(names = "--loader-threads", absentValue = "0") String loaderThreads,
-            @Descriptor("record the guest's first-touch order into a working-set profile beside the snapshot, until its first invocation completes")
+            @Descriptor("record the guest's first-touch order into the snapshot's working-set profile, until its first invocation completes")
             @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
@@ -118,7 +118,8 @@ public final class SnapshotCommands {
         }
         double ms = vm.info().resumeLatency().toNanos() / 1e6;
         String used = vm.restoreStats().map(s -> s.policy()).orElse(policy); // the configured default, or a fallback
-        String mode = eager ? "eager" : "lazy, policy " + used + (record ? ", recording a profile" : "");
+        Path profile = vms.profileFile(path);
+        String mode = eager ? "eager" : "lazy, policy " + used + (record ? ", recording a profile into " + profile : "");
         PrintStream out = session.getConsole();
         if (asJson) {
             Map<String, Object> m = VmCommands.infoJson(vm.info());
@@ -126,6 +127,7 @@ public final class SnapshotCommands {
             m.put("mode", eager ? "eager" : "lazy");
             if (!eager) {
                 m.put("policy", used);
+                m.put("profile", profile.toString()); // read, or with --record-profile written
             }
             out.println(toJson(m));
             return;

@@ -58,7 +58,7 @@ public final class StatsCommands {
             if (v instanceof Map<?, ?> nested) {
                 nested.forEach((nk, nv) -> t.row(k + "." + nk, nv));
             } else {
-                t.row(k, v);
+                t.row(k, v == null ? "-" : v); // not known yet, or (policyProblem) none
             }
         });
         t.print(out);
@@ -77,13 +77,15 @@ public final class StatsCommands {
     @Descriptor("save the working-set profile a restore with --record-profile is recording, now")
     public void profile(
             CommandSession session,
+            @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("save") String action,
-            @Descriptor("VM id") String id) {
+            @Descriptor("VM id") String id) throws JsonProcessingException {
         if (!action.equals("save")) {
             throw new IllegalArgumentException("thaw:profile takes 'save', not '" + action + "'");
         }
         Path saved = find(id).saveProfile();
-        session.getConsole().println(id + ": working-set profile saved to " + saved);
+        session.getConsole().println(asJson ? json.writeValueAsString(Map.of("id", id, "profile", saved.toString()))
+                : id + ": working-set profile saved to " + saved);
     }
 
     /** The figures under the names DESIGN.md gives; times in milliseconds. */
@@ -113,6 +115,7 @@ public final class StatsCommands {
         m.put("bytesRead", s.bytesRead());
         m.put("bandwidthMBps", Math.round(s.bandwidth() / 1e5) / 10.0);
         m.put("policyErrors", s.policyErrors());
+        m.put("policyProblem", s.policyProblem());
         return m;
     }
 

@@ -113,9 +113,18 @@ public final class VmCommands {
             CommandSession session,
             @Descriptor("keep showing output and send typed lines to the guest until the VM stops or ~. is typed")
             @Parameter(names = {"-f", "--follow"}, presentValue = "true", absentValue = "false") boolean follow,
+            @Descriptor("print the output so far as JSON (not with --follow)")
+            @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("VM id") String id) throws InterruptedException {
         Vm vm = find(id);
         PrintStream out = session.getConsole();
+        if (asJson) {
+            if (follow) {
+                throw new IllegalArgumentException("thaw:console --json prints the output so far; it does not --follow");
+            }
+            out.println(toJson(Map.of("id", id, "text", vm.consoleText())));
+            return;
+        }
         if (!follow) {
             out.print(vm.consoleText());
             out.flush();
@@ -146,9 +155,13 @@ public final class VmCommands {
     }
 
     @Descriptor("stop a VM and free everything it holds")
-    public void stop(CommandSession session, @Descriptor("VM id") String id) {
-        find(id).stop();
-        session.getConsole().println(id + " stopped");
+    public void stop(
+            CommandSession session,
+            @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
+            @Descriptor("VM id") String id) {
+        Vm vm = find(id);
+        vm.stop();
+        session.getConsole().println(asJson ? toJson(infoJson(vm.info())) : id + " stopped");
     }
 
     private Vm find(String id) {

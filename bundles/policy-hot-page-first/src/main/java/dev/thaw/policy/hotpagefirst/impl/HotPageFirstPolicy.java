@@ -8,6 +8,8 @@ import dev.thaw.api.policy.RestoreView;
 import dev.thaw.api.policy.WorkingSet;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.osgi.service.component.annotations.Activate;
@@ -34,6 +36,7 @@ public final class HotPageFirstPolicy implements PagePolicy {
     private static final System.Logger LOG = System.getLogger(HotPageFirstPolicy.class.getName());
 
     @ObjectClassDefinition(name = "Thaw page policy: hot-page-first", description = "Loads the recorded working set first")
+    @Retention(RetentionPolicy.RUNTIME) // so DEFAULTS can read it from Defaults
     public @interface Config {
         @AttributeDefinition(name = "Batch (KiB)", description = "Working set handed to a loader per next()", min = "4", max = "1048576")
         long batchKiB() default 1024;
@@ -51,6 +54,12 @@ public final class HotPageFirstPolicy implements PagePolicy {
         boolean background() default true;
     }
 
+    /** Carries the declared defaults: they apply when the configuration at activation is refused. */
+    @Config
+    private static final class Defaults {}
+
+    static final Config DEFAULTS = Defaults.class.getAnnotation(Config.class);
+
     private volatile Config config;
     /** The runs made for the last profile seen: restoring one snapshot again gets the same profile object. */
     private final AtomicReference<Prepared> last = new AtomicReference<>();
@@ -59,7 +68,7 @@ public final class HotPageFirstPolicy implements PagePolicy {
 
     @Activate
     public HotPageFirstPolicy(Config config) {
-        this.config = check(config);
+        this.config = PolicyParameters.initial(NAME, DEFAULTS, config, HotPageFirstPolicy::check);
     }
 
     /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */

@@ -6,6 +6,8 @@ import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
 import java.util.Arrays;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
 import java.util.List;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -29,6 +31,7 @@ public final class PrefetchWindowPolicy implements PagePolicy {
     static final String NAME = "prefetch-window";
 
     @ObjectClassDefinition(name = "Thaw page policy: prefetch-window", description = "Faults load an adaptive window of following pages")
+    @Retention(RetentionPolicy.RUNTIME) // so DEFAULTS can read it from Defaults
     public @interface Config {
         @AttributeDefinition(name = "Minimum window (KiB)", description = "Window after a jump; not above the maximum", min = "4", max = "1048576")
         long minWindowKiB() default 64;
@@ -40,11 +43,17 @@ public final class PrefetchWindowPolicy implements PagePolicy {
         boolean background() default true;
     }
 
+    /** Carries the declared defaults: they apply when the configuration at activation is refused. */
+    @Config
+    private static final class Defaults {}
+
+    static final Config DEFAULTS = Defaults.class.getAnnotation(Config.class);
+
     private volatile Config config;
 
     @Activate
     public PrefetchWindowPolicy(Config config) {
-        this.config = check(config);
+        this.config = PolicyParameters.initial(NAME, DEFAULTS, config, PrefetchWindowPolicy::check);
     }
 
     /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */

@@ -103,8 +103,10 @@ class PrefetchWindowPolicyTest extends PagePolicyContract {
     @Test
     void minimumAboveMaximumIsRejectedClearly() {
         var config = ConfigProxy.of(PrefetchWindowPolicy.Config.class, Map.of("minWindowKiB", 128L, "maxWindowKiB", 64L));
-        var inConfig = assertThrows(IllegalArgumentException.class, () -> new PrefetchWindowPolicy(config));
+        var inConfig = assertThrows(IllegalArgumentException.class, () -> PrefetchWindowPolicy.check(config));
         assertEquals("prefetch-window: minWindowKiB (128) must not exceed maxWindowKiB (64)", inConfig.getMessage());
+        assertTrue(new PrefetchWindowPolicy(config).description().endsWith("64 KiB to 4096 KiB"),
+                "refused at activation: the declared defaults apply");
         var inParameters = assertThrows(IllegalArgumentException.class,
                 () -> policy().start(FakeRestore.of(100).with("minWindowKiB", 8192)));
         assertEquals("prefetch-window: minWindowKiB (8192) must not exceed maxWindowKiB (4096)", inParameters.getMessage());

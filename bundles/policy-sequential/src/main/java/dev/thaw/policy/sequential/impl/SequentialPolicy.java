@@ -5,6 +5,8 @@ import dev.thaw.api.policy.PolicyParameters;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
 import java.util.List;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -26,6 +28,7 @@ public final class SequentialPolicy implements PagePolicy {
     static final String NAME = "sequential";
 
     @ObjectClassDefinition(name = "Thaw page policy: sequential", description = "Loads guest memory in address order")
+    @Retention(RetentionPolicy.RUNTIME) // so DEFAULTS can read it from Defaults
     public @interface Config {
         @AttributeDefinition(name = "Background chunk (KiB)", description = "What one next() hands a background loader, aligned", min = "4", max = "1048576")
         long chunkKiB() default 2048;
@@ -37,11 +40,17 @@ public final class SequentialPolicy implements PagePolicy {
         boolean background() default true;
     }
 
+    /** Carries the declared defaults: they apply when the configuration at activation is refused. */
+    @Config
+    private static final class Defaults {}
+
+    static final Config DEFAULTS = Defaults.class.getAnnotation(Config.class);
+
     private volatile Config config;
 
     @Activate
     public SequentialPolicy(Config config) {
-        this.config = check(config);
+        this.config = PolicyParameters.initial(NAME, DEFAULTS, config, SequentialPolicy::check);
     }
 
     /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */

@@ -92,4 +92,13 @@ class SequentialPolicyTest extends PagePolicyContract {
                 () -> SequentialPolicy.check(ConfigProxy.of(SequentialPolicy.Config.class, Map.of("faultChunkKiB", 131072L))));
         assertEquals("sequential: faultChunkKiB 131072 is out of range (4 to 65536)", e.getMessage());
     }
+
+    @Test
+    void aBadConfigurationAtActivationIsRefusedAndTheDeclaredDefaultsApply() {
+        assertEquals(2048, SequentialPolicy.DEFAULTS.chunkKiB());
+        SequentialPolicy p = new SequentialPolicy(ConfigProxy.of(SequentialPolicy.Config.class,
+                Map.of("chunkKiB", 2L, "faultChunkKiB", 16L)));
+        assertTrue(p.description().contains("2048 KiB at a time") && p.description().contains("64 KiB chunk"),
+                "the whole file refused, not just its bad value: " + p.description());
+    }
 }

@@ -27,7 +27,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A running Felix with every bundle of the distribution's {@code bundle/} folder installed and started.
+ * A running Felix with the bundles of every feature in the distribution's {@code feature/} folder installed
+ * and started (see {@link Features}).
  * Configuration comes from {@code config/} and extra bundles from {@code deploy/} (both through
  * FileInstall); the framework cache is private to this process and removed on close, so several
  * platforms can run side by side.
@@ -72,7 +73,9 @@ final class Platform implements AutoCloseable {
         Platform platform = new Platform(framework, cache, log);
         try {
             framework.init();
-            platform.installBundles(dist.resolve("bundle"));
+            Features features = Features.in(dist);
+            log.info("features: {}", String.join(", ", features.names()));
+            platform.installBundles(features.jars(features.names()));
             framework.start();
             log.info("Thaw platform started from {} ({})", home, interactive ? "interactive" : "batch");
             if (!interactive) {
@@ -121,7 +124,7 @@ final class Platform implements AutoCloseable {
 
     private static Path distribution(Path home) {
         Path dist = home.resolve("distribution/target/thaw");
-        if (!Files.isDirectory(dist.resolve("bundle"))) {
+        if (!Files.isDirectory(dist.resolve(Features.FOLDER))) {
             throw new LaunchException("no built distribution at " + dist + " (run ./thaw build)");
         }
         return dist;
@@ -157,15 +160,9 @@ final class Platform implements AutoCloseable {
         return p;
     }
 
-    private void installBundles(Path dir) throws BundleException {
+    private void installBundles(List<Path> jars) throws BundleException {
         BundleContext context = framework.getBundleContext();
         List<Bundle> installed = new ArrayList<>();
-        List<Path> jars;
-        try (Stream<Path> files = Files.list(dir)) {
-            jars = files.filter(f -> f.toString().endsWith(".jar")).sorted().toList();
-        } catch (IOException e) {
-            throw new LaunchException("cannot list bundles in " + dir + ": " + e.getMessage(), e);
-        }
         for (Path jar : jars) {
             installed.add(context.installBundle(jar.toUri().toString()));
         }

@@ -55,6 +55,17 @@ final class GogoSession implements AutoCloseable {
         return output;
     }
 
+    /** Stops each VM that exists: a test's cleanup, where some were never made because the test failed first. */
+    void stopQuietly(Iterable<String> vms) {
+        for (String vm : vms) {
+            try {
+                execute("thaw:stop " + vm);
+            } catch (Exception ignored) {
+                // not made: the test failed before it
+            }
+        }
+    }
+
     @Override
     public void close() {
         session.close();

@@ -8,6 +8,10 @@ import static org.junit.Assert.assertTrue;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import javax.inject.Inject;
@@ -19,6 +23,8 @@ import org.ops4j.pax.exam.Option;
 import org.ops4j.pax.exam.spi.reactors.ExamReactorStrategy;
 import org.ops4j.pax.exam.spi.reactors.PerClass;
 import org.osgi.framework.BundleContext;
+import org.osgi.framework.InvalidSyntaxException;
+import org.osgi.framework.ServiceReference;
 
 /**
  * The restore settings come from {@code config/dev.thaw.restore.cfg} through FileInstall and
@@ -91,13 +97,7 @@ public class RestoreSettingsIT {
                 assertTrue(e.getMessage(), e.getMessage().contains("no page policy named 'no-such-policy' is installed"));
             } finally {
                 Files.writeString(file, original);
-                for (String vm : new String[] {"cfg", "c1", "c2", "c-rec", "c3"}) {
-                    try {
-                        gogo.execute("thaw:stop " + vm);
-                    } catch (Exception ignored) {
-                        // not made: the test failed before it
-                    }
-                }
+                gogo.stopQuietly(List.of("cfg", "c1", "c2", "c-rec", "c3"));
             }
         } finally {
             if (Files.isDirectory(profiles)) {
@@ -111,6 +111,55 @@ public class RestoreSettingsIT {
             Files.deleteIfExists(snapshot);
             Files.deleteIfExists(snapshot.getParent());
         }
+    }
+
+    @Test
+    public void editingAPolicyFileChangesItsParametersAndABadValueIsRefusedKeepingThePrevious() throws Exception {
+        Components.awaitThawCommand(context, "policies");
+        Path file = Path.of(context.getProperty("felix.fileinstall.dir"), "dev.thaw.policy.prefetchwindow.cfg");
+        String original = Files.readString(file);
+        try (GogoSession gogo = new GogoSession(processor)) {
+            assertTrue(gogo.execute("thaw:policies --json"), gogo.execute("thaw:policies --json").contains("64 KiB to 4096 KiB"));
+            Files.writeString(file, "minWindowKiB = 16\nmaxWindowKiB = 512\n");
+            gogo.executeUntil("thaw:policies --json", out -> out.contains("16 KiB to 512 KiB"), FILE_INSTALL);
+
+            // A minimum above the maximum, then a maximum beyond the Metatype range: each refused, 16 to 512 staying.
+            for (String bad : new String[] {"minWindowKiB = 1024\nmaxWindowKiB = 512\n", "minWindowKiB = 32\nmaxWindowKiB = 2097152\n"}) {
+                Files.writeString(file, bad);
+                awaitDelivered("prefetch-window", bad);
+                String policies = gogo.execute("thaw:policies --json");
+                assertTrue(policies, policies.contains("16 KiB to 512 KiB"));
+            }
+        } finally {
+            Files.writeString(file, original);
+        }
+    }
+
+    /**
+     * Waits until SCR has handed {@code cfg}'s values to the policy: it calls the component's modified
+     * method first, then updates the service's properties.
+     */
+    private void awaitDelivered(String policy, String cfg) throws Exception {
+        Map<String, String> wanted = new HashMap<>();
+        for (String line : cfg.split("\n")) {
+            String[] kv = line.split("=", 2);
+            wanted.put(kv[0].strip(), kv[1].strip());
+        }
+        String filter = "(thaw.policy.name=" + policy + ")";
+        List<String> seen = Await.until(FILE_INSTALL, () -> {
+            List<String> values = new ArrayList<>();
+            ServiceReference<?>[] refs;
+            try {
+                refs = context.getServiceReferences("dev.thaw.api.policy.PagePolicy", filter);
+            } catch (InvalidSyntaxException e) {
+                throw new IllegalArgumentException(filter, e);
+            }
+            for (String key : wanted.keySet()) {
+                values.add(refs == null ? null : String.valueOf(refs[0].getProperty(key)));
+            }
+            return values;
+        }, values -> values.equals(List.copyOf(wanted.values())));
+        assertEquals("the configuration of " + policy + " delivered", List.copyOf(wanted.values()), seen);
     }
 
     private static String policyOf(String restoreJson) {

@@ -14,7 +14,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
+import java.util.TreeMap;
 import java.util.jar.JarFile;
 import java.util.jar.Manifest;
 import java.util.zip.ZipEntry;
@@ -25,7 +27,9 @@ import org.osgi.framework.Constants;
 /**
  * The Pax Exam configuration of every itest: a Felix like the one the launcher starts
  * (distribution/src/main/java/dev/thaw/launcher/Platform.java), with exactly the bundles of the assembled
- * distribution, plus what Pax Exam itself needs (its bundles and JUnit's, from pax-exam-link-assembly).
+ * distribution's features (all, or the ones named), plus what Pax Exam itself needs (its bundles and
+ * JUnit's, from pax-exam-link-assembly). Features are the sets of features/NAME/pom.xml, which the
+ * distribution holds in {@code feature/NAME/}; a bundle in several features is installed once.
  *
  * <p>Runs in the driver, when JUnit builds the test class; the framework then runs in this same JVM
  * (Pax Exam's native container).
@@ -45,32 +49,57 @@ public final class ThawDistribution {
      */
     static final String SLF4J_FOR_PAX_EXAM = "org.slf4j;version=1.7.36";
 
+    /** The distribution's folder of features, one folder of bundles each (as the launcher's Features). */
+    static final String FEATURES = "feature";
+
     private static Path configCopy;
 
     private ThawDistribution() {
     }
 
-    /** The directory of the assembled distribution (with lib/ and bundle/). */
+    /** The directory of the assembled distribution (with lib/ and feature/). */
     public static Path directory() {
         return Path.of(System.getProperty(DISTRIBUTION_PROPERTY, "../distribution/target/thaw")).toAbsolutePath().normalize();
     }
 
-    /** The jars of the distribution's bundle/ folder, sorted by name as the launcher installs them. */
-    public static List<Path> bundleJars() {
-        Path dir = directory().resolve("bundle");
+    /** The names of the distribution's features, sorted. */
+    public static List<String> features() {
+        Path dir = directory().resolve(FEATURES);
         if (!Files.isDirectory(dir)) {
-            throw new IllegalStateException("no assembled distribution at " + dir
+            throw new IllegalStateException("no assembled distribution at " + directory()
                     + ": build it first (mvn install at the repository root, or ./thaw build)");
         }
-        try (Stream<Path> files = Files.list(dir)) {
-            List<Path> jars = files.filter(f -> f.getFileName().toString().endsWith(".jar")).sorted().toList();
-            if (jars.isEmpty()) {
-                throw new IllegalStateException("no bundles in " + dir);
-            }
-            return jars;
+        try (Stream<Path> dirs = Files.list(dir)) {
+            return dirs.filter(Files::isDirectory).map(d -> d.getFileName().toString()).sorted().toList();
         } catch (IOException e) {
             throw new UncheckedIOException("cannot list " + dir, e);
         }
+    }
+
+    /** The jars of every feature, as the launcher installs them. */
+    public static List<Path> bundleJars() {
+        return bundleJars(features());
+    }
+
+    /** The jars of the named features, one per file name, sorted by it. */
+    public static List<Path> bundleJars(List<String> features) {
+        Map<String, Path> byName = new TreeMap<>();
+        for (String feature : features) {
+            Path dir = directory().resolve(FEATURES).resolve(feature);
+            if (!Files.isDirectory(dir)) {
+                throw new IllegalStateException("no feature " + feature + " in " + directory() + " (it has " + features() + ")");
+            }
+            try (Stream<Path> files = Files.list(dir)) {
+                files.filter(f -> f.getFileName().toString().endsWith(".jar"))
+                        .forEach(f -> byName.putIfAbsent(f.getFileName().toString(), f));
+            } catch (IOException e) {
+                throw new UncheckedIOException("cannot list " + dir, e);
+            }
+        }
+        if (byName.isEmpty()) {
+            throw new IllegalStateException("no bundles in the features " + features);
+        }
+        return List.copyOf(byName.values());
     }
 
     /** The location each bundle is installed from: its {@code file:} URL. */
@@ -78,7 +107,13 @@ public final class ThawDistribution {
         return jar.toUri().toString();
     }
 
+    /** A framework with every feature of the distribution. */
     public static Option[] options() {
+        return options(features());
+    }
+
+    /** A framework with only the named features. */
+    public static Option[] options(List<String> features) {
         Path home = Path.of(System.getProperty(HOME_PROPERTY, "..")).toAbsolutePath().normalize();
         Path config = configCopy(home);
         String slf4j = slf4jVersion();
@@ -101,7 +136,7 @@ public final class ThawDistribution {
         options.add(frameworkProperty("gosh.home").value(config.toString()));
         options.add(frameworkProperty("felix.log.level").value("2"));
         options.add(cleanCaches(true));
-        for (Path jar : bundleJars()) {
+        for (Path jar : bundleJars(features)) {
             options.add(bundle(location(jar)).start(!isFragment(jar)));
         }
         options.add(junitBundles());

@@ -94,20 +94,11 @@ public class ThirdPartyPolicyIT {
                         () -> gogo.execute("thaw:restore --policy top-down --name tp-late " + snapshot));
                 assertTrue(e.getMessage(), e.getMessage().contains("no page policy named 'top-down' is installed"));
             } finally {
-                for (String vm : new String[] {"tp", "tp-copy"}) {
-                    try {
-                        gogo.execute("thaw:stop " + vm);
-                    } catch (Exception ignored) {
-                        // not made: the test failed before it
-                    }
-                }
+                gogo.stopQuietly(List.of("tp", "tp-copy"));
             }
         } finally {
             watcher.delete();
-            Files.deleteIfExists(deploy.resolve(jar.getFileName()));
-            Files.deleteIfExists(deploy);
-            Files.deleteIfExists(snapshot);
-            Files.deleteIfExists(snapshot.getParent());
+            deleteIfExist(deploy.resolve(jar.getFileName()), deploy, snapshot, snapshot.getParent());
         }
     }
 
@@ -166,20 +157,17 @@ public class ThirdPartyPolicyIT {
                     made.remove(copy);
                 }
             } finally {
-                for (String vm : made) {
-                    try {
-                        gogo.execute("thaw:stop " + vm);
-                    } catch (Exception ignored) {
-                        // not made: the test failed before it
-                    }
-                }
+                gogo.stopQuietly(made);
             }
         } finally {
             watcher.delete();
-            Files.deleteIfExists(deploy.resolve(jar.getFileName()));
-            Files.deleteIfExists(deploy);
-            Files.deleteIfExists(snapshot);
-            Files.deleteIfExists(snapshot.getParent());
+            deleteIfExist(deploy.resolve(jar.getFileName()), deploy, snapshot, snapshot.getParent());
+        }
+    }
+
+    private static void deleteIfExist(Path... paths) throws java.io.IOException {
+        for (Path p : paths) {
+            Files.deleteIfExists(p);
         }
     }
 

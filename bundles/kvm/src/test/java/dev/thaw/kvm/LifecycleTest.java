@@ -146,6 +146,8 @@ class LifecycleTest {
         vm.start(new TestVms.Recorder(), new Exits());
         TestVms.await("the guest counting in the spare's memory", KvmFixture.WAIT, () -> TestVms.counter(vm) > 100);
         TestVms.await("the spare taken made again", KvmFixture.WAIT, () -> own.sparesReady() == 2);
+        own.modified(ConfigProxy.of(KvmHypervisor.Config.class, Map.of("spareLayouts", -1)));
+        assertEquals(2, own.sparesReady(), "-1 layouts is out of range: refused, the spares stay");
         VirtualMachine other = own.createVm(VmOptions.named("other"), List.of(new MemoryRange(0, TestVms.MEMORY)));
         assertEquals(1, other.memory().size(), "another layout is made on the spot");
         own.modified(ConfigProxy.of(KvmHypervisor.Config.class, Map.of("spareLayouts", 0)));

@@ -41,9 +41,12 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     public @interface Config {
         @AttributeDefinition(name = "Spare VM layouts", description = "For this many memory layouts (the last asked "
                 + "for, e.g. by a snapshot), an empty VM with its memory registered is kept ready, so that a restore "
-                + "skips creating it; 0 turns spares off", min = "0", max = "8")
-        int spareLayouts() default 2;
+                + "skips creating it; 0 turns spares off", min = "0", max = "" + MAX_SPARE_LAYOUTS)
+        int spareLayouts() default DEFAULT_SPARE_LAYOUTS;
     }
+
+    static final int DEFAULT_SPARE_LAYOUTS = 2;
+    static final int MAX_SPARE_LAYOUTS = 8;
 
     private static final Logger LOG = LoggerFactory.getLogger(KvmHypervisor.class);
 
@@ -60,15 +63,29 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     private boolean closed;
     private final SpareVms spares;
 
+    /** A configuration with a bad value at activation is refused with the reason logged; the default applies. */
     @Activate
     public KvmHypervisor(Config config) {
-        this("/dev/kvm", config.spareLayouts());
+        this("/dev/kvm", spareLayouts(config, DEFAULT_SPARE_LAYOUTS, "the default"));
     }
 
-    /** A changed configuration applies at once; running VMs are not touched. */
+    /**
+     * A changed configuration applies at once; running VMs are not touched. One with a bad value is refused
+     * with the reason logged, and the number before it stays.
+     */
     @Modified
     public void modified(Config config) {
-        spares.capacity(Math.clamp(config.spareLayouts(), 0, 8));
+        spares.capacity(spareLayouts(config, spares.capacity(), "the number before it"));
+    }
+
+    static int spareLayouts(Config config, int instead, String insteadText) {
+        int wanted = config.spareLayouts();
+        if (wanted >= 0 && wanted <= MAX_SPARE_LAYOUTS) {
+            return wanted;
+        }
+        LOG.warn("configuration {} refused: spareLayouts {} is out of range (0 to {}); {}, {}, stays in force",
+                KvmHypervisor.class.getName(), wanted, MAX_SPARE_LAYOUTS, insteadText, instead);
+        return instead;
     }
 
     /** For tests: no spare VMs, so that every VM and fd a test sees is one it made. */

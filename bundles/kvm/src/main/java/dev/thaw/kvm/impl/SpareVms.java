@@ -132,6 +132,10 @@ final class SpareVms implements AutoCloseable {
         trim();
     }
 
+    synchronized int capacity() {
+        return capacity;
+    }
+
     /** Drops the least recent layouts beyond capacity, closing their spares. Caller holds this. */
     private void trim() {
         while (wanted.size() > capacity) {

@@ -22,4 +22,17 @@ public interface SnapshotFormat {
 
     /** @throws SnapshotException naming the file and the problem */
     SnapshotReader open(Path file);
+
+    /**
+     * Opens a snapshot that starts at byte {@code offset} of {@code file} (QEMU's {@code file:PATH,offset=N});
+     * a format whose files always start at byte 0 refuses any other offset.
+     *
+     * @throws SnapshotException naming the file and the problem
+     */
+    default SnapshotReader open(Path file, long offset) {
+        if (offset == 0) {
+            return open(file);
+        }
+        throw new SnapshotException(file, name() + " snapshots start at byte 0, not at an offset of " + offset);
+    }
 }

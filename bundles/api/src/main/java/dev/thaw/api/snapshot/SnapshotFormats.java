@@ -12,4 +12,12 @@ public interface SnapshotFormats {
 
     /** @throws SnapshotException naming the file and why no format (or the one that recognised it) could open it */
     SnapshotReader open(Path file);
+
+    /**
+     * Opens the snapshot that starts at byte {@code offset} of {@code file}, with the format that recognises
+     * the bytes there.
+     *
+     * @throws SnapshotException naming the file and why no format (or the one that recognised it) could open it
+     */
+    SnapshotReader open(Path file, long offset);
 }

@@ -24,6 +24,11 @@ public interface SnapshotReader extends AutoCloseable {
     /** The machine state, for formats that store it in Thaw's records. */
     Optional<MachineState> state();
 
+    /** The machine the file was taken from: its type, capabilities and devices; a format that cannot tell says {@code unknown}. */
+    default SnapshotOrigin origin() {
+        return new SnapshotOrigin("unknown", List.of(), List.of());
+    }
+
     List<SnapshotRegion> regions();
 
     /** Whether the file holds page {@code page} of region {@code region} (else the page is zero). */

@@ -44,21 +44,34 @@ public final class SnapshotFormatRegistry implements SnapshotFormats {
 
     @Override
     public SnapshotReader open(Path file) {
-        byte[] head = head(file);
+        return open(file, 0);
+    }
+
+    @Override
+    public SnapshotReader open(Path file, long offset) {
+        byte[] head = head(file, offset);
         for (SnapshotFormat f : formats()) {
             if (f.probe(head)) {
-                return f.open(file);
+                return f.open(file, offset);
             }
         }
         String known = formats().stream().map(SnapshotFormat::name).collect(Collectors.joining(", "));
-        throw new SnapshotException(file, "not a snapshot of any installed format (" + (known.isEmpty() ? "none installed" : known) + ")");
+        throw new SnapshotException(file, (offset == 0 ? "" : "at byte " + offset + ": ") + "not a snapshot of any installed format ("
+                + (known.isEmpty() ? "none installed" : known) + ")");
     }
 
-    private static byte[] head(Path file) {
+    private static byte[] head(Path file, long offset) {
         if (Files.isDirectory(file)) {
             throw new SnapshotException(file, "is a directory, not a snapshot file");
         }
+        if (offset < 0) {
+            throw new SnapshotException(file, "a snapshot cannot start at byte " + offset);
+        }
         try (InputStream in = Files.newInputStream(file)) {
+            if (offset > 0 && offset >= Files.size(file)) {
+                throw new SnapshotException(file, "is " + Files.size(file) + " bytes long: no snapshot starts at byte " + offset);
+            }
+            in.skipNBytes(offset);
             return in.readNBytes(HEAD_BYTES);
         } catch (NoSuchFileException e) {
             throw new SnapshotException(file, "no such file");

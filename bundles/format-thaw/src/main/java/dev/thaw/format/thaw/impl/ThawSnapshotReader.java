@@ -5,7 +5,9 @@ import static dev.thaw.format.thaw.impl.Layout.PAGE_SIZE;
 
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.RegionLayout;
+import dev.thaw.api.snapshot.SnapshotDevice;
 import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.snapshot.SnapshotOrigin;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.format.thaw.impl.Layout.Header;
@@ -30,9 +32,11 @@ import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
@@ -401,6 +405,15 @@ final class ThawSnapshotReader implements SnapshotReader {
     @Override
     public Optional<MachineState> state() {
         return Optional.of(state);
+    }
+
+    /** The guest's name as the machine; devices numbered per type in the order the state lists them. */
+    @Override
+    public SnapshotOrigin origin() {
+        Map<String, Long> seen = new HashMap<>();
+        List<SnapshotDevice> devices = state.devices().stream()
+                .map(d -> new SnapshotDevice(d.type(), seen.merge(d.type(), 1L, Long::sum) - 1, -1)).toList();
+        return new SnapshotOrigin(state.guest().name(), List.of(), devices);
     }
 
     @Override

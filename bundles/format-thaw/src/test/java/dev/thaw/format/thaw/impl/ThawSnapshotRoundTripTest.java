@@ -16,6 +16,7 @@ import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.api.snapshot.SnapshotSummary;
 import dev.thaw.format.thaw.impl.Snapshots.Memory;
+import dev.thaw.testing.FileBlocks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -122,7 +123,7 @@ class ThawSnapshotRoundTripTest {
             }
             SnapshotSummary summary = writer.write(file, Snapshots.state(3, layouts),
                     List.of(new GuestMemory(layouts.getFirst(), m)), Progress.NONE);
-            long allocated = Stat.allocatedBytes(file);
+            long allocated = FileBlocks.allocatedBytes(file);
             System.out.printf("sparse file: apparent %,d bytes, allocated %,d (stat), %,d (writer's count), %d pages present%n",
                     summary.apparentSize(), allocated, summary.allocatedSize(), summary.presentPages());
             assertTrue(summary.apparentSize() >= 65L << 20);

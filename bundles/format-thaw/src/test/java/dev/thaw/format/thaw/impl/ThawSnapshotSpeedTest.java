@@ -7,6 +7,7 @@ import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.RegionLayout;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotSummary;
+import dev.thaw.testing.FileBlocks;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -62,7 +63,7 @@ class ThawSnapshotSpeedTest {
                 warm = System.nanoTime() - t0;
                 assertEquals(written, FileIo.crc32c(memory));
             }
-            long allocated = Stat.allocatedBytes(file);
+            long allocated = FileBlocks.allocatedBytes(file);
             System.out.printf("1 GiB of memory, %d MiB of it data: write %.0f MB/s of memory (%d ms, fsync included); "
                             + "read all %.0f MB/s of memory, %.0f MB/s of data (%d ms; again: %d ms); file %,d bytes apparent, "
                             + "%,d allocated (stat; the writer counted %,d)%n",

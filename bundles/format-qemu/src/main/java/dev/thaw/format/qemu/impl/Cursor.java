@@ -1,0 +1,159 @@
+package dev.thaw.format.qemu.impl;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+
+/**
+ * Reads QEMU's big-endian stream at a position of a file, through a small window. Every read checks that
+ * the file holds the bytes: a short file is a {@link BadStream} that says where it ended, never a read of
+ * garbage or an allocation sized by an unchecked field.
+ */
+final class Cursor {
+
+    private static final int WINDOW = 64 << 10;
+
+    private final FileChannel channel;
+    private final long size;
+    private final ByteBuffer window = ByteBuffer.allocate(WINDOW);
+    private long windowStart = -1;
+    private long position;
+
+    Cursor(FileChannel channel, long size, long position) {
+        this.channel = channel;
+        this.size = size;
+        this.position = position;
+    }
+
+    long position() {
+        return position;
+    }
+
+    long size() {
+        return size;
+    }
+
+    void seek(long to) {
+        if (to < 0 || to > size) {
+            throw new BadStream("the stream continues at byte " + to + ", past the end of the file (" + size + " bytes)");
+        }
+        position = to;
+    }
+
+    /** The next byte without moving past it, or -1 at the end of the file. */
+    int peek() {
+        if (position >= size) {
+            return -1;
+        }
+        int b = u8("a section type");
+        position--;
+        return b;
+    }
+
+    /**
+     * The position of the first {@code pattern} at or after the position and before {@code limit}, or -1.
+     * Reads through the window; the position is left where it was.
+     */
+    long find(byte[] pattern, long limit) {
+        long saved = position;
+        long end = Math.min(limit, size);
+        try {
+            for (long at = position; at + pattern.length <= end; at++) {
+                position = at;
+                ByteBuffer w = window(pattern.length, "a section footer");
+                boolean match = true;
+                for (int i = 0; i < pattern.length && match; i++) {
+                    match = w.get(i) == pattern[i];
+                }
+                if (match) {
+                    return at;
+                }
+            }
+            return -1;
+        } finally {
+            position = saved;
+        }
+    }
+
+    int u8(String what) {
+        return window(1, what).get() & 0xff;
+    }
+
+    int be16(String what) {
+        return window(2, what).getShort() & 0xffff;
+    }
+
+    long be32(String what) {
+        return window(4, what).getInt() & 0xffffffffL;
+    }
+
+    long be64(String what) {
+        return window(8, what).getLong();
+    }
+
+    /** {@code n} bytes; the caller bounds {@code n} (the file must hold them too). */
+    byte[] bytes(int n, String what) {
+        if (position + n > size) {
+            throw new BadStream("the file ends at byte " + size + " in the middle of " + what + " (at byte " + position + ")");
+        }
+        byte[] b = new byte[n];
+        for (int done = 0; done < n; ) {
+            int piece = Math.min(WINDOW, n - done);
+            window(piece, what).get(b, done, piece);
+            done += piece;
+        }
+        return b;
+    }
+
+    /** A name of {@code length} printable ASCII characters (QEMU's ids and idstrs). */
+    String name(int length, String what) {
+        long at = position;
+        byte[] b = bytes(length, what);
+        for (byte c : b) {
+            if (c < 0x20 || c > 0x7e) {
+                throw new BadStream(what + " at byte " + at + " is not printable text");
+            }
+        }
+        return new String(b, StandardCharsets.US_ASCII);
+    }
+
+    /** A u8 length and that many characters. */
+    String shortName(String what) {
+        int length = u8(what + " length");
+        if (length == 0) {
+            throw new BadStream(what + " at byte " + (position - 1) + " is empty");
+        }
+        return name(length, what);
+    }
+
+    /** {@code n <= WINDOW} bytes at the position, which moves past them. */
+    private ByteBuffer window(int n, String what) {
+        if (position + n > size) {
+            throw new BadStream("the file ends at byte " + size + " in the middle of " + what + " (at byte " + position + ")");
+        }
+        if (windowStart < 0 || position < windowStart || position + n > windowStart + window.limit()) {
+            fill(position);
+        }
+        ByteBuffer view = window.slice((int) (position - windowStart), n);
+        position += n;
+        return view;
+    }
+
+    private void fill(long from) {
+        window.clear();
+        window.limit((int) Math.min(WINDOW, size - from));
+        try {
+            while (window.hasRemaining()) {
+                if (channel.read(window, from + window.position()) < 0) {
+                    throw new BadStream("the file ends at byte " + (from + window.position()) + ", before its stated size");
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+        window.flip();
+        windowStart = from;
+    }
+}

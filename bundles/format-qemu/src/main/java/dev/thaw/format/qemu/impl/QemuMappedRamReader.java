@@ -1,0 +1,204 @@
+package dev.thaw.format.qemu.impl;
+
+import dev.thaw.api.snapshot.MachineState;
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.snapshot.SnapshotOrigin;
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.api.snapshot.SnapshotRegion;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * A mapped-ram file opened for reading: each RAM block is a region whose pages are read in place, with
+ * one positional read per run of present pages; absent pages read as zeros. Opening reads the stream's
+ * headers and the page bitmaps only, never the pages. Safe for use from several threads.
+ */
+final class QemuMappedRamReader implements SnapshotReader {
+
+    private final Path file;
+    private final FileChannel channel;
+    private final QemuStream stream;
+    private final List<SnapshotRegion> regions;
+    /** Per block: bit i of word i / 64 set when page i is in the file. */
+    private final List<long[]> bitmaps;
+
+    private QemuMappedRamReader(Path file, FileChannel channel, QemuStream stream, List<long[]> bitmaps) {
+        this.file = file;
+        this.channel = channel;
+        this.stream = stream;
+        this.bitmaps = bitmaps;
+        List<SnapshotRegion> list = new ArrayList<>();
+        for (int i = 0; i < stream.blocks().size(); i++) {
+            RamBlock b = stream.blocks().get(i);
+            long present = 0;
+            for (long word : bitmaps.get(i)) {
+                present += Long.bitCount(word);
+            }
+            list.add(new SnapshotRegion(b.name(), -1, b.usedLength(), (int) b.pageSize(), present));
+        }
+        this.regions = List.copyOf(list);
+    }
+
+    /** Opens the stream that starts at byte {@code offset} of {@code file} (QEMU's {@code file:PATH,offset=N}). */
+    static QemuMappedRamReader open(Path file, long offset) {
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (NoSuchFileException e) {
+            throw new SnapshotException(file, "no such file");
+        } catch (IOException e) {
+            throw new SnapshotException(file, "cannot open: " + e.getMessage(), e);
+        }
+        try {
+            long size = channel.size();
+            if (offset < 0 || offset >= size) {
+                throw new BadStream("the stream offset " + offset + " is not within the file (" + size + " bytes)");
+            }
+            QemuStream stream = StreamParser.parse(new Cursor(channel, size, offset));
+            List<long[]> bitmaps = new ArrayList<>();
+            for (RamBlock b : stream.blocks()) {
+                bitmaps.add(bitmap(channel, b));
+            }
+            return new QemuMappedRamReader(file, channel, stream, bitmaps);
+        } catch (BadStream e) {
+            closeQuietly(channel);
+            throw new SnapshotException(file, e.getMessage());
+        } catch (IOException | UncheckedIOException e) {
+            closeQuietly(channel);
+            throw new SnapshotException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /** The block's bitmap; the parser checked that the file holds it. */
+    private static long[] bitmap(FileChannel channel, RamBlock b) throws IOException {
+        ByteBuffer bytes = ByteBuffer.allocate((int) b.bitmapBytes()).order(ByteOrder.LITTLE_ENDIAN);
+        readFully(channel, bytes, b.bitmapOffset());
+        long[] words = new long[bytes.capacity() / 8];
+        bytes.flip().asLongBuffer().get(words);
+        long pages = b.pages();
+        if (pages % 64 != 0) {
+            words[words.length - 1] &= (1L << (pages % 64)) - 1; // bits past the last page mean nothing
+        }
+        return words;
+    }
+
+    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+        long start = position - buffer.position();
+        while (buffer.hasRemaining()) {
+            if (channel.read(buffer, start + buffer.position()) < 0) {
+                throw new BadStream("the file ends at byte " + (start + buffer.position()) + ", within data it says it holds");
+            }
+        }
+    }
+
+    @Override
+    public Path file() {
+        return file;
+    }
+
+    @Override
+    public String format() {
+        return QemuMappedRamFormat.NAME;
+    }
+
+    @Override
+    public int version() {
+        return (int) StreamParser.VERSION;
+    }
+
+    @Override
+    public Optional<MachineState> state() {
+        return Optional.empty();
+    }
+
+    @Override
+    public SnapshotOrigin origin() {
+        return new SnapshotOrigin(stream.machine(), stream.capabilities(), stream.devices());
+    }
+
+    @Override
+    public List<SnapshotRegion> regions() {
+        return regions;
+    }
+
+    @Override
+    public boolean isPresent(int region, long page) {
+        checkPages(region, page, 1);
+        return (bitmaps.get(region)[(int) (page >>> 6)] >>> (page & 63) & 1) != 0;
+    }
+
+    @Override
+    public void readPages(int region, long firstPage, long count, MemorySegment target) {
+        checkPages(region, firstPage, count);
+        RamBlock b = stream.blocks().get(region);
+        long pageSize = b.pageSize();
+        if (target.byteSize() != count * pageSize) {
+            throw new IllegalArgumentException("target holds " + target.byteSize() + " bytes, not " + count + " pages");
+        }
+        long page = firstPage;
+        long end = firstPage + count;
+        while (page < end) {
+            boolean present = isPresent(region, page);
+            long run = page + 1;
+            while (run < end && isPresent(region, run) == present) {
+                run++;
+            }
+            MemorySegment slice = target.asSlice((page - firstPage) * pageSize, (run - page) * pageSize);
+            if (present) {
+                read(b, page, slice);
+            } else {
+                slice.fill((byte) 0);
+            }
+            page = run;
+        }
+    }
+
+    private void read(RamBlock b, long page, MemorySegment into) {
+        long at = b.pagesOffset() + page * b.pageSize();
+        try {
+            for (long done = 0; done < into.byteSize(); ) {
+                long piece = Math.min(Integer.MAX_VALUE & ~0xfffL, into.byteSize() - done);
+                readFully(channel, into.asSlice(done, piece).asByteBuffer(), at + done);
+                done += piece;
+            }
+        } catch (BadStream e) {
+            throw new SnapshotException(file, "page " + page + " of RAM block " + b.name() + ": " + e.getMessage());
+        } catch (IOException e) {
+            throw new SnapshotException(file, "cannot read page " + page + " of RAM block " + b.name() + ": " + e.getMessage(), e);
+        }
+    }
+
+    private void checkPages(int region, long first, long count) {
+        if (region < 0 || region >= regions.size()) {
+            throw new IllegalArgumentException("no region " + region + " in " + file + " (it has " + regions.size() + ")");
+        }
+        long pages = regions.get(region).pages();
+        if (first < 0 || count < 0 || first > pages - count) {
+            throw new IllegalArgumentException("pages " + first + "+" + count + " are not within region " + region + " ("
+                    + pages + " pages)");
+        }
+    }
+
+    @Override
+    public void close() {
+        closeQuietly(channel);
+    }
+
+    private static void closeQuietly(FileChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException ignored) {
+            // nothing was written; a close failure loses nothing
+        }
+    }
+}

@@ -1,0 +1,288 @@
+package dev.thaw.format.qemu.impl;
+
+import dev.thaw.api.snapshot.SnapshotDevice;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Walks the stream of a mapped-ram file (docs/qemu-mapped-ram.md): header, configuration section, the RAM
+ * section's block headers, the RAM section's later parts, then the device sections, and the VMDESCRIPTION
+ * JSON after the end. Every count and offset is checked against the file before it is used.
+ */
+final class StreamParser {
+
+    static final long MAGIC = 0x5145564DL; // "QEVM"
+    static final long VERSION = 3;
+
+    static final int SECTION_EOF = 0x00;
+    static final int SECTION_START = 0x01;
+    static final int SECTION_PART = 0x02;
+    static final int SECTION_END = 0x03;
+    static final int SECTION_FULL = 0x04;
+    static final int SUBSECTION = 0x05;
+    static final int VMDESCRIPTION = 0x06;
+    static final int CONFIGURATION = 0x07;
+    static final int COMMAND = 0x08;
+    static final int FOOTER = 0x7e;
+
+    static final long RAM_FLAG_MEM_SIZE = 0x04;
+    static final long RAM_FLAG_EOS = 0x10;
+    static final long RAM_FLAG_MULTIFD_FLUSH = 0x200;
+    /** The flags below the smallest page size; the rest of a RAM word is a size or an address. */
+    static final long RAM_FLAG_MASK = 0x3ff;
+
+    static final String MAPPED_RAM = "mapped-ram";
+    static final String IGNORE_SHARED = "x-ignore-shared";
+    static final long MAPPED_RAM_HEADER_VERSION = 1;
+
+    static final int MAX_MACHINE_NAME = 256;
+    static final int MAX_CAPABILITIES = 256;
+    static final int MAX_BLOCKS = 4096;
+    /** A RAM block larger than this is taken for a corrupted length (its bitmap alone would be 128 MiB). */
+    static final long MAX_BLOCK_BYTES = 1L << 42;
+    static final long MIN_PAGE_SIZE = 512;
+    static final long MAX_PAGE_SIZE = 1L << 30;
+    /** Flag words between the parts of the RAM section's EOS markers. */
+    static final int MAX_RAM_FLAGS = 1024;
+    /** A device section longer than this while looking for its footer is taken for a corrupted stream. */
+    static final long MAX_DEVICE_SECTION = 64L << 20;
+    static final int MAX_COMMAND = 1 << 16;
+
+    private final Cursor in;
+    private final List<String> capabilities = new ArrayList<>();
+    private final List<RamBlock> blocks = new ArrayList<>();
+    private final List<SnapshotDevice> sectionDevices = new ArrayList<>();
+    private String machine;
+    private long ramSection = -1;
+    private boolean footers;
+
+    private StreamParser(Cursor in) {
+        this.in = in;
+    }
+
+    static QemuStream parse(Cursor in) {
+        return new StreamParser(in).parse();
+    }
+
+    private QemuStream parse() {
+        header();
+        configuration();
+        boolean walkedToEnd = sections();
+        List<SnapshotDevice> fromJson = VmDescription.devices(in, walkedToEnd);
+        if (fromJson != null) {
+            return new QemuStream(machine, capabilities, blocks, fromJson, "vmdescription");
+        }
+        return walkedToEnd ? new QemuStream(machine, capabilities, blocks, sectionDevices, "sections")
+                : new QemuStream(machine, capabilities, blocks, List.of(), "none");
+    }
+
+    private void header() {
+        long at = in.position();
+        if (in.be32("the magic") != MAGIC) {
+            throw new BadStream("not a QEMU migration stream (no QEVM magic at byte " + at + ")");
+        }
+        long version = in.be32("the stream version");
+        if (version != VERSION) {
+            throw new BadStream("QEMU stream version " + version + " (this reader knows version " + VERSION + ")");
+        }
+    }
+
+    private void configuration() {
+        long at = in.position();
+        if (in.peek() != CONFIGURATION) {
+            throw new BadStream("no configuration section at byte " + at + ", so the file does not say it was written with "
+                    + "mapped-ram; save it again with QEMU 9 or later: migrate_set_capability mapped-ram on, then migrate file:PATH");
+        }
+        in.u8("the configuration section");
+        long length = in.be32("the machine type's length");
+        if (length == 0 || length > MAX_MACHINE_NAME) {
+            throw new BadStream("the machine type at byte " + (in.position() - 4) + " is " + length + " bytes long (1 to "
+                    + MAX_MACHINE_NAME + ")");
+        }
+        machine = in.name((int) length, "the machine type");
+        while (in.peek() == SUBSECTION) {
+            subsection();
+        }
+        if (!capabilities.contains(MAPPED_RAM)) {
+            throw new BadStream("a QEMU migration stream without the mapped-ram capability: its pages are inline, not at "
+                    + "fixed offsets; save it again with migrate_set_capability mapped-ram on (QEMU 9 or later)");
+        }
+    }
+
+    private void subsection() {
+        in.u8("a subsection");
+        long at = in.position();
+        String name = in.shortName("a configuration subsection's name");
+        in.be32("the subsection's version");
+        switch (name) {
+            case "configuration/capabilities" -> {
+                long count = in.be32("the number of capabilities");
+                if (count > MAX_CAPABILITIES) {
+                    throw new BadStream("the configuration lists " + count + " capabilities (at most " + MAX_CAPABILITIES + ")");
+                }
+                for (long i = 0; i < count; i++) {
+                    capabilities.add(in.shortName("a capability's name"));
+                }
+            }
+            case "configuration/target-page-bits" -> in.be32("the target page bits");
+            case "configuration/uuid" -> in.bytes(16, "the VM's UUID");
+            default -> throw new BadStream("unknown configuration subsection '" + name + "' at byte " + at);
+        }
+    }
+
+    /** Reads sections up to the end; false when a device section cannot be walked (no footers). */
+    private boolean sections() {
+        while (true) {
+            long at = in.position();
+            int type = in.u8("a section type");
+            switch (type) {
+                case SECTION_START, SECTION_FULL -> {
+                    long id = in.be32("a section id");
+                    String idstr = in.shortName("a section's name");
+                    long instance = in.be32("a section's instance id");
+                    long version = in.be32("a section's version");
+                    if (type == SECTION_START) {
+                        if (!idstr.equals("ram") || ramSection >= 0) {
+                            throw new BadStream("section '" + idstr + "' at byte " + at + " starts an iterative state this "
+                                    + "reader cannot walk (only ram's)");
+                        }
+                        ramSection = id;
+                        ramSetup();
+                    } else {
+                        if (ramSection < 0) {
+                            throw new BadStream("device section '" + idstr + "' at byte " + at + " comes before the ram section");
+                        }
+                        sectionDevices.add(new SnapshotDevice(idstr, instance, version));
+                        if (!footers) {
+                            return false; // its length is known only to the device: stop here
+                        }
+                        skipToFooter(id, idstr, at);
+                    }
+                    footer(id, at);
+                }
+                case SECTION_PART, SECTION_END -> {
+                    long id = in.be32("a section id");
+                    if (id != ramSection) {
+                        throw new BadStream("section " + id + " continues at byte " + at + " but was never started");
+                    }
+                    ramFlags();
+                    footer(id, at);
+                }
+                case COMMAND -> {
+                    in.be16("a command");
+                    int length = in.be16("a command's length");
+                    in.seek(in.position() + length);
+                }
+                case SECTION_EOF -> {
+                    if (ramSection < 0) {
+                        throw new BadStream("the stream ends at byte " + at + " without a ram section");
+                    }
+                    return true;
+                }
+                default -> throw new BadStream(String.format("unknown section type 0x%02x at byte %d", type, at));
+            }
+        }
+    }
+
+    /** The RAM section's start: total size, then per block its id, length and mapped-ram header. */
+    private void ramSetup() {
+        long word = in.be64("the RAM size");
+        if ((word & RAM_FLAG_MASK) != RAM_FLAG_MEM_SIZE) {
+            throw new BadStream(String.format("the ram section starts with flags 0x%x, not the RAM size", word & RAM_FLAG_MASK));
+        }
+        long total = word & ~RAM_FLAG_MASK;
+        long sum = 0;
+        while (sum < total) {
+            if (blocks.size() == MAX_BLOCKS) {
+                throw new BadStream("more than " + MAX_BLOCKS + " RAM blocks");
+            }
+            RamBlock b = block();
+            sum += b.usedLength();
+        }
+        if (sum != total) {
+            throw new BadStream("the RAM blocks hold " + sum + " bytes, the ram section says " + total);
+        }
+        ramFlags();
+    }
+
+    private RamBlock block() {
+        long at = in.position();
+        String name = in.shortName("a RAM block's name");
+        long used = in.be64("RAM block " + name + "'s length");
+        if (capabilities.contains(IGNORE_SHARED)) {
+            in.be64("RAM block " + name + "'s address");
+        }
+        long version = in.be32("RAM block " + name + "'s mapped-ram header");
+        long pageSize = in.be64("RAM block " + name + "'s page size");
+        long bitmapOffset = in.be64("RAM block " + name + "'s bitmap offset");
+        long pagesOffset = in.be64("RAM block " + name + "'s pages offset");
+        String where = "RAM block " + name + " (at byte " + at + ")";
+        if (version != MAPPED_RAM_HEADER_VERSION) {
+            throw new BadStream(where + " has mapped-ram header version " + version + " (this reader knows "
+                    + MAPPED_RAM_HEADER_VERSION + ")");
+        }
+        if (pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE || Long.bitCount(pageSize) != 1) {
+            throw new BadStream(where + " has a page size of " + pageSize + ", not a power of two from " + MIN_PAGE_SIZE
+                    + " to " + MAX_PAGE_SIZE);
+        }
+        if (used <= 0 || used > MAX_BLOCK_BYTES || used % pageSize != 0) {
+            throw new BadStream(where + " is " + used + " bytes long, not a whole number of " + pageSize + "-byte pages "
+                    + "up to " + MAX_BLOCK_BYTES);
+        }
+        RamBlock b = new RamBlock(name, used, pageSize, bitmapOffset, pagesOffset);
+        long size = in.size();
+        if (bitmapOffset < in.position() || bitmapOffset > size - b.bitmapBytes()) {
+            throw new BadStream(where + ": its bitmap (" + b.bitmapBytes() + " bytes at byte " + bitmapOffset
+                    + ") is not within the file (" + size + " bytes)");
+        }
+        if (pagesOffset < bitmapOffset + b.bitmapBytes() || pagesOffset > size - used) {
+            throw new BadStream(where + ": its pages (" + used + " bytes at byte " + pagesOffset
+                    + ") are not within the file (" + size + " bytes) after its bitmap");
+        }
+        blocks.add(b);
+        in.seek(pagesOffset + used); // the stream goes on after the block's page area
+        return b;
+    }
+
+    /** Flag words up to the end-of-section marker: with mapped-ram no page is inline. */
+    private void ramFlags() {
+        for (int i = 0; i < MAX_RAM_FLAGS; i++) {
+            long at = in.position();
+            long word = in.be64("the ram section's flags");
+            if (word == RAM_FLAG_EOS) {
+                return;
+            }
+            if (word != RAM_FLAG_MULTIFD_FLUSH) {
+                throw new BadStream(String.format("unexpected ram section flags 0x%x at byte %d (a mapped-ram stream has "
+                        + "no inline pages)", word, at));
+            }
+        }
+        throw new BadStream("the ram section has no end marker within " + MAX_RAM_FLAGS + " flag words");
+    }
+
+    /** The section footer, where the file has them: 0x7e and the section's id. */
+    private void footer(long id, long sectionAt) {
+        if (in.peek() != FOOTER) {
+            if (footers) {
+                throw new BadStream("section " + id + " at byte " + sectionAt + " has no footer, as earlier sections do");
+            }
+            return;
+        }
+        in.u8("a section footer");
+        long got = in.be32("a section footer's id");
+        if (got != id) {
+            throw new BadStream("the footer at byte " + (in.position() - 5) + " closes section " + got + ", not " + id);
+        }
+        footers = true;
+    }
+
+    /** Moves to the footer of device section {@code id}: its state's layout is the device's own. */
+    private void skipToFooter(long id, String idstr, long at) {
+        byte[] footer = {(byte) FOOTER, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
+        long found = in.find(footer, in.position() + MAX_DEVICE_SECTION);
+        if (found < 0) {
+            throw new BadStream("device section '" + idstr + "' at byte " + at + " has no footer (the file ends, or is damaged)");
+        }
+        in.seek(found);
+    }
+}

@@ -64,6 +64,23 @@ public class SnapshotFilesIT {
             String diff = gogo.execute("thaw:diff --json " + dir.resolve("qemu-microvm.mr") + " " + offset);
             assertTrue(diff, diff.contains("\"pages\":4115,\"differentPages\":0"));
 
+            // thaw:bench qemu-file: every policy loads the main RAM block; QEMU's row is measured or says why not.
+            Path results = dir.resolve("bench");
+            String bench = gogo.execute("thaw:bench --repeat 1 --results " + results + " --json qemu-file " + dir.resolve("qemu-q35.mr"));
+            assertTrue(bench, bench.contains("\"region\":\"pc.ram\",\"regionBytes\":33554432") && bench.contains("\"openMs\":"));
+            for (String mode : new String[] {"thaw-eager", "sequential", "hot-page-first", "prefetch-window"}) {
+                assertTrue(mode + " in " + bench, Pattern.compile("\\{\"mode\":\"" + mode + "\",\"fullLoadMs\":[0-9.]+,").matcher(bench).find());
+            }
+            assertTrue(bench, Pattern.compile("\\{\"mode\":\"qemu\",\"fullLoadMs\":[0-9.]+,").matcher(bench).find()
+                    || bench.contains("qemu row skipped: ") || bench.contains("qemu row failed"));
+            try (var runs = Files.list(results)) {
+                Path run = runs.findFirst().orElseThrow();
+                assertTrue(Files.isRegularFile(run.resolve("results.json")));
+                Files.delete(run.resolve("results.json"));
+                Files.delete(run);
+            }
+            Files.delete(results);
+
             assertRefused(gogo, "thaw:inspect " + dir.resolve("qemu-legacy.mig"), "without the mapped-ram capability");
             assertRefused(gogo, "thaw:diff " + dir.resolve("qemu-microvm.mr") + " " + dir.resolve("qemu-pc.mr"), "not the same layout");
             Path cut = dir.resolve("cut.mr");

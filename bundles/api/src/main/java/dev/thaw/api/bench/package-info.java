@@ -4,7 +4,7 @@
  * to its results folder too.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.thaw.api.bench;
 
 import org.osgi.annotation.bundle.Export;

@@ -107,7 +107,7 @@ final class QemuPeer {
         Path file = dir.toAbsolutePath().normalize().resolve(data.getFileName() + "." + (memoryBytes >> 20) + "M.mapped-ram");
         // QEMU pwrites pages at fixed offsets and skips zero pages: an old file's pages would survive.
         Files.deleteIfExists(file);
-        try (Qemu qemu = new Qemu(memoryBytes, "-device", "loader,file=" + option(data.toAbsolutePath())
+        try (Qemu qemu = new Qemu(microvm(memoryBytes), "-device", "loader,file=" + option(data.toAbsolutePath())
                 + ",addr=" + DATA_ADDRESS + ",force-raw=on")) {
             qemu.enableMappedRam();
             qemu.execute("migrate", JSON.createObjectNode().put("uri", uri(file)));
@@ -131,12 +131,23 @@ final class QemuPeer {
      * @throws QemuException when QEMU fails, says no or does not answer in time
      */
     static Duration timeLoad(Path file, long memoryBytes) throws IOException {
+        return timeLoad(file, 0, microvm(memoryBytes));
+    }
+
+    /**
+     * Loads the stream at byte {@code offset} of {@code file} into a fresh stopped QEMU started with
+     * {@code machine} (-M, -m and the devices the file's RAM blocks need), timed as {@link #timeLoad(Path, long)}.
+     */
+    static Duration timeLoad(Path file, long offset, List<String> machine) throws IOException {
         if (!Files.isRegularFile(file)) {
             throw new NoSuchFileException(file.toString());
         }
-        try (Qemu qemu = new Qemu(memoryBytes, "-incoming", "defer")) {
+        List<String> args = new ArrayList<>(machine);
+        args.addAll(List.of("-incoming", "defer"));
+        try (Qemu qemu = new Qemu(args)) {
             qemu.enableMappedRam();
-            ObjectNode arguments = JSON.createObjectNode().put("uri", uri(file.toAbsolutePath()));
+            ObjectNode arguments = JSON.createObjectNode().put("uri", uri(file.toAbsolutePath())
+                    + (offset == 0 ? "" : ",offset=" + offset));
             long start = System.nanoTime();
             qemu.execute("migrate-incoming", arguments);
             qemu.awaitMigrationCompleted();
@@ -147,8 +158,16 @@ final class QemuPeer {
         }
     }
 
+    /** A microvm of {@code memoryBytes} RAM: the bench's own files. */
+    static List<String> microvm(long memoryBytes) {
+        if (memoryBytes <= 0 || memoryBytes % (1 << 20) != 0) {
+            throw new IllegalArgumentException("QEMU takes whole MiB of RAM, not " + memoryBytes + " bytes");
+        }
+        return List.of("-M", "microvm", "-m", (memoryBytes >> 20) + "M");
+    }
+
     /** A path inside a QEMU option value, where a comma is written twice. */
-    private static String option(Path path) {
+    static String option(Path path) {
         return path.toString().replace(",", ",,");
     }
 
@@ -184,13 +203,10 @@ final class QemuPeer {
         private Process process;
         private SocketChannel qmp;
 
-        Qemu(long memoryBytes, String... extra) throws IOException, InterruptedException {
-            if (memoryBytes <= 0 || memoryBytes % (1 << 20) != 0) {
-                Files.delete(tmp);
-                throw new IllegalArgumentException("QEMU takes whole MiB of RAM, not " + memoryBytes + " bytes");
-            }
-            List<String> command = new ArrayList<>(List.of(QEMU, "-M", "microvm", "-accel", "tcg", "-m", (memoryBytes >> 20) + "M",
-                    "-S", "-nodefaults", "-nographic", "-qmp", "unix:" + option(socket) + ",server=on,wait=off"));
+        Qemu(List<String> machine, String... extra) throws IOException, InterruptedException {
+            List<String> command = new ArrayList<>(List.of(QEMU, "-accel", "tcg", "-S", "-nodefaults", "-nographic",
+                    "-qmp", "unix:" + option(socket) + ",server=on,wait=off"));
+            command.addAll(machine);
             command.addAll(List.of(extra));
             LOG.debug("starting {}", command);
             try {

@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thaw.api.bench.BenchReport;
 import dev.thaw.api.bench.BenchRequest;
 import dev.thaw.api.bench.BenchRow;
+import dev.thaw.api.bench.FileLoadBenchmark;
+import dev.thaw.api.bench.FileLoadReport;
+import dev.thaw.api.bench.FileLoadRequest;
 import dev.thaw.api.bench.RestoreBenchmark;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -17,7 +20,10 @@ import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
 
-/** {@code thaw:bench restore}: every restore mode side by side in one run (see {@link RestoreBenchmark}). */
+/**
+ * {@code thaw:bench restore}: every restore mode side by side in one run (see {@link RestoreBenchmark});
+ * {@code thaw:bench qemu-file FILE}: loading a file's RAM with each policy beside QEMU (see {@link FileLoadBenchmark}).
+ */
 @Component(service = BenchCommands.class, property = {
     "osgi.command.scope=thaw",
     "osgi.command.function=bench"
@@ -25,11 +31,13 @@ import org.osgi.service.component.annotations.Reference;
 public final class BenchCommands {
 
     private final RestoreBenchmark restoreBenchmark;
+    private final FileLoadBenchmark fileLoadBenchmark;
     private final ObjectMapper json = new ObjectMapper();
 
     @Activate
-    public BenchCommands(@Reference RestoreBenchmark restoreBenchmark) {
+    public BenchCommands(@Reference RestoreBenchmark restoreBenchmark, @Reference FileLoadBenchmark fileLoadBenchmark) {
         this.restoreBenchmark = restoreBenchmark;
+        this.fileLoadBenchmark = fileLoadBenchmark;
     }
 
     @Descriptor("benchmark restore modes side by side: 'restore' snapshots a function guest, restores it eagerly and with "
@@ -49,9 +57,23 @@ public final class BenchCommands {
                     + "../shared/tools/uffd-floor.c (needs gcc; default: not run)")
             @Parameter(names = "--floor", absentValue = "") String floor,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("the benchmark: restore") String which) throws JsonProcessingException {
-        if (!which.equals("restore")) {
-            throw new IllegalArgumentException("unknown benchmark '" + which + "' (there is: restore)");
+            @Descriptor("the benchmark: restore, or qemu-file FILE (a QEMU mapped-ram file, or file:PATH,offset=N)") String which,
+            @Descriptor("qemu-file: the file") String... file) throws JsonProcessingException {
+        if (which.equals("qemu-file")) {
+            if (file.length != 1) {
+                throw new IllegalArgumentException("thaw:bench qemu-file takes one file, not " + file.length);
+            }
+            Arguments.SnapshotLocation at = Arguments.snapshot(session, file[0]);
+            FileLoadRequest request = new FileLoadRequest(at.file(), at.offset(), Options.positiveInt("--repeat", repeat),
+                    Options.positiveInt("--loader-threads", loaderThreads), Arguments.file(session, results));
+            PrintStream err = System.err;
+            FileLoadReport report = fileLoadBenchmark.run(request, line -> err.println("bench: " + line));
+            printFileLoad(report, asJson, session.getConsole());
+            return;
+        }
+        if (!which.equals("restore") || file.length > 0) {
+            throw new IllegalArgumentException("unknown benchmark '" + String.join(" ", which, String.join(" ", file)).strip()
+                    + "' (there are: restore, qemu-file FILE)");
         }
         BenchRequest request = new BenchRequest(Sizes.parse("--memory", memory), Sizes.parse("--working-set", workingSet),
                 Options.positiveInt("--vcpus", vcpus), Options.positiveInt("--repeat", repeat),
@@ -88,6 +110,38 @@ public final class BenchCommands {
         out.println();
         report.notes().forEach(n -> out.println("note: " + n));
         out.println("results: " + report.resultsDir().resolve("results.json") + ", " + report.resultsDir().resolve("chart.svg"));
+    }
+
+    private void printFileLoad(FileLoadReport report, boolean asJson, PrintStream out) throws JsonProcessingException {
+        if (asJson) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("format", report.format());
+            m.put("region", report.region());
+            m.put("regionBytes", report.regionBytes());
+            m.put("presentBytes", report.presentBytes());
+            m.put("openMs", report.openMs());
+            m.put("rows", report.rows());
+            m.put("ratios", report.ratios());
+            m.put("notes", report.notes());
+            m.put("resultsDir", report.resultsDir().toString());
+            out.println(json.writeValueAsString(m));
+            return;
+        }
+        out.printf("%s (%s): %s, %s, %s of it present; opened (headers and bitmaps) in %s ms%n", report.request().file(),
+                report.format(), report.region(), Sizes.format(report.regionBytes()), Sizes.format(report.presentBytes()),
+                n(report.openMs()));
+        Table table = new Table("MODE", "FULL LOAD ms", "MB/s", "HOW").numeric(1, 2);
+        for (FileLoadReport.Row r : report.rows()) {
+            table.row(r.mode(), n(r.fullLoadMs()), n(r.bandwidthMBps()), r.note());
+        }
+        table.print(out);
+        out.println();
+        Table ratios = new Table("RATIO", "VALUE").numeric(1);
+        report.ratios().forEach((name, value) -> ratios.row(name, String.format(Locale.ROOT, "%.3f", value)));
+        ratios.print(out);
+        out.println();
+        report.notes().forEach(n -> out.println("note: " + n));
+        out.println("results: " + report.resultsDir().resolve("results.json"));
     }
 
     private static String pages(BenchRow r) {

@@ -1,0 +1,106 @@
+package dev.thaw.bench.impl;
+
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.api.snapshot.SnapshotRegion;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/**
+ * QEMU's own eager load of a QEMU file, for {@code thaw:bench qemu-file}: a QEMU started like the one that
+ * wrote it, as far as the file tells (machine type, RAM size, a firmware of the size its {@code pc.bios}
+ * block has, a VGA where it has VGA RAM), loading the file with {@code migrate-incoming}.
+ */
+final class QemuFileLoad {
+
+    static final String QEMU_FORMAT = "qemu-mapped-ram";
+
+    private final Path file;
+    private final long offset;
+    private final List<String> machine;
+    private final Path firmware;
+    private final long presentBytes;
+
+    private QemuFileLoad(Path file, long offset, List<String> machine, Path firmware, long presentBytes) {
+        this.file = file;
+        this.offset = offset;
+        this.machine = machine;
+        this.firmware = firmware;
+        this.presentBytes = presentBytes;
+    }
+
+    /** The load, or null with the reason in {@code notes} when there will be no QEMU row. */
+    static QemuFileLoad prepare(SnapshotReader reader, Path file, long offset, List<String> notes) {
+        if (!reader.format().equals(QEMU_FORMAT)) {
+            notes.add("qemu row skipped: " + file + " is a " + reader.format() + " file, which QEMU does not load");
+            return null;
+        }
+        Optional<String> unavailable = QemuPeer.unavailable();
+        if (unavailable.isPresent()) {
+            notes.add("qemu row skipped: " + unavailable.get());
+            return null;
+        }
+        long present = 0;
+        List<String> args = new ArrayList<>(List.of("-M", reader.origin().machine()));
+        Path firmware = null;
+        for (SnapshotRegion r : reader.regions()) {
+            present += r.presentPages() * r.pageSize();
+            if (r.name().equals("pc.bios")) {
+                firmware = zeros(r.size()); // its contents come from the file
+                args.addAll(List.of("-bios", QemuPeer.option(firmware)));
+            } else if (r.name().endsWith("/vga.vram")) {
+                args.addAll(List.of("-device", "VGA,vgamem_mb=" + (r.size() >> 20)));
+            }
+        }
+        SnapshotRegion main = reader.regions().stream().max(java.util.Comparator.comparingLong(SnapshotRegion::size)).orElseThrow();
+        args.addAll(List.of("-m", (main.size() >> 20) + "M"));
+        return new QemuFileLoad(file, offset, args, firmware, present);
+    }
+
+    /** One timed load in milliseconds, or null (with the reason in {@code notes}) when QEMU could not load it. */
+    Double load(List<String> notes) {
+        try {
+            return RestoreBench.ms(QemuPeer.timeLoad(file, offset, machine));
+        } catch (IOException | RuntimeException e) {
+            notes.add("qemu row failed (QEMU started with " + String.join(" ", machine) + "): " + e.getMessage());
+            delete();
+            return null;
+        }
+    }
+
+    /** The bytes QEMU reads: every block's present pages. */
+    long presentBytes() {
+        return presentBytes;
+    }
+
+    String machine() {
+        return String.join(" ", machine);
+    }
+
+    void delete() {
+        try {
+            if (firmware != null) {
+                Files.deleteIfExists(firmware);
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static Path zeros(long size) {
+        try {
+            Path f = Files.createTempFile("thaw-bench-bios-", ".bin");
+            try (RandomAccessFile raf = new RandomAccessFile(f.toFile(), "rw")) {
+                raf.setLength(size);
+            }
+            return f;
+        } catch (IOException e) {
+            throw new UncheckedIOException("bench: cannot write a firmware file: " + e.getMessage(), e);
+        }
+    }
+}

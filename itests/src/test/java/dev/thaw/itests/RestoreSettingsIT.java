@@ -60,7 +60,7 @@ public class RestoreSettingsIT {
             gogo.execute("thaw:boot --name cfg --workload function --memory 64M --working-set 4M --wait --timeout " + GUEST_TIMEOUT_S);
             gogo.execute("thaw:snapshot --resume cfg " + snapshot);
             try {
-                Files.writeString(file, "defaultPolicy = prefetch-window\nfallbackPolicy = none\nloaderThreads = 1\n");
+                edit(file, "defaultPolicy = prefetch-window\nfallbackPolicy = none\nloaderThreads = 1\n");
                 gogo.executeUntil("thaw:policies --json", out -> out.contains("\"defaultPolicy\":\"prefetch-window\""),
                         FILE_INSTALL);
                 assertEquals("prefetch-window", policyOf(gogo.execute("thaw:restore --json --name c1 " + snapshot)));
@@ -69,7 +69,7 @@ public class RestoreSettingsIT {
                 assertEquals("an uninstalled policy falls back as configured", "none",
                         policyOf(gogo.execute("thaw:restore --json --policy no-such-policy --name c2 " + snapshot)));
 
-                Files.writeString(file, "defaultPolicy = prefetch-window\nfallbackPolicy = none\nloaderThreads = 1\n"
+                edit(file, "defaultPolicy = prefetch-window\nfallbackPolicy = none\nloaderThreads = 1\n"
                         + "profileDirectory = " + profiles + "\n");
                 gogo.executeUntil("thaw:policies --json", out -> out.contains("\"profileDirectory\":\"" + profiles + "\""),
                         FILE_INSTALL);
@@ -83,20 +83,20 @@ public class RestoreSettingsIT {
                 }
                 assertFalse("and not beside the snapshot", Files.exists(Path.of(snapshot + ".profile.json")));
 
-                Files.writeString(file, "defaultPolicy = sequential\nfallbackPolicy = none\nloaderThreads = 0\n");
+                edit(file, "defaultPolicy = sequential\nfallbackPolicy = none\nloaderThreads = 0\n");
                 String refused = gogo.executeUntil("thaw:policies --json", out -> out.contains("loaderThreads 0 is out of range"),
                         FILE_INSTALL);
                 assertTrue(refused, refused.contains("\"defaultPolicy\":\"prefetch-window\""));
                 assertEquals("the settings before the bad file stay", "prefetch-window",
                         policyOf(gogo.execute("thaw:restore --json --name c3 " + snapshot)));
 
-                Files.writeString(file, "defaultPolicy = sequential\nfallbackPolicy =\nloaderThreads = 2\n");
+                edit(file, "defaultPolicy = sequential\nfallbackPolicy =\nloaderThreads = 2\n");
                 gogo.executeUntil("thaw:policies --json", out -> out.contains("\"defaultPolicy\":\"sequential\""), FILE_INSTALL);
                 Exception e = assertThrows(Exception.class,
                         () -> gogo.execute("thaw:restore --policy no-such-policy --name c4 " + snapshot));
                 assertTrue(e.getMessage(), e.getMessage().contains("no page policy named 'no-such-policy' is installed"));
             } finally {
-                Files.writeString(file, original);
+                edit(file, original);
                 gogo.stopQuietly(List.of("cfg", "c1", "c2", "c-rec", "c3"));
             }
         } finally {
@@ -120,18 +120,18 @@ public class RestoreSettingsIT {
         String original = Files.readString(file);
         try (GogoSession gogo = new GogoSession(processor)) {
             assertTrue(gogo.execute("thaw:policies --json"), gogo.execute("thaw:policies --json").contains("64 KiB to 4096 KiB"));
-            Files.writeString(file, "minWindowKiB = 16\nmaxWindowKiB = 512\n");
+            edit(file, "minWindowKiB = 16\nmaxWindowKiB = 512\n");
             gogo.executeUntil("thaw:policies --json", out -> out.contains("16 KiB to 512 KiB"), FILE_INSTALL);
 
             // A minimum above the maximum, then a maximum beyond the Metatype range: each refused, 16 to 512 staying.
             for (String bad : new String[] {"minWindowKiB = 1024\nmaxWindowKiB = 512\n", "minWindowKiB = 32\nmaxWindowKiB = 2097152\n"}) {
-                Files.writeString(file, bad);
+                edit(file, bad);
                 awaitDelivered("prefetch-window", bad);
                 String policies = gogo.execute("thaw:policies --json");
                 assertTrue(policies, policies.contains("16 KiB to 512 KiB"));
             }
         } finally {
-            Files.writeString(file, original);
+            edit(file, original);
         }
     }
 
@@ -160,6 +160,16 @@ public class RestoreSettingsIT {
             return values;
         }, values -> values.equals(List.copyOf(wanted.values())));
         assertEquals("the configuration of " + policy + " delivered", List.copyOf(wanted.values()), seen);
+    }
+
+    /**
+     * Replaces {@code file} as an editor saving it would: written beside it, then renamed over it, so that
+     * FileInstall's poll never reads it half-written.
+     */
+    private static void edit(Path file, String text) throws java.io.IOException {
+        Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
+        Files.writeString(temp, text);
+        Files.move(temp, file, java.nio.file.StandardCopyOption.ATOMIC_MOVE, java.nio.file.StandardCopyOption.REPLACE_EXISTING);
     }
 
     private static String policyOf(String restoreJson) {

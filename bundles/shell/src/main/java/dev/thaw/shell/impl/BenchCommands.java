@@ -11,6 +11,7 @@ import dev.thaw.api.bench.FileLoadRequest;
 import dev.thaw.api.bench.RestoreBenchmark;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.felix.service.command.CommandSession;
@@ -103,13 +104,18 @@ public final class BenchCommands {
                     n(r.bandwidthMBps()));
         }
         table.print(out);
-        out.println();
-        Table ratios = new Table("RATIO", "VALUE").numeric(1);
-        report.ratios().forEach((name, value) -> ratios.row(name, String.format(Locale.ROOT, "%.3f", value)));
-        ratios.print(out);
-        out.println();
-        report.notes().forEach(n -> out.println("note: " + n));
+        ratiosAndNotes(report.ratios(), report.notes(), out);
         out.println("results: " + report.resultsDir().resolve("results.json") + ", " + report.resultsDir().resolve("chart.svg"));
+    }
+
+    /** After a benchmark's table: its ratios, then its notes. */
+    private static void ratiosAndNotes(Map<String, Double> ratios, List<String> notes, PrintStream out) {
+        out.println();
+        Table table = new Table("RATIO", "VALUE").numeric(1);
+        ratios.forEach((name, value) -> table.row(name, String.format(Locale.ROOT, "%.3f", value)));
+        table.print(out);
+        out.println();
+        notes.forEach(n -> out.println("note: " + n));
     }
 
     private void printFileLoad(FileLoadReport report, boolean asJson, PrintStream out) throws JsonProcessingException {
@@ -135,12 +141,7 @@ public final class BenchCommands {
             table.row(r.mode(), n(r.fullLoadMs()), n(r.bandwidthMBps()), r.note());
         }
         table.print(out);
-        out.println();
-        Table ratios = new Table("RATIO", "VALUE").numeric(1);
-        report.ratios().forEach((name, value) -> ratios.row(name, String.format(Locale.ROOT, "%.3f", value)));
-        ratios.print(out);
-        out.println();
-        report.notes().forEach(n -> out.println("note: " + n));
+        ratiosAndNotes(report.ratios(), report.notes(), out);
         out.println("results: " + report.resultsDir().resolve("results.json"));
     }
 

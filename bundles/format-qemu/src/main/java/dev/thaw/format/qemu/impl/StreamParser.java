@@ -40,6 +40,8 @@ final class StreamParser {
     static final int MAX_BLOCKS = 4096;
     /** A RAM block larger than this is taken for a corrupted length (its bitmap alone would be 128 MiB). */
     static final long MAX_BLOCK_BYTES = 1L << 42;
+    /** All RAM blocks together: bounds the bitmaps held in memory (512 MiB at most). */
+    static final long MAX_RAM_BYTES = 1L << 44;
     static final long MIN_PAGE_SIZE = 512;
     static final long MAX_PAGE_SIZE = 1L << 30;
     /** Flag words between the parts of the RAM section's EOS markers. */
@@ -191,6 +193,9 @@ final class StreamParser {
             throw new BadStream(String.format("the ram section starts with flags 0x%x, not the RAM size", word & RAM_FLAG_MASK));
         }
         long total = word & ~RAM_FLAG_MASK;
+        if (total > MAX_RAM_BYTES) {
+            throw new BadStream("the ram section says the guest has " + total + " bytes of RAM (at most " + MAX_RAM_BYTES + ")");
+        }
         long sum = 0;
         while (sum < total) {
             if (blocks.size() == MAX_BLOCKS) {
@@ -198,6 +203,10 @@ final class StreamParser {
             }
             RamBlock b = block();
             sum += b.usedLength();
+            if (sum > total) {
+                throw new BadStream("RAM block " + b.name() + " ends at " + sum + " bytes, past the " + total
+                        + " the ram section says");
+            }
         }
         if (sum != total) {
             throw new BadStream("the RAM blocks hold " + sum + " bytes, the ram section says " + total);

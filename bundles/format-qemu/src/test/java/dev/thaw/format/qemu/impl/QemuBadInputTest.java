@@ -90,6 +90,10 @@ class QemuBadInputTest {
         assertEquals("unknown section type 0x09 at byte " + part, problem(patch8(part, 0x09)));
         assertEquals("QEMU stream version 2 (this reader knows version 3)", problem(patch8(7, 2)));
         assertEquals("the ram section starts with flags 0x8, not the RAM size", problem(patch8(0x5b, 0x08)));
+        assertEquals("the ram section says the guest has " + (Long.MAX_VALUE & ~0x3ffL) + " bytes of RAM (at most 17592186044416)",
+                problem(patch64(0x54, Long.MAX_VALUE & ~0x3ffL | 0x04)));
+        assertEquals("RAM block microvm.ram ends at 16777216 bytes, past the 4096 the ram section says",
+                problem(patch64(0x54, 0x1004)));
         assertEquals("unknown configuration subsection 'Xonfiguration/capabilities' at byte 21", problem(patch8(0x16, 'X')));
     }
 

@@ -64,7 +64,7 @@ public final class SampleCommands {
             m.put("size", size(file));
             written.add(m);
             if (!asJson) {
-                out.printf("%s written to %s (%s, sparse)%n", name, file, Sizes.format(size(file)));
+                out.printf("%s written to %s (%s, sparse)%n", name, file, Sizes.approximate(size(file)));
             }
         }
         if (asJson) {

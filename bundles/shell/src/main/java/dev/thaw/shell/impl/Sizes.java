@@ -46,4 +46,16 @@ final class Sizes {
         }
         return value + " " + units[unit];
     }
+
+    /** About {@code bytes}, in the largest unit it reaches, with one decimal: for sizes that are not whole units. */
+    static String approximate(long bytes) {
+        String[] units = {"B", "KiB", "MiB", "GiB", "TiB"};
+        int unit = 0;
+        double value = bytes;
+        while (unit < units.length - 1 && value >= 1024) {
+            value /= 1024;
+            unit++;
+        }
+        return unit == 0 ? bytes + " B" : String.format(java.util.Locale.ROOT, "%.1f %s", value, units[unit]);
+    }
 }

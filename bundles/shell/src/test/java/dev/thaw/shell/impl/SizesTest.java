@@ -36,4 +36,12 @@ class SizesTest {
         assertEquals("12345 B", Sizes.format(12345));
         assertEquals("0 B", Sizes.format(0));
     }
+
+    @Test
+    void approximatesInTheLargestUnitReached() {
+        assertEquals("38.1 MiB", Sizes.approximate(39926577));
+        assertEquals("8.0 GiB", Sizes.approximate(8595200791L));
+        assertEquals("1023 B", Sizes.approximate(1023));
+        assertEquals("1.0 KiB", Sizes.approximate(1024));
+    }
 }

@@ -16,11 +16,9 @@ import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Mapping;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -28,9 +26,6 @@ import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * {@code thaw:bench qemu-file FILE}: the file's largest RAM block loaded into fresh anonymous memory, round
@@ -48,22 +43,14 @@ public final class FileLoadBench implements FileLoadBenchmark {
 
     private final SnapshotFormats formats;
     private final LazyRestorer restorer;
-    private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
+    private final InstalledPolicies policies;
 
     @Activate
-    public FileLoadBench(@Reference SnapshotFormats formats, @Reference LazyRestorer restorer) {
+    public FileLoadBench(@Reference SnapshotFormats formats, @Reference LazyRestorer restorer,
+            @Reference InstalledPolicies policies) {
         this.formats = formats;
         this.restorer = restorer;
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void addPolicy(PagePolicy policy) {
-        policies.add(policy);
-    }
-
-    void removePolicy(PagePolicy policy) {
-        policies.remove(policy);
+        this.policies = policies;
     }
 
     @Override
@@ -74,8 +61,7 @@ public final class FileLoadBench implements FileLoadBenchmark {
             long presentBytes = region.presentPages() * region.pageSize();
             SnapshotReader view = new OneRegion(reader, main);
             // none loads on demand only: with nothing faulting it would never finish
-            List<PagePolicy> loading = policies.stream().filter(p -> !p.name().equals("none"))
-                    .sorted(Comparator.comparing(PagePolicy::name)).toList();
+            List<PagePolicy> loading = policies.ordered().stream().filter(p -> !p.name().equals("none")).toList();
             List<String> notes = new ArrayList<>();
             QemuFileLoad qemu = QemuFileLoad.prepare(reader, request.file(), request.offset(), notes);
             Map<String, List<Double>> times = new LinkedHashMap<>();

@@ -25,14 +25,10 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
-import org.osgi.service.component.annotations.ReferenceCardinality;
-import org.osgi.service.component.annotations.ReferencePolicy;
-import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * The restore benchmark (see {@link RestoreBenchmark}). One warm-up round first (the JIT compiles the
@@ -45,30 +41,19 @@ public final class RestoreBench implements RestoreBenchmark {
     static final String EAGER = "eager";
     static final String WARM = "warm";
     static final String QEMU = "qemu";
-    /** Built-in policies first, in this order; others after them by name. */
-    private static final List<String> POLICY_ORDER = List.of("none", "sequential", "hot-page-first", "prefetch-window");
     private static final Duration INVOCATION_TIMEOUT = Duration.ofMinutes(2);
     private static final Duration FULL_LOAD_TIMEOUT = Duration.ofMinutes(5);
     private static final long SEED = 42;
 
     private final VmManager vms;
     private final SnapshotFormats formats;
-    private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
+    private final InstalledPolicies policies;
 
     @Activate
-    public RestoreBench(@Reference VmManager vms, @Reference SnapshotFormats formats) {
+    public RestoreBench(@Reference VmManager vms, @Reference SnapshotFormats formats, @Reference InstalledPolicies policies) {
         this.vms = vms;
         this.formats = formats;
-    }
-
-    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
-    void addPolicy(PagePolicy policy) {
-        policies.add(policy);
-    }
-
-    void removePolicy(PagePolicy policy) {
-        policies.remove(policy);
+        this.policies = policies;
     }
 
     @Override
@@ -139,14 +124,7 @@ public final class RestoreBench implements RestoreBenchmark {
 
     /** Eager first, then the installed policies. */
     private List<String> modes() {
-        List<String> names = new ArrayList<>(policies.stream().map(PagePolicy::name).distinct().toList());
-        names.sort((a, b) -> {
-            int ia = POLICY_ORDER.indexOf(a);
-            int ib = POLICY_ORDER.indexOf(b);
-            ia = ia < 0 ? POLICY_ORDER.size() : ia;
-            ib = ib < 0 ? POLICY_ORDER.size() : ib;
-            return ia != ib ? Integer.compare(ia, ib) : a.compareTo(b);
-        });
+        List<String> names = policies.ordered().stream().map(PagePolicy::name).toList();
         List<String> modes = new ArrayList<>();
         modes.add(EAGER);
         modes.addAll(names);

@@ -29,6 +29,7 @@ import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
 import dev.thaw.kvm.GuestMemoryRegion;
 import dev.thaw.kvm.Hypervisor;
+import dev.thaw.kvm.KvmException;
 import dev.thaw.kvm.IoHandler;
 import dev.thaw.kvm.VcpuSetup;
 import dev.thaw.kvm.VirtualMachine;
@@ -307,7 +308,13 @@ final class GuestVm implements Vm, DeviceContext {
         synchronized (invocationLock) {
             requireRunning("snapshot");
             VirtualMachine k = kvm;
-            k.pause();
+            try {
+                k.pause();
+            } catch (KvmException e) {
+                // The guest ended just as the pause began (its exit stops the VM): refused as if it had ended before.
+                requireRunning("snapshot");
+                throw e;
+            }
             boolean written = false;
             try {
                 awaitFullLoad(); // the writer reads guest memory, which must all be present

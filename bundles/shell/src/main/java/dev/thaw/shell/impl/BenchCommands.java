@@ -84,15 +84,21 @@ public final class BenchCommands {
         BenchReport report = restoreBenchmark.run(request, line -> err.println("bench: " + line));
         PrintStream out = session.getConsole();
         if (asJson) {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("rows", report.rows());
-            m.put("ratios", report.ratios());
-            m.put("notes", report.notes());
-            m.put("resultsDir", report.resultsDir().toString());
-            out.println(json.writeValueAsString(m));
+            out.println(json.writeValueAsString(results(new LinkedHashMap<>(), report.rows(), report.ratios(), report.notes(),
+                    report.resultsDir())));
             return;
         }
         print(report, out);
+    }
+
+    /** {@code m} with the keys every benchmark's JSON ends with. */
+    private static Map<String, Object> results(Map<String, Object> m, List<?> rows, Map<String, Double> ratios,
+            List<String> notes, java.nio.file.Path dir) {
+        m.put("rows", rows);
+        m.put("ratios", ratios);
+        m.put("notes", notes);
+        m.put("resultsDir", dir.toString());
+        return m;
     }
 
     static void print(BenchReport report, PrintStream out) {
@@ -126,11 +132,7 @@ public final class BenchCommands {
             m.put("regionBytes", report.regionBytes());
             m.put("presentBytes", report.presentBytes());
             m.put("openMs", report.openMs());
-            m.put("rows", report.rows());
-            m.put("ratios", report.ratios());
-            m.put("notes", report.notes());
-            m.put("resultsDir", report.resultsDir().toString());
-            out.println(json.writeValueAsString(m));
+            out.println(json.writeValueAsString(results(m, report.rows(), report.ratios(), report.notes(), report.resultsDir())));
             return;
         }
         out.printf("%s (%s): %s, %s, %s of it present; opened (headers and bitmaps) in %s ms%n", report.request().file(),

@@ -134,7 +134,12 @@ final class QemuMappedRamReader implements SnapshotReader {
     @Override
     public boolean isPresent(int region, long page) {
         checkPages(region, page, 1);
-        return (bitmaps.get(region)[(int) (page >>> 6)] >>> (page & 63) & 1) != 0;
+        return present(bitmaps.get(region), page);
+    }
+
+    /** Bit {@code page} of {@code bitmap}; the caller checked the page is in range. */
+    private static boolean present(long[] bitmap, long page) {
+        return (bitmap[(int) (page >>> 6)] >>> (page & 63) & 1) != 0;
     }
 
     @Override
@@ -145,12 +150,13 @@ final class QemuMappedRamReader implements SnapshotReader {
         if (target.byteSize() != count * pageSize) {
             throw new IllegalArgumentException("target holds " + target.byteSize() + " bytes, not " + count + " pages");
         }
+        long[] bitmap = bitmaps.get(region);
         long page = firstPage;
         long end = firstPage + count;
-        while (page < end) {
-            boolean present = isPresent(region, page);
+        while (page < end) { // the range was checked once above, not per page: loaders call this for every run
+            boolean present = present(bitmap, page);
             long run = page + 1;
-            while (run < end && isPresent(region, run) == present) {
+            while (run < end && present(bitmap, run) == present) {
                 run++;
             }
             MemorySegment slice = target.asSlice((page - firstPage) * pageSize, (run - page) * pageSize);

@@ -13,13 +13,24 @@ public final class KvmCondition implements ExecutionCondition {
 
     @Override
     public ConditionEvaluationResult evaluateExecutionCondition(ExtensionContext context) {
-        if (Files.isReadable(KVM) && Files.isWritable(KVM)) {
+        if (isCharacterDevice(KVM) && Files.isReadable(KVM) && Files.isWritable(KVM)) {
             return ConditionEvaluationResult.enabled("/dev/kvm is usable");
         }
-        String why = Files.exists(KVM) ? "/dev/kvm is not readable and writable by this user" : "/dev/kvm is absent";
+        String why = !Files.exists(KVM) ? "/dev/kvm is absent"
+                : !isCharacterDevice(KVM) ? "/dev/kvm is not a character device"
+                : "/dev/kvm is not readable and writable by this user";
         if ("1".equals(System.getenv("THAW_REQUIRE_KVM"))) {
             throw new IllegalStateException(why + ", and THAW_REQUIRE_KVM=1 says KVM tests must run");
         }
         return ConditionEvaluationResult.disabled(why + ": KVM test skipped (set THAW_REQUIRE_KVM=1 to fail instead)");
+    }
+
+    /** A plain file named /dev/kvm (left by a redirection, say) is not KVM. */
+    static boolean isCharacterDevice(Path path) {
+        try {
+            return ((Integer) Files.getAttribute(path, "unix:mode") & 0170000) == 0020000;
+        } catch (java.io.IOException | UnsupportedOperationException e) {
+            return false;
+        }
     }
 }

@@ -42,6 +42,10 @@ public final class Libc {
     public static final int MADV_HUGEPAGE = 14;
     public static final int MADV_NOHUGEPAGE = 15;
     public static final int MADV_DONTDUMP = 16;
+    /** Fault the range in for reading, as a load would, but with the caller "in native" (Linux 5.14). */
+    public static final int MADV_POPULATE_READ = 22;
+    /** Fault the range in for writing, as a store would, but with the caller "in native" (Linux 5.14). */
+    public static final int MADV_POPULATE_WRITE = 23;
 
     public static final int POLLIN = 0x001;
     public static final int POLLOUT = 0x004;

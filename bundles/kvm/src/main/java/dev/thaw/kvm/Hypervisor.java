@@ -1,5 +1,6 @@
 package dev.thaw.kvm;
 
+import dev.thaw.api.runtime.MemoryRange;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -8,7 +9,7 @@ import org.osgi.annotation.versioning.ProviderType;
  * together with every VM still open.
  */
 @ProviderType
-public interface Hypervisor {
+public interface Hypervisor extends dev.thaw.api.runtime.VcpuRuntime {
 
     /**
      * Creates a VM: KVM_CREATE_VM and the identity-map and TSS addresses. Its in-kernel irqchip (PICs,

@@ -21,10 +21,8 @@ import org.osgi.annotation.versioning.ProviderType;
  * {@link IllegalStateException}. KVM failures throw {@link KvmException}.
  */
 @ProviderType
-public interface Vcpu {
+public interface Vcpu extends dev.thaw.api.runtime.Vcpu {
 
-    /** 0 for the bootstrap processor, then 1, 2, ... */
-    int index();
 
     /** The initial APIC ID (the KVM vCPU id); equal to {@link #index()}. */
     int apicId();
@@ -83,8 +81,10 @@ public interface Vcpu {
     void setVcpuEvents(VcpuEvents events);
 
     /** Everything a snapshot needs, read in the order KVM needs (MP state first, vCPU events last). */
+    @Override
     VcpuState saveState();
 
     /** Writes {@code state} back in the order KVM requires (CPUID first, vCPU events last). */
+    @Override
     void restoreState(VcpuState state);
 }

@@ -1,5 +1,10 @@
 package dev.thaw.kvm;
 
+import dev.thaw.api.runtime.GuestMemoryRegion;
+import dev.thaw.api.runtime.IoHandler;
+import dev.thaw.api.runtime.ExitListener;
+import dev.thaw.api.runtime.RunState;
+import dev.thaw.api.runtime.VmExit;
 import dev.thaw.api.state.VmArchState;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
@@ -10,12 +15,16 @@ import org.osgi.annotation.versioning.ProviderType;
 /**
  * A KVM VM: guest memory slots, vCPUs each run on their own platform thread, the in-kernel irqchip
  * (and PIT). Thread-safe. {@link #close()} stops the vCPUs (bounded waits) and frees memory, vCPU fds
- * and the VM fd.
+ * and the VM fd. What the runtime SPI does not name (memory added slot by slot, vCPU set-up before the
+ * first run, the ioctl-level vCPU accessors) is here for the KVM bundle and its tests.
  */
 @ProviderType
-public interface VirtualMachine extends AutoCloseable {
+public interface VirtualMachine extends dev.thaw.api.runtime.VirtualMachine {
 
-    String name();
+    @Override
+    default String runtime() {
+        return KvmRuntimeName.NAME;
+    }
 
     /**
      * Maps {@code size} bytes of anonymous memory (MAP_PRIVATE | MAP_NORESERVE: nothing is committed
@@ -38,6 +47,13 @@ public interface VirtualMachine extends AutoCloseable {
      */
     List<Vcpu> createVcpus(int count, VcpuSetup setup);
 
+    /** KVM's reset state, as {@link VcpuSetup#none()} leaves it. */
+    @Override
+    default List<Vcpu> createVcpus(int count) {
+        return createVcpus(count, VcpuSetup.none());
+    }
+
+    @Override
     List<Vcpu> vcpus();
 
     /**
@@ -75,6 +91,11 @@ public interface VirtualMachine extends AutoCloseable {
     /** KVM_IRQ_LINE: drives interrupt line (GSI) {@code irq} of the in-kernel PICs and IOAPIC. */
     void setIrqLine(int irq, boolean level);
 
+    @Override
+    default void setInterruptLine(int gsi, boolean asserted) {
+        setIrqLine(gsi, asserted);
+    }
+
     /**
      * The index of the vCPU that thread {@code tid} (a Linux thread id, as userfaultfd reports the
      * faulting thread) runs now, or -1 if it runs none of this VM's vCPUs.
@@ -86,6 +107,16 @@ public interface VirtualMachine extends AutoCloseable {
 
     /** Restores what {@link #saveArchState()} returned, in the order KVM requires. Only while not running. */
     void restoreArchState(VmArchState state);
+
+    @Override
+    default VmArchState saveState() {
+        return saveArchState();
+    }
+
+    @Override
+    default void restoreState(VmArchState state) {
+        restoreArchState(state);
+    }
 
     /** Stops the vCPUs and releases everything. Idempotent. Not from an {@link IoHandler} (use {@link #stop()} there). */
     @Override

@@ -1,12 +1,7 @@
 /**
- * The KVM runtime: a {@link dev.thaw.kvm.Hypervisor} service creates
- * {@link dev.thaw.kvm.VirtualMachine}s with guest memory, vCPUs on their own threads, exits dispatched
- * to an {@link dev.thaw.kvm.IoHandler}, pause/resume at a consistent point, and x86 state get/set as
- * {@code dev.thaw.api.state} records.
+ * The KVM runtime's own types, beside the runtime SPI ({@code dev.thaw.api.runtime}) it provides: a
+ * {@link dev.thaw.kvm.Hypervisor} creates {@link dev.thaw.kvm.VirtualMachine}s with memory slots, vCPUs
+ * with KVM's set-up and ioctl-level state accessors, and the in-kernel irqchip. Private to the KVM
+ * bundle (and its tests); other bundles see only the SPI.
  */
-@Export
-@Version("1.0.0")
 package dev.thaw.kvm;
-
-import org.osgi.annotation.bundle.Export;
-import org.osgi.annotation.versioning.Version;

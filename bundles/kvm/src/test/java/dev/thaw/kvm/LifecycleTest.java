@@ -1,5 +1,8 @@
 package dev.thaw.kvm;
 
+import dev.thaw.api.runtime.GuestMemoryRegion;
+import dev.thaw.api.runtime.MemoryRange;
+import dev.thaw.api.runtime.RunState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -39,7 +42,7 @@ class LifecycleTest {
         GuestMemoryRegion big = vm.addMemory(4 * GIB, 64 * GIB);
         long added = System.nanoTime() - start;
         assertEquals(64 * GIB, big.size());
-        assertEquals(1, big.slot());
+        assertEquals(1, big.index());
         assertEquals(2, vm.memory().size());
         // One page at the very end is touched, by the VMM, and reads back.
         vm.guestMemory(4 * GIB + 64 * GIB - 8, 8).set(ValueLayout.JAVA_LONG, 0, 0x1234_5678L);
@@ -139,7 +142,7 @@ class LifecycleTest {
         VirtualMachine vm = own.createVm(VmOptions.named("taken"), memory);
         assertEquals("taken", vm.name());
         assertEquals(memory, vm.memory().stream().map(r -> new MemoryRange(r.guestAddress(), r.size())).toList());
-        assertEquals(List.of(0, 1), vm.memory().stream().map(GuestMemoryRegion::slot).toList());
+        assertEquals(List.of(0, 1), vm.memory().stream().map(GuestMemoryRegion::index).toList());
         assertEquals(0L, vm.guestMemory(64L << 20, 8).get(ValueLayout.JAVA_LONG, 0), "untouched memory reads zero");
         vm.guestMemory(Guests.ENTRY, Guests.COUNTER_LOOP.length).copyFrom(MemorySegment.ofArray(Guests.COUNTER_LOOP));
         vm.createVcpus(1, VcpuSetup.protectedMode32(Guests.ENTRY, 0x7000));

@@ -1,5 +1,7 @@
 package dev.thaw.kvm;
 
+import dev.thaw.api.runtime.IoHandler;
+import dev.thaw.api.runtime.RunState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 

@@ -1,5 +1,8 @@
 package dev.thaw.kvm;
 
+import dev.thaw.api.runtime.IoHandler;
+import dev.thaw.api.runtime.RunState;
+import dev.thaw.api.runtime.VmExit;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;

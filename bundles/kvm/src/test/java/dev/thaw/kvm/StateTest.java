@@ -1,5 +1,6 @@
 package dev.thaw.kvm;
 
+import dev.thaw.api.runtime.RunState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,5 +1,8 @@
 package dev.thaw.kvm;
 
+import dev.thaw.api.runtime.IoHandler;
+import dev.thaw.api.runtime.ExitListener;
+import dev.thaw.api.runtime.VmExit;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.lang.foreign.MemorySegment;

@@ -16,6 +16,8 @@ import java.util.Objects;
  * @param vcpus each vCPU's state, by index
  * @param devices each emulated device's state
  * @param session what the host knows of the guest's session (console history, invocations)
+ * @param runtime the vCPU runtime the VM ran on when it was saved ({@code kvm}, {@code emulated}); snapshots
+ *     written before runtimes were named ran on KVM, and read as {@code kvm}
  */
 public record MachineState(
         GuestInfo guest,
@@ -24,7 +26,11 @@ public record MachineState(
         VmArchState vm,
         List<VcpuState> vcpus,
         List<DeviceState> devices,
-        SessionState session) {
+        SessionState session,
+        String runtime) {
+
+    /** What snapshots written before runtimes were named ran on. */
+    public static final String RUNTIME_BEFORE_NAMES = "kvm";
 
     public MachineState {
         Objects.requireNonNull(guest, "guest");
@@ -34,5 +40,14 @@ public record MachineState(
         memory = List.copyOf(memory);
         vcpus = List.copyOf(vcpus);
         devices = List.copyOf(devices);
+        if (runtime == null || runtime.isBlank()) {
+            runtime = RUNTIME_BEFORE_NAMES;
+        }
+    }
+
+    /** A state saved on KVM, the runtime of snapshots before runtimes were named. */
+    public MachineState(GuestInfo guest, BootRequest boot, List<RegionLayout> memory, VmArchState vm, List<VcpuState> vcpus,
+            List<DeviceState> devices, SessionState session) {
+        this(guest, boot, memory, vm, vcpus, devices, session, RUNTIME_BEFORE_NAMES);
     }
 }

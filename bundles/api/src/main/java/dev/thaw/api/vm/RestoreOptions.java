@@ -14,8 +14,10 @@ import java.util.Objects;
  * @param loaderThreads background loader threads of a lazy restore, or 0 for the configured default
  * @param recordProfile record the guest's first-touch order into the snapshot's working-set profile
  *     ({@link VmManager#profileFile})
+ * @param runtime the vCPU runtime to restore on ({@link VmManager#runtimes()}), or null for the configured one
  */
-public record RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile) {
+public record RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile,
+        String runtime) {
 
     /** The default policy where the configuration names none. */
     public static final String DEFAULT_POLICY = "sequential";
@@ -36,6 +38,16 @@ public record RestoreOptions(Path file, String name, boolean eager, String polic
         if (eager && recordProfile) {
             throw new IllegalArgumentException("an eager restore loads everything first, so it has no touch order to record");
         }
+    }
+
+    /** On the configured runtime. */
+    public RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile) {
+        this(file, name, eager, policy, loaderThreads, recordProfile, null);
+    }
+
+    /** The same restore on {@code runtime} (null: the configured one). */
+    public RestoreOptions onRuntime(String runtime) {
+        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime);
     }
 
     /** An eager restore of {@code file}. */

@@ -10,6 +10,7 @@ import java.time.Duration;
  * @param firstOutput time from the boot request to the guest's first console byte, or null before it
  * @param resumeLatency for a restored VM, the time from the restore request to every vCPU running; null
  *     for a booted one
+ * @param runtime the vCPU runtime it runs on ({@code kvm}, {@code emulated})
  */
 public record VmInfo(
         String id,
@@ -21,4 +22,5 @@ public record VmInfo(
         int exitCode,
         String reason,
         Duration firstOutput,
-        Duration resumeLatency) {}
+        Duration resumeLatency,
+        String runtime) {}

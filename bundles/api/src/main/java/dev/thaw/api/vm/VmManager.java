@@ -19,6 +19,18 @@ public interface VmManager {
     Vm boot(BootRequest request);
 
     /**
+     * Creates and starts a VM on the vCPU runtime named {@code runtime} (null: the configured one, as
+     * {@link #boot(BootRequest)}).
+     *
+     * @throws IllegalArgumentException if the request cannot fit, or no such runtime is installed
+     * @throws VmException if the host cannot make the VM (the runtime is not available here, say)
+     */
+    Vm boot(BootRequest request, String runtime);
+
+    /** The installed vCPU runtimes, by name: whether each can run here (or why not), and which is the default. */
+    List<RuntimeInfo> runtimes();
+
+    /**
      * Brings a VM back from a snapshot file. Eager: loads all state and memory, then starts the vCPUs.
      * Lazy: loads state, starts the vCPUs, and loads memory while they run, in the order the page
      * policy chooses. Either way the VM continues exactly where the snapshot was taken.

@@ -1,7 +1,7 @@
 package dev.thaw.kvm.impl;
 
-import dev.thaw.kvm.IoHandler;
-import dev.thaw.kvm.VmExit;
+import dev.thaw.api.runtime.IoHandler;
+import dev.thaw.api.runtime.VmExit;
 import dev.thaw.linux.kvm.KvmConstants;
 import dev.thaw.linux.kvm.KvmRun;
 import dev.thaw.linux.kvm.VcpuFd;
@@ -32,7 +32,7 @@ final class ExitDispatcher {
 
     /** Reports a failure of the run loop itself (an unexpected exception). */
     void loopFailed(Throwable t) {
-        threads.fail(new VmExit(VmExit.Kind.KVM_ERROR, index, "vCPU " + index + ": " + t.getMessage(),
+        threads.fail(new VmExit(VmExit.Kind.RUNTIME_ERROR, index, "vCPU " + index + ": " + t.getMessage(),
                 RegisterDump.of(fd), t));
     }
 
@@ -43,20 +43,20 @@ final class ExitDispatcher {
             case KvmConstants.KVM_EXIT_IO -> handleIo();
             case KvmConstants.KVM_EXIT_MMIO -> handleMmio();
             case KvmConstants.KVM_EXIT_INTR -> true;
-            case KvmConstants.KVM_EXIT_HLT -> fatal(VmExit.Kind.HLT,
+            case KvmConstants.KVM_EXIT_HLT -> fatal(VmExit.Kind.HALTED,
                     "guest halted (KVM_EXIT_HLT) and nothing will wake it");
             case KvmConstants.KVM_EXIT_SHUTDOWN -> fatal(VmExit.Kind.SHUTDOWN,
                     "guest shut down (KVM_EXIT_SHUTDOWN, e.g. a triple fault)");
-            case KvmConstants.KVM_EXIT_INTERNAL_ERROR -> fatal(VmExit.Kind.INTERNAL_ERROR,
+            case KvmConstants.KVM_EXIT_INTERNAL_ERROR -> fatal(VmExit.Kind.GUEST_ERROR,
                     "KVM internal error (KVM_EXIT_INTERNAL_ERROR), suberror " + run.internalSuberror() + " ("
                             + internalErrorName(run.internalSuberror()) + "), data " + hex(run.internalData()));
-            case KvmConstants.KVM_EXIT_FAIL_ENTRY -> fatal(VmExit.Kind.FAIL_ENTRY,
+            case KvmConstants.KVM_EXIT_FAIL_ENTRY -> fatal(VmExit.Kind.GUEST_ERROR,
                     "entry to the guest failed (KVM_EXIT_FAIL_ENTRY), hardware reason 0x"
                             + Long.toHexString(run.failEntryReason()) + " on host CPU " + run.failEntryCpu());
-            case KvmConstants.KVM_EXIT_SYSTEM_EVENT -> fatal(VmExit.Kind.SYSTEM_EVENT,
+            case KvmConstants.KVM_EXIT_SYSTEM_EVENT -> fatal(VmExit.Kind.SHUTDOWN,
                     "guest system event (KVM_EXIT_SYSTEM_EVENT) " + systemEventName(run.systemEventType())
                             + ", data " + hex(run.systemEventData()));
-            default -> fatal(VmExit.Kind.UNHANDLED_EXIT, "unhandled exit " + KvmConstants.exitReasonName(reason)
+            default -> fatal(VmExit.Kind.GUEST_ERROR, "unhandled exit " + KvmConstants.exitReasonName(reason)
                     + (reason == KvmConstants.KVM_EXIT_UNKNOWN
                             ? ", hardware reason 0x" + Long.toHexString(run.hardwareExitReason()) : ""));
         };

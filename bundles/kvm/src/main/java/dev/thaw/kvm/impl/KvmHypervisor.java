@@ -1,8 +1,11 @@
 package dev.thaw.kvm.impl;
 
+import dev.thaw.api.runtime.VcpuRuntime;
+import dev.thaw.api.runtime.VmSpec;
 import dev.thaw.kvm.Hypervisor;
+import dev.thaw.kvm.KvmRuntimeName;
 import dev.thaw.kvm.KvmException;
-import dev.thaw.kvm.MemoryRange;
+import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.kvm.VirtualMachine;
 import dev.thaw.kvm.VmOptions;
 import dev.thaw.linux.ErrnoException;
@@ -12,6 +15,7 @@ import dev.thaw.linux.kvm.VmFd;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -33,7 +37,7 @@ import org.slf4j.LoggerFactory;
  * <p>Immediate: activated when the bundle starts, not on the first boot request, and kept while
  * nobody uses it (a delayed component would be deactivated and lose its warm state).
  */
-@Component(service = Hypervisor.class, immediate = true)
+@Component(service = VcpuRuntime.class, property = VcpuRuntime.NAME_PROPERTY + "=" + KvmRuntimeName.NAME, immediate = true)
 @Designate(ocd = KvmHypervisor.Config.class)
 public final class KvmHypervisor implements Hypervisor, AutoCloseable {
 
@@ -108,6 +112,40 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
         }
         Warmup.run(this);
         LOG.debug("{} opened and warmed up in {} ms", device, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    @Override
+    public String name() {
+        return KvmRuntimeName.NAME;
+    }
+
+    @Override
+    public String description() {
+        return "KVM on " + device + ": guest code runs on the host CPU";
+    }
+
+    /** Tries {@code /dev/kvm} again each time, so a KVM that appears later is found. */
+    @Override
+    public Optional<String> unavailableReason() {
+        synchronized (lock) {
+            try {
+                host();
+                return Optional.empty();
+            } catch (KvmException | IllegalStateException e) {
+                return Optional.of(e.getMessage());
+            }
+        }
+    }
+
+    /** Thaw's VMs need no PIT (their guests keep time with the LAPIC timer), so none is made. */
+    @Override
+    public VirtualMachine createVm(VmSpec spec) {
+        return createVm(VmOptions.named(spec.name()).withPit(false), spec.memory());
+    }
+
+    @Override
+    public void expect(VmSpec spec) {
+        keepSpare(VmOptions.named(spec.name()).withPit(false), spec.memory());
     }
 
     @Override

@@ -1,15 +1,15 @@
 package dev.thaw.kvm.impl;
 
 import dev.thaw.api.state.VmArchState;
-import dev.thaw.kvm.ExitListener;
-import dev.thaw.kvm.GuestMemoryRegion;
-import dev.thaw.kvm.IoHandler;
+import dev.thaw.api.runtime.ExitListener;
+import dev.thaw.api.runtime.GuestMemoryRegion;
+import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.kvm.KvmException;
-import dev.thaw.kvm.RunState;
+import dev.thaw.api.runtime.RunState;
 import dev.thaw.kvm.Vcpu;
 import dev.thaw.kvm.VcpuSetup;
 import dev.thaw.kvm.VirtualMachine;
-import dev.thaw.kvm.VmExit;
+import dev.thaw.api.runtime.VmExit;
 import dev.thaw.linux.kvm.VcpuFd;
 import dev.thaw.linux.kvm.VmFd;
 import java.lang.foreign.MemorySegment;
@@ -76,7 +76,7 @@ final class KvmVm implements VirtualMachine {
     }
 
     /** Memory a spare VM registered before this VM was made around its fd (see {@link SpareVms}). */
-    void adoptMemory(List<dev.thaw.kvm.MemoryRange> ranges, List<dev.thaw.linux.Mapping> mappings) {
+    void adoptMemory(List<dev.thaw.api.runtime.MemoryRange> ranges, List<dev.thaw.linux.Mapping> mappings) {
         memory.adopt(ranges, mappings);
     }
 

@@ -1,7 +1,7 @@
 package dev.thaw.kvm.impl;
 
-import dev.thaw.kvm.MemoryRange;
-import dev.thaw.kvm.GuestMemoryRegion;
+import dev.thaw.api.runtime.MemoryRange;
+import dev.thaw.api.runtime.GuestMemoryRegion;
 import dev.thaw.kvm.KvmException;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Mapping;
@@ -47,7 +47,7 @@ final class MemorySlots {
                 GuestMemoryRegion g = s.region();
                 if (guestAddress < g.guestAddress() + g.size() && g.guestAddress() < end) {
                     throw new IllegalArgumentException("VM " + vmName + ": guest range [0x" + Long.toHexString(guestAddress)
-                            + ", 0x" + Long.toHexString(end) + ") overlaps slot " + g.slot() + " [0x"
+                            + ", 0x" + Long.toHexString(end) + ") overlaps slot " + g.index() + " [0x"
                             + Long.toHexString(g.guestAddress()) + ", 0x" + Long.toHexString(g.guestAddress() + g.size()) + ")");
                 }
             }

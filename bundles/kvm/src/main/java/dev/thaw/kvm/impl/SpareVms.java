@@ -1,6 +1,6 @@
 package dev.thaw.kvm.impl;
 
-import dev.thaw.kvm.MemoryRange;
+import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.kvm.VmOptions;
 import dev.thaw.linux.Mapping;
 import dev.thaw.linux.kvm.VmFd;

@@ -1,6 +1,6 @@
 package dev.thaw.kvm.impl;
 
-import dev.thaw.kvm.IoHandler;
+import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.kvm.KvmRun;
 import dev.thaw.linux.kvm.VcpuFd;

@@ -1,10 +1,10 @@
 package dev.thaw.kvm.impl;
 
-import dev.thaw.kvm.ExitListener;
-import dev.thaw.kvm.IoHandler;
+import dev.thaw.api.runtime.ExitListener;
+import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.kvm.KvmException;
-import dev.thaw.kvm.RunState;
-import dev.thaw.kvm.VmExit;
+import dev.thaw.api.runtime.RunState;
+import dev.thaw.api.runtime.VmExit;
 import dev.thaw.linux.Errno;
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;

@@ -1,8 +1,8 @@
 package dev.thaw.kvm.impl;
 
-import dev.thaw.kvm.ExitListener;
-import dev.thaw.kvm.RunState;
-import dev.thaw.kvm.VmExit;
+import dev.thaw.api.runtime.ExitListener;
+import dev.thaw.api.runtime.RunState;
+import dev.thaw.api.runtime.VmExit;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.locks.Condition;

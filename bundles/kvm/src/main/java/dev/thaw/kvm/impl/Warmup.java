@@ -2,7 +2,7 @@ package dev.thaw.kvm.impl;
 
 import dev.thaw.api.state.VcpuState;
 import dev.thaw.api.state.VmArchState;
-import dev.thaw.kvm.IoHandler;
+import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.kvm.KvmException;
 import dev.thaw.kvm.Vcpu;
 import dev.thaw.kvm.VcpuSetup;

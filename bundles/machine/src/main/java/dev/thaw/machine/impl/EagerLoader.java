@@ -3,7 +3,7 @@ package dev.thaw.machine.impl;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
-import dev.thaw.kvm.GuestMemoryRegion;
+import dev.thaw.api.runtime.GuestMemoryRegion;
 import java.util.List;
 
 /**

@@ -27,15 +27,15 @@ import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmInfo;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
-import dev.thaw.kvm.GuestMemoryRegion;
-import dev.thaw.kvm.Hypervisor;
-import dev.thaw.kvm.KvmException;
-import dev.thaw.kvm.IoHandler;
-import dev.thaw.kvm.VcpuSetup;
-import dev.thaw.kvm.VirtualMachine;
-import dev.thaw.kvm.VmExit;
-import dev.thaw.kvm.MemoryRange;
-import dev.thaw.kvm.VmOptions;
+import dev.thaw.api.runtime.GuestMemoryRegion;
+import dev.thaw.api.runtime.IoHandler;
+import dev.thaw.api.runtime.MemoryRange;
+import dev.thaw.api.runtime.Vcpu;
+import dev.thaw.api.runtime.VcpuRuntime;
+import dev.thaw.api.runtime.VcpuRuntimeException;
+import dev.thaw.api.runtime.VirtualMachine;
+import dev.thaw.api.runtime.VmExit;
+import dev.thaw.api.runtime.VmSpec;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -49,14 +49,14 @@ import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One VM running the test guest: KVM VM, its devices on a port bus, its console. */
+/** One VM running the test guest: a VM of some vCPU runtime, its devices on a port bus, its console. */
 final class GuestVm implements Vm, DeviceContext {
 
     private static final Logger LOG = LoggerFactory.getLogger(GuestVm.class);
     static final String INVOKE_COMMAND = "invoke\n";
 
     /** What a new VM gets from its manager. */
-    record Parts(Hypervisor hypervisor, List<DeviceProvider> deviceProviders, SnapshotWriter writer,
+    record Parts(VcpuRuntime runtime, List<DeviceProvider> deviceProviders, SnapshotWriter writer,
             MachineStateCodec codec, GuestImage image) {}
 
     private final BootPlan plan;
@@ -69,7 +69,7 @@ final class GuestVm implements Vm, DeviceContext {
     private final long bootNanos;
     private final Consumer<GuestVm> onStopped;
     private final Object invocationLock = new Object();
-    private VirtualMachine kvm;
+    private VirtualMachine machine;
     /** The lazy restore still loading this VM's memory, or null. */
     private volatile LazyRestore lazy;
     /** The snapshot a lazy restore reads from, or null. */
@@ -106,7 +106,9 @@ final class GuestVm implements Vm, DeviceContext {
             vm.load(GuestImage.LOAD_ADDRESS, parts.image().bytes());
             vm.load(BootParameters.ADDRESS, plan.bootParameters());
             vm.attachDevices();
-            vm.kvm.createVcpus(plan.request().vcpus(), VcpuSetup.protectedMode32(GuestImage.ENTRY, BootParameters.ADDRESS));
+            for (Vcpu vcpu : vm.machine.createVcpus(plan.request().vcpus())) {
+                vcpu.restoreState(BootProtocol.entryState(vcpu.saveState(), vcpu.index()));
+            }
         });
     }
 
@@ -119,16 +121,16 @@ final class GuestVm implements Vm, DeviceContext {
         GuestVm vm = new GuestVm(plan, parts, onStopped, requested);
         vm.restoring = true;
         return vm.build(() -> {
-            vm.lazy = loader.load(vm.kvm.memory(), vm);
+            vm.lazy = loader.load(vm.machine.memory(), vm);
             vm.attachDevices();
-            vm.kvm.createVcpus(state.vcpus().size(), VcpuSetup.none());
+            vm.machine.createVcpus(state.vcpus().size());
             // Ordering: vCPU state first (CPUID before everything, as KVM requires; the runtime keeps
-            // the order within a vCPU), then the in-kernel PIC/IOAPIC/PIT/clock, then the devices, which
+            // the order within a vCPU), then the PIC/IOAPIC/PIT/clock, then the devices, which
             // re-assert pending interrupt lines into the restored interrupt controllers.
             for (int i = 0; i < state.vcpus().size(); i++) {
-                vm.kvm.vcpus().get(i).restoreState(state.vcpus().get(i));
+                vm.machine.vcpus().get(i).restoreState(state.vcpus().get(i));
             }
-            vm.kvm.restoreArchState(state.vm());
+            vm.machine.restoreState(state.vm());
             parts.codec().restoreDevices(state.devices(), vm.devices);
             vm.console.restore(state.session().consoleText(), state.session().consoleBytes(), state.session().results());
             vm.invocations = state.session().invocations();
@@ -165,9 +167,9 @@ final class GuestVm implements Vm, DeviceContext {
 
     private GuestVm build(Runnable prepare) {
         try {
-            kvm = parts.hypervisor().createVm(vmOptions(), memoryRanges());
+            machine = parts.runtime().createVm(vmSpec());
             prepare.run();
-            kvm.start(new IoHandler() {
+            machine.start(new IoHandler() {
                 @Override
                 public long portRead(int vcpu, int port, int size) {
                     return bus.read(port, size);
@@ -184,8 +186,8 @@ final class GuestVm implements Vm, DeviceContext {
             if (lazy != null) {
                 lazy.resumed(); // the resume point: every vCPU runs, memory still arriving
             }
-            LOG.info("{} running: {} MiB, {} vCPUs, workload {}", plan.id(), plan.request().memoryBytes() >> 20,
-                    plan.request().vcpus(), plan.request().workload().label());
+            LOG.info("{} running on {}: {} MiB, {} vCPUs, workload {}", plan.id(), machine.runtime(),
+                    plan.request().memoryBytes() >> 20, plan.request().vcpus(), plan.request().workload().label());
             return this;
         } catch (RuntimeException e) {
             release();
@@ -197,13 +199,8 @@ final class GuestVm implements Vm, DeviceContext {
         }
     }
 
-    /** No PIT: the guest keeps time with the LAPIC timer, and an idle PIT would only add interrupts. */
-    private VmOptions vmOptions() {
-        return VmOptions.named(plan.id()).withPit(false);
-    }
-
-    private List<MemoryRange> memoryRanges() {
-        return plan.regions().stream().map(r -> new MemoryRange(r.guestAddress(), r.size())).toList();
+    private VmSpec vmSpec() {
+        return new VmSpec(plan.id(), plan.regions().stream().map(r -> new MemoryRange(r.guestAddress(), r.size())).toList());
     }
 
     private void attachDevices() {
@@ -221,11 +218,11 @@ final class GuestVm implements Vm, DeviceContext {
     }
 
     private void load(long guestAddress, byte[] bytes) {
-        MemorySegment target = kvm.guestMemory(guestAddress, bytes.length);
+        MemorySegment target = machine.guestMemory(guestAddress, bytes.length);
         MemorySegment.copy(MemorySegment.ofArray(bytes), 0, target, 0, bytes.length);
     }
 
-    /** The KVM runtime ended the VM (a guest crash or a VMM failure), or we stopped it. */
+    /** The runtime ended the VM (a guest crash or a VMM failure), or we stopped it. */
     private void exited(VmExit exit) {
         if (exit.kind() == VmExit.Kind.STOPPED) {
             return; // our own stop (debug exit, snapshot or thaw:stop) already set the status
@@ -235,7 +232,7 @@ final class GuestVm implements Vm, DeviceContext {
         }
         reason = exit.reason();
         status = VmStatus.FAILED;
-        // The KVM runtime has logged the reason with a register dump.
+        // The runtime has logged the reason with a register dump.
         LOG.info("{} failed: {}", plan.id(), exit.reason());
         console.end("the VM failed: " + exit.reason());
     }
@@ -249,7 +246,7 @@ final class GuestVm implements Vm, DeviceContext {
     public VmInfo info() {
         return new VmInfo(plan.id(), status, plan.request().memoryBytes(), plan.request().vcpus(),
                 plan.request().workload(), Duration.ofNanos(System.nanoTime() - bootNanos), exitCode, reason,
-                console.firstOutput(), resumeLatency);
+                console.firstOutput(), resumeLatency, parts.runtime().name());
     }
 
     @Override
@@ -307,10 +304,10 @@ final class GuestVm implements Vm, DeviceContext {
     public SnapshotSummary snapshot(Path file, boolean resume, Progress progress) {
         synchronized (invocationLock) {
             requireRunning("snapshot");
-            VirtualMachine k = kvm;
+            VirtualMachine k = machine;
             try {
                 k.pause();
-            } catch (KvmException e) {
+            } catch (VcpuRuntimeException e) {
                 // The guest ended just as the pause began (its exit stops the VM): refused as if it had ended before.
                 requireRunning("snapshot");
                 throw e;
@@ -320,9 +317,10 @@ final class GuestVm implements Vm, DeviceContext {
                 awaitFullLoad(); // the writer reads guest memory, which must all be present
 
                 MachineState state = new MachineState(parts.image().info(), plan.request(), plan.layouts(),
-                        k.saveArchState(), k.vcpus().stream().map(dev.thaw.kvm.Vcpu::saveState).toList(),
+                        k.saveState(), k.vcpus().stream().map(Vcpu::saveState).toList(),
                         parts.codec().saveDevices(devices),
-                        new SessionState(console.text(), console.bytesWritten(), console.resultCount(), invocations));
+                        new SessionState(console.text(), console.bytesWritten(), console.resultCount(), invocations),
+                        k.runtime());
                 List<GuestMemory> memory = new ArrayList<>();
                 for (int i = 0; i < plan.regions().size(); i++) {
                     memory.add(new GuestMemory(plan.layouts().get(i), k.memory().get(i).memory()));
@@ -330,7 +328,7 @@ final class GuestVm implements Vm, DeviceContext {
                 SnapshotSummary summary = parts.writer().write(file, state, memory, progress);
                 written = true;
                 // A restore of this snapshot is likely next: have an empty VM of its layout made ahead.
-                parts.hypervisor().keepSpare(vmOptions(), memoryRanges());
+                parts.runtime().expect(vmSpec());
                 LOG.info("{}: snapshot {} written ({} present pages, {} zero pages)", plan.id(), file,
                         summary.presentPages(), summary.zeroPages());
                 return summary;
@@ -409,7 +407,7 @@ final class GuestVm implements Vm, DeviceContext {
 
     /** The vCPU index of a Linux thread, for blocktime; -1 for other threads. */
     int vcpuOfThread(int tid) {
-        VirtualMachine k = kvm;
+        VirtualMachine k = machine;
         return k == null ? -1 : k.vcpuOfThread(tid);
     }
 
@@ -421,7 +419,7 @@ final class GuestVm implements Vm, DeviceContext {
         console.end("the VM failed: " + reason);
         // Not on the engine's thread: stopping waits for vCPUs, which may wait on the engine.
         Thread.ofPlatform().name("fail-" + plan.id()).start(() -> {
-            VirtualMachine k = kvm;
+            VirtualMachine k = machine;
             if (k != null) {
                 k.stop();
             }
@@ -448,14 +446,14 @@ final class GuestVm implements Vm, DeviceContext {
         }
     }
 
-    /** Frees the KVM VM (threads, memory, fds) and the devices. Idempotent. */
+    /** Frees the runtime's VM (threads, memory, fds) and the devices. Idempotent. */
     private synchronized void release() {
         console.end(status == VmStatus.EXITED ? "the guest exited with code " + exitCode
                 : status == VmStatus.FAILED ? "the VM failed: " + reason : "the VM was stopped");
         // Ordering: vCPUs stop first, while the lazy restore still serves their faults; closing it
         // earlier would let a waiting vCPU see a zero page where the snapshot has data.
-        if (kvm != null) {
-            kvm.stop();
+        if (machine != null) {
+            machine.stop();
         }
         if (lazy != null) {
             finalStats = lazy.stats();
@@ -466,9 +464,9 @@ final class GuestVm implements Vm, DeviceContext {
             lazyReader.close();
             lazyReader = null;
         }
-        if (kvm != null) {
-            kvm.close();
-            kvm = null;
+        if (machine != null) {
+            machine.close();
+            machine = null;
         }
         for (Device d : devices.values()) {
             try {
@@ -491,9 +489,9 @@ final class GuestVm implements Vm, DeviceContext {
     @Override
     public InterruptLine interruptLine(int irq) {
         return high -> {
-            VirtualMachine k = kvm;
+            VirtualMachine k = machine;
             if (k != null) {
-                k.setIrqLine(irq, high);
+                k.setInterruptLine(irq, high);
             }
         };
     }
@@ -510,7 +508,7 @@ final class GuestVm implements Vm, DeviceContext {
         LOG.info("{}: guest exited with code {}", plan.id(), code);
         console.end("the guest exited with code " + code);
         // On the vCPU thread: stop() parks the vCPUs; the rest is freed when the user stops the VM.
-        VirtualMachine k = kvm;
+        VirtualMachine k = machine;
         if (k != null) {
             k.stop();
         }

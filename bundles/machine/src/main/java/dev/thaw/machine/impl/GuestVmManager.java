@@ -14,9 +14,10 @@ import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.RestoreSettings;
+import dev.thaw.api.vm.RuntimeInfo;
+import dev.thaw.api.runtime.VcpuRuntime;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmManager;
-import dev.thaw.kvm.Hypervisor;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
@@ -71,7 +72,7 @@ public final class GuestVmManager implements VmManager {
 
     private static final Logger LOG = LoggerFactory.getLogger(GuestVmManager.class);
 
-    private final Hypervisor hypervisor;
+    private final RuntimeChooser runtimes;
     private final SnapshotWriter writer;
     private final SnapshotFormats formats;
     private final LazyRestorer lazyRestorer;
@@ -85,9 +86,9 @@ public final class GuestVmManager implements VmManager {
     private final RestoreDefaults defaults = new RestoreDefaults();
 
     @Activate
-    public GuestVmManager(@Reference Hypervisor hypervisor, @Reference SnapshotWriter writer, @Reference SnapshotFormats formats,
+    public GuestVmManager(@Reference RuntimeChooser runtimes, @Reference SnapshotWriter writer, @Reference SnapshotFormats formats,
             @Reference LazyRestorer lazyRestorer, Config config) {
-        this.hypervisor = hypervisor;
+        this.runtimes = runtimes;
         defaults.apply(config);
         this.writer = writer;
         this.formats = formats;
@@ -114,8 +115,16 @@ public final class GuestVmManager implements VmManager {
     @Activate
     void activate() {
         Optional<PagePolicy> any = installed("none").or(() -> policies.stream().findFirst());
-        warmup = Thread.ofPlatform().daemon().name("thaw-machine-warmup")
-                .start(() -> Warmup.run(parts(), formats, lazyRestorer, any));
+        warmup = Thread.ofPlatform().daemon().name("thaw-machine-warmup").start(() -> {
+            VcpuRuntime runtime;
+            try {
+                runtime = runtimes.choose(null);
+            } catch (RuntimeException e) {
+                LOG.info("restore path not warmed up: {}", e.getMessage());
+                return;
+            }
+            Warmup.run(parts(runtime), formats, lazyRestorer, any);
+        });
     }
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
@@ -140,9 +149,20 @@ public final class GuestVmManager implements VmManager {
 
     @Override
     public Vm boot(BootRequest request) {
+        return boot(request, null);
+    }
+
+    @Override
+    public Vm boot(BootRequest request, String runtime) {
         long requested = System.nanoTime();
+        VcpuRuntime chosen = runtimes.choose(runtime);
         BootPlan plan = reserve(request.name(), request);
-        return register(plan, () -> GuestVm.boot(plan, parts(), this::forget, requested));
+        return register(plan, () -> GuestVm.boot(plan, parts(chosen), this::forget, requested));
+    }
+
+    @Override
+    public List<RuntimeInfo> runtimes() {
+        return runtimes.list();
     }
 
     @Override
@@ -157,6 +177,7 @@ public final class GuestVmManager implements VmManager {
         PagePolicy policy = options.eager() ? null : policy(options.policy() != null ? options.policy() : settings.defaultPolicy(),
                 settings.fallbackPolicy());
         int loaderThreads = options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
+        VcpuRuntime runtime = runtimes.choose(options.runtime());
         SnapshotReader reader = formats.open(file);
         boolean handedOver = false;
         try {
@@ -179,7 +200,7 @@ public final class GuestVmManager implements VmManager {
                     : GuestVm.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile(), profileFile(file));
             Vm vm = register(plan, () -> {
                 try {
-                    return GuestVm.restore(plan, parts(), state, loader, this::forget, requested);
+                    return GuestVm.restore(plan, parts(runtime), state, loader, this::forget, requested);
                 } catch (IllegalArgumentException e) {
                     throw new SnapshotException(file, "its state cannot be restored: " + oneLine(e.getMessage()));
                 }
@@ -237,10 +258,10 @@ public final class GuestVmManager implements VmManager {
         }
     }
 
-    private GuestVm.Parts parts() {
+    private GuestVm.Parts parts(VcpuRuntime runtime) {
         List<DeviceProvider> providers = new ArrayList<>(deviceProviders);
         providers.sort(Comparator.comparing(DeviceProvider::type)); // the same bus order on every VM
-        return new GuestVm.Parts(hypervisor, providers, writer, codec, image);
+        return new GuestVm.Parts(runtime, providers, writer, codec, image);
     }
 
     /** Checks the request and reserves its name (or a new one) while the VM is made outside the lock. */

@@ -25,7 +25,9 @@ final class TestPlatform implements AutoCloseable {
 
     TestPlatform() {
         formats.addFormat(new ThawSnapshotFormat());
-        manager = new GuestVmManager(hypervisor, new ThawSnapshotWriter(), formats, new RestoreEngine(),
+        RuntimeChooser runtimes = new RuntimeChooser(ConfigProxy.defaults(RuntimeChooser.Config.class));
+        runtimes.addRuntime(hypervisor, java.util.Map.of());
+        manager = new GuestVmManager(runtimes, new ThawSnapshotWriter(), formats, new RestoreEngine(),
                 ConfigProxy.defaults(GuestVmManager.Config.class));
         manager.addDeviceProvider(new Uart16550Provider(ConfigProxy.defaults(Uart16550Provider.Config.class)));
         manager.addDeviceProvider(new DebugExitProvider(ConfigProxy.defaults(DebugExitProvider.Config.class)));

@@ -104,6 +104,7 @@ public final class FileCommands {
             guest.put("seed", state.boot().seed());
             guest.put("workingSet", state.boot().workingSetBytes());
             m.put("guest", guest);
+            m.put("runtime", state.runtime());
         });
         m.put("devices", origin.devices().stream().map(d -> {
             Map<String, Object> device = new LinkedHashMap<>();
@@ -138,9 +139,10 @@ public final class FileCommands {
         if (!origin.capabilities().isEmpty()) {
             out.printf("capabilities: %s%n", String.join(", ", origin.capabilities()));
         }
-        reader.state().ifPresent((MachineState s) -> out.printf("guest: %s, %s, %d vCPU%s, workload %s (seed %d, working set %s)%n",
-                s.guest().name(), Sizes.format(s.boot().memoryBytes()), s.vcpus().size(), s.vcpus().size() == 1 ? "" : "s",
-                s.boot().workload().label(), s.boot().seed(), Sizes.format(s.boot().workingSetBytes())));
+        reader.state().ifPresent((MachineState s) -> out.printf("guest: %s, %s, %d vCPU%s, workload %s (seed %d, working set %s), "
+                + "taken on the %s runtime%n", s.guest().name(), Sizes.format(s.boot().memoryBytes()), s.vcpus().size(),
+                s.vcpus().size() == 1 ? "" : "s", s.boot().workload().label(), s.boot().seed(), Sizes.format(s.boot().workingSetBytes()),
+                s.runtime()));
         out.printf("devices: %s%n", origin.devices().isEmpty() ? "none recorded"
                 : String.join(", ", origin.devices().stream().map(FileCommands::deviceName).toList()));
         List<String> headers = new ArrayList<>(List.of("REGION", "GUEST ADDRESS", "SIZE", "PAGE", "PRESENT", "ZERO"));

@@ -85,12 +85,14 @@ public final class SnapshotCommands {
             @Descriptor("record the guest's first-touch order into the snapshot's working-set profile, until its first invocation completes")
             @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
+            @Descriptor("the vCPU runtime to restore on, whichever the snapshot was taken on (default: config/dev.thaw.machine.cfg)")
+            @Parameter(names = "--runtime", absentValue = "") String runtime,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file") String file) {
         Path path = Arguments.file(session, file);
         int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
         RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy.isEmpty() ? null : policy,
-                threads, record);
+                threads, record, runtime.isEmpty() ? null : runtime);
         ProgressBar bar = new ProgressBar("restore", System.err);
         Vm vm;
         try {
@@ -114,7 +116,8 @@ public final class SnapshotCommands {
             out.println(toJson(m));
             return;
         }
-        out.printf("%s restored from %s (%s): vCPUs running %.1f ms after the restore command%n", vm.id(), path, mode, ms);
+        out.printf("%s restored on %s from %s (%s): vCPUs running %.1f ms after the restore command%n", vm.id(),
+                vm.info().runtime(), path, mode, ms);
     }
 
     private String toJson(Object value) {

@@ -47,7 +47,7 @@ public final class StatsCommands {
         if (wait && !s.policy().equals("none")) {
             s = awaitLoaded(vm, s);
         }
-        Map<String, Object> m = json(id, s);
+        Map<String, Object> m = json(id, vm.info().runtime(), s);
         PrintStream out = session.getConsole();
         if (asJson) {
             out.println(json.writeValueAsString(m));
@@ -89,9 +89,10 @@ public final class StatsCommands {
     }
 
     /** The figures under the names DESIGN.md gives; times in milliseconds. */
-    static Map<String, Object> json(String id, RestoreStats s) {
+    static Map<String, Object> json(String id, String runtime, RestoreStats s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", id);
+        m.put("runtime", runtime);
         m.put("policy", s.policy());
         m.put("phase", s.phase().name().toLowerCase(java.util.Locale.ROOT));
         m.put("pages", s.pages());

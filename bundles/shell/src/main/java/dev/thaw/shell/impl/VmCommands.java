@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.Invocation;
+import dev.thaw.api.vm.RuntimeInfo;
 import dev.thaw.api.vm.TouchOrder;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmInfo;
@@ -29,7 +30,8 @@ import org.osgi.service.component.annotations.Reference;
     "osgi.command.function=vms",
     "osgi.command.function=console",
     "osgi.command.function=invoke",
-    "osgi.command.function=stop"
+    "osgi.command.function=stop",
+    "osgi.command.function=runtimes"
 })
 public final class VmCommands {
 
@@ -52,6 +54,8 @@ public final class VmCommands {
             @Descriptor("page order of touch: sequential, random or strided (default sequential)") @Parameter(names = "--order", absentValue = "sequential") String order,
             @Descriptor("stride of the strided touch order (default 64K)") @Parameter(names = "--stride", absentValue = "64K") String stride,
             @Descriptor("the VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
+            @Descriptor("the vCPU runtime: kvm, emulated, ... (default: config/dev.thaw.machine.cfg; thaw:runtimes lists them)")
+            @Parameter(names = "--runtime", absentValue = "") String runtime,
             @Descriptor("return after the workload's first result line, and print it") @Parameter(names = "--wait", presentValue = "true", absentValue = "false") boolean wait,
             @Descriptor("seconds --wait waits at most (default 600)") @Parameter(names = "--timeout", absentValue = "600") String timeout,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson) {
@@ -65,7 +69,7 @@ public final class VmCommands {
                 TouchOrder.parse(order),
                 Sizes.parse("--stride", stride));
         long started = System.nanoTime();
-        Vm vm = vms.boot(request);
+        Vm vm = vms.boot(request, runtime.isEmpty() ? null : runtime);
         String result = null;
         Duration resultAfter = null;
         if (wait) {
@@ -83,7 +87,7 @@ public final class VmCommands {
             out.println(toJson(m));
             return;
         }
-        out.printf("%s booted: %s, %d vCPU%s, workload %s%n", info.id(), Sizes.format(info.memoryBytes()),
+        out.printf("%s booted on %s: %s, %d vCPU%s, workload %s%n", info.id(), info.runtime(), Sizes.format(info.memoryBytes()),
                 info.vcpus(), info.vcpus() == 1 ? "" : "s", info.workload().label());
         if (wait) {
             out.println(result);
@@ -101,11 +105,44 @@ public final class VmCommands {
             out.println(toJson(Map.of("vms", infos.stream().map(VmCommands::infoJson).toList())));
             return;
         }
-        Table table = new Table("ID", "STATE", "MEMORY", "VCPUS", "WORKLOAD", "UPTIME").numeric(2, 3, 5);
+        Table table = new Table("ID", "STATE", "RUNTIME", "MEMORY", "VCPUS", "WORKLOAD", "UPTIME").numeric(3, 4, 6);
         for (VmInfo i : infos) {
-            table.row(i.id(), state(i), Sizes.format(i.memoryBytes()), i.vcpus(), i.workload().label(), uptime(i.uptime()));
+            table.row(i.id(), state(i), i.runtime(), Sizes.format(i.memoryBytes()), i.vcpus(), i.workload().label(),
+                    uptime(i.uptime()));
         }
         table.print(out);
+    }
+
+    @Descriptor("list the vCPU runtimes: whether each can run VMs here (or why not), and the default")
+    public void runtimes(
+            CommandSession session,
+            @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson) {
+        List<RuntimeInfo> runtimes = vms.runtimes();
+        PrintStream out = session.getConsole();
+        if (asJson) {
+            out.println(toJson(Map.of("runtimes", runtimes.stream().map(r -> {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("name", r.name());
+                m.put("description", r.description());
+                m.put("available", r.available());
+                if (!r.available()) {
+                    m.put("unavailableReason", r.unavailableReason());
+                }
+                m.put("default", r.isDefault());
+                if (r.isDefault()) {
+                    m.put("whyDefault", r.whyDefault());
+                }
+                return m;
+            }).toList())));
+            return;
+        }
+        Table table = new Table("RUNTIME", "DEFAULT", "AVAILABLE", "WHAT");
+        for (RuntimeInfo r : runtimes) {
+            table.row(r.name(), r.isDefault() ? "*" : "", r.available() ? "yes" : "no: " + r.unavailableReason(), r.description());
+        }
+        table.print(out);
+        runtimes.stream().filter(RuntimeInfo::isDefault).findFirst()
+                .ifPresent(r -> out.printf("default: %s (%s)%n", r.name(), r.whyDefault()));
     }
 
     @Descriptor("show a VM's serial console; with --follow, stream it and send typed lines to the guest")
@@ -188,6 +225,7 @@ public final class VmCommands {
         m.put("memory", i.memoryBytes());
         m.put("vcpus", i.vcpus());
         m.put("workload", i.workload().label());
+        m.put("runtime", i.runtime());
         m.put("uptimeMs", i.uptime().toMillis());
         if (i.status() == VmStatus.EXITED) {
             m.put("exitCode", i.exitCode());

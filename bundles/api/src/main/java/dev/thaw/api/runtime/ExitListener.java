@@ -1,4 +1,4 @@
-package dev.thaw.kvm;
+package dev.thaw.api.runtime;
 
 import org.osgi.annotation.versioning.ConsumerType;
 

@@ -1,12 +1,12 @@
-package dev.thaw.kvm;
+package dev.thaw.api.runtime;
 
 import org.osgi.annotation.versioning.ConsumerType;
 
 /**
- * Handles the guest's port and MMIO accesses that KVM does not emulate itself. Called on the vCPU's
- * own thread ({@code vcpu-<vm>-<i>}), one access at a time per vCPU; vCPUs call concurrently. Values
- * are little-endian and zero-extended. An exception thrown here ends the VM with
- * {@link VmExit.Kind#IO_HANDLER_FAILED}.
+ * Handles the guest's port and MMIO accesses that the runtime does not model itself (its interrupt
+ * controllers it does). Called on the vCPU's own thread ({@code vcpu-<vm>-<i>}), one access at a time per
+ * vCPU; vCPUs call concurrently. Values are little-endian and zero-extended. An exception thrown here
+ * ends the VM with {@link VmExit.Kind#IO_HANDLER_FAILED}.
  */
 @ConsumerType
 public interface IoHandler {

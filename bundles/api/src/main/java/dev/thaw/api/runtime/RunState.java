@@ -1,8 +1,8 @@
-package dev.thaw.kvm;
+package dev.thaw.api.runtime;
 
 /** Where a VM is in its life. */
 public enum RunState {
-    /** Created; memory and vCPUs may be added; not started. */
+    /** Created; vCPUs may be added; not started. */
     CREATED,
     /** vCPU threads are running the guest. */
     RUNNING,

@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.thaw.testing.RequiresKvm;
+import dev.thaw.testing.RequiresUserfaultfd;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -19,7 +19,7 @@ import org.junit.jupiter.api.Timeout;
  * another thread (a write(2) of the registered page into an eventfd), so that thread waits in native
  * code, as a vCPU in KVM_RUN would, never in Java code where it could hold up a safepoint.
  */
-@RequiresKvm
+@RequiresUserfaultfd
 @Timeout(30)
 class UserfaultfdTest {
 

@@ -17,7 +17,7 @@ import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.linux.Errno;
 import dev.thaw.linux.ErrnoException;
-import dev.thaw.testing.RequiresKvm;
+import dev.thaw.testing.RequiresUserfaultfd;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -39,7 +39,7 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 
 /** The engine for real: userfaultfd on anonymous memory, snapshot files written by ThawSnapshotWriter. */
-@RequiresKvm
+@RequiresUserfaultfd
 @Timeout(120)
 class LazyRestoreTest {
 

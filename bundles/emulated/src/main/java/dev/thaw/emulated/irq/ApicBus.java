@@ -75,6 +75,9 @@ public final class ApicBus {
      *     blocked in {@link LocalApic#awaitInterrupt} is woken without it.
      */
     public LocalApic createLocalApic(int apicId, boolean bootstrap, Runnable kick) {
+        if (apicId < 0 || apicId >= BROADCAST) {
+            throw new IllegalArgumentException("xAPIC ID " + apicId + " outside 0..254");
+        }
         for (LocalApic a : apics) {
             if (a.initialApicId() == apicId) {
                 throw new IllegalArgumentException("APIC ID " + apicId + " exists already");

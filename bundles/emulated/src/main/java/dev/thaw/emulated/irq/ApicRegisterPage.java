@@ -1,25 +1,6 @@
 package dev.thaw.emulated.irq;
 
-import static dev.thaw.emulated.irq.ApicRegisters.APR;
-import static dev.thaw.emulated.irq.ApicRegisters.DFR;
-import static dev.thaw.emulated.irq.ApicRegisters.DFR_CLUSTER;
-import static dev.thaw.emulated.irq.ApicRegisters.DFR_FLAT;
-import static dev.thaw.emulated.irq.ApicRegisters.ICR_DELIVERY_STATUS;
-import static dev.thaw.emulated.irq.ApicRegisters.ICR_LOW;
-import static dev.thaw.emulated.irq.ApicRegisters.ID;
-import static dev.thaw.emulated.irq.ApicRegisters.IRR;
-import static dev.thaw.emulated.irq.ApicRegisters.ISR;
-import static dev.thaw.emulated.irq.ApicRegisters.LDR;
-import static dev.thaw.emulated.irq.ApicRegisters.LVTS;
-import static dev.thaw.emulated.irq.ApicRegisters.LVT_LINT0;
-import static dev.thaw.emulated.irq.ApicRegisters.LVT_MASKED;
-import static dev.thaw.emulated.irq.ApicRegisters.PPR;
-import static dev.thaw.emulated.irq.ApicRegisters.SVR;
-import static dev.thaw.emulated.irq.ApicRegisters.TIMER_CURRENT;
-import static dev.thaw.emulated.irq.ApicRegisters.TMR;
-import static dev.thaw.emulated.irq.ApicRegisters.TPR;
-import static dev.thaw.emulated.irq.ApicRegisters.VERSION;
-import static dev.thaw.emulated.irq.ApicRegisters.VERSION_VALUE;
+import static dev.thaw.emulated.irq.ApicRegisters.*;
 
 import dev.thaw.api.state.LapicState;
 import java.util.Arrays;
@@ -75,6 +56,47 @@ final class ApicRegisterPage {
         int isr = highestBit(ISR);
         int isrClass = isr < 0 ? 0 : isr & 0xF0;
         return (tpr & 0xF0) >= isrClass ? tpr : isrClass;
+    }
+
+    boolean softwareEnabled() {
+        return (get(SVR) & SVR_SOFTWARE_ENABLE) != 0;
+    }
+
+    /**
+     * Stores a guest write of a register that has no side effect but its value, keeping only its
+     * writable bits (an LVT stays masked while the APIC is software-disabled); false if {@code offset} is
+     * not such a register.
+     */
+    boolean writeStored(int offset, int value) {
+        int stored;
+        switch (offset) {
+            case ID, LDR, ICR_HIGH -> stored = value & DESTINATION_FIELD;
+            case DFR -> stored = value | 0x0FFF_FFFF;
+            case TPR -> stored = value & 0xFF;
+            case LVT_TIMER -> stored = lvt(value & LVT_TIMER_WRITABLE);
+            case LVT_THERMAL, LVT_PERF -> stored = lvt(value & LVT_MODE_WRITABLE);
+            case LVT_LINT0, LVT_LINT1 -> stored = lvt(value & LVT_LINT_WRITABLE);
+            case LVT_ERROR -> stored = lvt(value & LVT_ERROR_WRITABLE);
+            default -> {
+                return false;
+            }
+        }
+        set(offset, stored);
+        return true;
+    }
+
+    private int lvt(int value) {
+        return softwareEnabled() ? value : value | LVT_MASKED;
+    }
+
+    /** An SVR write; clearing the software enable masks every LVT (SDM 11.4.7.2). */
+    void writeSvr(int value) {
+        set(SVR, value & SVR_WRITABLE);
+        if (!softwareEnabled()) {
+            for (int lvt : LVTS) {
+                set(lvt, get(lvt) | LVT_MASKED);
+            }
+        }
     }
 
     /** The highest IRR vector whose priority class is above the processor priority's, or -1. */

@@ -4,6 +4,7 @@ import static dev.thaw.emulated.irq.ApicRegisters.*;
 
 import dev.thaw.api.state.LapicState;
 import dev.thaw.emulated.cpu.InterruptSource;
+import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
 
 /**
@@ -12,10 +13,9 @@ import java.util.function.LongSupplier;
  * {@link ApicBus#createLocalApic}.
  *
  * <p><b>Threads.</b> The vCPU's thread accesses registers, asks {@link #pendingVector()} at instruction
- * boundaries, polls the timer and waits in {@link #awaitInterrupt}; device threads and other vCPUs
- * deliver through the {@link ApicBus}. State is guarded by this object's monitor; {@link #pendingVector()}
- * is one volatile read while nothing is requested. Nothing is called out (bus, IOAPIC, PIC, kick) with
- * the monitor held.
+ * boundaries (one volatile read while nothing is requested), polls the timer and waits in
+ * {@link #awaitInterrupt}; device threads and other vCPUs deliver through the {@link ApicBus}. State is
+ * guarded by this object's monitor, and nothing (bus, IOAPIC, PIC, kick) is called with it held.
  *
  * <p><b>ExtINT.</b> When LINT0 is an unmasked ExtINT entry (or the APIC is hardware-disabled) and the
  * 8259's INTR is high, {@link #pendingVector()} runs the PIC's acknowledge cycle and latches the vector
@@ -65,9 +65,6 @@ public final class LocalApic implements InterruptSource {
     private volatile boolean hardwareEnabled;
 
     LocalApic(ApicBus bus, int apicId, boolean bootstrap, Runnable kick) {
-        if (apicId < 0 || apicId > 0xFE) {
-            throw new IllegalArgumentException("xAPIC ID " + apicId + " outside 0..254");
-        }
         this.bus = bus;
         this.clock = bus.clock();
         this.initialApicId = apicId;
@@ -188,19 +185,23 @@ public final class LocalApic implements InterruptSource {
         int icrLow = -1;
         int icrHigh = 0;
         synchronized (this) {
-            switch (offset) {
-                case ID -> page.set(ID, value & DESTINATION_FIELD);
-                case TPR -> {
-                    page.set(TPR, value & 0xFF);
-                    refresh();
+            int oldLvtTimer = page.get(LVT_TIMER);
+            if (page.writeStored(offset, value)) {
+                if (offset == LVT_TIMER) {
+                    timer.lvtWritten(oldLvtTimer);
                 }
+                refresh(); // TPR, LINT0 and an unmasked LVT change what is deliverable
+                return;
+            }
+            switch (offset) {
                 case EOI -> {
                     eoiVector = page.endOfInterrupt();
                     refresh();
                 }
-                case LDR -> page.set(LDR, value & DESTINATION_FIELD);
-                case DFR -> page.set(DFR, value | 0x0FFF_FFFF);
-                case SVR -> writeSvr(value);
+                case SVR -> {
+                    page.writeSvr(value);
+                    refresh();
+                }
                 case ESR -> {
                     page.set(ESR, errorsPending);
                     errorsPending = 0;
@@ -215,15 +216,6 @@ public final class LocalApic implements InterruptSource {
                         icrHigh = page.get(ICR_HIGH);
                     }
                 }
-                case ICR_HIGH -> page.set(ICR_HIGH, value & DESTINATION_FIELD);
-                case LVT_TIMER -> {
-                    int old = page.get(LVT_TIMER);
-                    writeLvt(LVT_TIMER, value & LVT_TIMER_WRITABLE);
-                    timer.lvtWritten(old);
-                }
-                case LVT_THERMAL, LVT_PERF -> writeLvt(offset, value & LVT_MODE_WRITABLE);
-                case LVT_LINT0, LVT_LINT1 -> writeLvt(offset, value & LVT_LINT_WRITABLE);
-                case LVT_ERROR -> writeLvt(offset, value & LVT_ERROR_WRITABLE);
                 case TIMER_INITIAL -> timer.writeInitialCount(clock.getAsLong(), value);
                 case TIMER_DIVIDE -> timer.writeDivide(clock.getAsLong(), value);
                 default -> { } // read-only or reserved: ignored, as KVM does
@@ -237,47 +229,33 @@ public final class LocalApic implements InterruptSource {
         }
     }
 
-    private void writeSvr(int value) {
-        page.set(SVR, value & SVR_WRITABLE);
-        if (!softwareEnabled()) {
-            for (int lvt : LVTS) {
-                page.set(lvt, page.get(lvt) | LVT_MASKED);
-            }
-        }
-        refresh();
-    }
-
-    private void writeLvt(int offset, int value) {
-        page.set(offset, softwareEnabled() ? value : value | LVT_MASKED);
-        refresh();
-    }
-
     // ---- Delivery ----
 
     /** A message from the bus; false if this APIC dropped it. Kicks the vCPU when something became pending. */
     boolean accept(int mode, int vector, boolean levelTriggered, boolean assertLevel) {
-        boolean accepted;
+        return changeAndKick(() -> acceptLocked(mode, vector, levelTriggered, assertLevel));
+    }
+
+    /** Runs {@code change} under the monitor, then kicks the vCPU if it made something new pending. */
+    private boolean changeAndKick(BooleanSupplier change) {
+        boolean result;
         boolean news;
         synchronized (this) {
             int fastBefore = fast;
             int eventsBefore = events.pending();
-            accepted = acceptLocked(mode, vector, levelTriggered, assertLevel);
-            news = becamePending(fastBefore, eventsBefore);
+            result = change.getAsBoolean();
+            news = (fast != fastBefore && fast != -1) || events.pending() != eventsBefore;
         }
         if (news) {
             kick.run();
         }
-        return accepted;
-    }
-
-    private boolean becamePending(int fastBefore, int eventsBefore) {
-        return (fast != fastBefore && fast != -1) || events.pending() != eventsBefore;
+        return result;
     }
 
     private boolean acceptLocked(int mode, int vector, boolean levelTriggered, boolean assertLevel) {
         switch (mode) {
             case ApicBus.FIXED, ApicBus.LOWEST_PRIORITY -> {
-                if (!softwareEnabled()) {
+                if (!page.softwareEnabled()) {
                     return false; // as KVM: a software-disabled APIC drops fixed interrupts
                 }
                 if (vector < 16) {
@@ -331,10 +309,7 @@ public final class LocalApic implements InterruptSource {
         if (pin != 0 && pin != 1) {
             throw new IllegalArgumentException("LINT" + pin);
         }
-        boolean news;
-        synchronized (this) {
-            int fastBefore = fast;
-            int eventsBefore = events.pending();
+        changeAndKick(() -> {
             boolean rising = level && !(pin == 0 ? extInt.intr() : lint1);
             if (pin == 0) {
                 extInt.setIntr(level);
@@ -345,23 +320,14 @@ public final class LocalApic implements InterruptSource {
                 deliverLvt(pin == 0 ? LVT_LINT0 : LVT_LINT1);
             }
             refresh();
-            news = becamePending(fastBefore, eventsBefore);
-        }
-        if (news) {
-            kick.run();
-        }
+            return true;
+        });
     }
 
     /** Recomputes {@link #fast} after IRR, ISR, TPR, LINT0 or an enable changed; wakes a waiting vCPU. */
     private void refresh() {
-        int next;
-        if (extInt.latched() >= 0 || extInt.requested(page.get(LVT_LINT0), hardwareEnabled)) {
-            next = EXTINT_CHECK;
-        } else if (!hardwareEnabled) {
-            next = -1;
-        } else {
-            next = page.deliverableVector();
-        }
+        int next = extInt.latched() >= 0 || extInt.requested(page.get(LVT_LINT0), hardwareEnabled) ? EXTINT_CHECK
+                : hardwareEnabled ? page.deliverableVector() : -1;
         int before = fast;
         fast = next;
         if (next != -1 && next != before) {
@@ -379,11 +345,7 @@ public final class LocalApic implements InterruptSource {
     }
 
     synchronized boolean isSoftwareEnabled() {
-        return hardwareEnabled && softwareEnabled();
-    }
-
-    private boolean softwareEnabled() {
-        return (page.get(SVR) & SVR_SOFTWARE_ENABLE) != 0;
+        return hardwareEnabled && page.softwareEnabled();
     }
 
     // ---- Events for the runtime: NMI, INIT, SIPI ----

@@ -39,7 +39,10 @@ final class WakeSignal {
     boolean await(LongSupplier clock, long timeoutNanos, LongPredicate ready, LongSupplier nextDeadline)
             throws InterruptedException {
         long start = clock.getAsLong();
-        long end = timeoutNanos > Long.MAX_VALUE - start ? Long.MAX_VALUE : start + Math.max(0, timeoutNanos);
+        long end = start + Math.max(0, timeoutNanos);
+        if (end < start) {
+            end = Long.MAX_VALUE; // overflow: wait without a limit
+        }
         waiter = Thread.currentThread();
         try {
             while (true) {
@@ -53,7 +56,9 @@ final class WakeSignal {
                 if (Thread.interrupted()) {
                     throw new InterruptedException();
                 }
-                LockSupport.parkNanos(this, Math.max(1, Math.min(end, nextDeadline.getAsLong()) - now));
+                long until = Math.min(end, nextDeadline.getAsLong());
+                long wait = until - now;
+                LockSupport.parkNanos(this, wait > 0 ? wait : until > now ? Long.MAX_VALUE : 1);
             }
         } finally {
             waiter = null;

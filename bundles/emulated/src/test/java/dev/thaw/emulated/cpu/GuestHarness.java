@@ -34,6 +34,9 @@ final class GuestHarness implements AutoCloseable {
     final StringBuffer console = new StringBuffer();
     volatile int exitCode = -1;
     private final Map<Long, Long> mmio = new ConcurrentHashMap<>();
+    private final CpuBus bus = new Bus();
+    private final InterruptSource irq = new NoInterrupts();
+    private final int vcpus;
 
     GuestHarness(long ramBytes, int vcpus, long workload, long seed, long workingSet) throws IOException {
         ram = Mapping.anonymous(ramBytes, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE);
@@ -54,12 +57,25 @@ final class GuestHarness implements AutoCloseable {
         p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x48, 0);
         p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x50, ramBytes);
         p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x88, 0);
+        this.vcpus = vcpus;
         for (int i = 0; i < vcpus; i++) {
-            Interpreter cpu = new Interpreter(memory, new Bus(), new NoInterrupts(), i,
-                    new Interpreter.Options(vcpus, false));
+            Interpreter cpu = newCpu(i);
             cpu.importState(entryState(cpu, i));
             cpus.add(cpu);
         }
+    }
+
+    Interpreter newCpu(int index) {
+        return new Interpreter(memory, bus, irq, index, new Interpreter.Options(vcpus, false));
+    }
+
+    /** Replaces vCPU {@code index} by a fresh interpreter that imports the old one's exported state. */
+    Interpreter restoreInto(int index) {
+        CpuState s = cpus.get(index).exportState();
+        Interpreter fresh = newCpu(index);
+        fresh.importState(s);
+        cpus.set(index, fresh);
+        return fresh;
     }
 
     static Path imagePath() {
@@ -148,7 +164,7 @@ final class GuestHarness implements AutoCloseable {
     }
 
     private final class Bus implements CpuBus {
-        private int lcr;
+        private volatile int lcr;
 
         @Override
         public long portRead(int port, int size) {

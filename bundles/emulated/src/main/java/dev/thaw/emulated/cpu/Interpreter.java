@@ -1,0 +1,397 @@
+package dev.thaw.emulated.cpu;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.HexFormat;
+
+/**
+ * One x86-64 vCPU as an interpreter: runs guest code from shared {@link PhysicalMemory} on the calling
+ * thread, reaching devices through a {@link CpuBus} and interrupts through an {@link InterruptSource}.
+ *
+ * <h2>Driving it</h2>
+ * The runtime creates one per vCPU, {@link #importState imports} a state (the boot ABI's entry state or a
+ * snapshot's), and calls {@link #run(long)} in a loop on the vCPU's thread. {@code run} returns at an
+ * instruction boundary with a {@link StopReason}:
+ * <ul>
+ * <li>{@code BUDGET}: call again;</li>
+ * <li>{@code HALTED}: HLT with nothing to take; sleep until the InterruptSource has a vector, then call
+ * again ({@code run} re-asks the InterruptSource on entry and returns {@code HALTED} at once if nothing
+ * is pending or RFLAGS.IF is 0);</li>
+ * <li>{@code STOP_REQUESTED}: after {@link #requestStop()};</li>
+ * <li>{@code SHUTDOWN}: triple fault (or an unsupported feature); every later {@code run} returns it too.</li>
+ * </ul>
+ * Interrupts: at instruction boundaries with RFLAGS.IF=1 and no interrupt shadow the CPU asks
+ * {@link InterruptSource#pendingVector()} and delivers what it returns. It asks on entry to {@code run},
+ * after anything of its own that may change the answer (port and MMIO writes, CR8 writes, IF becoming 1)
+ * and after {@link #requestInterruptCheck()}, which another thread (the APIC raising an interrupt for this
+ * vCPU) calls; so the InterruptSource is not polled on every instruction.
+ *
+ * <h2>Threads</h2>
+ * {@code run}, {@code exportState} and {@code importState} belong to one thread at a time (the runtime
+ * hands the CPU between threads with the usual happens-before, e.g. after {@code run} returned);
+ * {@link #requestStop()} and {@link #requestInterruptCheck()} may be called from any thread, also from a
+ * {@link CpuBus} callback during {@code run}.
+ *
+ * <h2>What it implements</h2>
+ * The general-purpose integer instruction set of 16-, 32- and 64-bit code, real mode, protected mode with
+ * segmentation and privilege checks, long mode, paging (32-bit, PAE, 4-level with 4 KiB, 2 MiB, 1 GiB
+ * pages, NX, A/D bits, a TLB), exceptions and interrupts through the IDT with #DF and triple faults,
+ * SYSCALL/SYSRET, SYSENTER/SYSEXIT, port I/O with IOPL and the TSS bitmap, MSRs ({@link Msrs}) and CPUID
+ * ({@link Cpuid}). Not implemented: x87, MMX, SSE, AVX and any VEX/EVEX instruction (#UD), task switches,
+ * call gates and virtual-8086 mode ({@code SHUTDOWN} with the reason), NMI and SMM, debug breakpoints
+ * (debug registers are stored only; TF single-step works), alignment checks, SMEP/SMAP, PCID, MTRRs.
+ * Every opcode that is not implemented raises #UD in the guest and is counted ({@link #unimplementedCount()},
+ * {@link #lastUnimplemented()}).
+ *
+ * <h2>Differential testing</h2>
+ * With {@link Options#reportExceptions()} exceptions and software interrupts are not delivered through the
+ * IDT: {@code run} returns {@link StopReason.Kind#EXCEPTION} with the vector and error code (RIP on the
+ * faulting instruction; after INT n/INT3/INTO/INT1). {@link FlatLongMode} sets up 64-bit mode at CPL 3
+ * or 0 with flat segments and identity-mapped memory for such tests.
+ */
+public final class Interpreter {
+
+    /**
+     * Construction options.
+     *
+     * @param vcpuCount the VM's vCPUs, for the default CPUID topology (leaf 0xB)
+     * @param reportExceptions stop with {@code EXCEPTION} instead of delivering exceptions (for tests)
+     */
+    public record Options(int vcpuCount, boolean reportExceptions) {
+        public static final Options DEFAULT = new Options(1, false);
+    }
+
+    private static final int STOP = 1, KICK = 2;
+    private static final VarHandle ATTENTION;
+
+    static {
+        try {
+            ATTENTION = MethodHandles.lookup().findVarHandle(Interpreter.class, "attention", int.class);
+        } catch (ReflectiveOperationException e) {
+            throw new ExceptionInInitializerError(e);
+        }
+    }
+
+    final Cpu c = new Cpu();
+    final Mmu mmu;
+    final Msrs msrs;
+    final Cpuid cpuid;
+    final long[] cpuidOut = new long[4];
+    private final Decoder decoder;
+    private final Insn insn = new Insn();
+    private final InterruptSource irq;
+    private final int apicId;
+    private final boolean reportExceptions;
+    final StateIo stateIo;
+
+    @SuppressWarnings("unused") // through ATTENTION
+    private volatile int attention;
+    private long instructions;
+    private long unimplemented;
+    private String lastUnimplemented;
+    /** Set by an instruction that ends the run after it (HLT, a reported software interrupt). */
+    private StopReason stopAfter;
+    boolean halted;
+    private String shutdownReason;
+    private int spins;
+    /** An event imported from a snapshot, delivered at the first boundary: vector, or -1. */
+    int injectedVector = -1;
+    int injectedKind;
+    int injectedError = CpuException.NO_ERROR;
+
+    /** A vCPU with this interpreter's own CPUID table for APIC ID {@code apicId}. */
+    public Interpreter(PhysicalMemory memory, CpuBus bus, InterruptSource irq, int apicId) {
+        this(memory, bus, irq, apicId, Options.DEFAULT);
+    }
+
+    public Interpreter(PhysicalMemory memory, CpuBus bus, InterruptSource irq, int apicId, Options options) {
+        this.irq = irq;
+        this.apicId = apicId;
+        this.reportExceptions = options.reportExceptions();
+        c.owner = this;
+        c.bus = bus;
+        c.irq = irq;
+        this.cpuid = new Cpuid(Cpuid.defaultTable(apicId, options.vcpuCount()));
+        this.msrs = new Msrs(c, apicId == 0);
+        this.mmu = new Mmu(c, memory, bus);
+        c.mmu = mmu;
+        this.decoder = new Decoder(c, mmu);
+        this.stateIo = new StateIo(this);
+        applyCpuid();
+        // reset-like defaults until a state is imported: real mode at 0, flat 64 KiB segments
+        for (int s = 0; s < 6; s++) {
+            c.segLimit[s] = 0xffff;
+            c.segAttr[s] = Cpu.A_P | Cpu.A_S | (s == Cpu.CS ? 0xb : 3);
+        }
+        c.segAttr[Cpu.LDTR] = Cpu.A_UNUSABLE;
+        c.segAttr[Cpu.TR] = 0x8b | Cpu.A_P;
+        c.segLimit[Cpu.TR] = 0xffff;
+        c.idtLimit = 0x3ff;
+        c.gdtLimit = 0xffff;
+        c.updateMode();
+    }
+
+    void applyCpuid() {
+        mmu.walker.maxPhysAddr = cpuid.maxPhysAddr;
+        mmu.walker.gbPages = cpuid.gbPages;
+        mmu.flushAll();
+    }
+
+    public int apicId() {
+        return apicId;
+    }
+
+    // ---- running ----
+
+    /**
+     * Runs at most {@code maxInstructions} instructions (a REP string instruction counts once per chunk of
+     * iterations) and returns why it stopped.
+     */
+    public StopReason run(long maxInstructions) {
+        Cpu c = this.c;
+        Insn i = this.insn;
+        if (shutdownReason != null) {
+            return StopReason.shutdown(shutdownReason);
+        }
+        c.checkInterrupts = true;
+        if (halted && !wake()) {
+            return (attention & STOP) != 0 ? takeStop() : StopReason.HALTED;
+        }
+        long n = 0;
+        while (true) {
+            if (attention != 0) {
+                if ((attention & STOP) != 0) {
+                    return takeStop();
+                }
+                ATTENTION.getAndBitwiseAnd(this, ~KICK);
+                c.checkInterrupts = true;
+            }
+            if (n >= maxInstructions) {
+                return StopReason.BUDGET;
+            }
+            if ((c.checkInterrupts || injectedVector >= 0) && c.shadow == 0) {
+                StopReason r = events();
+                if (r != null) {
+                    return r;
+                }
+            }
+            c.insnStart = c.rip;
+            long tf = c.rflagsOther & Cpu.TF;
+            try {
+                decoder.decode(i);
+                long next = c.rip + i.len;
+                c.rip = c.mode64 ? next : next & c.ipMask();
+                c.shadow = 0;
+                Executor.execute(c, i);
+                if (tf != 0) {
+                    c.dr[6] |= 0x4000; // BS
+                    raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
+                }
+            } catch (CpuException e) {
+                c.rip = c.insnStart;
+                c.shadow = 0;
+                raise(e.vector, e.errorCode, Interrupts.EXCEPTION);
+            } catch (UnsupportedFeature u) {
+                c.rip = c.insnStart;
+                shutdownReason = u.getMessage() + " at rip 0x" + Long.toHexString(c.rip);
+            }
+            n++;
+            instructions++;
+            if (stopAfter != null || shutdownReason != null) {
+                if (shutdownReason != null) {
+                    return StopReason.shutdown(shutdownReason);
+                }
+                StopReason r = stopAfter;
+                stopAfter = null;
+                if (r != StopReason.HALTED || !wake()) {
+                    return r;
+                }
+            }
+        }
+    }
+
+    private StopReason takeStop() {
+        ATTENTION.getAndBitwiseAnd(this, ~STOP);
+        return StopReason.STOP_REQUESTED;
+    }
+
+    /** Leaves HLT if an interrupt can be taken now (it is delivered at the next boundary). */
+    private boolean wake() {
+        if (injectedVector >= 0 || (c.interruptsEnabled() && irq.pendingVector() >= 0)) {
+            halted = false;
+            c.checkInterrupts = true;
+            return true;
+        }
+        halted = true;
+        return false;
+    }
+
+    /** Delivers an injected event or a pending external interrupt at this boundary; a stop reason or null. */
+    private StopReason events() {
+        c.checkInterrupts = false;
+        if (injectedVector >= 0) {
+            int v = injectedVector;
+            injectedVector = -1;
+            raise(v, injectedError, injectedKind);
+            c.checkInterrupts = true;
+        } else if (c.interruptsEnabled()) {
+            int v = irq.pendingVector();
+            if (v >= 0) {
+                irq.acknowledge(v);
+                raise(v, CpuException.NO_ERROR, Interrupts.EXTERNAL);
+                c.checkInterrupts = true;
+            }
+        }
+        if (shutdownReason != null) {
+            return StopReason.shutdown(shutdownReason);
+        }
+        StopReason r = stopAfter;
+        stopAfter = null;
+        return r;
+    }
+
+    /** Whether a REP string instruction should yield at this iteration boundary. */
+    boolean wantsBoundary() {
+        return attention != 0 || (c.checkInterrupts && c.interruptsEnabled());
+    }
+
+    /**
+     * Delivers an exception (or an event of {@code kind}) with the double fault rules: a contributory
+     * exception or #PF while delivering a contributory exception or #PF becomes #DF, anything while
+     * delivering #DF is a triple fault, other combinations deliver the second event.
+     */
+    private void raise(int vector, int error, int kind) {
+        if (reportExceptions && kind != Interrupts.EXTERNAL) {
+            stopAfter = StopReason.exception(vector, error);
+            return;
+        }
+        int v = vector;
+        int err = error;
+        int k = kind;
+        for (int depth = 0; depth < 4; depth++) {
+            try {
+                Interrupts.deliver(c, v, k, CpuException.hasErrorCode(v) && k == Interrupts.EXCEPTION ? err : -1);
+                return;
+            } catch (CpuException e2) {
+                if (v == CpuException.DF) {
+                    break;
+                }
+                boolean firstContributory = k == Interrupts.EXCEPTION && contributory(v);
+                boolean firstPf = k == Interrupts.EXCEPTION && v == CpuException.PF;
+                boolean second = contributory(e2.vector) || e2.vector == CpuException.PF;
+                if ((firstContributory && contributory(e2.vector)) || (firstPf && second)) {
+                    v = CpuException.DF;
+                    err = 0;
+                } else {
+                    v = e2.vector;
+                    err = e2.errorCode;
+                }
+                k = Interrupts.EXCEPTION;
+            } catch (UnsupportedFeature u) {
+                shutdownReason = u.getMessage();
+                return;
+            }
+        }
+        shutdownReason = "triple fault delivering vector " + vector + " (error 0x" + Integer.toHexString(error)
+                + ") at rip 0x" + Long.toHexString(c.rip);
+    }
+
+    private static boolean contributory(int v) {
+        return v == CpuException.DE || (v >= CpuException.TS && v <= CpuException.GP);
+    }
+
+    // ---- called by instructions ----
+
+    /** INT n, INT3, INTO, INT1: RIP is already the return address; a delivery fault is the instruction's. */
+    void softwareInterrupt(int vector, int kind) {
+        if (reportExceptions) {
+            stopAfter = StopReason.exception(vector, -1);
+            return;
+        }
+        Interrupts.deliver(c, vector, kind, -1);
+        c.checkInterrupts = true;
+    }
+
+    /** HLT (CPL 0): the run ends with HALTED unless an interrupt can be taken right away. */
+    void hlt() {
+        SystemOps.requireCpl0(c);
+        halted = true;
+        stopAfter = StopReason.HALTED;
+    }
+
+    /** PAUSE: a spin-wait hint to the host; every 64th in a row yields the host CPU. */
+    void pause() {
+        if ((++spins & 63) == 0) {
+            Thread.yield();
+        } else {
+            Thread.onSpinWait();
+        }
+    }
+
+    /** An opcode this interpreter does not implement: counted, then #UD in the guest. */
+    void unimplemented(Insn i) {
+        unimplemented++;
+        StringBuilder b = new StringBuilder();
+        try {
+            long lin = c.mode64 ? c.insnStart : (c.segBase[Cpu.CS] + c.insnStart) & 0xffff_ffffL;
+            byte[] bytes = new byte[Math.max(1, Math.min(i.len, 15))];
+            for (int k = 0; k < bytes.length; k++) {
+                bytes[k] = (byte) mmu.fetch(lin + k);
+            }
+            b.append(HexFormat.ofDelimiter(" ").formatHex(bytes));
+        } catch (CpuException e) {
+            b.append("opcode 0x").append(Integer.toHexString(i.op));
+        }
+        lastUnimplemented = b + " at rip 0x" + Long.toHexString(c.insnStart);
+        throw CpuException.ud();
+    }
+
+    // ---- control from other threads ----
+
+    /** Makes {@link #run} return {@code STOP_REQUESTED} at the next instruction boundary. Any thread. */
+    public void requestStop() {
+        ATTENTION.getAndBitwiseOr(this, STOP);
+    }
+
+    /** Makes the CPU ask its InterruptSource again at the next instruction boundary. Any thread. */
+    public void requestInterruptCheck() {
+        ATTENTION.getAndBitwiseOr(this, KICK);
+    }
+
+    // ---- state ----
+
+    /** The current state (call while not running). */
+    public CpuState exportState() {
+        return stateIo.export();
+    }
+
+    /** Replaces the whole CPU state (call while not running); flushes the TLB. */
+    public void importState(CpuState state) {
+        stateIo.importState(state);
+        shutdownReason = state.events().tripleFaultPending() != 0 ? "triple fault pending in the imported state"
+                : null;
+        stopAfter = null;
+    }
+
+    /** Whether the vCPU is halted (HLT, or imported in MP state HALTED). */
+    public boolean isHalted() {
+        return halted;
+    }
+
+    // ---- counters ----
+
+    /** Instructions executed since construction. */
+    public long instructions() {
+        return instructions;
+    }
+
+    /** #UD raised because an opcode is not implemented. */
+    public long unimplementedCount() {
+        return unimplemented;
+    }
+
+    /** The bytes and RIP of the last unimplemented opcode, or null. */
+    public String lastUnimplemented() {
+        return lastUnimplemented;
+    }
+}

@@ -1,0 +1,99 @@
+package dev.thaw.emulated.cpu;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.HexFormat;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The real test guest (guest/prebuilt/thaw-guest.bin) on the interpreter, checked against its known answers. */
+class GuestImageTest {
+
+    private static final long MIB = 1 << 20;
+    private static final int FILL = 0, TOUCH = 1;
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void fillOnOneVcpuPrintsTheKnownChecksum() throws Exception {
+        try (GuestHarness h = new GuestHarness(64 * MIB, 1, FILL, 1, 0)) {
+            long t0 = System.nanoTime();
+            StopReason r = h.runSingle(Long.MAX_VALUE);
+            long t1 = System.nanoTime();
+            Interpreter cpu = h.cpus.get(0);
+            System.out.printf("fill 64 MiB, 1 vCPU: %d instructions in %.2f s (%.1f M/s)%n", cpu.instructions(),
+                    (t1 - t0) / 1e9, cpu.instructions() / ((t1 - t0) / 1e3));
+            assertEquals(StopReason.Kind.STOP_REQUESTED, r.kind(), () -> r + "\n" + h.console + "\n"
+                    + cpu.lastUnimplemented());
+            assertEquals("thaw-guest 1 vcpus=1 mem=64 workload=fill seed=1", h.line("thaw-guest"), h.console::toString);
+            assertEquals("result fill a984f427d1253169", h.line("result"), h.console::toString);
+            assertEquals(0, h.exitCode);
+            assertEquals(0, cpu.unimplementedCount(), cpu::lastUnimplemented);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(ints = {2, 4})
+    @Timeout(value = 180, unit = TimeUnit.SECONDS)
+    void fillOnSeveralVcpusGivesTheSameChecksum(int vcpus) throws Exception {
+        try (GuestHarness h = new GuestHarness(64 * MIB, vcpus, FILL, 1, 0)) {
+            StopReason r = h.runAll();
+            assertEquals(StopReason.Kind.STOP_REQUESTED, r.kind(), () -> r + "\n" + h.console);
+            assertEquals("thaw-guest 1 vcpus=" + vcpus + " mem=64 workload=fill seed=1", h.line("thaw-guest"),
+                    h.console::toString);
+            assertEquals("result fill a984f427d1253169", h.line("result"), h.console::toString);
+            assertEquals(0, h.exitCode);
+            for (Interpreter cpu : h.cpus) {
+                assertEquals(0, cpu.unimplementedCount(), cpu::lastUnimplemented);
+                if (cpu.apicId() != 0) {
+                    assertEquals(true, cpu.isHalted(), "AP " + cpu.apicId() + " idles in hlt after its share");
+                }
+            }
+        }
+    }
+
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void touchPrintsTheKnownChecksum() throws Exception {
+        try (GuestHarness h = new GuestHarness(256 * MIB, 1, TOUCH, 7, 32 * MIB)) {
+            StopReason r = h.runSingle(Long.MAX_VALUE);
+            assertEquals(StopReason.Kind.STOP_REQUESTED, r.kind(), () -> r + "\n" + h.console);
+            assertEquals("result touch 8de0d17337370957", h.line("result"), h.console::toString);
+            assertEquals(0, h.cpus.get(0).unimplementedCount(), h.cpus.get(0)::lastUnimplemented);
+        }
+    }
+
+    /**
+     * Snapshot and restore at arbitrary instructions: the vCPU is stopped after every instruction through
+     * the boot (32-bit protected mode, the switch to long mode, CPL changes, interrupts), then after random
+     * budgets; each time its state is exported and imported into a fresh interpreter, which continues.
+     * The guest must compute exactly what an uninterrupted run computes.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void exportAndImportAtAnyInstructionContinuesIdentically() throws Exception {
+        long ram = 12 * MIB;
+        String expected = "result fill " + HexFormat.of().toHexDigits(GuestModel.fill(ram, 5));
+        try (GuestHarness h = new GuestHarness(ram, 1, FILL, 5, 0)) {
+            Random random = new Random(42);
+            StopReason r = null;
+            int restores = 0;
+            for (long step = 0; h.exitCode < 0; step++) {
+                long budget = step < 20_000 ? 1 : 1 + random.nextInt(200_000);
+                r = h.cpus.get(0).run(budget);
+                if (r.kind() != StopReason.Kind.BUDGET) {
+                    break;
+                }
+                h.restoreInto(0);
+                restores++;
+            }
+            assertEquals(StopReason.Kind.STOP_REQUESTED, r.kind(), String.valueOf(r));
+            assertEquals(expected, h.line("result"), h.console::toString);
+            assertEquals(0, h.exitCode);
+            System.out.println(restores + " restores");
+        }
+    }
+}

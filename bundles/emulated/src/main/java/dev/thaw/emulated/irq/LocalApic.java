@@ -493,8 +493,9 @@ public final class LocalApic implements InterruptSource {
      * @throws IllegalArgumentException for an x2APIC-mode or malformed APIC base
      */
     public void restore(long apicBaseMsr, LapicState state) {
-        if ((apicBaseMsr & ~BASE_WRITABLE) != 0) { // x2APIC (bit 10) among them: not emulated
-            throw new IllegalArgumentException("APIC base 0x" + Long.toHexString(apicBaseMsr));
+        if ((apicBaseMsr & ~BASE_WRITABLE) != 0) {
+            throw new IllegalArgumentException("APIC base 0x" + Long.toHexString(apicBaseMsr)
+                    + ((apicBaseMsr & BASE_X2APIC) != 0 ? ": x2APIC mode is not emulated" : ": reserved bits"));
         }
         synchronized (this) {
             apicBase = apicBaseMsr;

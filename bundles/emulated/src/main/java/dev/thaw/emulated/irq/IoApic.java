@@ -175,7 +175,8 @@ public final class IoApic {
     /**
      * Takes back a saved state, this runtime's or KVM's. Level-triggered pins whose line is high and which
      * are unmasked with remote IRR clear deliver at once (as KVM's restore). Edge-triggered pins do not:
-     * their edge was delivered before the save (KVM would deliver them again).
+     * their edge was delivered before the save (KVM would deliver them again). Ordering: after the local
+     * APICs are restored, which would otherwise overwrite what this delivers.
      */
     public synchronized void restore(IoapicState state) {
         baseAddress = state.baseAddress();

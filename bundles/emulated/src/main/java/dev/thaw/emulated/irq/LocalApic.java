@@ -4,8 +4,8 @@ import static dev.thaw.emulated.irq.ApicRegisters.*;
 
 import dev.thaw.api.state.LapicState;
 import dev.thaw.emulated.cpu.InterruptSource;
-import java.util.function.BooleanSupplier;
 import java.util.function.LongSupplier;
+import java.util.function.Supplier;
 
 /**
  * One vCPU's local APIC in xAPIC mode (SDM vol. 3A ch. 11), its state in KVM's register-page layout so
@@ -237,13 +237,13 @@ public final class LocalApic implements InterruptSource {
     }
 
     /** Runs {@code change} under the monitor, then kicks the vCPU if it made something new pending. */
-    private boolean changeAndKick(BooleanSupplier change) {
-        boolean result;
+    private <T> T changeAndKick(Supplier<T> change) {
+        T result;
         boolean news;
         synchronized (this) {
             int fastBefore = fast;
             int eventsBefore = events.pending();
-            result = change.getAsBoolean();
+            result = change.get();
             news = (fast != fastBefore && fast != -1) || events.pending() != eventsBefore;
         }
         if (news) {
@@ -476,10 +476,12 @@ public final class LocalApic implements InterruptSource {
      * The register page in KVM's {@code struct kvm_lapic_state} layout: the ID in bits 31:24 of 0x20,
      * PPR as computed, the timer's current count at 0x390 as KVM_GET_LAPIC stores it.
      */
-    public synchronized LapicState save() {
-        long now = clock.getAsLong();
-        pollTimerLocked(now);
-        return page.toState(PPR, page.processorPriority(), TIMER_CURRENT, (int) timer.currentCount(now));
+    public LapicState save() {
+        return changeAndKick(() -> { // usually from another thread: a timer that fires here kicks
+            long now = clock.getAsLong();
+            pollTimerLocked(now);
+            return page.toState(PPR, page.processorPriority(), TIMER_CURRENT, (int) timer.currentCount(now));
+        });
     }
 
     /**
@@ -491,8 +493,9 @@ public final class LocalApic implements InterruptSource {
      * @throws IllegalArgumentException for an x2APIC-mode or malformed APIC base
      */
     public void restore(long apicBaseMsr, LapicState state) {
-        if ((apicBaseMsr & ~BASE_WRITABLE) != 0) { // x2APIC (bit 10) among them: not emulated
-            throw new IllegalArgumentException("APIC base 0x" + Long.toHexString(apicBaseMsr));
+        if ((apicBaseMsr & ~BASE_WRITABLE) != 0) {
+            throw new IllegalArgumentException("APIC base 0x" + Long.toHexString(apicBaseMsr)
+                    + ((apicBaseMsr & BASE_X2APIC) != 0 ? ": x2APIC mode is not emulated" : ": reserved bits"));
         }
         synchronized (this) {
             apicBase = apicBaseMsr;

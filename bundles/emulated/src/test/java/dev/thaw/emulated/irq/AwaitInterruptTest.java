@@ -6,19 +6,29 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /** A vCPU thread halted in {@link LocalApic#awaitInterrupt}; no test depends on real time passing. */
 class AwaitInterruptTest {
 
+    /** Own threads: the common pool may have a single thread on a small machine. */
+    private final ExecutorService threads = Executors.newThreadPerTaskExecutor(Thread.ofPlatform().daemon().factory());
     private final AtomicLong now = new AtomicLong(1_000_000L);
     private final ApicBus bus = new ApicBus(now::get);
     private final LocalApic apic = bus.createLocalApic(0, true, () -> { });
 
     AwaitInterruptTest() {
         apic.writeRegister(SVR, 0x1FF);
+    }
+
+    @AfterEach
+    void stopThreads() {
+        threads.shutdownNow();
     }
 
     @Test
@@ -63,7 +73,7 @@ class AwaitInterruptTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, threads);
         awaitParked(vcpu);
         IoApic ioapic = bus.createIoApic();
         LocalApicTest.program(ioapic, 4, 0x24, 0);
@@ -82,7 +92,7 @@ class AwaitInterruptTest {
             } catch (InterruptedException e) {
                 throw new IllegalStateException(e);
             }
-        });
+        }, threads);
         awaitParked(vcpu);
         apic.wakeUp();
         assertFalse(woke.get(30, TimeUnit.SECONDS));

@@ -126,10 +126,24 @@ interface CpuUnderTest extends AutoCloseable {
 
     /**
      * What the generator knows about an instruction that a CPU may use: the addresses where it can
-     * continue ({@code exits}: the next instruction and, for branches, the target), and a model of its
-     * semantics for an oracle that lacks the instruction (null for most).
+     * continue ({@code exits}: the next instruction and, for branches, the target), a model of its
+     * semantics for an oracle that lacks the instruction, and a correction for an oracle known to get
+     * this instance wrong (both null for most; see {@link UnicornCpu}).
      */
-    record StepHint(long[] exits, Semantics fallback) {}
+    record StepHint(long[] exits, Semantics fallback, OracleFix oracleFix) {
+        StepHint(long[] exits, Semantics fallback) {
+            this(exits, fallback, null);
+        }
+    }
+
+    /**
+     * Corrects an oracle's result where it is known to differ from the hardware and the SDM: applied
+     * after the instruction retired, with the state before it.
+     */
+    @FunctionalInterface
+    interface OracleFix {
+        void apply(CpuUnderTest oracle, CpuState before);
+    }
 
     /** An instruction's effect computed in Java on a CPU's state and memory (an oracle's stand-in). */
     @FunctionalInterface

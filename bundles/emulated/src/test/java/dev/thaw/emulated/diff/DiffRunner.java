@@ -139,7 +139,7 @@ final class DiffRunner {
     }
 
     private StepResult step(Insn insn, CpuState before, int index) {
-        StepHint hint = new StepHint(insn.exits(), insn.fallback());
+        StepHint hint = new StepHint(insn.exits(), insn.fallback(), insn.oracleFix());
         Outcome expectedOutcome = oracle.step(hint);
         if (expectedOutcome.kind() == Outcome.Kind.OTHER) {
             throw new IllegalStateException("the oracle stopped unexpectedly (" + expectedOutcome + ") on "

@@ -218,7 +218,8 @@ final class Forms {
         boolean legacy = g.legacyBytes(size);
         Rm rm = g.regOrMem(mem, size, legacy);
         Asm a = g.asm();
-        if (lockable && mem && g.chance(0.15)) {
+        boolean lock = lockable && mem && g.chance(0.15);
+        if (lock) {
             a.prefix(0xf0);
         }
         a.size(size);
@@ -226,7 +227,11 @@ final class Forms {
             g.vary(a, size);
         }
         a.op(opcode).modrmDigit(digit, rm);
-        g.emit(a, Gen.opd(size, rm), Ann.flags(undef).mem(rm, size));
+        Ann ann = Ann.flags(undef).mem(rm, size);
+        if (lock && digit == 3 && (opcode & 0xfe) == 0xf6) {
+            ann.oracleFix(lockNegFlags(size, g.val(size, rm)));
+        }
+        g.emit(a, Gen.opd(size, rm), ann);
     }
 
     // ===================================================================================== MUL/IMUL/DIV/IDIV
@@ -555,6 +560,9 @@ final class Forms {
     }
 
     static void doubleShift(Gen g, boolean right, int size, boolean mem, boolean byCl) {
+        // Unicorn 2.0.1 computes a RIP-relative address of SHLD/SHRD imm8 without the immediate byte
+        // (one less than the hardware does): no RIP-relative operands for those
+        g.avoidRip = !byCl;
         Rm rm = mem ? g.mem(size, 1, 1 << RCX, false) : new Reg(g.gpr());
         int reg = g.gpr();
         int count;
@@ -774,6 +782,66 @@ final class Forms {
         };
     }
 
+    // ===================================================================================== Unicorn bugs
+
+    // Where Unicorn 2.0.1 (QEMU 5.0's translator) is wrong and the host CPU (AMD EPYC, user mode) and the
+    // SDM agree, the oracle's result is corrected after the step (checked natively on this machine):
+    //  - LOCK NEG m: QEMU computes the status flags wrongly (LOCK NEG byte 0x68: host CF AF SF, QEMU CF AF);
+    //  - CMPXCHG r/m32: QEMU writes EAX also on success (zeroing RAX[63:32]) and writes a register
+    //    destination also on failure (zeroing its upper half); the host leaves both unchanged
+    //    (unicorn-engine/unicorn#2332; FEX-Emu/FEX#439);
+    //  - LAHF/SAHF with a REX prefix: QEMU uses SPL instead of AH (the host uses AH).
+    // And: SHLD/SHRD r/m, r, imm8 with a RIP-relative operand address one byte too low in QEMU (no
+    // correction; the generator does not make that combination).
+
+    static long statusOf(long result, int size) {
+        long r = result & Gen.mask(size);
+        long f = (Long.bitCount(r & 0xff) & 1) == 0 ? PF : 0;
+        if (r == 0) {
+            f |= ZF;
+        }
+        if ((r >>> (8 * size - 1)) != 0) {
+            f |= SF;
+        }
+        return f;
+    }
+
+    static CpuUnderTest.OracleFix lockNegFlags(int size, long value) {
+        long v = value & Gen.mask(size);
+        long flags = statusOf(-v, size) | (v != 0 ? CF : 0) | ((v & 0xf) != 0 ? AF : 0)
+                | (v == 1L << (8 * size - 1) ? OF : 0);
+        return (oracle, before) -> {
+            CpuState s = oracle.state();
+            oracle.setState(s.withRflags((s.rflags() & ~STATUS) | flags));
+        };
+    }
+
+    /** CMPXCHG r/m32: RAX kept on success, a register destination (not EAX) kept on failure. */
+    static CpuUnderTest.OracleFix cmpxchg32Writes(int destReg) {
+        return (oracle, before) -> {
+            CpuState s = oracle.state();
+            boolean equal = (s.rflags() & ZF) != 0;
+            if (equal && destReg != RAX) {
+                s = s.withGpr(RAX, before.gpr(RAX));
+            } else if (!equal && destReg >= 0) {
+                s = s.withGpr(destReg, before.gpr(destReg));
+            }
+            oracle.setState(s);
+        };
+    }
+
+    static final CpuUnderTest.OracleFix LAHF_WITH_REX = (oracle, before) -> {
+        CpuState s = oracle.state();
+        long ah = (before.rflags() & 0xd5) | 2;
+        oracle.setState(s.withGpr(RSP, before.gpr(RSP)).withGpr(RAX, (before.gpr(RAX) & ~0xff00L) | ah << 8));
+    };
+
+    static final CpuUnderTest.OracleFix SAHF_WITH_REX = (oracle, before) -> {
+        CpuState s = oracle.state();
+        long ah = (before.gpr(RAX) >>> 8) & 0xd5;
+        oracle.setState(s.withRflags((before.rflags() & ~0xd5L) | ah | 2));
+    };
+
     // ===================================================================================== exchange
 
     private static void exchange(List<Form> f) {
@@ -830,8 +898,11 @@ final class Forms {
             g.vary(a, size);
         }
         a.op(0x0f, size == 1 ? 0xb0 : 0xb1).modrm(reg, rm);
-        g.emit(a, Gen.opd(size, rm) + ", " + Text.reg(size, reg) + (equal ? " (equal)" : " (differ)"),
-                Ann.flags(0).mem(rm, size));
+        Ann ann = Ann.flags(0).mem(rm, size);
+        if (size == 4) {
+            ann.oracleFix(cmpxchg32Writes(rm instanceof Reg d ? d.code() : -1));
+        }
+        g.emit(a, Gen.opd(size, rm) + ", " + Text.reg(size, reg) + (equal ? " (equal)" : " (differ)"), ann);
     }
 
     static void cmpxchgWide(Gen g, boolean wide, boolean misaligned) {
@@ -917,11 +988,18 @@ final class Forms {
 
     static void simple(Gen g, int size, int... opcode) {
         Asm a = g.asm().size(size == 4 ? 4 : size);
-        if (size == 4 && g.chance(0.05)) {
+        boolean rex = size == 4 && g.chance(0.05);
+        if (rex) {
             a.rex();
         }
         a.op(opcode);
-        g.emit(a, "", 0);
+        Ann ann = Ann.flags(0);
+        if (rex && opcode[0] == 0x9f) {
+            ann.oracleFix(LAHF_WITH_REX);
+        } else if (rex && opcode[0] == 0x9e) {
+            ann.oracleFix(SAHF_WITH_REX);
+        }
+        g.emit(a, rex ? "(REX)" : "", ann);
     }
 
     // ===================================================================================== strings

@@ -11,6 +11,7 @@ import dev.thaw.emulated.diff.Asm.Mem;
 import dev.thaw.emulated.diff.Asm.Reg;
 import dev.thaw.emulated.diff.Asm.Rm;
 import dev.thaw.emulated.diff.CpuUnderTest.CpuState;
+import dev.thaw.emulated.diff.CpuUnderTest.OracleFix;
 import dev.thaw.emulated.diff.CpuUnderTest.Semantics;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -49,6 +50,8 @@ final class Gen {
     long pc;
     private final List<Insn> out = new ArrayList<>();
     private Form form;
+    /** Set by a form for the rest of its instance: no RIP-relative memory operands. */
+    boolean avoidRip;
 
     Gen(SplittableRandom rnd) {
         this.rnd = rnd;
@@ -65,6 +68,7 @@ final class Gen {
         gsBase = s.gsBase();
         pc = s.rip();
         memory = oracleMemory;
+        avoidRip = false;
         out.clear();
         f.emitter().emit(this);
         if (out.isEmpty() || out.getLast().setup()) {
@@ -199,8 +203,11 @@ final class Gen {
         boolean addr32 = chance(0.06);
         double k = rnd.nextDouble();
         int scale = 1 << nextInt(4);
-        if (k < 0.12) {
+        if (k < 0.12 && !avoidRip) {
             return new Shape(Asm.NONE, Asm.NONE, 1, 4, seg, addr32, false, true);
+        }
+        if (k < 0.12) {
+            k = 0.13;
         }
         if (k < 0.16) {
             return new Shape(Asm.NONE, Asm.NONE, scale, 4, seg, addr32, false, false);
@@ -248,10 +255,19 @@ final class Gen {
                 ripTarget, ea);
     }
 
-    /** A random {@code align}-aligned address with {@code size} bytes inside one of the areas. */
+    /**
+     * A random {@code align}-aligned address with {@code size} bytes inside one of the areas; one in
+     * eight straddles a 4 KiB page boundary (if alignment allows).
+     */
     long target(int size, int align, boolean dataOnly) {
         long[] w = dataOnly || chance(0.85) ? WINDOWS[0] : WINDOWS[1];
         long t = w[0] + 16 + rnd.nextLong(w[1] - w[0] - size - 32);
+        if (size > align && chance(0.125)) {
+            long page = (t + 0xfff) & ~0xfffL;
+            if (page + size < w[1]) {
+                t = page - 1 - nextInt(size - 1);
+            }
+        }
         return t & -align;
     }
 
@@ -481,6 +497,7 @@ final class Gen {
         long target = -1;
         long rel = -1;
         Semantics fallback;
+        OracleFix oracleFix;
         Mem mem;
         int memSize;
 
@@ -515,6 +532,11 @@ final class Gen {
 
         Ann fallback(Semantics s) {
             fallback = s;
+            return this;
+        }
+
+        Ann oracleFix(OracleFix f) {
+            oracleFix = f;
             return this;
         }
 
@@ -563,7 +585,7 @@ final class Gen {
             }
         }
         Insn insn = new Insn(pc, bytes, f, setup, operands, exits, ann.flags, ann.regs, ann.memAt, ann.memLength,
-                ann.fallback, memAddress, before);
+                ann.fallback, ann.oracleFix, memAddress, before);
         out.add(insn);
         pc = next;
         return insn;

@@ -14,11 +14,13 @@ import java.lang.foreign.MemorySegment;
  * next instruction and a branch target), not with an instruction count: a count stops a REP string
  * instruction after one iteration and costs about 80 times as much per step (measured: 250 µs vs 3 µs).
  *
- * <p>Two Unicorn 2.0.1 quirks are handled here. After an exception it hands to the hook, its CPU keeps
- * the exception as "in progress": the next contributory fault becomes a double fault (#DF) and later
- * faults stop emulation silently; so {@link #reset} restores the CPU context saved when the engine was
- * new. And its x86 CPU models lack POPCNT and MOVBE ({@code #UD}); for those the step applies the
- * generator's Java model ({@link StepHint#fallback()}).
+ * <p>Unicorn 2.0.1 quirks handled here. After an exception it hands to the hook, its CPU keeps the
+ * exception as "in progress": the next contributory fault becomes a double fault (#DF) and later faults
+ * stop emulation silently; so {@link #reset} restores the CPU context saved when the engine was new. Its
+ * x86 CPU models lack POPCNT and MOVBE ({@code #UD}); for those the step applies the generator's Java
+ * model ({@link StepHint#fallback()}). And where its translator (QEMU 5.0's) is wrong and the host CPU
+ * and the SDM agree on the answer, the step applies the generator's correction
+ * ({@link StepHint#oracleFix()}); {@link Forms} lists those bugs.
  */
 final class UnicornCpu implements CpuUnderTest {
 
@@ -114,6 +116,7 @@ final class UnicornCpu implements CpuUnderTest {
             exits.setAtIndex(JAVA_LONG, i, e[i]);
         }
         uc.setExits(exits, e.length);
+        CpuState before = hint.oracleFix() != null ? state() : null;
         uc.takeInterrupt();
         int err = uc.emuStart(rip, 0, 0, 0);
         int vector = uc.takeInterrupt();
@@ -133,6 +136,9 @@ final class UnicornCpu implements CpuUnderTest {
         long now = uc.regRead(UcX86.UC_X86_REG_RIP);
         for (long x : e) {
             if (now == x) {
+                if (before != null) {
+                    hint.oracleFix().apply(this, before);
+                }
                 return Outcome.RETIRED;
             }
         }

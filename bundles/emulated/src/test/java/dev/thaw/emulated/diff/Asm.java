@@ -102,6 +102,7 @@ final class Asm {
     private int prefixCount;
     private boolean w;
     private boolean forceRex;
+    private int extraRex = -1;
     private boolean regByte;
     private boolean rmByte;
     private boolean opRegByte;
@@ -134,6 +135,15 @@ final class Asm {
     /** A REX prefix even if no bit is needed (40). */
     Asm rex() {
         forceRex = true;
+        return this;
+    }
+
+    /**
+     * An additional REX prefix right before the real one (if the instruction has one): the CPU uses only
+     * the REX immediately before the opcode.
+     */
+    Asm extraRex(int rexByte) {
+        extraRex = rexByte;
         return this;
     }
 
@@ -260,6 +270,9 @@ final class Asm {
             throw new IllegalArgumentException("AH/CH/DH/BH cannot be encoded with a REX prefix");
         }
         if (needRex) {
+            if (extraRex >= 0) {
+                b[n++] = (byte) extraRex;
+            }
             b[n++] = (byte) (0x40 | rex);
         }
         for (int i = 0; i < opcode.length; i++) {

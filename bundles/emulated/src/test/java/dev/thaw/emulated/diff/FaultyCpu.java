@@ -73,7 +73,7 @@ final class FaultyCpu implements CpuUnderTest {
     public Outcome step(StepHint hint) {
         int op = primaryOpcode(cpu.memory(), cpu.state().rip());
         Outcome o = cpu.step(hint);
-        if (opcode.test(op)) {
+        if (opcode.test(op) && o.equals(Outcome.RETIRED)) {
             if (flipFlags != 0) {
                 CpuState s = cpu.state();
                 cpu.setState(s.withRflags(s.rflags() ^ flipFlags));

@@ -63,6 +63,18 @@ final class Forms {
         return Table.ALL;
     }
 
+    /** "1013 forms: arith 370, muldiv 48, ..." for logs and the project notes. */
+    static String summary() {
+        java.util.Map<String, Integer> byGroup = new java.util.LinkedHashMap<>();
+        for (Form f : all()) {
+            byGroup.merge(f.group(), 1, Integer::sum);
+        }
+        StringBuilder b = new StringBuilder().append(all().size()).append(" forms:");
+        byGroup.forEach((g, n) -> b.append(' ').append(g).append(' ').append(n).append(','));
+        b.setLength(b.length() - 1);
+        return b.toString();
+    }
+
     private static String b(int size) {
         return Integer.toString(8 * size);
     }
@@ -1308,6 +1320,36 @@ final class Forms {
             }
         }
         f.add(new Form("XLAT", "misc", Forms::xlat));
+        faults(f);
+    }
+
+    // ===================================================================================== faults
+
+    /** Opcodes that are #UD in 64-bit mode (PUSH/POP ES/CS/SS/DS, BCD, PUSHA/POPA, 82, far CALL/JMP, INTO, SALC). */
+    private static final int[] INVALID_IN_64 = {0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f, 0x37, 0x3f,
+        0x60, 0x61, 0x82, 0x9a, 0xd4, 0xd5, 0xd6, 0xea};
+
+    private static void faults(List<Form> f) {
+        f.add(new Form("INT3", "fault", g -> g.emit(g.asm().op(0xcc), "", 0)));
+        f.add(new Form("INT imm8", "fault", g -> {
+            int v = g.nextInt(256);
+            g.emit(g.asm().op(0xcd).imm(v, 1), Integer.toString(v), 0);
+        }));
+        f.add(new Form("UD2 (#UD)", "fault", g -> g.emit(g.asm().op(0x0f, 0x0b), "", 0)));
+        f.add(new Form("INTO (#UD in 64-bit mode)", "fault", g -> g.emit(g.asm().op(0xce), "", 0)));
+        f.add(new Form("opcode invalid in 64-bit mode (#UD)", "fault", g -> {
+            int op = INVALID_IN_64[g.nextInt(INVALID_IN_64.length)];
+            g.emit(g.asm().op(op), Text.hex(op), 0);
+        }));
+        f.add(new Form("LOCK with a register destination (#UD)", "fault", g -> {
+            int size = WIDE[g.nextInt(3)];
+            Asm a = g.asm().prefix(0xf0).size(size).op(8 * g.nextInt(7) + 1).modrm(g.gpr(), new Reg(g.gpr()));
+            g.emit(a, "", 0);
+        }));
+        f.add(new Form("LEA with a register operand (#UD)", "fault",
+                g -> g.emit(g.asm().op(0x8d).modrm(g.gpr(), new Reg(g.gpr())), "", 0)));
+        f.add(new Form("CMPXCHG8B with a register operand (#UD)", "fault",
+                g -> g.emit(g.asm().op(0x0f, 0xc7).modrmDigit(1, new Reg(g.gpr())), "", 0)));
     }
 
     static void xlat(Gen g) {

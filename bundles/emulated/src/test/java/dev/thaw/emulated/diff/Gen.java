@@ -39,6 +39,9 @@ final class Gen {
         {STACK + MARGIN, STACK + STACK_SIZE - MARGIN},
     };
 
+    /** How often a memory operand straddles a page boundary ({@code -Ddiff.pageCrossing=0.125}). */
+    static final double PAGE_CROSSING = Double.parseDouble(System.getProperty("diff.pageCrossing", "0.125"));
+
     final SplittableRandom rnd;
     /** Shadow of the general registers: the oracle's values plus the effect of setups emitted so far. */
     final long[] r = new long[16];
@@ -262,7 +265,7 @@ final class Gen {
     long target(int size, int align, boolean dataOnly) {
         long[] w = dataOnly || chance(0.85) ? WINDOWS[0] : WINDOWS[1];
         long t = w[0] + 16 + rnd.nextLong(w[1] - w[0] - size - 32);
-        if (size > align && chance(0.125)) {
+        if (size > align && chance(PAGE_CROSSING)) {
             long page = (t + 0xfff) & ~0xfffL;
             if (page + size < w[1]) {
                 t = page - 1 - nextInt(size - 1);
@@ -611,12 +614,21 @@ final class Gen {
         return sizeName(size) + " " + m + " (ea " + Text.hex(m.ea()) + ")";
     }
 
-    /** Redundant prefixes a decoder must accept: an empty REX, or 66 beside REX.W. */
+    /**
+     * Redundant prefixes a decoder must accept: an empty REX, 66 beside REX.W, a second 66, or a stray
+     * REX before the real one (only the last REX counts).
+     */
     void vary(Asm a, int size) {
-        if (size == 8 && chance(0.04)) {
+        double x = rnd.nextDouble();
+        if (size == 8 && x < 0.04) {
             a.prefix(0x66);
-        } else if (size != 1 && chance(0.05)) {
+        } else if (size == 2 && x < 0.03) {
+            a.prefix(0x66);
+        } else if (size != 1 && x < 0.09) {
             a.rex();
+        }
+        if (chance(0.03)) {
+            a.extraRex(0x40 | nextInt(16));
         }
     }
 }

@@ -145,9 +145,17 @@ final class DiffRunner {
             throw new IllegalStateException("the oracle stopped unexpectedly (" + expectedOutcome + ") on "
                     + insn.describe() + "\nbefore:\n" + before + "\nafter:\n" + oracle.state());
         }
-        Outcome actualOutcome = cut.step(hint);
+        Outcome actualOutcome;
+        CpuState actual;
+        try {
+            actualOutcome = cut.step(hint);
+            actual = cut.state();
+        } catch (RuntimeException e) {
+            // a crash of the CPU under test is a difference like any other, reported with its instruction
+            actualOutcome = Outcome.other("threw " + e);
+            actual = before;
+        }
         CpuState expected = oracle.state();
-        CpuState actual = cut.state();
         compared++;
         Tally tally = tallies.computeIfAbsent(insn.form().name(), n -> new Tally());
         if (insn.setup()) {

@@ -98,8 +98,10 @@ final class Asm {
     }
 
     private final long address;
-    private final byte[] prefixes = new byte[8];
+    private final byte[] prefixes = new byte[24];
+    private final boolean[] optional = new boolean[24];
     private int prefixCount;
+    private boolean allowLong;
     private boolean w;
     private boolean forceRex;
     private int extraRex = -1;
@@ -123,6 +125,21 @@ final class Asm {
     /** A legacy prefix (66, 67, F0, F2, F3, segment), in the order given. */
     Asm prefix(int p) {
         prefixes[prefixCount++] = (byte) p;
+        return this;
+    }
+
+    /**
+     * A redundant legacy prefix the instruction means the same without: dropped (with a stray REX) if
+     * the instruction would otherwise exceed 15 bytes.
+     */
+    Asm optionalPrefix(int p) {
+        optional[prefixCount] = true;
+        return prefix(p);
+    }
+
+    /** Lets {@link #bytes()} return more than 15 bytes (an instruction that must raise #GP). */
+    Asm allowLong() {
+        allowLong = true;
         return this;
     }
 
@@ -214,9 +231,20 @@ final class Asm {
         return this;
     }
 
-    /** The encoded instruction. */
+    /** The encoded instruction (without optional prefixes if it would be longer than 15 bytes). */
     byte[] bytes() {
-        byte[] b = new byte[24];
+        byte[] b = encode(true);
+        if (b.length > 15 && !allowLong) {
+            b = encode(false);
+        }
+        if (b.length > 15 && !allowLong) {
+            throw new IllegalArgumentException("instruction longer than 15 bytes: " + Text.hex(b));
+        }
+        return b;
+    }
+
+    private byte[] encode(boolean withOptional) {
+        byte[] b = new byte[48];
         int n = 0;
         Mem mem = rm instanceof Mem m ? m : null;
         if (mem != null && mem.seg != 0) {
@@ -226,7 +254,9 @@ final class Asm {
             b[n++] = 0x67;
         }
         for (int i = 0; i < prefixCount; i++) {
-            b[n++] = prefixes[i];
+            if (withOptional || !optional[i]) {
+                b[n++] = prefixes[i];
+            }
         }
         int rex = 0;
         boolean high = false;
@@ -270,7 +300,7 @@ final class Asm {
             throw new IllegalArgumentException("AH/CH/DH/BH cannot be encoded with a REX prefix");
         }
         if (needRex) {
-            if (extraRex >= 0) {
+            if (extraRex >= 0 && withOptional) {
                 b[n++] = (byte) extraRex;
             }
             b[n++] = (byte) (0x40 | rex);
@@ -327,9 +357,6 @@ final class Asm {
             for (int i = 0; i < 4; i++) {
                 b[dispAt + i] = (byte) (disp >> (8 * i));
             }
-        }
-        if (n > 15) {
-            throw new IllegalArgumentException("instruction longer than 15 bytes: " + Text.hex(Arrays.copyOf(b, n)));
         }
         return Arrays.copyOf(b, n);
     }

@@ -803,8 +803,12 @@ final class Forms {
     //    destination also on failure (zeroing its upper half); the host leaves both unchanged
     //    (unicorn-engine/unicorn#2332; FEX-Emu/FEX#439);
     //  - LAHF/SAHF with a REX prefix: QEMU uses SPL instead of AH (the host uses AH).
-    // And: SHLD/SHRD r/m, r, imm8 with a RIP-relative operand address one byte too low in QEMU (no
-    // correction; the generator does not make that combination).
+    // And where no correction is possible the generator does not make the combination:
+    //  - SHLD/SHRD r/m, r, imm8 with a RIP-relative operand: QEMU's address is one byte too low;
+    //  - LOCK XOR r, r (same register): QEMU zeroes the register instead of raising #UD;
+    //  - INT 6: QEMU reports an invalid opcode with RIP on the instruction instead of vector 6 after it;
+    //  - LOCK on a non-lockable instruction (LOCK MOV m, r runs) and a REX prefix before a legacy prefix
+    //    (QEMU keeps the REX; the host ignores it): not generated.
 
     static long statusOf(long result, int size) {
         long r = result & Gen.mask(size);
@@ -1329,10 +1333,27 @@ final class Forms {
     private static final int[] INVALID_IN_64 = {0x06, 0x07, 0x0e, 0x16, 0x17, 0x1e, 0x1f, 0x27, 0x2f, 0x37, 0x3f,
         0x60, 0x61, 0x82, 0x9a, 0xd4, 0xd5, 0xd6, 0xea};
 
+    /** ADD r32, r32 behind redundant 66/segment prefixes: exactly 15 bytes (runs) or 16 to 18 (#GP). */
+    static void longInstruction(Gen g, boolean tooLong) {
+        int length = tooLong ? 16 + g.nextInt(3) : 15;
+        int[] redundant = {0x2e, 0x3e, 0x26, 0x36};
+        Asm a = g.asm().allowLong();
+        boolean word = g.chance(0.5);
+        for (int i = 0; i < length - 2; i++) {
+            a.prefix(word && i == length - 3 ? 0x66 : redundant[g.nextInt(redundant.length)]);
+        }
+        a.op(0x01).modrm(g.nextInt(8), new Reg(g.nextInt(8)));
+        g.emit(a, length + " bytes", 0);
+    }
+
     private static void faults(List<Form> f) {
         f.add(new Form("INT3", "fault", g -> g.emit(g.asm().op(0xcc), "", 0)));
         f.add(new Form("INT imm8", "fault", g -> {
-            int v = g.nextInt(256);
+            // not INT 6: Unicorn reports it as an invalid opcode, RIP on the instruction (the host: after it)
+            int v;
+            do {
+                v = g.nextInt(256);
+            } while (v == 6);
             g.emit(g.asm().op(0xcd).imm(v, 1), Integer.toString(v), 0);
         }));
         f.add(new Form("UD2 (#UD)", "fault", g -> g.emit(g.asm().op(0x0f, 0x0b), "", 0)));
@@ -1343,9 +1364,18 @@ final class Forms {
         }));
         f.add(new Form("LOCK with a register destination (#UD)", "fault", g -> {
             int size = WIDE[g.nextInt(3)];
-            Asm a = g.asm().prefix(0xf0).size(size).op(8 * g.nextInt(7) + 1).modrm(g.gpr(), new Reg(g.gpr()));
+            int op = g.nextInt(7);
+            int src = g.gpr();
+            int dst = g.gpr();
+            if (op == 6 && src == dst) {
+                // Unicorn runs LOCK XOR r, r (the zeroing idiom) without #UD; the host raises #UD
+                dst = (src + 1) & 15;
+            }
+            Asm a = g.asm().prefix(0xf0).size(size).op(8 * op + 1).modrm(src, new Reg(dst));
             g.emit(a, "", 0);
         }));
+        f.add(new Form("15-byte instruction (redundant prefixes)", "fault", g -> longInstruction(g, false)));
+        f.add(new Form("instruction longer than 15 bytes (#GP)", "fault", g -> longInstruction(g, true)));
         f.add(new Form("LEA with a register operand (#UD)", "fault",
                 g -> g.emit(g.asm().op(0x8d).modrm(g.gpr(), new Reg(g.gpr())), "", 0)));
         f.add(new Form("CMPXCHG8B with a register operand (#UD)", "fault",

@@ -621,9 +621,9 @@ final class Gen {
     void vary(Asm a, int size) {
         double x = rnd.nextDouble();
         if (size == 8 && x < 0.04) {
-            a.prefix(0x66);
+            a.optionalPrefix(0x66);
         } else if (size == 2 && x < 0.03) {
-            a.prefix(0x66);
+            a.optionalPrefix(0x66);
         } else if (size != 1 && x < 0.09) {
             a.rex();
         }

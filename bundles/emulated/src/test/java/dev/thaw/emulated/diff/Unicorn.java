@@ -38,6 +38,7 @@ final class Unicorn implements AutoCloseable {
     static final int UC_ERR_WRITE_UNMAPPED = 7;
     static final int UC_ERR_FETCH_UNMAPPED = 8;
     static final int UC_ERR_INSN_INVALID = 10;
+    static final int UC_ERR_ARG = 15;
     static final int UC_ERR_EXCEPTION = 21;
 
     // uc_ctl control words: type | nr << 26 | rw << 30 (UC_CTL_READ/WRITE in unicorn.h)

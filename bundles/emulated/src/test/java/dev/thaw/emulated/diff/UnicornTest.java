@@ -57,16 +57,11 @@ class UnicornTest {
 
     @Test
     void aFailedCallCarriesUcStrerror() {
-        try (UnicornCpu cpu = new UnicornCpu()) {
-            Unicorn.UnicornException e = assertThrows(Unicorn.UnicornException.class, () -> {
-                Unicorn uc = Unicorn.open(Unicorn.UC_ARCH_X86, Unicorn.UC_MODE_64);
-                try {
-                    uc.memMap(0x1000, 0x123, Unicorn.UC_PROT_ALL);
-                } finally {
-                    uc.close();
-                }
-            });
+        try (Unicorn uc = Unicorn.open(Unicorn.UC_ARCH_X86, Unicorn.UC_MODE_64)) {
+            Unicorn.UnicornException e = assertThrows(Unicorn.UnicornException.class,
+                    () -> uc.memMap(0x1000, 0x123, Unicorn.UC_PROT_ALL));
             assertTrue(e.getMessage().startsWith("uc_mem_map failed: Invalid argument"), e.getMessage());
+            assertEquals(Unicorn.UC_ERR_ARG, e.err());
         }
     }
 

@@ -173,9 +173,23 @@ public final class PhysicalMemory {
                 return ((off & 1) == 0 ? (short) VH_S.getAcquire(s, off) : s.get(S_U, off)) & 0xffffL;
             case 4:
                 return ((off & 3) == 0 ? (int) VH_I.getAcquire(s, off) : s.get(I_U, off)) & 0xffff_ffffL;
-            default:
+            case 8:
                 return (off & 7) == 0 ? (long) VH_L.getAcquire(s, off) : s.get(L_U, off);
+            default:
+                return loadBytes(s, off, size);
         }
+    }
+
+    /**
+     * The odd sizes (3, 5, 6, 7 bytes): one part of an access split at a page boundary. Read byte by byte,
+     * so nothing past the part is read (it may lie in another page, or past the region).
+     */
+    private static long loadBytes(MemorySegment s, long off, int size) {
+        long v = 0;
+        for (int k = size - 1; k >= 0; k--) {
+            v = v << 8 | ((byte) VH_B.getAcquire(s, off + k) & 0xffL);
+        }
+        return v;
     }
 
     static long load64(MemorySegment s, long off) {
@@ -199,7 +213,13 @@ public final class PhysicalMemory {
                     s.set(I_U, off, (int) v);
                 }
             }
-            default -> store64(s, off, v);
+            case 8 -> store64(s, off, v);
+            default -> {
+                // The odd sizes: one part of an access split at a page boundary; only its own bytes change.
+                for (int k = 0; k < size; k++) {
+                    VH_B.setRelease(s, off + k, (byte) (v >>> (k << 3)));
+                }
+            }
         }
     }
 

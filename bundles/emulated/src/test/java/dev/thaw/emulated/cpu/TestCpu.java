@@ -82,6 +82,7 @@ final class TestCpu implements AutoCloseable {
     StopReason exec(int n, int... code) {
         put(CODE, code);
         c.rip = CODE;
+        cpu.halted = false;
         return cpu.run(n);
     }
 

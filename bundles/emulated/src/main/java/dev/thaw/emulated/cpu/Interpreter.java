@@ -77,8 +77,7 @@ public final class Interpreter {
     final Msrs msrs;
     final Cpuid cpuid;
     final long[] cpuidOut = new long[4];
-    private final Decoder decoder;
-    private final Insn insn = new Insn();
+    private final DecodeCache decodeCache;
     private final InterruptSource irq;
     private final int apicId;
     private final boolean reportExceptions;
@@ -115,7 +114,7 @@ public final class Interpreter {
         this.msrs = new Msrs(c, apicId == 0);
         this.mmu = new Mmu(c, memory, bus);
         c.mmu = mmu;
-        this.decoder = new Decoder(c, mmu);
+        this.decodeCache = new DecodeCache(c, mmu, new Decoder(c, mmu));
         this.stateIo = new StateIo(this);
         applyCpuid();
         // reset-like defaults until a state is imported: real mode at 0, flat 64 KiB segments
@@ -149,7 +148,7 @@ public final class Interpreter {
      */
     public StopReason run(long maxInstructions) {
         Cpu c = this.c;
-        Insn i = this.insn;
+        DecodeCache decodeCache = this.decodeCache;
         if (shutdownReason != null) {
             return StopReason.shutdown(shutdownReason);
         }
@@ -178,7 +177,7 @@ public final class Interpreter {
             c.insnStart = c.rip;
             long tf = c.rflagsOther & Cpu.TF;
             try {
-                decoder.decode(i);
+                Insn i = decodeCache.get();
                 long next = c.rip + i.len;
                 c.rip = c.mode64 ? next : next & c.ipMask();
                 c.shadow = 0;

@@ -260,6 +260,47 @@ class DecoderTest {
     }
 
     @Test
+    void modifiedCodeIsDecodedAgain() {
+        try (TestCpu t = new TestCpu()) {
+            t.exec(1, 0xb8, 0x01, 0, 0, 0); // mov eax, 1
+            assertEquals(1, t.c.r[Cpu.RAX]);
+            t.exec(1, 0xb8, 0x02, 0, 0, 0); // same address, new immediate
+            assertEquals(2, t.c.r[Cpu.RAX]);
+            t.exec(1, 0x48, 0xc7, 0xc0, 0xff, 0xff, 0xff, 0xff); // mov rax, -1: a longer instruction
+            assertEquals(-1, t.c.r[Cpu.RAX]);
+            // the guest itself rewrites the immediate of the next instruction, then runs it
+            t.put(TestCpu.CODE + 0x100, 0xb8, 0x05, 0, 0, 0, 0xf4); // mov eax, 5; hlt
+            t.c.rip = TestCpu.CODE + 0x100;
+            t.cpu.run(1);
+            assertEquals(5, t.c.r[Cpu.RAX]);
+            t.exec(3, 0xc6, 0x05, 0xfa, 0x00, 0x00, 0x00, 0x07, // mov byte [rip + 0xfa], 7 (the immediate)
+                    0xe9, 0xf4, 0x00, 0x00, 0x00); //              jmp CODE + 0x100
+            assertEquals(7, t.c.r[Cpu.RAX]);
+        }
+    }
+
+    @Test
+    void sameBytesDecodeDifferentlyInAnotherMode() {
+        try (TestCpu t = new TestCpu()) {
+            t.c.r[Cpu.RAX] = 0;
+            t.exec(1, 0x48, 0x40, 0x90); // 64-bit: REX prefixes then nop ... (0x48 0x40: REX ignored)
+            t.c.r[Cpu.RAX] = 5;
+            Cpu c = t.c;
+            c.efer = 0;
+            c.cr0 = Cpu.CR0_PE | Cpu.CR0_ET;
+            for (int s = 0; s < 6; s++) {
+                c.segBase[s] = 0;
+                c.segLimit[s] = 0xffff_ffffL;
+                c.segAttr[s] = (s == Cpu.CS ? 0xb : 3) | Cpu.A_S | Cpu.A_P | Cpu.A_DB | Cpu.A_G;
+            }
+            c.updateMode();
+            c.mmu.flushAll();
+            t.exec(1, 0x48, 0x40, 0x90); // 32-bit: dec eax
+            assertEquals(4, c.r[Cpu.RAX]);
+        }
+    }
+
+    @Test
     void cpuidReportsTheApicIdAndFeatures() {
         try (TestCpu t = new TestCpu()) {
             t.c.r[Cpu.RAX] = 1;

@@ -15,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GuestImageTest {
 
     private static final long MIB = 1 << 20;
-    private static final int FILL = 0, TOUCH = 1, FUNCTION = 2;
+    private static final int FILL = 0, TOUCH = 1, FUNCTION = 2, FAULT = 3;
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -64,6 +64,18 @@ class GuestImageTest {
             assertEquals(StopReason.Kind.STOP_REQUESTED, r.kind(), () -> r + "\n" + h.console);
             assertEquals("result touch 8de0d17337370957", h.line("result"), h.console::toString);
             assertEquals(0, h.cpus.get(0).unimplementedCount(), h.cpus.get(0)::lastUnimplemented);
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void faultWorkloadPanicsWithThePageFault() throws Exception {
+        try (GuestHarness h = new GuestHarness(64 * MIB, 1, FAULT, 1, 0)) {
+            assertEquals(StopReason.Kind.STOP_REQUESTED, h.runSingle(Long.MAX_VALUE).kind());
+            String panic = h.line("panic");
+            assertEquals(true, panic != null && panic.startsWith("panic: vector 14 err 0x4 rip 0x")
+                    && panic.endsWith(" cr2 0xdead000000"), h.console::toString);
+            assertEquals(0xee, h.exitCode);
         }
     }
 

@@ -93,6 +93,8 @@ public final class Interpreter {
     boolean halted;
     private String shutdownReason;
     private int spins;
+    /** The current instruction delivered a software interrupt (which takes the single-step trap's place). */
+    private boolean eventDelivered;
     /** An event imported from a snapshot, delivered at the first boundary: vector, or -1. */
     int injectedVector = -1;
     int injectedKind;
@@ -181,8 +183,9 @@ public final class Interpreter {
                 long next = c.rip + i.len;
                 c.rip = c.mode64 ? next : next & c.ipMask();
                 c.shadow = 0;
+                eventDelivered = false;
                 Executor.execute(c, i);
-                if (tf != 0) {
+                if (tf != 0 && !eventDelivered && c.shadow != Cpu.SHADOW_MOV_SS) {
                     c.dr[6] |= 0x4000; // BS
                     raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
                 }
@@ -308,6 +311,7 @@ public final class Interpreter {
             return;
         }
         Interrupts.deliver(c, vector, kind, -1);
+        eventDelivered = true;
         c.checkInterrupts = true;
     }
 

@@ -50,17 +50,18 @@ final class DecodeCache {
         }
         MemorySegment s = c.fetchSeg;
         long off = c.fetchOff + pageOff;
-        long w0 = s.get(PhysicalMemory.L_U, off);
-        long w1 = s.get(PhysicalMemory.L_U, off + 8);
         Insn e = entries[(int) lin & MASK];
-        if (e.cacheLin == lin && e.cacheMode == c.decodeMode && (w0 & e.mask0) == e.bytes0
-                && (w1 & e.mask1) == e.bytes1) {
+        if (e.cacheLin == lin && e.cacheMode == c.decodeMode
+                && (s.get(PhysicalMemory.L_U, off) & e.mask0) == e.bytes0
+                && (e.mask1 == 0 || (s.get(PhysicalMemory.L_U, off + 8) & e.mask1) == e.bytes1)) {
             if (!c.mode64 && rip + e.len - 1 > c.segLimit[Cpu.CS]) {
                 decoder.decode(scratch); // raises the #GP
                 return scratch;
             }
             return e;
         }
+        long w0 = s.get(PhysicalMemory.L_U, off);
+        long w1 = s.get(PhysicalMemory.L_U, off + 8);
         e.cacheLin = -1;
         decoder.decode(e);
         int len = e.len;

@@ -196,6 +196,12 @@ public final class Interpreter {
             } catch (UnsupportedFeature u) {
                 c.rip = c.insnStart;
                 shutdownReason = u.getMessage() + " at rip 0x" + Long.toHexString(c.rip);
+            } catch (RuntimeException bug) {
+                // an interpreter bug must not leave the vCPU half-way through an instruction
+                c.rip = c.insnStart;
+                StackTraceElement[] at = bug.getStackTrace();
+                shutdownReason = "internal error at rip 0x" + Long.toHexString(c.rip) + ": " + bug
+                        + (at.length > 0 ? " at " + at[0] : "");
             }
             n++;
             instructions++;
@@ -374,6 +380,11 @@ public final class Interpreter {
         shutdownReason = state.events().tripleFaultPending() != 0 ? "triple fault pending in the imported state"
                 : null;
         stopAfter = null;
+    }
+
+    /** IA32_APIC_BASE as the guest last wrote it (where its local APIC's MMIO page is, bit 11 enable). */
+    public long apicBase() {
+        return msrs.apicBase;
     }
 
     /** Whether the vCPU is halted (HLT, or imported in MP state HALTED). */

@@ -150,6 +150,19 @@ class PagingTest {
     }
 
     @Test
+    void invlpgDropsAllOfALargePage() {
+        t.put64(0x201008, 0x2222);
+        t.put64(0x3ff008, 0x3333);
+        assertEquals(0x2222, readAt(0x4020_1008L));
+        assertEquals(0x3333, readAt(0x403f_f008L)); // another 4 KiB piece of the same 2 MiB page
+        t.put64(PD1 + 8, 0 | PS | P | RW | US); // now maps physical 0..2 MiB
+        t.put64(0x1ff008, 0x4444);
+        t.c.r[Cpu.RBX] = 0x4020_1000L;
+        t.exec(1, 0x0f, 0x01, 0x3b); // invlpg [rbx]: one address inside the large page
+        assertEquals(0x4444, readAt(0x403f_f008L), "the other piece is gone from the TLB too");
+    }
+
+    @Test
     void globalPagesSurviveCr3Reloads() {
         t.c.cr4 |= Cpu.CR4_PGE;
         pte(RW_PAGE, 0x300000 | P | RW | US | G);

@@ -121,6 +121,70 @@ class StringOpsTest {
     }
 
     @Test
+    void bulkStoresAndCopiesMatchTheElementSemantics() {
+        try (TestCpu t = new TestCpu()) {
+            t.c.r[Cpu.RAX] = 0xab;
+            t.c.r[Cpu.RDI] = 0x20ffd; // unaligned, three pages
+            t.c.r[Cpu.RCX] = 8200;
+            t.exec(1000, 0xf3, 0xaa, 0xf4); // rep stosb
+            assertEquals(0, t.c.r[Cpu.RCX]);
+            assertEquals(0x20ffd + 8200, t.c.r[Cpu.RDI]);
+            assertEquals(0, t.mem.get(ValueLayout.JAVA_BYTE, 0x20ffc));
+            for (long a = 0x20ffd; a < 0x20ffd + 8200; a++) {
+                assertEquals((byte) 0xab, t.mem.get(ValueLayout.JAVA_BYTE, a), "byte at 0x" + Long.toHexString(a));
+            }
+            assertEquals(0, t.mem.get(ValueLayout.JAVA_BYTE, 0x20ffd + 8200));
+
+            t.c.r[Cpu.RAX] = 0x0102_0304_0506_0708L;
+            t.c.r[Cpu.RDI] = 0x30000;
+            t.c.r[Cpu.RCX] = 1500;
+            t.exec(1000, 0xf3, 0x48, 0xab, 0xf4); // rep stosq
+            for (long a = 0x30000; a < 0x30000 + 12000; a += 8) {
+                assertEquals(0x0102_0304_0506_0708L, t.get64(a));
+            }
+
+            t.c.r[Cpu.RSI] = 0x30000;
+            t.c.r[Cpu.RDI] = 0x50003;
+            t.c.r[Cpu.RCX] = 12000;
+            t.exec(1000, 0xf3, 0xa4, 0xf4); // rep movsb, pages of source and destination not aligned to each other
+            for (int k = 0; k < 12000; k++) {
+                assertEquals(t.mem.get(ValueLayout.JAVA_BYTE, 0x30000 + k), t.mem.get(ValueLayout.JAVA_BYTE, 0x50003 + k));
+            }
+
+            t.put(0x60000, 0x5a);
+            t.c.r[Cpu.RSI] = 0x60000;
+            t.c.r[Cpu.RDI] = 0x60001;
+            t.c.r[Cpu.RCX] = 5000;
+            t.exec(1000, 0xf3, 0xa4, 0xf4); // overlapping forward copy: replicates the first byte
+            for (int k = 0; k <= 5000; k++) {
+                assertEquals(0x5a, t.mem.get(ValueLayout.JAVA_BYTE, 0x60000 + k), "byte " + k);
+            }
+        }
+    }
+
+    @Test
+    void bulkStoreFaultsOnTheFirstMissingPageWithRegistersConsistent() {
+        try (TestCpu t = new TestCpu()) {
+            long pd = 0x100000;
+            t.put64(0x2000, pd | 7); // PDPT[0] -> a page directory of 2 MiB pages: 0..4 MiB, then nothing
+            t.put64(pd, 0x87);
+            t.put64(pd + 8, 0x200000 | 0x87);
+            t.put64(pd + 16, 0);
+            t.c.mmu.flushAll();
+            t.c.r[Cpu.RAX] = -1;
+            t.c.r[Cpu.RDI] = 0x3ff000;
+            t.c.r[Cpu.RCX] = 1024;
+            StopReason r = t.exec(1, 0xf3, 0x48, 0xab); // rep stosq over 8 KiB: the second 4 KiB are unmapped
+            assertEquals(14, r.vector());
+            assertEquals(0x400000, t.c.cr2);
+            assertEquals(512, t.c.r[Cpu.RCX]);
+            assertEquals(0x400000, t.c.r[Cpu.RDI]);
+            assertEquals(-1, t.get64(0x3ffff8));
+            assertEquals(TestCpu.CODE, t.c.rip);
+        }
+    }
+
+    @Test
     void insAndOutsGoThroughTheBus() {
         try (TestCpu t = new TestCpu()) {
             t.c.r[Cpu.RDX] = 0x3f8;

@@ -156,6 +156,9 @@ class DecoderTest {
             assertEquals(6, r.vector());
             assertEquals(2, t.cpu.unimplementedCount());
             assertEquals("66 0f ef c0 at rip 0x10000", t.cpu.lastUnimplemented());
+            r = t.exec(1, 0xc5, 0xf9, 0xef, 0xc0); // vpxor xmm0, xmm0, xmm0: VEX
+            assertEquals(6, r.vector());
+            assertEquals(3, t.cpu.unimplementedCount());
             r = t.exec(1, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66, 0x66,
                     0x66, 0x90); // 16 bytes
             assertEquals(13, r.vector());

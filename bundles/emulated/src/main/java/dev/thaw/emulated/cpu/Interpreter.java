@@ -183,11 +183,15 @@ public final class Interpreter {
                 long next = c.rip + i.len;
                 c.rip = c.mode64 ? next : next & c.ipMask();
                 c.shadow = 0;
-                eventDelivered = false;
-                Executor.execute(c, i);
-                if (tf != 0 && !eventDelivered && c.shadow != Cpu.SHADOW_MOV_SS) {
-                    c.dr[6] |= 0x4000; // BS
-                    raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
+                if (tf == 0) {
+                    Executor.execute(c, i);
+                } else {
+                    eventDelivered = false;
+                    Executor.execute(c, i);
+                    if (!eventDelivered && c.shadow != Cpu.SHADOW_MOV_SS) {
+                        c.dr[6] |= 0x4000; // BS: single-step trap after the instruction
+                        raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
+                    }
                 }
             } catch (CpuException e) {
                 c.rip = c.insnStart;

@@ -79,6 +79,8 @@ final class Cpu {
     int codeSize;
     /** Stack address size: 2, 4 or 8. */
     int stackSize;
+    /** What decoding depends on besides the bytes: 64-bit mode and the code size. */
+    int decodeMode;
 
     /** 1 when CPL is 3 (user accesses), else 0: part of every TLB key. */
     int userBit;
@@ -115,6 +117,7 @@ final class Cpu {
         mode64 = longMode && (csAttr & A_L) != 0;
         codeSize = mode64 ? 4 : (csAttr & A_DB) != 0 ? 4 : 2;
         stackSize = mode64 ? 8 : (segAttr[SS] & A_DB) != 0 ? 4 : 2;
+        decodeMode = (mode64 ? 1 : 0) | codeSize << 1;
     }
 
     /** The mask of RIP for the current code size. */

@@ -103,6 +103,10 @@ final class Decoder {
         i.rex = rex;
         i.hasRex = rex != 0;
         if (mode64 && (attr & OpcodeTable.I64) != 0) {
+            if (op == 0xc4 || op == 0xc5 || op == 0x62) {
+                i.len = pos;
+                c.owner.unimplemented(i); // VEX or EVEX: AVX and friends are not implemented (counted #UD)
+            }
             throw CpuException.ud();
         }
         boolean o16 = (prefix & Insn.P_OPSIZE) != 0;

@@ -47,6 +47,11 @@ final class Insn {
     /** Second immediate: ENTER's nesting level, a far pointer's selector. */
     long imm2;
 
+    // ---- DecodeCache: where and from which bytes this was decoded ----
+    long cacheLin;
+    int cacheMode;
+    long bytes0, bytes1, mask0, mask1;
+
     boolean isMem() {
         return mod != 3;
     }

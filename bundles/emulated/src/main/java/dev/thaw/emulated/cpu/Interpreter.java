@@ -77,8 +77,7 @@ public final class Interpreter {
     final Msrs msrs;
     final Cpuid cpuid;
     final long[] cpuidOut = new long[4];
-    private final Decoder decoder;
-    private final Insn insn = new Insn();
+    private final DecodeCache decodeCache;
     private final InterruptSource irq;
     private final int apicId;
     private final boolean reportExceptions;
@@ -94,6 +93,8 @@ public final class Interpreter {
     boolean halted;
     private String shutdownReason;
     private int spins;
+    /** The current instruction delivered a software interrupt (which takes the single-step trap's place). */
+    private boolean eventDelivered;
     /** An event imported from a snapshot, delivered at the first boundary: vector, or -1. */
     int injectedVector = -1;
     int injectedKind;
@@ -115,7 +116,7 @@ public final class Interpreter {
         this.msrs = new Msrs(c, apicId == 0);
         this.mmu = new Mmu(c, memory, bus);
         c.mmu = mmu;
-        this.decoder = new Decoder(c, mmu);
+        this.decodeCache = new DecodeCache(c, mmu, new Decoder(c, mmu));
         this.stateIo = new StateIo(this);
         applyCpuid();
         // reset-like defaults until a state is imported: real mode at 0, flat 64 KiB segments
@@ -149,7 +150,7 @@ public final class Interpreter {
      */
     public StopReason run(long maxInstructions) {
         Cpu c = this.c;
-        Insn i = this.insn;
+        DecodeCache decodeCache = this.decodeCache;
         if (shutdownReason != null) {
             return StopReason.shutdown(shutdownReason);
         }
@@ -178,14 +179,19 @@ public final class Interpreter {
             c.insnStart = c.rip;
             long tf = c.rflagsOther & Cpu.TF;
             try {
-                decoder.decode(i);
+                Insn i = decodeCache.get();
                 long next = c.rip + i.len;
                 c.rip = c.mode64 ? next : next & c.ipMask();
                 c.shadow = 0;
-                Executor.execute(c, i);
-                if (tf != 0) {
-                    c.dr[6] |= 0x4000; // BS
-                    raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
+                if (tf == 0) {
+                    Executor.execute(c, i);
+                } else {
+                    eventDelivered = false;
+                    Executor.execute(c, i);
+                    if (!eventDelivered && c.shadow != Cpu.SHADOW_MOV_SS) {
+                        c.dr[6] |= 0x4000; // BS: single-step trap after the instruction
+                        raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
+                    }
                 }
             } catch (CpuException e) {
                 c.rip = c.insnStart;
@@ -194,6 +200,12 @@ public final class Interpreter {
             } catch (UnsupportedFeature u) {
                 c.rip = c.insnStart;
                 shutdownReason = u.getMessage() + " at rip 0x" + Long.toHexString(c.rip);
+            } catch (RuntimeException bug) {
+                // an interpreter bug must not leave the vCPU half-way through an instruction
+                c.rip = c.insnStart;
+                StackTraceElement[] at = bug.getStackTrace();
+                shutdownReason = "internal error at rip 0x" + Long.toHexString(c.rip) + ": " + bug
+                        + (at.length > 0 ? " at " + at[0] : "");
             }
             n++;
             instructions++;
@@ -309,6 +321,7 @@ public final class Interpreter {
             return;
         }
         Interrupts.deliver(c, vector, kind, -1);
+        eventDelivered = true;
         c.checkInterrupts = true;
     }
 
@@ -371,6 +384,11 @@ public final class Interpreter {
         shutdownReason = state.events().tripleFaultPending() != 0 ? "triple fault pending in the imported state"
                 : null;
         stopAfter = null;
+    }
+
+    /** IA32_APIC_BASE as the guest last wrote it (where its local APIC's MMIO page is, bit 11 enable). */
+    public long apicBase() {
+        return msrs.apicBase;
     }
 
     /** Whether the vCPU is halted (HLT, or imported in MP state HALTED). */

@@ -34,6 +34,10 @@ final class Mmu {
     final MemorySegment[] hseg = new MemorySegment[SIZE];
     final long[] hoff = new long[SIZE];
     final boolean[] global = new boolean[SIZE];
+    /** Per entry: size minus one of the guest page it was derived from (large pages are cached per 4 KiB). */
+    final long[] pageMask = new long[SIZE];
+    /** Whether any entry may come from a large page (INVLPG then scans for its other 4 KiB pieces). */
+    private boolean largeEntries;
 
     // remembered by rmwRead for rmwWrite
     private MemorySegment rmwSeg;
@@ -57,6 +61,7 @@ final class Mmu {
         Arrays.fill(tagX, INVALID);
         Arrays.fill(hseg, null);
         Arrays.fill(global, false);
+        largeEntries = false;
         c.fetchKey = INVALID;
     }
 
@@ -73,15 +78,26 @@ final class Mmu {
         c.fetchKey = INVALID;
     }
 
-    /** INVLPG: drops the translation of the page holding {@code lin}, global or not. */
+    /** INVLPG: drops the translation of the page holding {@code lin} (all of a large page), global or not. */
     void invalidate(long lin) {
-        int i = (int) (lin >>> 12) & MASK;
+        drop((int) (lin >>> 12) & MASK);
+        if (largeEntries) {
+            for (int i = 0; i < SIZE; i++) {
+                long m = pageMask[i];
+                if (m > 0xfff && tagR[i] != INVALID && (((tagR[i] >>> 1) << 12) & ~m) == (lin & ~m)) {
+                    drop(i);
+                }
+            }
+        }
+        c.fetchKey = INVALID;
+    }
+
+    private void drop(int i) {
         tagR[i] = INVALID;
         tagW[i] = INVALID;
         tagX[i] = INVALID;
         hseg[i] = null;
         global[i] = false;
-        c.fetchKey = INVALID;
     }
 
     private static long key(long lin, int user) {
@@ -187,12 +203,14 @@ final class Mmu {
         }
         long pa;
         boolean writable, executable, glob;
+        long mask = 0xfff;
         if ((c.cr0 & Cpu.CR0_PG) != 0) {
             walker.walk(lin, access, user != 0);
             pa = walker.pa;
             writable = walker.writable;
             executable = walker.executable;
             glob = walker.global;
+            mask = walker.pageMask;
         } else {
             pa = lin & 0xffff_ffff_f000L;
             writable = true;
@@ -214,6 +232,8 @@ final class Mmu {
         hseg[i] = r.segment;
         hoff[i] = pa - r.base;
         global[i] = glob;
+        pageMask[i] = mask;
+        largeEntries |= mask > 0xfff;
         tagR[i] = key;
         if (write && writable) {
             tagW[i] = key;

@@ -26,6 +26,8 @@ final class PageWalker {
     boolean writable, executable;
     /** The translation is global (G with CR4.PGE). */
     boolean global;
+    /** Size minus one of the page that holds the translation: 0xfff, 0x1fffff, 0x3fffff or 0x3fffffff. */
+    long pageMask;
 
     /** Physical address bits (CPUID 0x80000008 EAX[7:0]). */
     int maxPhysAddr = 46;
@@ -114,6 +116,7 @@ final class PageWalker {
             if (leaf) {
                 long offsetMask = (1L << shift) - 1;
                 pa = (e & addrMask & ~offsetMask) + (lin & offsetMask & ~0xfffL);
+                pageMask = offsetMask;
                 global = (c.cr4 & Cpu.CR4_PGE) != 0 && (e & G) != 0;
                 return check(lin, access, user, rw, us, xd, n, true);
             }
@@ -141,6 +144,7 @@ final class PageWalker {
                 throw fault(lin, access, user, PF_P | PF_RSVD);
             }
             pa = (pde & 0xffc0_0000L) + (lin & 0x3f_f000L);
+            pageMask = 0x3f_ffffL;
             global = (c.cr4 & Cpu.CR4_PGE) != 0 && (pde & G) != 0;
             return check(lin, access, user, (pde & RW) != 0, (pde & US) != 0, false, 1, false);
         }
@@ -152,6 +156,7 @@ final class PageWalker {
         entries[1] = pte;
         addrs[1] = pteAddr;
         pa = pte & 0xffff_f000L;
+        pageMask = 0xfff;
         global = (c.cr4 & Cpu.CR4_PGE) != 0 && (pte & G) != 0;
         return check(lin, access, user, (pde & pte & RW) != 0, (pde & pte & US) != 0, false, 2, false);
     }

@@ -43,6 +43,10 @@ public final class PhysicalMemory {
                 throw new IllegalArgumentException("RAM region must be whole 4 KiB pages: base 0x"
                         + Long.toHexString(guestBase) + " size 0x" + Long.toHexString(size));
             }
+            if (segment.maxByteAlignment() < 8) {
+                throw new IllegalArgumentException("RAM must be 8-byte aligned memory (native, or a long[]), not "
+                        + segment);
+            }
             if (segment.byteSize() < size) {
                 throw new IllegalArgumentException("segment of " + segment.byteSize() + " bytes for a region of "
                         + size);

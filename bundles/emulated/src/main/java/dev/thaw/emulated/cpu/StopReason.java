@@ -18,7 +18,10 @@ public record StopReason(Kind kind, String reason, int vector, int errorCode) {
         BUDGET,
         /** HLT with no interrupt to take: sleep until the InterruptSource has one, then run again. */
         HALTED,
-        /** Triple fault or unsupported feature: the vCPU cannot continue ({@link #reason()} says why). */
+        /**
+         * Triple fault, an unsupported feature, or an internal error of the interpreter: the vCPU cannot
+         * continue ({@link #reason()} says why; RIP is on the instruction concerned).
+         */
         SHUTDOWN,
         /** {@link Interpreter#requestStop()} was called. */
         STOP_REQUESTED,

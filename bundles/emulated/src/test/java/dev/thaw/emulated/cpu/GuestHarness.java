@@ -20,8 +20,9 @@ import java.util.concurrent.ConcurrentHashMap;
 /**
  * A minimal machine around {@link Interpreter}s for the Thaw test guest (guest/README.md): RAM region 0 =
  * [0, size) anonymous memory, the image at 0x100000, the boot parameters page at 0x7000, a UART that
- * collects THR writes, the debug-exit port 0x501, LAPIC and IOAPIC pages that store and return values, and
- * an InterruptSource that never has anything pending.
+ * collects THR writes and serves bytes given to {@link #input}, the debug-exit port 0x501, LAPIC and
+ * IOAPIC pages that store and return values, and interrupt sources: the BSP's raises the UART's vector
+ * 0x24 while received bytes wait (until the guest's EOI), the APs' never have anything pending.
  */
 final class GuestHarness implements AutoCloseable {
 
@@ -34,8 +35,10 @@ final class GuestHarness implements AutoCloseable {
     final StringBuffer console = new StringBuffer();
     volatile int exitCode = -1;
     private final Map<Long, Long> mmio = new ConcurrentHashMap<>();
-    private final CpuBus bus = new Bus();
+    private final Bus bus = new Bus();
+    private final UartInterrupt bspIrq = new UartInterrupt();
     private final InterruptSource irq = new NoInterrupts();
+    private final java.util.concurrent.ConcurrentLinkedQueue<Byte> rx = new java.util.concurrent.ConcurrentLinkedQueue<>();
     private final int vcpus;
 
     GuestHarness(long ramBytes, int vcpus, long workload, long seed, long workingSet) throws IOException {
@@ -66,7 +69,7 @@ final class GuestHarness implements AutoCloseable {
     }
 
     Interpreter newCpu(int index) {
-        return new Interpreter(memory, bus, irq, index, new Interpreter.Options(vcpus, false));
+        return new Interpreter(memory, bus, index == 0 ? bspIrq : irq, index, new Interpreter.Options(vcpus, false));
     }
 
     /** Replaces vCPU {@code index} by a fresh interpreter that imports the old one's exported state. */
@@ -149,6 +152,34 @@ final class GuestHarness implements AutoCloseable {
         return last[0];
     }
 
+    /** Bytes arriving at the UART (the BSP takes the interrupt when it next runs). */
+    void input(String text) {
+        for (byte b : text.getBytes(java.nio.charset.StandardCharsets.US_ASCII)) {
+            rx.add(b);
+        }
+        cpus.get(0).requestInterruptCheck();
+    }
+
+    /** Runs vCPU 0 until it stops for anything but the budget. */
+    StopReason runUntilStopped() {
+        StopReason r;
+        do {
+            r = cpus.get(0).run(1_000_000);
+        } while (r.kind() == StopReason.Kind.BUDGET);
+        return r;
+    }
+
+    /** Every line starting with {@code prefix}, in order. */
+    java.util.List<String> lines(String prefix) {
+        java.util.List<String> out = new ArrayList<>();
+        for (String l : console.toString().split("\n")) {
+            if (l.startsWith(prefix)) {
+                out.add(l);
+            }
+        }
+        return out;
+    }
+
     String line(String prefix) {
         for (String l : console.toString().split("\n")) {
             if (l.startsWith(prefix)) {
@@ -165,12 +196,19 @@ final class GuestHarness implements AutoCloseable {
 
     private final class Bus implements CpuBus {
         private volatile int lcr;
+        private volatile int ier;
 
         @Override
         public long portRead(int port, int size) {
+            boolean data = !rx.isEmpty();
             return switch (port) {
-                case 0x3fd -> 0x60; // LSR: THRE | TEMT
-                case 0x3fa -> 0xc1; // IIR: no interrupt pending, FIFOs on
+                case 0x3f8 -> {
+                    Byte b = (lcr & 0x80) == 0 ? rx.poll() : null;
+                    yield b == null ? 0 : b & 0xff;
+                }
+                case 0x3fd -> 0x60 | (data ? 1 : 0); // LSR: THRE | TEMT | DR
+                case 0x3fa -> data && (ier & 1) != 0 ? 0xc4 : 0xc1; // IIR: received data, or nothing
+                case 0x3f9 -> ier;
                 case 0x3fb -> lcr;
                 default -> 0;
             };
@@ -182,6 +220,8 @@ final class GuestHarness implements AutoCloseable {
                 console.append((char) (value & 0xff));
             } else if (port == 0x3fb) {
                 lcr = (int) value & 0xff;
+            } else if (port == 0x3f9 && (lcr & 0x80) == 0) {
+                ier = (int) value & 0xff;
             } else if (port == 0x501) {
                 synchronized (GuestHarness.this) {
                     exitCode = (int) value;
@@ -201,6 +241,35 @@ final class GuestHarness implements AutoCloseable {
         @Override
         public void mmioWrite(long address, int size, long value) {
             mmio.put(address, value);
+            if (address == 0xfee0_00b0L) {
+                bspIrq.inService = false; // EOI
+            }
+        }
+    }
+
+    /** The BSP's view of the UART interrupt (IOAPIC pin 4 -> vector 0x24), one in service at a time. */
+    private final class UartInterrupt implements InterruptSource {
+        volatile boolean inService;
+        private volatile int tpr;
+
+        @Override
+        public int pendingVector() {
+            return !inService && !rx.isEmpty() && (bus.ier & 1) != 0 ? 0x24 : -1;
+        }
+
+        @Override
+        public void acknowledge(int vector) {
+            inService = true;
+        }
+
+        @Override
+        public int taskPriority() {
+            return tpr;
+        }
+
+        @Override
+        public void setTaskPriority(int cr8) {
+            tpr = cr8;
         }
     }
 

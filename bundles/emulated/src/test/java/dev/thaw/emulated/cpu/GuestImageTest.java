@@ -3,6 +3,7 @@ package dev.thaw.emulated.cpu;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import java.util.HexFormat;
+import java.util.List;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -14,7 +15,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class GuestImageTest {
 
     private static final long MIB = 1 << 20;
-    private static final int FILL = 0, TOUCH = 1;
+    private static final int FILL = 0, TOUCH = 1, FUNCTION = 2, FAULT = 3;
 
     @Test
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -62,6 +63,43 @@ class GuestImageTest {
             StopReason r = h.runSingle(Long.MAX_VALUE);
             assertEquals(StopReason.Kind.STOP_REQUESTED, r.kind(), () -> r + "\n" + h.console);
             assertEquals("result touch 8de0d17337370957", h.line("result"), h.console::toString);
+            assertEquals(0, h.cpus.get(0).unimplementedCount(), h.cpus.get(0)::lastUnimplemented);
+        }
+    }
+
+    @Test
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void faultWorkloadPanicsWithThePageFault() throws Exception {
+        try (GuestHarness h = new GuestHarness(64 * MIB, 1, FAULT, 1, 0)) {
+            assertEquals(StopReason.Kind.STOP_REQUESTED, h.runSingle(Long.MAX_VALUE).kind());
+            String panic = h.line("panic");
+            assertEquals(true, panic != null && panic.startsWith("panic: vector 14 err 0x4 rip 0x")
+                    && panic.endsWith(" cr2 0xdead000000"), h.console::toString);
+            assertEquals(0xee, h.exitCode);
+        }
+    }
+
+    /**
+     * function: the guest sleeps in HLT until a line arrives on the UART, takes the UART interrupt, runs an
+     * invocation and prints its result. Known answers from guest/README.md; the second invocation runs on
+     * a fresh interpreter restored from the state exported while the guest waited.
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void functionTakesUartInterruptsAndPrintsTheKnownResults() throws Exception {
+        try (GuestHarness h = new GuestHarness(256 * MIB, 1, FUNCTION, 42, 32 * MIB)) {
+            assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind(), h.console::toString);
+            assertEquals(List.of("result function e016509f7aa8e586"), h.lines("result"));
+            h.input("invoke\n");
+            assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind());
+            h.restoreInto(0);
+            h.input("bogus\ni\n");
+            assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind());
+            h.input("invoke\r");
+            assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind());
+            assertEquals(List.of("result function e016509f7aa8e586", "result function 6c71a93ec3e9c7ee",
+                    "result function 2f3a6c86c9bbb019", "result function 0bd8172ee3aec3cd"), h.lines("result"));
+            assertEquals(List.of("error unknown command bogus"), h.lines("error"));
             assertEquals(0, h.cpus.get(0).unimplementedCount(), h.cpus.get(0)::lastUnimplemented);
         }
     }

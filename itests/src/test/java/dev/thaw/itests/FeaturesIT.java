@@ -32,7 +32,7 @@ import org.osgi.service.component.runtime.ServiceComponentRuntime;
  * boots, snapshots and lazily restores a guest through the {@link VmManager} service, the copy continuing
  * bit-exact.
  */
-@RunWith(PaxExamIfKvm.class)
+@RunWith(PaxExamOnRuntime.class)
 @ExamReactorStrategy(PerClass.class)
 public class FeaturesIT {
 

@@ -37,9 +37,9 @@ import org.osgi.util.tracker.ServiceTracker;
  * The distribution boots the test guest's function workload from the Gogo shell, as a user would type it:
  * {@code thaw:boot} prints the guest's first result, each {@code thaw:invoke} a new one, {@code thaw:vms}
  * lists the VM, {@code thaw:stop} stops it, and bad input is refused with a message that names it.
- * Needs /dev/kvm (see {@link PaxExamIfKvm}).
+ * Runs on each runtime (see {@link PaxExamOnRuntime}).
  */
-@RunWith(PaxExamIfKvm.class)
+@RunWith(PaxExamOnRuntime.class)
 @ExamReactorStrategy(PerClass.class)
 public class GuestBootsThroughGogoIT {
 
@@ -97,7 +97,8 @@ public class GuestBootsThroughGogoIT {
     @Test
     public void functionGuestBootsAnswersInvocationsIsListedAndStops() throws Exception {
         String boot = gogo.execute("thaw:boot --name " + VM + " --workload function --memory 64M --wait --timeout " + GUEST_TIMEOUT_S);
-        assertTrue("thaw:boot says the VM booted:\n" + boot, boot.startsWith(VM + " booted"));
+        assertTrue("thaw:boot says the VM booted, and on which runtime:\n" + boot,
+                boot.startsWith(VM + " booted on " + ItestRuntime.name() + ":"));
         String initial = result("thaw:boot --wait", boot);
 
         String first = result("first thaw:invoke", gogo.execute("thaw:invoke --timeout " + GUEST_TIMEOUT_S + " " + VM));
@@ -154,7 +155,8 @@ public class GuestBootsThroughGogoIT {
                 inspect.contains("\"format\":\"thaw\"") && inspect.contains("\"vcpus\":1") && inspect.contains("\"name\":\"ram0\""));
 
         String restore = gogo.execute("thaw:restore --eager --name copy " + file);
-        assertTrue("thaw:restore says the copy runs:\n" + restore, restore.startsWith("copy restored from"));
+        assertTrue("thaw:restore says the copy runs, and on which runtime:\n" + restore,
+                restore.startsWith("copy restored on " + ItestRuntime.name() + " from"));
         try {
             String original = result("invoke on the original", gogo.execute("thaw:invoke --timeout " + GUEST_TIMEOUT_S + " " + VM));
             String copy = result("invoke on the copy", gogo.execute("thaw:invoke --timeout " + GUEST_TIMEOUT_S + " copy"));

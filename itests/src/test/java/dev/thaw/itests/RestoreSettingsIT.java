@@ -31,7 +31,7 @@ import org.osgi.framework.ServiceReference;
  * ConfigAdmin: editing the file while Thaw runs changes what the next restore does; a file with a bad
  * value is refused, the reason shown by {@code thaw:policies}, and the settings before it stay.
  */
-@RunWith(PaxExamIfKvm.class)
+@RunWith(PaxExamOnRuntime.class)
 @ExamReactorStrategy(PerClass.class)
 public class RestoreSettingsIT {
 

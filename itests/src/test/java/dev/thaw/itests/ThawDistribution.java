@@ -177,7 +177,8 @@ public final class ThawDistribution {
     /**
      * A private copy of the repository's config/ for FileInstall, so the product's configuration applies
      * but nothing is written back into the repository. FileInstall's own factory configurations are left
-     * out: they watch further folders (deploy/), whose bundles would not be the distribution's. Made once
+     * out: they watch further folders (deploy/), whose bundles would not be the distribution's; the runtime is
+ * this run's ({@link ItestRuntime}). Made once
      * per JVM (Pax Exam asks every test class for its options first) and shared by the frameworks, which
      * run one after another.
      */
@@ -195,13 +196,15 @@ public final class ThawDistribution {
                 }
             }
             Files.createDirectories(copy);
+            // Every guest of this run on its runtime, as a user who configured it would have it.
+            Files.writeString(copy.resolve("dev.thaw.machine.cfg"), "runtime = " + ItestRuntime.name() + "\n");
             Path source = home.resolve("config");
             if (Files.isDirectory(source)) {
                 try (Stream<Path> files = Files.list(source)) {
                     for (Path f : files.toList()) {
                         String name = f.getFileName().toString();
                         if ((name.endsWith(".cfg") || name.endsWith(".config"))
-                                && !name.startsWith("org.apache.felix.fileinstall-")) {
+                                && !name.startsWith("org.apache.felix.fileinstall-") && !name.equals("dev.thaw.machine.cfg")) {
                             Files.copy(f, copy.resolve(name));
                         }
                     }

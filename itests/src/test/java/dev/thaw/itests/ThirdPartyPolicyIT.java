@@ -33,7 +33,7 @@ import org.osgi.service.cm.ConfigurationAdmin;
  * with a message that says so. Policies that misbehave on purpose (itests/fixtures/policy-faulty) cannot
  * break a restore, and one built for another major version of the policy API does not resolve.
  */
-@RunWith(PaxExamIfKvm.class)
+@RunWith(PaxExamOnRuntime.class)
 @ExamReactorStrategy(PerClass.class)
 public class ThirdPartyPolicyIT {
 

@@ -47,11 +47,9 @@ class GuestImageTest {
                     h.console::toString);
             assertEquals("result fill a984f427d1253169", h.line("result"), h.console::toString);
             assertEquals(0, h.exitCode);
+            // Whether an AP has reached its HLT when the BSP exits is a race, so it is not asserted.
             for (Interpreter cpu : h.cpus) {
                 assertEquals(0, cpu.unimplementedCount(), cpu::lastUnimplemented);
-                if (cpu.apicId() != 0) {
-                    assertEquals(true, cpu.isHalted(), "AP " + cpu.apicId() + " idles in hlt after its share");
-                }
             }
         }
     }

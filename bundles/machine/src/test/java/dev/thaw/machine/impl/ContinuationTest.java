@@ -11,16 +11,18 @@ import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
-import dev.thaw.testing.RequiresKvm;
+import dev.thaw.testing.Runtimes;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Random;
-import java.util.stream.Stream;
 import java.util.concurrent.locks.LockSupport;
+import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -30,35 +32,51 @@ import org.junit.jupiter.params.provider.MethodSource;
  * exactly what a guest that never stopped prints, byte for byte, including everything before the snapshot.
  * Moments are seeded, so a failure names a moment that can be replayed.
  */
-@RequiresKvm
+@ParameterizedClass(name = "on {0}")
+@MethodSource("dev.thaw.testing.Runtimes#names")
 @Timeout(300)
 class ContinuationTest {
 
-    static final int MOMENTS = 20;
+    /** Snapshot moments per case: many on KVM; on the emulated runtime, whose guests run far slower, fewer. */
+    static final int MOMENTS_KVM = 20;
+    static final int MOMENTS_EMULATED = 4;
     static final Duration WAIT = Duration.ofSeconds(60);
     /** Invocations the function workload answers in each run. */
     static final int INVOCATIONS = 4;
 
     @TempDir
     Path dir;
+    @Parameter
+    String runtime;
     TestPlatform platform;
 
     @BeforeEach
     void start() {
-        platform = new TestPlatform();
+        platform = new TestPlatform(runtime);
     }
 
     @AfterEach
     void stop() {
-        platform.close();
+        if (platform != null) { // null where the runtime cannot run here: the test was skipped
+            platform.close();
+        }
     }
 
-    static BootRequest request(Workload workload, int vcpus) {
+    /**
+     * The workloads' sizes: on KVM as a user would run them; on the emulated runtime a quarter of that, so
+     * that each of its many runs takes a second or so (the known answers at full size are GuestVmManagerTest's).
+     */
+    BootRequest request(Workload workload, int vcpus) {
+        int shift = runtime.equals(Runtimes.EMULATED) ? 2 : 0;
         return switch (workload) {
-            case FILL -> new BootRequest(null, 64L << 20, vcpus, workload, 11, 4096, TouchOrder.SEQUENTIAL, 4096);
-            case TOUCH -> new BootRequest(null, 128L << 20, vcpus, workload, 12, 64L << 20, TouchOrder.RANDOM, 4096);
-            case FUNCTION -> new BootRequest(null, 96L << 20, vcpus, workload, 13, 48L << 20, TouchOrder.SEQUENTIAL, 4096);
+            case FILL -> new BootRequest(null, 64L << 20 >> shift, vcpus, workload, 11, 4096, TouchOrder.SEQUENTIAL, 4096);
+            case TOUCH -> new BootRequest(null, 128L << 20 >> shift, vcpus, workload, 12, 64L << 20 >> shift, TouchOrder.RANDOM, 4096);
+            case FUNCTION -> new BootRequest(null, 96L << 20 >> shift, vcpus, workload, 13, 48L << 20 >> shift, TouchOrder.SEQUENTIAL, 4096);
         };
+    }
+
+    int moments() {
+        return runtime.equals(Runtimes.EMULATED) ? MOMENTS_EMULATED : MOMENTS_KVM;
     }
 
     /** Eager, and lazy with every policy the platform ships ({@code none} is pure demand loading). */
@@ -89,7 +107,8 @@ class ContinuationTest {
         // Moments fall in [0, range); a moment past the end of a run (a loaded machine runs slower or
         // faster than the timed reference) shrinks the range.
         double range = referenceNanos * 0.8;
-        for (int attempt = 0; taken < MOMENTS && attempt < MOMENTS * 4; attempt++) {
+        int moments = moments();
+        for (int attempt = 0; taken < moments && attempt < moments * 4; attempt++) {
             long moment = (long) (random.nextDouble() * range);
             Vm vm = platform.manager().boot(request);
             startWork(vm);
@@ -107,7 +126,7 @@ class ContinuationTest {
             assertEquals(expected, runToEnd(restored), mode + ": " + workload + " with " + vcpus
                     + " vCPU(s), snapshot " + moment / 1000 + " µs after boot (attempt " + attempt + ")");
         }
-        assertTrue(taken >= MOMENTS, "only " + taken + " snapshots fell inside the run");
+        assertTrue(taken >= moments, "only " + taken + " snapshots fell inside the run");
     }
 
     static Stream<Arguments> everyModeAndWorkload() {

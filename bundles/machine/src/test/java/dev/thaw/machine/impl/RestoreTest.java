@@ -15,7 +15,6 @@ import dev.thaw.api.vm.TouchOrder;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
-import dev.thaw.testing.RequiresKvm;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
@@ -27,9 +26,13 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** Restoring VMs from snapshot files, good and bad. */
-@RequiresKvm
+@ParameterizedClass(name = "on {0}")
+@MethodSource("dev.thaw.testing.Runtimes#names")
 @Timeout(120)
 class RestoreTest {
 
@@ -37,12 +40,14 @@ class RestoreTest {
 
     @TempDir
     Path dir;
+    @Parameter
+    String runtime;
     TestPlatform platform;
     Path good;
 
     @BeforeEach
     void start() {
-        platform = new TestPlatform();
+        platform = new TestPlatform(runtime);
         Vm vm = platform.manager().boot(new BootRequest("src", 64L << 20, 2, Workload.FUNCTION, 5, 8L << 20, TouchOrder.SEQUENTIAL, 4096));
         vm.invoke(WAIT);
         good = dir.resolve("good.snap");
@@ -52,7 +57,9 @@ class RestoreTest {
 
     @AfterEach
     void stop() {
-        platform.close();
+        if (platform != null) { // null where the runtime cannot run here: the test was skipped
+            platform.close();
+        }
     }
 
     @Test

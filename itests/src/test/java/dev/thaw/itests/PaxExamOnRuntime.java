@@ -20,24 +20,24 @@ import org.junit.runners.model.InitializationError;
 import org.ops4j.pax.exam.junit.PaxExam;
 
 /**
- * {@link PaxExam} for test classes that run guests: with a usable /dev/kvm it is PaxExam itself; without,
- * it reports every test as skipped (an assumption failure), or as failed when {@code THAW_REQUIRE_KVM=1},
- * and starts no framework.
+ * {@link PaxExam} for test classes that run guests, on this run's {@link ItestRuntime}: where it can run
+ * guests it is PaxExam itself; where it cannot (KVM without a usable /dev/kvm), it reports every test as
+ * skipped (an assumption failure), or as failed when {@code THAW_REQUIRE_KVM=1}, and starts no framework.
  *
  * <p>The decision must be made here, in the driver: a JUnit {@code Assume} inside the framework is lost on
  * the way back (Pax Exam 4.14's JUnit probe invoker reports only failures, so a test that assumed false
  * passes), and Pax Exam's runner does not run {@code @BeforeClass} in the driver.
  */
-public final class PaxExamIfKvm extends Runner implements Filterable, Sortable {
+public final class PaxExamOnRuntime extends Runner implements Filterable, Sortable {
 
     private final Class<?> testClass;
     private final String unavailable;
     private final PaxExam delegate;
     private final List<Description> tests = new ArrayList<>();
 
-    public PaxExamIfKvm(Class<?> testClass) throws InitializationError {
+    public PaxExamOnRuntime(Class<?> testClass) throws InitializationError {
         this.testClass = testClass;
-        this.unavailable = Kvm.unavailableBecause();
+        this.unavailable = ItestRuntime.unavailableBecause();
         if (unavailable == null) {
             delegate = new PaxExam(testClass);
         } else {
@@ -68,12 +68,12 @@ public final class PaxExamIfKvm extends Runner implements Filterable, Sortable {
         }
         for (Description test : tests) {
             notifier.fireTestStarted(test);
-            if (Kvm.required()) {
+            if (ItestRuntime.required()) {
                 notifier.fireTestFailure(new Failure(test, new AssertionError(
-                        unavailable + ", and " + Kvm.REQUIRE_ENV + "=1 says KVM tests must run")));
+                        unavailable + ", and " + ItestRuntime.REQUIRE_ENV + "=1 says KVM tests must run")));
             } else {
                 notifier.fireTestAssumptionFailed(new Failure(test, new AssumptionViolatedException(
-                        unavailable + ": KVM test skipped (set " + Kvm.REQUIRE_ENV + "=1 to fail instead)")));
+                        unavailable + ": KVM test skipped (set " + ItestRuntime.REQUIRE_ENV + "=1 to fail instead)")));
             }
             notifier.fireTestFinished(test);
         }

@@ -1,0 +1,156 @@
+package dev.thaw.emulated.impl;
+
+import dev.thaw.api.runtime.Vcpu;
+import dev.thaw.api.runtime.VmExit;
+import dev.thaw.api.state.Regs;
+import dev.thaw.api.state.Sregs;
+import dev.thaw.api.state.VcpuState;
+import dev.thaw.emulated.cpu.CpuState;
+import dev.thaw.emulated.cpu.Interpreter;
+import dev.thaw.emulated.cpu.StopReason;
+import dev.thaw.emulated.irq.ApicBus;
+import dev.thaw.emulated.irq.DualPic;
+import dev.thaw.emulated.irq.IoApic;
+import dev.thaw.emulated.irq.LocalApic;
+import dev.thaw.linux.Libc;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One emulated vCPU: its interpreter, its local APIC, and the loop its platform thread runs: slices of
+ * instructions between which the thread looks at the LAPIC timer and at pause and stop requests, and
+ * sleeps in HLT until an interrupt can wake it.
+ */
+final class EmulatedVcpu implements Vcpu {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmulatedVcpu.class);
+    /**
+     * Instructions per slice: about a millisecond of guest time, so a LAPIC timer is late by about that
+     * much at most, and a pause waits for at most one slice.
+     */
+    static final long SLICE = 50_000;
+    private static final long RFLAGS_IF = 0x200;
+
+    private final int index;
+    private final RunControl control;
+    private final LocalApic lapic;
+    private final VcpuBus bus;
+    private final Interpreter cpu;
+    /** The Linux thread id of the thread running this vCPU, 0 before it starts. */
+    private volatile int tid;
+
+    EmulatedVcpu(int index, int vcpuCount, GuestRam ram, ApicBus apics, IoApic ioapic, DualPic pic, RunControl control) {
+        this.index = index;
+        this.control = control;
+        this.lapic = apics.createLocalApic(index, index == 0, this::interruptArrived);
+        if (index == 0) {
+            lapic.connectPic(pic);
+        }
+        this.bus = new VcpuBus(index, lapic, ioapic, pic, this::kick);
+        this.cpu = new Interpreter(ram.physical(), bus, lapic, index, new Interpreter.Options(vcpuCount, false));
+    }
+
+    @Override
+    public int index() {
+        return index;
+    }
+
+    int tid() {
+        return tid;
+    }
+
+    VcpuBus bus() {
+        return bus;
+    }
+
+    /** Makes the thread look up from its slice (or its HLT) at once: for a pause, a stop, a failed access. */
+    void kick() {
+        cpu.requestStop();
+        lapic.wakeUp();
+    }
+
+    /** The local APIC has a new interrupt from another thread: the interpreter asks it at its next boundary. */
+    private void interruptArrived() {
+        cpu.requestInterruptCheck();
+    }
+
+    @Override
+    public VcpuState saveState() {
+        control.requireStill("reading vCPU " + index + "'s state");
+        return cpu.exportState().withLapic(lapic.save());
+    }
+
+    /** Ordering: the CPU first (its APIC base MSR is in the state's sregs), then the local APIC at that base. */
+    @Override
+    public void restoreState(VcpuState state) {
+        control.requireStill("writing vCPU " + index + "'s state");
+        cpu.importState(CpuState.of(state));
+        lapic.restore(state.sregs().apicBase(), state.lapic());
+    }
+
+    /** The thread's body: runs until the VM ends, then tells the run control. */
+    void run(EmulatedVm vm) {
+        tid = Libc.gettid();
+        try {
+            while (control.awaitTurn()) {
+                VmExit end = slice();
+                if (end != null) {
+                    vm.end(end);
+                    break;
+                }
+            }
+        } catch (RuntimeException | Error e) {
+            LOG.error("vCPU {} of {} failed", index, vm.name(), e);
+            vm.end(new VmExit(VmExit.Kind.RUNTIME_ERROR, index, "vCPU " + index + ": " + e, registerDump(), e));
+        } finally {
+            control.threadLeft();
+        }
+    }
+
+    /** One slice of guest instructions; returns why the VM ends, or null to go on. */
+    private VmExit slice() {
+        lapic.pollTimer(System.nanoTime());
+        StopReason stop = cpu.run(SLICE);
+        RuntimeException ioFailure = bus.takeFailure();
+        if (ioFailure != null) {
+            return new VmExit(VmExit.Kind.IO_HANDLER_FAILED, index, "vCPU " + index + ": I/O handler failed: " + ioFailure.getMessage(),
+                    registerDump(), ioFailure);
+        }
+        return switch (stop.kind()) {
+            case BUDGET, STOP_REQUESTED -> null;
+            case HALTED -> halt();
+            case SHUTDOWN -> new VmExit(VmExit.Kind.SHUTDOWN, index, "vCPU " + index + ": guest shut down (" + stop.reason() + ")",
+                    registerDump(), null);
+            case EXCEPTION -> new VmExit(VmExit.Kind.GUEST_ERROR, index, "vCPU " + index + ": exception " + stop.vector()
+                    + " was not delivered", registerDump(), null);
+        };
+    }
+
+    /** HLT: sleep until an interrupt can be taken (or the timer's deadline, or a kick); with IF clear nothing can wake it. */
+    private VmExit halt() {
+        if ((cpu.exportState().regs().rflags() & RFLAGS_IF) == 0) {
+            return new VmExit(VmExit.Kind.HALTED, index, "vCPU " + index + ": halted with interrupts disabled", registerDump(), null);
+        }
+        long deadline = lapic.nextTimerDeadlineNanos();
+        long wait = deadline == Long.MAX_VALUE ? RunControl.PARK_TIMEOUT.toNanos() : Math.max(0, deadline - System.nanoTime());
+        try {
+            lapic.awaitInterrupt(wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return null;
+    }
+
+    /** The registers of a vCPU that ended the VM, for its log line: where it was and in which mode. */
+    private String registerDump() {
+        CpuState s = cpu.exportState();
+        Regs r = s.regs();
+        Sregs sr = s.sregs();
+        return String.format("rip %016x rsp %016x rflags %08x cr0 %08x cr2 %016x cr3 %016x cr4 %08x efer %x cs %04x ss %04x%n"
+                + "rax %016x rbx %016x rcx %016x rdx %016x rsi %016x rdi %016x rbp %016x%n"
+                + "r8  %016x r9  %016x r10 %016x r11 %016x r12 %016x r13 %016x r14 %016x r15 %016x",
+                r.rip(), r.rsp(), r.rflags(), sr.cr0(), sr.cr2(), sr.cr3(), sr.cr4(), sr.efer(), sr.cs().selector(), sr.ss().selector(),
+                r.rax(), r.rbx(), r.rcx(), r.rdx(), r.rsi(), r.rdi(), r.rbp(),
+                r.r8(), r.r9(), r.r10(), r.r11(), r.r12(), r.r13(), r.r14(), r.r15());
+    }
+}

@@ -1,0 +1,234 @@
+package dev.thaw.emulated.impl;
+
+import dev.thaw.api.runtime.ExitListener;
+import dev.thaw.api.runtime.GuestMemoryRegion;
+import dev.thaw.api.runtime.IoHandler;
+import dev.thaw.api.runtime.RunState;
+import dev.thaw.api.runtime.VcpuRuntimeException;
+import dev.thaw.api.runtime.VirtualMachine;
+import dev.thaw.api.runtime.VmExit;
+import dev.thaw.api.runtime.VmSpec;
+import dev.thaw.api.state.ClockData;
+import dev.thaw.api.state.VmArchState;
+import dev.thaw.emulated.irq.ApicBus;
+import dev.thaw.emulated.irq.DualPic;
+import dev.thaw.emulated.irq.InterruptRouter;
+import dev.thaw.emulated.irq.IoApic;
+import java.lang.foreign.MemorySegment;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * An emulated VM: its RAM, its interrupt controllers (a local APIC per vCPU, one IOAPIC, the PIC pair),
+ * and its vCPUs, each an interpreter on its own platform thread {@code vcpu-<name>-<i>}.
+ */
+final class EmulatedVm implements VirtualMachine {
+
+    private static final Logger LOG = LoggerFactory.getLogger(EmulatedVm.class);
+    /** As many vCPUs as the test guest's ABI allows and an 8-bit APIC ID can name. */
+    static final int MAX_VCPUS = 254;
+
+    private final String name;
+    private final GuestRam ram;
+    private final ApicBus apics = ApicBus.onSystemClock();
+    private final IoApic ioapic = apics.createIoApic();
+    private final DualPic pic = new DualPic();
+    private final InterruptRouter router = new InterruptRouter(pic, ioapic);
+    private final List<EmulatedVcpu> vcpus = new CopyOnWriteArrayList<>();
+    private final List<Thread> threads = new ArrayList<>();
+    private final RunControl control;
+    private final Consumer<EmulatedVm> onClose;
+    /** The clock the VM state carries: guest nanoseconds at the last restore, and when that was. */
+    private long clockBase;
+    private long clockBaseNanos = System.nanoTime();
+
+    EmulatedVm(VmSpec spec, Consumer<EmulatedVm> onClose) {
+        this.name = spec.name();
+        this.control = new RunControl(name);
+        this.onClose = onClose;
+        this.ram = new GuestRam(name, spec.memory());
+    }
+
+    @Override
+    public String name() {
+        return name;
+    }
+
+    @Override
+    public String runtime() {
+        return EmulatedRuntime.NAME;
+    }
+
+    @Override
+    public List<GuestMemoryRegion> memory() {
+        return ram.regions();
+    }
+
+    @Override
+    public MemorySegment guestMemory(long guestAddress, long length) {
+        return ram.slice(guestAddress, length);
+    }
+
+    @Override
+    public synchronized List<EmulatedVcpu> createVcpus(int count) {
+        if (control.state() != RunState.CREATED) {
+            throw new IllegalStateException("VM " + name + ": vCPUs can be added only before it starts");
+        }
+        if (count < 1 || vcpus.size() + count > MAX_VCPUS) {
+            throw new IllegalArgumentException("VM " + name + ": " + count + " more vCPUs would make " + (vcpus.size() + count)
+                    + "; 1 to " + MAX_VCPUS + " are possible");
+        }
+        List<EmulatedVcpu> made = new ArrayList<>();
+        int total = vcpus.size() + count;
+        for (int i = 0; i < count; i++) {
+            EmulatedVcpu v = new EmulatedVcpu(vcpus.size(), total, ram, apics, ioapic, pic, control);
+            vcpus.add(v);
+            made.add(v);
+        }
+        return made;
+    }
+
+    @Override
+    public List<EmulatedVcpu> vcpus() {
+        return List.copyOf(vcpus);
+    }
+
+    @Override
+    public synchronized void start(IoHandler io, ExitListener listener) {
+        if (vcpus.isEmpty()) {
+            throw new IllegalStateException("VM " + name + " has no vCPUs to start");
+        }
+        control.starting(vcpus.size(), listener);
+        for (EmulatedVcpu v : vcpus) {
+            v.bus().connect(io);
+            threads.add(Thread.ofPlatform().name("vcpu-" + name + "-" + v.index()).start(() -> v.run(this)));
+        }
+    }
+
+    /** A vCPU thread ends the VM: the first reason is logged with its register dump and stands. */
+    void end(VmExit why) {
+        if (control.end(why) && why.kind() != VmExit.Kind.STOPPED) {
+            LOG.warn("VM {} ended: {}\n{}", name, why.reason(), why.registerDump());
+        }
+        kickAll();
+    }
+
+    private void kickAll() {
+        for (EmulatedVcpu v : vcpus) {
+            v.kick();
+        }
+    }
+
+    @Override
+    public void pause() {
+        control.pause(this::kickAll);
+    }
+
+    @Override
+    public void resume() {
+        control.resume();
+    }
+
+    @Override
+    public void stop() {
+        if (control.state() == RunState.CREATED || control.state() == RunState.CLOSED) {
+            return;
+        }
+        end(new VmExit(VmExit.Kind.STOPPED, -1, "stopped by the host", "", null));
+        if (!onVcpuThread()) {
+            control.awaitThreadsGone();
+        }
+    }
+
+    private boolean onVcpuThread() {
+        Thread me = Thread.currentThread();
+        synchronized (this) {
+            return threads.contains(me);
+        }
+    }
+
+    @Override
+    public RunState runState() {
+        return control.state();
+    }
+
+    @Override
+    public Optional<VmExit> exit() {
+        return control.exit();
+    }
+
+    @Override
+    public Optional<VmExit> awaitExit(Duration timeout) throws InterruptedException {
+        return control.awaitExit(timeout);
+    }
+
+    @Override
+    public void setInterruptLine(int gsi, boolean asserted) {
+        router.setIrq(gsi, asserted);
+    }
+
+    @Override
+    public int vcpuOfThread(int tid) {
+        for (EmulatedVcpu v : vcpus) {
+            if (v.tid() == tid) {
+                return v.index();
+            }
+        }
+        return -1;
+    }
+
+    @Override
+    public VmArchState saveState() {
+        control.requireStill("reading its state");
+        long clock = clockBase + (System.nanoTime() - clockBaseNanos);
+        return new VmArchState(null, new ClockData(clock, 0, 0, 0), pic.saveMaster(), pic.saveSlave(), ioapic.save());
+    }
+
+    /**
+     * Ordering: the vCPUs (and with them the local APICs) were restored before; then the IOAPIC, whose
+     * restore may deliver level-triggered interrupts to those APICs; then the PICs; then the clock. A PIT
+     * cannot carry over: this runtime has none (Thaw's VMs never make one).
+     */
+    @Override
+    public void restoreState(VmArchState state) {
+        control.requireStill("writing its state");
+        if (state.pit() != null) {
+            throw new VcpuRuntimeException("VM " + name + ": the snapshot's VM has an i8254 PIT, which the emulated runtime does not model");
+        }
+        ioapic.restore(state.ioapic());
+        pic.restore(state.picMaster(), state.picSlave());
+        clockBase = state.clock().clock();
+        clockBaseNanos = System.nanoTime();
+    }
+
+    @Override
+    public void close() {
+        if (onVcpuThread()) {
+            throw new IllegalStateException("VM " + name + ": close() from its own vCPU thread; use stop()");
+        }
+        stop();
+        if (!control.close()) {
+            return;
+        }
+        for (Thread t : threads) {
+            try {
+                t.join(RunControl.PARK_TIMEOUT.toMillis());
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            if (t.isAlive()) {
+                LOG.error("VM {}: vCPU thread {} did not end; its memory stays mapped", name, t.getName());
+                onClose.accept(this);
+                return;
+            }
+        }
+        ram.close();
+        onClose.accept(this);
+    }
+}

@@ -2,8 +2,10 @@ package dev.thaw.format.thaw.impl;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.api.snapshot.MachineState;
 import java.io.IOException;
 
@@ -22,15 +24,25 @@ final class StateJson {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
+    private static final String RUNTIME = "runtime";
+
     private StateJson() {}
 
     static byte[] write(MachineState state) throws JsonProcessingException {
         return MAPPER.writeValueAsBytes(state);
     }
 
-    /** @throws IOException or a runtime exception of Jackson or a record's constructor when the JSON is not a state */
+    /**
+     * States written before runtimes were named have no {@code runtime}: they ran on KVM, and read so.
+     *
+     * @throws IOException or a runtime exception of Jackson or a record's constructor when the JSON is not a state
+     */
     static MachineState read(byte[] json) throws IOException {
-        MachineState state = MAPPER.readValue(json, MachineState.class);
+        JsonNode tree = MAPPER.readTree(json);
+        if (tree instanceof ObjectNode object && !object.has(RUNTIME)) {
+            object.put(RUNTIME, MachineState.RUNTIME_BEFORE_NAMES);
+        }
+        MachineState state = MAPPER.treeToValue(tree, MachineState.class);
         if (state == null) {
             throw new IOException("the state is null");
         }

@@ -39,7 +39,7 @@ class ContinuationTest {
 
     /** Snapshot moments per case: many on KVM; on the emulated runtime, whose guests run far slower, fewer. */
     static final int MOMENTS_KVM = 20;
-    static final int MOMENTS_EMULATED = 4;
+    static final int MOMENTS_EMULATED = 8;
     static final Duration WAIT = Duration.ofSeconds(60);
     /** Invocations the function workload answers in each run. */
     static final int INVOCATIONS = 4;

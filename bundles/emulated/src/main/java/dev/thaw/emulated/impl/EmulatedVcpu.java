@@ -84,6 +84,7 @@ final class EmulatedVcpu implements Vcpu {
     @Override
     public void restoreState(VcpuState state) {
         control.requireStill("writing vCPU " + index + "'s state");
+        StateCarryOver.check(index, state);
         cpu.importState(CpuState.of(state));
         lapic.restore(state.sregs().apicBase(), state.lapic());
     }

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Installs what ./thaw test needs from Debian when it is missing: Unicorn (the differential oracle of
-# the emulated vCPU, libunicorn2) and QEMU 10 (bookworm-backports: the peer of the benchmarks, the
+# the emulated vCPU, libunicorn2; libunicorn-dev for the headers its binding is checked against) and QEMU 10 (bookworm-backports: the peer of the benchmarks, the
 # writer of the sample files). Installs only as root with apt-get; otherwise prints the exact commands
 # and fails, because the tests that need these must not skip.
 set -euo pipefail
 
 say() { echo "thaw: $*" >&2; }
 
-need_unicorn() { ! ls /usr/lib/x86_64-linux-gnu/libunicorn.so.2* >/dev/null 2>&1; }
+need_unicorn() { ! ls /usr/lib/x86_64-linux-gnu/libunicorn.so.2* >/dev/null 2>&1 || [ ! -f /usr/include/unicorn/unicorn.h ]; }
 need_qemu() {
   local v
   command -v qemu-system-x86_64 >/dev/null 2>&1 || return 0
@@ -17,7 +17,7 @@ need_qemu() {
 
 backports=/etc/apt/sources.list.d/thaw-bookworm-backports.sources
 commands=()
-need_unicorn && commands+=("apt-get install -y --no-install-recommends libunicorn2")
+need_unicorn && commands+=("apt-get install -y --no-install-recommends libunicorn2 libunicorn-dev")
 need_qemu && commands+=("apt-get install -y --no-install-recommends -t bookworm-backports qemu-system-x86 qemu-utils")
 [ ${#commands[@]} -eq 0 ] && exit 0
 

@@ -194,6 +194,45 @@ public class GuestBootsThroughGogoIT {
     }
 
     @Test
+    public void theCpuBenchmarkMeasuresEveryRowProfilesAndWritesItsResults() throws Exception {
+        Path results = Files.createTempDirectory("thaw-bench-cpu");
+        String json = gogo.execute("thaw:bench --memory 8M --repeat 1 --results " + results + " --json cpu");
+        String number = "([0-9.Ee+-]+)";
+        long loopInstructions = -1;
+        for (String mode : List.of("emulated fill", "emulated function", "emulated fill-loop", "unicorn fill-loop")) {
+            String[] rw = mode.split(" ");
+            Matcher m = Pattern.compile("\\{\"runner\":\"" + rw[0] + "\",\"workload\":\"" + rw[1] + "\",\"instructions\":"
+                    + number + ",\"ms\":" + number + ",\"mips\":" + number).matcher(json);
+            assertTrue(mode + " measured:\n" + json, m.find());
+            assertTrue(mode + " ran instructions", Long.parseLong(m.group(1)) > 0);
+            assertTrue(mode + " took time", Double.parseDouble(m.group(2)) > 0);
+            assertTrue(mode + " has a rate", Double.parseDouble(m.group(3)) > 0);
+            if (mode.endsWith("fill-loop")) {
+                assertTrue("both fill loops ran the same instructions (the interpreter's count): " + json,
+                        loopInstructions < 0 || loopInstructions == Long.parseLong(m.group(1)));
+                loopInstructions = Long.parseLong(m.group(1));
+            }
+        }
+        assertEquals("the fill loop over [4, 8) MiB: 18 instructions per word", (4L << 20) / 8 * 18, loopInstructions);
+        Matcher kvm = Pattern.compile("\\{\"runner\":\"kvm\",\"workload\":\"fill\",\"instructions\":([0-9]+|null).*?\"note\":\"([^\"]*)\"")
+                .matcher(json);
+        assertTrue("the kvm row:\n" + json, kvm.find());
+        boolean kvmMeasured = !kvm.group(1).equals("null");
+        assertTrue("kvm is measured where it runs, elsewhere the row says why not: " + kvm.group(2),
+                kvmMeasured || (!ItestRuntime.name().equals(ItestRuntime.KVM) && kvm.group(2).startsWith("kvm row skipped: ")));
+        assertTrue("the target's ratio:\n" + json, Pattern.compile("\"fill-loop emulated/unicorn\":" + number).matcher(json).find());
+        Matcher samples = Pattern.compile("\"profile\":\\{\"samples\":([0-9]+),\"top\":\\[\\{\"method\":\"([^\"]+)\"").matcher(json);
+        assertTrue("a profile with its top method:\n" + json, samples.find() && Long.parseLong(samples.group(1)) > 0);
+        Matcher dir = Pattern.compile("\"resultsDir\":\"([^\"]+)\"").matcher(json);
+        assertTrue(json, dir.find());
+        assertTrue("results.json in " + dir.group(1), Files.readString(Path.of(dir.group(1), "results.json")).contains("\"fill-loop\""));
+        try (var files = Files.list(Path.of(dir.group(1)))) {
+            assertEquals("the results and the profile's recording, nothing else", List.of("profile.jfr", "results.json"),
+                    files.map(p -> p.getFileName().toString()).sorted().toList());
+        }
+    }
+
+    @Test
     public void bootRefusesAnUnknownWorkloadNamingIt() {
         Exception e = assertThrows("thaw:boot --workload nope", Exception.class,
                 () -> gogo.execute("thaw:boot --workload nope"));

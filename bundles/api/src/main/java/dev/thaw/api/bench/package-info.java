@@ -1,10 +1,12 @@
 /**
- * Benchmarks that measure restore modes side by side in one run, on this machine, with the names
- * DESIGN.md gives ("What is measured"). A shell command presents the report; the benchmark writes it
- * to its results folder too.
+ * Benchmarks that measure side by side in one run, on this machine: restore modes, with the names
+ * DESIGN.md gives ("What is measured"), and the vCPU runtimes' speed on the test guest's code. A shell
+ * command presents the report; the benchmark writes it to its results folder too.
+ * {@link dev.thaw.api.bench.CodeLoopRunner} is what a CPU model offers such a benchmark: a loop of
+ * machine code run alone.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.thaw.api.bench;
 
 import org.osgi.annotation.bundle.Export;

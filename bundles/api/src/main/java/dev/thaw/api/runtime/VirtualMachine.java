@@ -4,6 +4,7 @@ import dev.thaw.api.state.VmArchState;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -14,6 +15,16 @@ import org.osgi.annotation.versioning.ProviderType;
  */
 @ProviderType
 public interface VirtualMachine extends AutoCloseable {
+
+    /** Key of {@link #counters()}: guest instructions executed, summed over the vCPUs. */
+    String INSTRUCTIONS = "instructions";
+
+    /**
+     * Key of {@link #counters()}: invalid-opcode exceptions (#UD) the runtime raised in the guest because it
+     * does not implement an instruction the guest ran (not the guest's own invalid opcodes), summed over the
+     * vCPUs. Anything but 0 means the guest ran into a gap of the runtime, not of its own making.
+     */
+    String UNIMPLEMENTED_OPCODES = "unimplementedOpcodes";
 
     String name();
 
@@ -64,6 +75,17 @@ public interface VirtualMachine extends AutoCloseable {
 
     /** Waits up to {@code timeout} for the VM to end. */
     Optional<VmExit> awaitExit(Duration timeout) throws InterruptedException;
+
+    /**
+     * The runtime's own counters of this VM by name, summed over its vCPUs, in a stable order: the keys this
+     * interface names ({@link #INSTRUCTIONS}, {@link #UNIMPLEMENTED_OPCODES}) where the runtime counts them,
+     * and any of its own. Empty for a runtime that counts nothing (KVM runs the guest on the host CPU). Any
+     * thread may read them at any time: while the vCPUs run each figure is approximately current (read
+     * without stopping them), once they have stopped it is final, also after {@link #close()}.
+     */
+    default Map<String, Long> counters() {
+        return Map.of();
+    }
 
     /** Drives interrupt line (GSI) {@code gsi} of the VM's PICs and IOAPIC: asserted or not. */
     void setInterruptLine(int gsi, boolean asserted);

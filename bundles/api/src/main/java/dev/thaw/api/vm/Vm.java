@@ -5,6 +5,7 @@ import dev.thaw.api.snapshot.SnapshotSummary;
 import java.nio.file.Path;
 import dev.thaw.api.restore.RestoreStats;
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -56,6 +57,15 @@ public interface Vm {
      * @throws VmException if it has not ended within {@code timeout}
      */
     Optional<RestoreStats> awaitLoaded(Duration timeout, Progress progress);
+
+    /**
+     * The vCPU runtime's counters of this VM ({@link dev.thaw.api.runtime.VirtualMachine#counters()}): on the
+     * emulated runtime {@code instructions} executed and {@code unimplementedOpcodes}, summed over the vCPUs;
+     * empty on KVM. Approximately current while the VM runs; a VM that stopped or exited keeps its last figures.
+     */
+    default Map<String, Long> runtimeCounters() {
+        return Map.of();
+    }
 
     /**
      * Ends the working-set recording of a restore made with {@code recordProfile} and writes the profile

@@ -63,6 +63,19 @@ final class EmulatedVcpu implements Vcpu {
         return bus;
     }
 
+    /**
+     * Instructions this vCPU's interpreter executed. A plain field its own thread writes, read here without
+     * synchronization: approximately current while the vCPU runs, exact once its thread has left.
+     */
+    long instructions() {
+        return cpu.instructions();
+    }
+
+    /** #UD raised because the interpreter lacks an opcode the guest ran; read as {@link #instructions()}. */
+    long unimplementedOpcodes() {
+        return cpu.unimplementedCount();
+    }
+
     /** Makes the thread look up from its slice (or its HLT) at once: for a pause, a stop, a failed access. */
     void kick() {
         cpu.requestStop();

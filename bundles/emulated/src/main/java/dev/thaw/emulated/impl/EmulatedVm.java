@@ -17,7 +17,10 @@ import dev.thaw.emulated.irq.IoApic;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
@@ -171,6 +174,26 @@ final class EmulatedVm implements VirtualMachine {
     @Override
     public void setInterruptLine(int gsi, boolean asserted) {
         router.setIrq(gsi, asserted);
+    }
+
+    /**
+     * {@link #INSTRUCTIONS} and {@link #UNIMPLEMENTED_OPCODES}, summed over the interpreters. Their counters
+     * are plain longs that only their vCPU threads write; they are read here as they are, without stopping
+     * anything, so a running VM's figures are approximately current (a vCPU's count may lag by what its
+     * thread has not yet made visible); once the threads have left they are exact.
+     */
+    @Override
+    public Map<String, Long> counters() {
+        long instructions = 0;
+        long unimplemented = 0;
+        for (EmulatedVcpu v : vcpus) {
+            instructions += v.instructions();
+            unimplemented += v.unimplementedOpcodes();
+        }
+        Map<String, Long> c = new LinkedHashMap<>();
+        c.put(INSTRUCTIONS, instructions);
+        c.put(UNIMPLEMENTED_OPCODES, unimplemented);
+        return Collections.unmodifiableMap(c);
     }
 
     @Override

@@ -2,6 +2,8 @@ package dev.thaw.emulated.diff;
 
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.thaw.linux.unicorn.UcX86;
+import dev.thaw.linux.unicorn.Unicorn;
 import java.lang.foreign.MemorySegment;
 
 /**
@@ -57,7 +59,7 @@ final class UnicornCpu implements CpuUnderTest {
 
     private static int[] stateRegs() {
         int[] r = new int[20];
-        System.arraycopy(UcX86.GPRS, 0, r, 0, 16);
+        System.arraycopy(UcX86.gprs(), 0, r, 0, 16);
         r[16] = UcX86.UC_X86_REG_RIP;
         r[17] = UcX86.UC_X86_REG_RFLAGS;
         r[18] = UcX86.UC_X86_REG_FS_BASE;

@@ -69,7 +69,9 @@ final class GuestVm implements Vm, DeviceContext {
     private final long bootNanos;
     private final Consumer<GuestVm> onStopped;
     private final Object invocationLock = new Object();
-    private VirtualMachine machine;
+    private volatile VirtualMachine machine;
+    /** The runtime's counters as they were when the VM was released: what {@link #runtimeCounters()} shows after. */
+    private volatile Map<String, Long> lastCounters = Map.of();
     /** The lazy restore still loading this VM's memory, or null. */
     private volatile LazyRestore lazy;
     /** The snapshot a lazy restore reads from, or null. */
@@ -247,6 +249,12 @@ final class GuestVm implements Vm, DeviceContext {
         return new VmInfo(plan.id(), status, plan.request().memoryBytes(), plan.request().vcpus(),
                 plan.request().workload(), Duration.ofNanos(System.nanoTime() - bootNanos), exitCode, reason,
                 console.firstOutput(), resumeLatency, parts.runtime().name());
+    }
+
+    @Override
+    public Map<String, Long> runtimeCounters() {
+        VirtualMachine k = machine;
+        return k != null ? k.counters() : lastCounters;
     }
 
     @Override
@@ -465,6 +473,7 @@ final class GuestVm implements Vm, DeviceContext {
             lazyReader = null;
         }
         if (machine != null) {
+            lastCounters = machine.counters(); // final: the vCPUs have stopped
             machine.close();
             machine = null;
         }

@@ -4,6 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thaw.api.runtime.VirtualMachine;
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.TouchOrder;
@@ -11,15 +14,23 @@ import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
+import dev.thaw.testing.Runtimes;
 import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -57,17 +68,44 @@ class GuestVmManagerTest {
         return new BootRequest(name, memory, vcpus, workload, seed, workingSet, order, stride);
     }
 
+    /** The first result line of a VM booted for {@code r}, once the runtime's counters show the run was whole. */
     String firstResult(BootRequest r) {
         Vm vm = manager.boot(r);
-        return vm.awaitLine("result ", 0, WAIT);
+        String line = vm.awaitLine("result ", 0, WAIT);
+        assertCounted(vm);
+        return line;
+    }
+
+    /**
+     * On the emulated runtime the guest ran instructions, and none that the interpreter lacks (a lacking one
+     * would be a #UD the guest panics on, or worse, survives); KVM counts nothing.
+     */
+    void assertCounted(Vm vm) {
+        Map<String, Long> counters = vm.runtimeCounters();
+        if (!runtime.equals(Runtimes.EMULATED)) {
+            assertEquals(Map.of(), counters, "the " + runtime + " runtime counts nothing");
+            return;
+        }
+        assertEquals(0L, counters.get(VirtualMachine.UNIMPLEMENTED_OPCODES), vm.id() + ": " + counters);
+        assertTrue(counters.get(VirtualMachine.INSTRUCTIONS) > 0, vm.id() + ": " + counters);
     }
 
     @Test
-    void fillGivesTheKnownChecksumForOneAndTwoVcpus() {
-        BootRequest one = request("fill1", 64L << 20, 1, Workload.FILL, 1, 4096, TouchOrder.SEQUENTIAL, 4096);
-        BootRequest two = request("fill2", 64L << 20, 2, Workload.FILL, 1, 4096, TouchOrder.SEQUENTIAL, 4096);
-        assertEquals("result fill a984f427d1253169", firstResult(one));
-        assertEquals("result fill a984f427d1253169", firstResult(two));
+    void fillGivesTheKnownChecksumForOneTwoAndFourVcpus() {
+        for (int vcpus : new int[] {1, 2, 4}) {
+            BootRequest r = request("fill" + vcpus, 64L << 20, vcpus, Workload.FILL, 1, 4096, TouchOrder.SEQUENTIAL, 4096);
+            assertEquals("result fill a984f427d1253169", firstResult(r), vcpus + " vCPUs");
+        }
+    }
+
+    @Test
+    void theRuntimesCountersOutliveTheVm() {
+        Vm vm = manager.boot(request("counted", 64L << 20, 1, Workload.FUNCTION, 1, 1L << 20, TouchOrder.SEQUENTIAL, 4096));
+        vm.awaitLine("result ", 0, WAIT);
+        vm.stop();
+        assertCounted(vm);
+        Map<String, Long> last = vm.runtimeCounters();
+        assertEquals(last, vm.runtimeCounters(), "a stopped VM's counters no longer change");
     }
 
     @Test
@@ -103,6 +141,54 @@ class GuestVmManagerTest {
         vm.sendInput("bogus\n");
         assertEquals("error unknown command bogus", vm.awaitLine("error ", 0, WAIT));
         assertEquals("result function 0bd8172ee3aec3cd", vm.invoke(WAIT).resultLine());
+        assertCounted(vm);
+    }
+
+    /**
+     * The guest's status block (guest/README.md, "Status block") counts what the VMM's interrupt controllers
+     * and UART delivered: LAPIC timer ticks, UART interrupts, the bytes sent, the invocations made. Read from
+     * a snapshot of the running VM, as any tool would read it, not from the VM's memory.
+     */
+    @Test
+    void theGuestsStatusBlockCountsTimerTicksUartInterruptsBytesReceivedAndInvocations(@TempDir Path dir) throws InterruptedException {
+        Vm vm = manager.boot(request("status", 64L << 20, 2, Workload.FUNCTION, 3, 1L << 20, TouchOrder.SEQUENTIAL, 4096));
+        vm.awaitLine("result ", 0, WAIT);
+        int invocations = 3;
+        for (int i = 0; i < invocations; i++) {
+            vm.invoke(WAIT);
+        }
+        Thread.sleep(50); // a few more timer periods (about 1 ms each) while the guest waits in HLT
+        Path file = dir.resolve("status.snap");
+        vm.snapshot(file, true, Progress.NONE);
+        long[] status = statusBlock(file);
+        assertTrue(status[STATUS_TICKS] > 0, "LAPIC timer ticks on vCPU 0: " + status[STATUS_TICKS]);
+        assertEquals(2, status[STATUS_CPUS_ONLINE], "cpus_online");
+        assertTrue(status[STATUS_UART_IRQS] > 0, "UART interrupts: " + status[STATUS_UART_IRQS]);
+        assertEquals((long) invocations * GuestVm.INVOKE_COMMAND.length(), status[STATUS_RX_BYTES], "rx_bytes");
+        assertEquals(invocations, status[STATUS_INVOCATIONS], "invocations");
+        assertTrue(vm.invoke(WAIT).resultLine().startsWith("result function "), "the VM runs on after the snapshot");
+    }
+
+    /** Indexes into {@link #statusBlock}: u64 ticks[16], then these (guest/src/guest.h, struct guest_status). */
+    static final int STATUS_TICKS = 0, STATUS_CPUS_ONLINE = 16, STATUS_UART_IRQS = 17, STATUS_RX_BYTES = 18,
+            STATUS_INVOCATIONS = 19;
+
+    /** The status block's 20 words, at the address the image header gives (offset 0x30), from RAM region 0 of {@code snapshot}. */
+    long[] statusBlock(Path snapshot) {
+        long address = ByteBuffer.wrap(GuestImage.bundled().bytes()).order(ByteOrder.LITTLE_ENDIAN).getLong(0x30);
+        int words = STATUS_INVOCATIONS + 1;
+        long firstPage = address / 4096;
+        long pages = (address + 8L * words + 4095) / 4096 - firstPage;
+        try (SnapshotReader reader = platform.formats().open(snapshot); Arena arena = Arena.ofConfined()) {
+            assertEquals(0, reader.regions().get(0).guestAddress(), "region 0 starts at 0");
+            MemorySegment page = arena.allocate(pages * 4096, 4096);
+            reader.readPages(0, firstPage, pages, page);
+            long[] status = new long[words];
+            for (int i = 0; i < words; i++) {
+                status[i] = page.get(ValueLayout.JAVA_LONG_UNALIGNED, address - firstPage * 4096 + 8L * i);
+            }
+            return status;
+        }
     }
 
     @Test

@@ -47,8 +47,31 @@ public final class Native {
         return handle(require(symbol), descriptor, options);
     }
 
-    public static MethodHandle downcallNoErrno(MemorySegment address, FunctionDescriptor descriptor) {
-        return handle(address, descriptor);
+    public static MethodHandle downcallNoErrno(MemorySegment address, FunctionDescriptor descriptor, Linker.Option... options) {
+        return handle(address, descriptor, options);
+    }
+
+    /**
+     * The symbols of shared library {@code name} (a {@code dlopen} name such as {@code libunicorn.so.2}),
+     * loaded for as long as {@code arena} is open.
+     *
+     * @throws IllegalArgumentException if the library cannot be loaded (it is not installed)
+     */
+    public static SymbolLookup library(String name, Arena arena) {
+        try {
+            return SymbolLookup.libraryLookup(name, arena);
+        } catch (IllegalCallerException e) {
+            throw new NativeAccessDeniedException(Native.class.getModule(), e);
+        }
+    }
+
+    /** A function pointer that calls {@code target} from native code, valid while {@code arena} is open. */
+    public static MemorySegment upcall(MethodHandle target, FunctionDescriptor descriptor, Arena arena) {
+        try {
+            return LINKER.upcallStub(target, descriptor, arena);
+        } catch (IllegalCallerException e) {
+            throw new NativeAccessDeniedException(Native.class.getModule(), e);
+        }
     }
 
     public static Optional<MemorySegment> find(String symbol) {

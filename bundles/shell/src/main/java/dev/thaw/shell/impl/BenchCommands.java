@@ -5,6 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thaw.api.bench.BenchReport;
 import dev.thaw.api.bench.BenchRequest;
 import dev.thaw.api.bench.BenchRow;
+import dev.thaw.api.bench.CpuBenchReport;
+import dev.thaw.api.bench.CpuBenchRequest;
+import dev.thaw.api.bench.CpuBenchmark;
 import dev.thaw.api.bench.FileLoadBenchmark;
 import dev.thaw.api.bench.FileLoadReport;
 import dev.thaw.api.bench.FileLoadRequest;
@@ -23,7 +26,8 @@ import org.osgi.service.component.annotations.Reference;
 
 /**
  * {@code thaw:bench restore}: every restore mode side by side in one run (see {@link RestoreBenchmark});
- * {@code thaw:bench qemu-file FILE}: loading a file's RAM with each policy beside QEMU (see {@link FileLoadBenchmark}).
+ * {@code thaw:bench qemu-file FILE}: loading a file's RAM with each policy beside QEMU (see {@link FileLoadBenchmark});
+ * {@code thaw:bench cpu}: the emulated vCPU's instructions per second beside Unicorn and KVM (see {@link CpuBenchmark}).
  */
 @Component(service = BenchCommands.class, property = {
     "osgi.command.scope=thaw",
@@ -33,40 +37,58 @@ public final class BenchCommands {
 
     private final RestoreBenchmark restoreBenchmark;
     private final FileLoadBenchmark fileLoadBenchmark;
+    private final CpuBenchmark cpuBenchmark;
     private final ObjectMapper json = new ObjectMapper();
 
     @Activate
-    public BenchCommands(@Reference RestoreBenchmark restoreBenchmark, @Reference FileLoadBenchmark fileLoadBenchmark) {
+    public BenchCommands(@Reference RestoreBenchmark restoreBenchmark, @Reference FileLoadBenchmark fileLoadBenchmark,
+            @Reference CpuBenchmark cpuBenchmark) {
         this.restoreBenchmark = restoreBenchmark;
         this.fileLoadBenchmark = fileLoadBenchmark;
+        this.cpuBenchmark = cpuBenchmark;
     }
 
-    @Descriptor("benchmark restore modes side by side: 'restore' snapshots a function guest, restores it eagerly and with "
-            + "each policy, invokes it, and writes results.json and chart.svg into a new folder under --results")
+    @Descriptor("benchmark side by side: 'restore' snapshots a function guest, restores it eagerly and with each policy, "
+            + "invokes it, and writes results.json and chart.svg into a new folder under --results; 'qemu-file FILE' loads a "
+            + "file's RAM with each policy beside QEMU; 'cpu' measures the emulated vCPU's instructions per second beside "
+            + "Unicorn and KVM, with a profile")
     public void bench(
             CommandSession session,
-            @Descriptor("guest RAM (default 1G)") @Parameter(names = {"-m", "--memory"}, absentValue = "1G") String memory,
-            @Descriptor("memory the guest's function reads and writes per invocation (default 32M)")
-            @Parameter(names = "--working-set", absentValue = "32M") String workingSet,
-            @Descriptor("vCPUs (default 1)") @Parameter(names = "--vcpus", absentValue = "1") String vcpus,
+            @Descriptor("guest RAM (default 1G for restore, 64M for cpu)") @Parameter(names = {"-m", "--memory"}, absentValue = "")
+            String memory,
+            @Descriptor("restore: memory the guest's function reads and writes per invocation (default 32M)")
+            @Parameter(names = "--working-set", absentValue = "") String workingSet,
+            @Descriptor("restore: vCPUs (default 1)") @Parameter(names = "--vcpus", absentValue = "") String vcpus,
             @Descriptor("measured rounds; figures are medians (default 3)") @Parameter(names = "--repeat", absentValue = "3") String repeat,
-            @Descriptor("background loader threads of each lazy restore (default 2)")
-            @Parameter(names = "--loader-threads", absentValue = "2") String loaderThreads,
+            @Descriptor("restore, qemu-file: background loader threads of each lazy restore (default 2)")
+            @Parameter(names = "--loader-threads", absentValue = "") String loaderThreads,
             @Descriptor("folder that gets one results folder per run (default var/bench)")
             @Parameter(names = "--results", absentValue = "var/bench") String results,
-            @Descriptor("C source of the userfaultfd cost floor to run beside Thaw's demand faults, e.g. "
+            @Descriptor("restore: C source of the userfaultfd cost floor to run beside Thaw's demand faults, e.g. "
                     + "../shared/tools/uffd-floor.c (needs gcc; default: not run)")
             @Parameter(names = "--floor", absentValue = "") String floor,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("the benchmark: restore, or qemu-file FILE (a QEMU mapped-ram file, or file:PATH,offset=N)") String which,
+            @Descriptor("the benchmark: restore, qemu-file FILE (a QEMU mapped-ram file, or file:PATH,offset=N), or cpu") String which,
             @Descriptor("qemu-file: the file") String... file) throws JsonProcessingException {
+        if (which.equals("cpu")) {
+            refuse("cpu", file.length > 0 ? "a file" : "", workingSet.isEmpty() ? "" : "--working-set", vcpus.isEmpty() ? "" : "--vcpus",
+                    loaderThreads.isEmpty() ? "" : "--loader-threads", floor.isEmpty() ? "" : "--floor");
+            CpuBenchRequest request = new CpuBenchRequest(Sizes.parse("--memory", or(memory, "64M")),
+                    Options.positiveInt("--repeat", repeat), Arguments.file(session, results));
+            PrintStream err = System.err;
+            CpuBenchReport report = cpuBenchmark.run(request, line -> err.println("bench: " + line));
+            printCpu(report, asJson, session.getConsole());
+            return;
+        }
         if (which.equals("qemu-file")) {
             if (file.length != 1) {
                 throw new IllegalArgumentException("thaw:bench qemu-file takes one file, not " + file.length);
             }
+            refuse("qemu-file", memory.isEmpty() ? "" : "--memory", workingSet.isEmpty() ? "" : "--working-set",
+                    vcpus.isEmpty() ? "" : "--vcpus", floor.isEmpty() ? "" : "--floor");
             Arguments.SnapshotLocation at = Arguments.snapshot(session, file[0]);
             FileLoadRequest request = new FileLoadRequest(at.file(), at.offset(), Options.positiveInt("--repeat", repeat),
-                    Options.positiveInt("--loader-threads", loaderThreads), Arguments.file(session, results));
+                    Options.positiveInt("--loader-threads", or(loaderThreads, "2")), Arguments.file(session, results));
             PrintStream err = System.err;
             FileLoadReport report = fileLoadBenchmark.run(request, line -> err.println("bench: " + line));
             printFileLoad(report, asJson, session.getConsole());
@@ -74,11 +96,11 @@ public final class BenchCommands {
         }
         if (!which.equals("restore") || file.length > 0) {
             throw new IllegalArgumentException("unknown benchmark '" + String.join(" ", which, String.join(" ", file)).strip()
-                    + "' (there are: restore, qemu-file FILE)");
+                    + "' (there are: restore, qemu-file FILE, cpu)");
         }
-        BenchRequest request = new BenchRequest(Sizes.parse("--memory", memory), Sizes.parse("--working-set", workingSet),
-                Options.positiveInt("--vcpus", vcpus), Options.positiveInt("--repeat", repeat),
-                Options.positiveInt("--loader-threads", loaderThreads), Arguments.file(session, results),
+        BenchRequest request = new BenchRequest(Sizes.parse("--memory", or(memory, "1G")), Sizes.parse("--working-set", or(workingSet, "32M")),
+                Options.positiveInt("--vcpus", or(vcpus, "1")), Options.positiveInt("--repeat", repeat),
+                Options.positiveInt("--loader-threads", or(loaderThreads, "2")), Arguments.file(session, results),
                 floor.isEmpty() ? null : Arguments.file(session, floor));
         PrintStream err = System.err;
         BenchReport report = restoreBenchmark.run(request, line -> err.println("bench: " + line));
@@ -89,6 +111,50 @@ public final class BenchCommands {
             return;
         }
         print(report, out);
+    }
+
+    private static String or(String given, String fallback) {
+        return given.isEmpty() ? fallback : given;
+    }
+
+    /** Refuses the options (non-empty names) that {@code benchmark} does not take. */
+    private static void refuse(String benchmark, String... given) {
+        List<String> named = java.util.Arrays.stream(given).filter(g -> !g.isEmpty()).toList();
+        if (!named.isEmpty()) {
+            throw new IllegalArgumentException("thaw:bench " + benchmark + " does not take " + String.join(", ", named));
+        }
+    }
+
+    /** The CPU benchmark's rows, ratios, profile and notes, or its JSON. */
+    private void printCpu(CpuBenchReport report, boolean asJson, PrintStream out) throws JsonProcessingException {
+        if (asJson) {
+            Map<String, Object> m = new LinkedHashMap<>();
+            m.put("profile", report.profile());
+            out.println(json.writeValueAsString(results(m, report.rows(), report.ratios(), report.notes(), report.resultsDir())));
+            return;
+        }
+        printCpu(report, out);
+    }
+
+    static void printCpu(CpuBenchReport report, PrintStream out) {
+        Table table = new Table("RUNNER", "WORKLOAD", "INSTRUCTIONS", "ms", "M INSTR/s", "HOW").numeric(2, 3, 4);
+        for (CpuBenchReport.Row r : report.rows()) {
+            table.row(r.runner(), r.workload(), n(r.instructions()), n(r.ms()), n(r.mips()), r.note());
+        }
+        table.print(out);
+        out.println();
+        CpuBenchReport.Profile p = report.profile();
+        out.println("where the emulated vCPU's time goes (" + p.samples() + " samples): " + p.note());
+        if (!p.top().isEmpty()) {
+            Table top = new Table("SHARE", "SAMPLES", "METHOD").numeric(0, 1);
+            for (CpuBenchReport.Frame f : p.top()) {
+                top.row(String.format(Locale.ROOT, "%.1f%%", 100 * f.share()), f.samples(), f.method());
+            }
+            top.print(out);
+        }
+        ratiosAndNotes(report.ratios(), report.notes(), out);
+        out.println("results: " + report.resultsDir().resolve("results.json")
+                + (p.samples() > 0 ? ", " + report.resultsDir().resolve("profile.jfr") : ""));
     }
 
     /** {@code m} with the keys every benchmark's JSON ends with. */

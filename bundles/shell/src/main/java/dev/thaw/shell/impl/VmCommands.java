@@ -99,12 +99,13 @@ public final class VmCommands {
     public void vms(
             CommandSession session,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson) {
-        List<VmInfo> infos = vms.list().stream().map(Vm::info).toList();
+        List<Vm> listed = vms.list();
         PrintStream out = session.getConsole();
         if (asJson) {
-            out.println(toJson(Map.of("vms", infos.stream().map(VmCommands::infoJson).toList())));
+            out.println(toJson(Map.of("vms", listed.stream().map(VmCommands::infoJson).toList())));
             return;
         }
+        List<VmInfo> infos = listed.stream().map(Vm::info).toList();
         Table table = new Table("ID", "STATE", "RUNTIME", "MEMORY", "VCPUS", "WORKLOAD", "UPTIME").numeric(3, 4, 6);
         for (VmInfo i : infos) {
             table.row(i.id(), state(i), i.runtime(), Sizes.format(i.memoryBytes()), i.vcpus(), i.workload().label(),
@@ -198,7 +199,7 @@ public final class VmCommands {
             @Descriptor("VM id") String id) {
         Vm vm = find(id);
         vm.stop();
-        session.getConsole().println(asJson ? toJson(infoJson(vm.info())) : id + " stopped");
+        session.getConsole().println(asJson ? toJson(infoJson(vm)) : id + " stopped");
     }
 
     private Vm find(String id) {
@@ -216,6 +217,16 @@ public final class VmCommands {
     private static String uptime(Duration d) {
         long s = d.toSeconds();
         return s < 60 ? String.format("%.1fs", d.toMillis() / 1000.0) : String.format("%dm%02ds", s / 60, s % 60);
+    }
+
+    /** {@link #infoJson(VmInfo)}, and the runtime's counters as {@code counters} where it counts anything. */
+    static Map<String, Object> infoJson(Vm vm) {
+        Map<String, Object> m = infoJson(vm.info());
+        Map<String, Long> counters = vm.runtimeCounters();
+        if (!counters.isEmpty()) {
+            m.put("counters", counters);
+        }
+        return m;
     }
 
     static Map<String, Object> infoJson(VmInfo i) {

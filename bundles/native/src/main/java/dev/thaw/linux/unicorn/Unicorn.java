@@ -1,9 +1,11 @@
-package dev.thaw.emulated.diff;
+package dev.thaw.linux.unicorn;
 
 import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
+import dev.thaw.linux.internal.Native;
+import dev.thaw.linux.internal.UcX86Mmr;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -12,6 +14,7 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.Optional;
 
 /**
  * One Unicorn 2 engine (QEMU's TCG CPU as a library, {@code libunicorn.so.2}): a thin layer over the C
@@ -20,43 +23,63 @@ import java.lang.invoke.MethodType;
  * {@code unicorn/unicorn.h}; x86 register ids are in {@link UcX86}. Not thread-safe: an engine, its
  * interrupt hook and its arena belong to the thread that opened it.
  */
-@SuppressWarnings("restricted") // deliberate: the test's one holder of Unicorn downcalls and its upcall
-final class Unicorn implements AutoCloseable {
+public final class Unicorn implements AutoCloseable {
 
     /** The shared library, as Debian's {@code libunicorn2} installs it. */
-    static final String LIBRARY = "libunicorn.so.2";
+    public static final String LIBRARY = "libunicorn.so.2";
     /** What to run when {@link #LIBRARY} is missing. */
-    static final String INSTALL = "apt-get install libunicorn2";
+    public static final String INSTALL = "apt-get install libunicorn2";
 
-    static final int UC_ARCH_X86 = 4;
-    static final int UC_MODE_64 = 1 << 3;
-    static final int UC_PROT_ALL = 7;
-    static final int UC_HOOK_INTR = 1;
+    public static final int UC_ARCH_X86 = 4;
+    public static final int UC_MODE_64 = 1 << 3;
+    public static final int UC_PROT_READ = 1;
+    public static final int UC_PROT_WRITE = 2;
+    public static final int UC_PROT_EXEC = 4;
+    public static final int UC_PROT_ALL = 7;
+    public static final int UC_HOOK_INTR = 1;
 
-    static final int UC_ERR_OK = 0;
-    static final int UC_ERR_READ_UNMAPPED = 6;
-    static final int UC_ERR_WRITE_UNMAPPED = 7;
-    static final int UC_ERR_FETCH_UNMAPPED = 8;
-    static final int UC_ERR_INSN_INVALID = 10;
-    static final int UC_ERR_ARG = 15;
-    static final int UC_ERR_EXCEPTION = 21;
+    public static final int UC_ERR_OK = 0;
+    public static final int UC_ERR_READ_UNMAPPED = 6;
+    public static final int UC_ERR_WRITE_UNMAPPED = 7;
+    public static final int UC_ERR_FETCH_UNMAPPED = 8;
+    public static final int UC_ERR_INSN_INVALID = 10;
+    public static final int UC_ERR_ARG = 15;
+    public static final int UC_ERR_EXCEPTION = 21;
 
-    // uc_ctl control words: type | nr << 26 | rw << 30 (UC_CTL_READ/WRITE in unicorn.h)
-    private static final int UC_CTL_IO_WRITE = 1;
-    private static final int UC_CTL_UC_USE_EXITS = 4;
-    private static final int UC_CTL_UC_EXITS = 6;
-    private static final int UC_CTL_CPU_MODEL = 7;
-    private static final int UC_CTL_TB_REMOVE_CACHE = 9;
+    // uc_ctl control words: UC_CTL(type, nr, rw) = type | nr << 26 | rw << 30
+    public static final int UC_CTL_IO_WRITE = 1;
+    public static final int UC_CTL_UC_USE_EXITS = 4;
+    public static final int UC_CTL_UC_EXITS = 6;
+    public static final int UC_CTL_CPU_MODEL = 7;
+    public static final int UC_CTL_TB_REMOVE_CACHE = 9;
 
     private static int ctlWrite(int type, int nr) {
         return type | nr << 26 | UC_CTL_IO_WRITE << 30;
     }
 
-    /** The downcalls, bound on first use so that a missing library fails with {@link #INSTALL}. */
-    private static final class Lib {
-        static final Linker LINKER = Linker.nativeLinker();
-        static final SymbolLookup LOOKUP = load(LIBRARY);
+    /** The library, loaded once for the life of the JVM, or why it could not be. */
+    private static final class Library {
+        static final SymbolLookup LOOKUP;
+        static final UnicornUnavailableException PROBLEM;
 
+        static {
+            SymbolLookup lookup = null;
+            UnicornUnavailableException problem = null;
+            try {
+                lookup = load(LIBRARY);
+            } catch (UnicornUnavailableException e) {
+                problem = e;
+            }
+            LOOKUP = lookup;
+            PROBLEM = problem;
+        }
+    }
+
+    /**
+     * The downcalls, bound on first use: only after {@link #requireLibrary()} succeeded, so a missing library
+     * fails with its one-line reason, not a class initialization error.
+     */
+    private static final class Lib {
         static final MethodHandle VERSION = h("uc_version", FunctionDescriptor.of(JAVA_INT, ADDRESS, ADDRESS));
         static final MethodHandle STRERROR = h("uc_strerror", FunctionDescriptor.of(ADDRESS, JAVA_INT));
         static final MethodHandle OPEN = h("uc_open", FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS));
@@ -101,25 +124,35 @@ final class Unicorn implements AutoCloseable {
         static final FunctionDescriptor HOOK_INTR_DESCRIPTOR = FunctionDescriptor.ofVoid(ADDRESS, JAVA_INT, ADDRESS);
 
         private static MethodHandle h(String name, FunctionDescriptor fd, Linker.Option... options) {
-            MemorySegment symbol = LOOKUP.find(name)
-                    .orElseThrow(() -> new IllegalStateException(LIBRARY + " has no symbol " + name));
-            return LINKER.downcallHandle(symbol, fd, options);
+            MemorySegment symbol = Library.LOOKUP.find(name)
+                    .orElseThrow(() -> new UnicornUnavailableException(LIBRARY + " has no symbol " + name
+                            + ": it is not Unicorn 2 (" + INSTALL + ")", null));
+            return Native.downcallNoErrno(symbol, fd, options);
         }
     }
 
     /**
-     * Loads {@code library} for the life of the JVM; a missing library fails (never skips) with the
-     * command that installs it.
+     * Loads {@code library} for the life of the JVM.
+     *
+     * @throws UnicornUnavailableException if it cannot be loaded: one line with the command that installs it
      */
     static SymbolLookup load(String library) {
         try {
-            return SymbolLookup.libraryLookup(library, Arena.global());
+            return Native.library(library, Arena.global());
         } catch (IllegalArgumentException e) {
-            throw new IllegalStateException(library + " (Unicorn 2, the differential oracle of the emulated vCPU)"
-                    + " is not installed: as root, run `" + INSTALL + "` (./thaw test installs it)", e);
-        } catch (IllegalCallerException e) {
-            throw new IllegalStateException("native access to " + library
-                    + " is refused: run the JVM with --enable-native-access=ALL-UNNAMED", e);
+            throw new UnicornUnavailableException(library + " (Unicorn 2) is not installed: as root, run `" + INSTALL + "`", e);
+        }
+    }
+
+    /** Empty when {@link #LIBRARY} loads here; else one line saying why not, naming what to install. */
+    public static Optional<String> unavailableReason() {
+        return Optional.ofNullable(Library.PROBLEM).map(Throwable::getMessage);
+    }
+
+    /** @throws UnicornUnavailableException where {@link #unavailableReason()} is not empty */
+    private static void requireLibrary() {
+        if (Library.PROBLEM != null) {
+            throw new UnicornUnavailableException(Library.PROBLEM.getMessage(), Library.PROBLEM.getCause());
         }
     }
 
@@ -131,11 +164,16 @@ final class Unicorn implements AutoCloseable {
     private Unicorn(Arena arena, MemorySegment uc) {
         this.arena = arena;
         this.uc = uc;
-        this.scratch = arena.allocate(64, 16);
+        this.scratch = arena.allocate(UcX86Mmr.LAYOUT.byteSize(), 16);
     }
 
-    /** {@code uc_open(arch, mode)}; the engine owns a confined arena closed with it. */
-    static Unicorn open(int arch, int mode) {
+    /**
+     * {@code uc_open(arch, mode)}; the engine owns a confined arena closed with it.
+     *
+     * @throws UnicornUnavailableException where the library is missing
+     */
+    public static Unicorn open(int arch, int mode) {
+        requireLibrary();
         Arena arena = Arena.ofConfined();
         try {
             MemorySegment out = arena.allocate(ADDRESS);
@@ -143,92 +181,109 @@ final class Unicorn implements AutoCloseable {
             return new Unicorn(arena, out.get(ADDRESS, 0));
         } catch (Throwable t) {
             arena.close();
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_version}: major << 24 | minor << 16 | patch << 8 | extra (0x020001ff for 2.0.1). */
-    static int version() {
+    public static int version() {
+        requireLibrary();
         try {
             return (int) Lib.VERSION.invokeExact(MemorySegment.NULL, MemorySegment.NULL);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_strerror(err)}. */
-    static String strerror(int err) {
+    public static String strerror(int err) {
+        requireLibrary();
         try {
-            MemorySegment s = (MemorySegment) Lib.STRERROR.invokeExact(err);
-            return s.reinterpret(Long.MAX_VALUE).getString(0);
+            return Native.cString((MemorySegment) Lib.STRERROR.invokeExact(err));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_ctl(UC_CTL_CPU_MODEL)}: only before any other call on a fresh engine. */
-    void setCpuModel(int model) {
+    public void setCpuModel(int model) {
         try {
             check("uc_ctl(UC_CTL_CPU_MODEL)", (int) Lib.CTL_INT.invokeExact(uc, ctlWrite(UC_CTL_CPU_MODEL, 1), model));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_mem_map}: {@code size} bytes of Unicorn-owned memory at {@code address}. */
-    void memMap(long address, long size, int perms) {
+    public void memMap(long address, long size, int perms) {
         try {
             check("uc_mem_map", (int) Lib.MEM_MAP.invokeExact(uc, address, size, perms));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
-    /** {@code uc_mem_map_ptr}: guest memory at {@code address} backed by {@code host} (page-aligned). */
-    void memMapPtr(long address, MemorySegment host, int perms) {
+    /**
+     * {@code uc_mem_map_ptr}: guest memory at {@code address} backed by {@code host} (native, page-aligned,
+     * whole pages), which must stay valid while the engine is open.
+     */
+    public void memMapPtr(long address, MemorySegment host, int perms) {
         try {
             check("uc_mem_map_ptr", (int) Lib.MEM_MAP_PTR.invokeExact(uc, address, host.byteSize(), perms, host));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_mem_write} of all of {@code bytes} at {@code address}. */
-    void memWrite(long address, MemorySegment bytes) {
+    public void memWrite(long address, MemorySegment bytes) {
         try {
             check("uc_mem_write", (int) Lib.MEM_WRITE.invokeExact(uc, address, bytes, bytes.byteSize()));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_mem_read} into all of {@code into} from {@code address}. */
-    void memRead(long address, MemorySegment into) {
+    public void memRead(long address, MemorySegment into) {
         try {
             check("uc_mem_read", (int) Lib.MEM_READ.invokeExact(uc, address, into, into.byteSize()));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_reg_write} of a 64-bit register. */
-    void regWrite(int reg, long value) {
+    public void regWrite(int reg, long value) {
         try {
             scratch.set(JAVA_LONG, 0, value);
             check("uc_reg_write", (int) Lib.REG_WRITE.invokeExact(uc, reg, scratch));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_reg_read} of a register into 8 zeroed bytes (narrow registers read zero-extended). */
-    long regRead(int reg) {
+    public long regRead(int reg) {
         try {
             scratch.set(JAVA_LONG, 0, 0);
             check("uc_reg_read", (int) Lib.REG_READ.invokeExact(uc, reg, scratch));
             return scratch.get(JAVA_LONG, 0);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
+        }
+    }
+
+    /**
+     * {@code uc_reg_write} of a {@code uc_x86_mmr}: a descriptor table register ({@link UcX86#UC_X86_REG_GDTR},
+     * {@link UcX86#UC_X86_REG_IDTR}; their selector and flags are unused) or LDTR/TR.
+     */
+    public void regWriteMmr(int reg, int selector, long base, int limit, int flags) {
+        try {
+            UcX86Mmr.write(scratch, selector, base, limit, flags);
+            check("uc_reg_write", (int) Lib.REG_WRITE.invokeExact(uc, reg, scratch));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
         }
     }
 
@@ -236,7 +291,7 @@ final class Unicorn implements AutoCloseable {
      * A reusable register batch: ids and one 8-byte slot per register in this engine's arena, for
      * {@code uc_reg_read_batch} / {@code uc_reg_write_batch} (one downcall for all registers).
      */
-    final class RegBatch {
+    public final class RegBatch {
         private final int count;
         private final MemorySegment ids;
         private final MemorySegment values;
@@ -254,12 +309,12 @@ final class Unicorn implements AutoCloseable {
         }
 
         /** {@code uc_reg_read_batch} into {@code out} (length at least the batch's). */
-        void read(long[] out) {
+        public void read(long[] out) {
             try {
                 values.fill((byte) 0);
                 check("uc_reg_read_batch", (int) Lib.REG_READ_BATCH.invokeExact(uc, ids, pointers, count));
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw Native.rethrow(t);
             }
             for (int i = 0; i < count; i++) {
                 out[i] = values.getAtIndex(JAVA_LONG, i);
@@ -267,19 +322,20 @@ final class Unicorn implements AutoCloseable {
         }
 
         /** {@code uc_reg_write_batch} from {@code in}. */
-        void write(long[] in) {
+        public void write(long[] in) {
             for (int i = 0; i < count; i++) {
                 values.setAtIndex(JAVA_LONG, i, in[i]);
             }
             try {
                 check("uc_reg_write_batch", (int) Lib.REG_WRITE_BATCH.invokeExact(uc, ids, pointers, count));
             } catch (Throwable t) {
-                throw rethrow(t);
+                throw Native.rethrow(t);
             }
         }
     }
 
-    RegBatch batch(int... regs) {
+    /** A batch of these registers, in this order. */
+    public RegBatch batch(int... regs) {
         return new RegBatch(regs);
     }
 
@@ -288,18 +344,18 @@ final class Unicorn implements AutoCloseable {
      * exception and stops emulation with {@code uc_emu_stop}: Unicorn hands exceptions to this hook
      * instead of the IDT. Read the vector with {@link #takeInterrupt()}.
      */
-    void hookInterruptsToStop() {
+    public void hookInterruptsToStop() {
         try {
             MethodHandle target = MethodHandles.lookup()
                     .findVirtual(Unicorn.class, "onInterrupt",
                             MethodType.methodType(void.class, MemorySegment.class, int.class, MemorySegment.class))
                     .bindTo(this);
-            MemorySegment stub = Lib.LINKER.upcallStub(target, Lib.HOOK_INTR_DESCRIPTOR, arena);
+            MemorySegment stub = Native.upcall(target, Lib.HOOK_INTR_DESCRIPTOR, arena);
             MemorySegment handle = arena.allocate(JAVA_LONG);
             check("uc_hook_add(UC_HOOK_INTR)", (int) Lib.HOOK_ADD.invokeExact(uc, handle, UC_HOOK_INTR, stub,
                     MemorySegment.NULL, 1L, 0L));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
@@ -317,7 +373,7 @@ final class Unicorn implements AutoCloseable {
     }
 
     /** The vector the hook saw since the last call (or -1), clearing it. */
-    int takeInterrupt() {
+    public int takeInterrupt() {
         int v = lastInterrupt;
         lastInterrupt = -1;
         if (v < -1) {
@@ -331,12 +387,12 @@ final class Unicorn implements AutoCloseable {
      * throwing when emulation stopped on a guest condition (invalid instruction, unmapped access, an
      * unhooked exception); throws for anything else.
      */
-    int emuStart(long begin, long until, long timeoutMicros, long count) {
+    public int emuStart(long begin, long until, long timeoutMicros, long count) {
         int err;
         try {
             err = (int) Lib.EMU_START.invokeExact(uc, begin, until, timeoutMicros, count);
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
         if (err == UC_ERR_OK || err == UC_ERR_INSN_INVALID || err == UC_ERR_EXCEPTION
                 || (err >= UC_ERR_READ_UNMAPPED && err <= UC_ERR_FETCH_UNMAPPED)) {
@@ -346,21 +402,21 @@ final class Unicorn implements AutoCloseable {
     }
 
     /** {@code uc_ctl_exits_enable}: from now on {@link #setExits} decides where emulation stops. */
-    void enableExits() {
+    public void enableExits() {
         try {
             check("uc_ctl(UC_CTL_UC_USE_EXITS)", (int) Lib.CTL_INT.invokeExact(uc, ctlWrite(UC_CTL_UC_USE_EXITS, 1), 1));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
-    /** {@code uc_ctl_set_exits}: emulation stops before executing any of these addresses. */
-    void setExits(MemorySegment exits, int count) {
+    /** {@code uc_ctl_set_exits}: emulation stops before executing any of the first {@code count} addresses. */
+    public void setExits(MemorySegment exits, int count) {
         try {
             check("uc_ctl(UC_CTL_UC_EXITS)",
                     (int) Lib.CTL_PTR_LEN.invokeExact(uc, ctlWrite(UC_CTL_UC_EXITS, 2), exits, (long) count));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
@@ -369,17 +425,17 @@ final class Unicorn implements AutoCloseable {
      * (code memory was rewritten behind Unicorn's back). Much cheaper than {@code uc_ctl_flush_tb}, which
      * takes 40 ms to seconds here.
      */
-    void removeTranslations(long begin, long end) {
+    public void removeTranslations(long begin, long end) {
         try {
             check("uc_ctl(UC_CTL_TB_REMOVE_CACHE)",
                     (int) Lib.CTL_LONG_LONG.invokeExact(uc, ctlWrite(UC_CTL_TB_REMOVE_CACHE, 2), begin, end));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_context_alloc} + {@code uc_context_save}: the whole CPU state, to restore later. */
-    MemorySegment saveContext() {
+    public MemorySegment saveContext() {
         try {
             MemorySegment out = arena.allocate(ADDRESS);
             check("uc_context_alloc", (int) Lib.CONTEXT_ALLOC.invokeExact(uc, out));
@@ -387,30 +443,30 @@ final class Unicorn implements AutoCloseable {
             check("uc_context_save", (int) Lib.CONTEXT_SAVE.invokeExact(uc, ctx));
             return ctx;
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_context_restore}. */
-    void restoreContext(MemorySegment ctx) {
+    public void restoreContext(MemorySegment ctx) {
         try {
             check("uc_context_restore", (int) Lib.CONTEXT_RESTORE.invokeExact(uc, ctx));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** {@code uc_context_free}. */
-    static void freeContext(MemorySegment ctx) {
+    public static void freeContext(MemorySegment ctx) {
         try {
             check("uc_context_free", (int) Lib.CONTEXT_FREE.invokeExact(ctx));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         }
     }
 
     /** This engine's arena: memory that lives exactly as long as the engine. */
-    Arena arena() {
+    public Arena arena() {
         return arena;
     }
 
@@ -420,7 +476,7 @@ final class Unicorn implements AutoCloseable {
         try {
             check("uc_close", (int) Lib.CLOSE.invokeExact(uc));
         } catch (Throwable t) {
-            throw rethrow(t);
+            throw Native.rethrow(t);
         } finally {
             arena.close();
         }
@@ -429,30 +485,6 @@ final class Unicorn implements AutoCloseable {
     private static void check(String call, int err) {
         if (err != UC_ERR_OK) {
             throw new UnicornException(call, err);
-        }
-    }
-
-    private static RuntimeException rethrow(Throwable t) {
-        if (t instanceof RuntimeException r) {
-            throw r;
-        }
-        if (t instanceof Error e) {
-            throw e;
-        }
-        throw new IllegalStateException(t);
-    }
-
-    /** A failed Unicorn call: the call, the {@code uc_err} value and {@code uc_strerror}'s text. */
-    static final class UnicornException extends RuntimeException {
-        private final int err;
-
-        UnicornException(String call, int err) {
-            super(call + " failed: " + strerror(err) + " (uc_err " + err + ")");
-            this.err = err;
-        }
-
-        int err() {
-            return err;
         }
     }
 }

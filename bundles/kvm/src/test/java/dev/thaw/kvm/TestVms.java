@@ -5,6 +5,7 @@ import dev.thaw.api.runtime.ExitListener;
 import dev.thaw.api.runtime.VmExit;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thaw.testing.Guests;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;

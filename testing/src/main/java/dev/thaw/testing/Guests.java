@@ -1,15 +1,16 @@
-package dev.thaw.kvm;
+package dev.thaw.testing;
 
 /**
- * Tiny hand-assembled 32-bit guests, loaded at {@link #ENTRY} and started by
- * {@link VcpuSetup#protectedMode32} (flat segments, paging off, CPL0: under PVM this code is emulated,
- * about 2 million instructions a second). Assembled with GNU as ({@code .code32}); listings beside.
+ * Tiny hand-assembled 32-bit guests for the tests of the vCPU runtimes, loaded at {@link #ENTRY} and
+ * started in 32-bit protected mode (flat segments, paging off, CPL0, interrupts off; EBX 0x7000, ESI the
+ * vCPU index, every other general register 0). Under PVM this code is emulated, about 2 million
+ * instructions a second. Assembled with GNU as ({@code .code32}); listings beside.
  */
-final class Guests {
+public final class Guests {
 
-    static final long ENTRY = 0x100000;
+    public static final long ENTRY = 0x100000;
     /** A 32-bit counter some guests keep. */
-    static final long COUNTER = 0x2000;
+    public static final long COUNTER = 0x2000;
 
     /**
      * <pre>
@@ -32,13 +33,13 @@ final class Guests {
      * 10002e  "abc"
      * </pre>
      */
-    static final byte[] PORT_IO = bytes(
+    public static final byte[] PORT_IO = bytes(
             0xb0, 0x42, 0xe6, 0x10, 0x66, 0xb8, 0x34, 0x12, 0x66, 0xe7, 0x11, 0xb8,
             0xef, 0xbe, 0xad, 0xde, 0x66, 0xba, 0x12, 0x00, 0xef, 0xe4, 0x13, 0xe6,
             0x14, 0xbe, 0x2e, 0x00, 0x10, 0x00, 0xb9, 0x03, 0x00, 0x00, 0x00, 0x66,
             0xba, 0x15, 0x00, 0xf3, 0x6e, 0xb0, 0x99, 0xe6, 0x16, 0xf4, 0x61, 0x62,
             0x63);
-    static final long PORT_IO_HLT = 0x10002d;
+    public static final long PORT_IO_HLT = 0x10002d;
 
     /**
      * Loads an IDT of limit 0 and executes an undefined instruction: #UD cannot be delivered, nor #DF,
@@ -48,7 +49,7 @@ final class Guests {
      * 100007  0f 0b                  ud2
      * </pre>
      */
-    static final byte[] TRIPLE_FAULT = bytes(0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, 0x0f, 0x0b);
+    public static final byte[] TRIPLE_FAULT = bytes(0x0f, 0x01, 0x1d, 0x10, 0x00, 0x10, 0x00, 0x0f, 0x0b);
 
     /**
      * <pre>
@@ -56,7 +57,7 @@ final class Guests {
      * 100006  eb f8               jmp  0x100000
      * </pre>
      */
-    static final byte[] COUNTER_LOOP = bytes(0xff, 0x05, 0x00, 0x20, 0x00, 0x00, 0xeb, 0xf8);
+    public static final byte[] COUNTER_LOOP = bytes(0xff, 0x05, 0x00, 0x20, 0x00, 0x00, 0xeb, 0xf8);
 
     /**
      * Takes a token from port 0x30, keeps it at 0x2000 and echoes it to port 0x31, forever. KVM completes
@@ -69,13 +70,13 @@ final class Guests {
      * 100009  eb f5              jmp  0x100000       (D)
      * </pre>
      */
-    static final byte[] ECHO = bytes(0xe5, 0x30, 0xa3, 0x00, 0x20, 0x00, 0x00, 0xe7, 0x31, 0xeb, 0xf5);
-    static final long ECHO_A = 0x100000;
-    static final long ECHO_B = 0x100002;
-    static final long ECHO_C = 0x100007;
-    static final long ECHO_D = 0x100009;
-    static final int ECHO_IN_PORT = 0x30;
-    static final int ECHO_OUT_PORT = 0x31;
+    public static final byte[] ECHO = bytes(0xe5, 0x30, 0xa3, 0x00, 0x20, 0x00, 0x00, 0xe7, 0x31, 0xeb, 0xf5);
+    public static final long ECHO_A = 0x100000;
+    public static final long ECHO_B = 0x100002;
+    public static final long ECHO_C = 0x100007;
+    public static final long ECHO_D = 0x100009;
+    public static final int ECHO_IN_PORT = 0x30;
+    public static final int ECHO_OUT_PORT = 0x31;
 
     /**
      * Reads 10000 bytes from port 0x33 to 0x10000 with one {@code rep insb} (several I/O exits, since
@@ -91,18 +92,18 @@ final class Guests {
      * 100015  f4                 hlt
      * </pre>
      */
-    static final byte[] REP_INSB = bytes(
+    public static final byte[] REP_INSB = bytes(
             0xbf, 0x00, 0x00, 0x01, 0x00, 0xb9, 0x10, 0x27, 0x00, 0x00, 0x66, 0xba,
             0x33, 0x00, 0xfc, 0xf3, 0x6c, 0x89, 0xf8, 0xe7, 0x34, 0xf4);
-    static final long REP_INSB_BUFFER = 0x10000;
-    static final int REP_INSB_COUNT = 10000;
-    static final long REP_INSB_INSN = 0x10000f;
-    static final int REP_INSB_PORT = 0x33;
-    static final int REP_INSB_DONE_PORT = 0x34;
+    public static final long REP_INSB_BUFFER = 0x10000;
+    public static final int REP_INSB_COUNT = 10000;
+    public static final long REP_INSB_INSN = 0x10000f;
+    public static final int REP_INSB_PORT = 0x33;
+    public static final int REP_INSB_DONE_PORT = 0x34;
 
     /**
      * Reports the APIC ID that CPUID leaf 1 gives this vCPU (port 0x31), then its index from ESI
-     * (port 0x32), then halts.
+     * (port 0x32), then spins (a halt with interrupts off could end the VM before the other vCPU reports).
      * <pre>
      * 100000  89 f7              mov  %esi,%edi
      * 100002  b8 01 00 00 00     mov  $0x1,%eax
@@ -112,12 +113,12 @@ final class Guests {
      * 10000e  e7 31              out  %eax,$0x31
      * 100010  89 f8              mov  %edi,%eax
      * 100012  e7 32              out  %eax,$0x32
-     * 100014  f4                 hlt
+     * 100014  eb fe              jmp  0x100014
      * </pre>
      */
-    static final byte[] SMP_HELLO = bytes(
+    public static final byte[] SMP_HELLO = bytes(
             0x89, 0xf7, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0xc1, 0xeb, 0x18,
-            0x89, 0xd8, 0xe7, 0x31, 0x89, 0xf8, 0xe7, 0x32, 0xf4);
+            0x89, 0xd8, 0xe7, 0x31, 0x89, 0xf8, 0xe7, 0x32, 0xeb, 0xfe);
 
     private Guests() {}
 

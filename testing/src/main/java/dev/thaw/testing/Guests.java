@@ -120,6 +120,86 @@ public final class Guests {
             0x89, 0xf7, 0xb8, 0x01, 0x00, 0x00, 0x00, 0x0f, 0xa2, 0xc1, 0xeb, 0x18,
             0x89, 0xd8, 0xe7, 0x31, 0x89, 0xf8, 0xe7, 0x32, 0xeb, 0xfe);
 
+    /**
+     * Sets up the PICs as a PC does (master at vector 0x20, slave at 0x28, edge triggered) with only IRQ 4
+     * unmasked, loads a flat GDT (code 0x08, data 0x10) and an IDT whose only present gate is vector
+     * 0x24's (so any other vector shuts the CPU down), reports it is ready to port 0x35 and waits in
+     * {@code sti; hlt}. Each interrupt increments the counter at 0x2000, reports it to port 0x36 and sends
+     * the master PIC an EOI. Its stack is below 0x8000.
+     * <pre>
+     * 100000  bc 00 80 00 00         mov  $0x8000,%esp
+     * 100005  0f 01 15 68 00 10 00   lgdtl 0x100068
+     * 10000c  0f 01 1d 60 00 10 00   lidtl 0x100060
+     * 100013  b0 11                  mov  $0x11,%al       (ICW1: edge, cascade, ICW4)
+     * 100015  e6 20                  out  %al,$0x20
+     * 100017  e6 a0                  out  %al,$0xa0
+     * 100019  b0 20                  mov  $0x20,%al       (ICW2: vector bases)
+     * 10001b  e6 21                  out  %al,$0x21
+     * 10001d  b0 28                  mov  $0x28,%al
+     * 10001f  e6 a1                  out  %al,$0xa1
+     * 100021  b0 04                  mov  $0x4,%al        (ICW3: slave on IRQ 2)
+     * 100023  e6 21                  out  %al,$0x21
+     * 100025  b0 02                  mov  $0x2,%al
+     * 100027  e6 a1                  out  %al,$0xa1
+     * 100029  b0 01                  mov  $0x1,%al        (ICW4: 8086 mode)
+     * 10002b  e6 21                  out  %al,$0x21
+     * 10002d  e6 a1                  out  %al,$0xa1
+     * 10002f  b0 ef                  mov  $0xef,%al       (OCW1: only IRQ 4)
+     * 100031  e6 21                  out  %al,$0x21
+     * 100033  b0 ff                  mov  $0xff,%al
+     * 100035  e6 a1                  out  %al,$0xa1
+     * 100037  e6 35                  out  %al,$0x35
+     * 100039  fb                     sti                  (idle)
+     * 10003a  f4                     hlt
+     * 10003b  eb fc                  jmp  0x100039
+     * 100040  ff 05 00 20 00 00      incl 0x2000          (the handler of vector 0x24)
+     * 100046  a1 00 20 00 00         mov  0x2000,%eax
+     * 10004b  e7 36                  out  %eax,$0x36
+     * 10004d  b0 20                  mov  $0x20,%al       (EOI)
+     * 10004f  e6 20                  out  %al,$0x20
+     * 100051  cf                     iret
+     * 100060  27 01 80 00 10 00      IDTR: limit 0x127, base 0x100080
+     * 100068  17 00 b0 01 10 00      GDTR: limit 0x17, base 0x1001b0
+     * 1001a0  40 00 08 00 00 8e 10 00   IDT entry 0x24: 32-bit interrupt gate to 0x08:0x100040
+     * 1001b0  null descriptor, then flat 4 GiB code (0x08) and data (0x10) descriptors
+     * </pre>
+     */
+    public static final byte[] PIC_INTERRUPT = picInterrupt();
+    public static final int PIC_INTERRUPT_IRQ = 4;
+    public static final int PIC_INTERRUPT_READY_PORT = 0x35;
+    public static final int PIC_INTERRUPT_PORT = 0x36;
+    /** Where the idle loop is: {@code sti}, {@code hlt} and the {@code jmp} back, up to (not including) the end. */
+    public static final long PIC_INTERRUPT_IDLE = 0x100039;
+    public static final long PIC_INTERRUPT_IDLE_END = 0x10003d;
+
+    private static byte[] picInterrupt() {
+        byte[] image = new byte[0x1c8];
+        byte[] code = bytes(
+                0xbc, 0x00, 0x80, 0x00, 0x00, 0x0f, 0x01, 0x15, 0x68, 0x00, 0x10, 0x00,
+                0x0f, 0x01, 0x1d, 0x60, 0x00, 0x10, 0x00, 0xb0, 0x11, 0xe6, 0x20, 0xe6,
+                0xa0, 0xb0, 0x20, 0xe6, 0x21, 0xb0, 0x28, 0xe6, 0xa1, 0xb0, 0x04, 0xe6,
+                0x21, 0xb0, 0x02, 0xe6, 0xa1, 0xb0, 0x01, 0xe6, 0x21, 0xe6, 0xa1, 0xb0,
+                0xef, 0xe6, 0x21, 0xb0, 0xff, 0xe6, 0xa1, 0xe6, 0x35, 0xfb, 0xf4, 0xeb,
+                0xfc);
+        byte[] handler = bytes(
+                0xff, 0x05, 0x00, 0x20, 0x00, 0x00, 0xa1, 0x00, 0x20, 0x00, 0x00, 0xe7,
+                0x36, 0xb0, 0x20, 0xe6, 0x20, 0xcf);
+        byte[] idtr = bytes(0x27, 0x01, 0x80, 0x00, 0x10, 0x00);
+        byte[] gdtr = bytes(0x17, 0x00, 0xb0, 0x01, 0x10, 0x00);
+        byte[] gate = bytes(0x40, 0x00, 0x08, 0x00, 0x00, 0x8e, 0x10, 0x00);
+        byte[] gdt = bytes(
+                0, 0, 0, 0, 0, 0, 0, 0,
+                0xff, 0xff, 0x00, 0x00, 0x00, 0x9a, 0xcf, 0x00,
+                0xff, 0xff, 0x00, 0x00, 0x00, 0x92, 0xcf, 0x00);
+        System.arraycopy(code, 0, image, 0, code.length);
+        System.arraycopy(handler, 0, image, 0x40, handler.length);
+        System.arraycopy(idtr, 0, image, 0x60, idtr.length);
+        System.arraycopy(gdtr, 0, image, 0x68, gdtr.length);
+        System.arraycopy(gate, 0, image, 0x80 + 0x24 * 8, gate.length);
+        System.arraycopy(gdt, 0, image, 0x1b0, gdt.length);
+        return image;
+    }
+
     private Guests() {}
 
     private static byte[] bytes(int... values) {

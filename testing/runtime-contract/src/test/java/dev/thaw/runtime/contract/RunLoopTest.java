@@ -234,6 +234,41 @@ class RunLoopTest {
         vm.close();
     }
 
+    /**
+     * Interrupt line 4 drives the guest's PIC: each edge reaches the guest once, at the vector the guest
+     * programmed (any other vector would shut it down), and wakes it from its halt; a line the guest masked
+     * does not reach it.
+     */
+    @Test
+    void anInterruptLineReachesTheGuestThroughThePic() throws Exception {
+        Recorder io = new Recorder();
+        Exits exits = new Exits();
+        VirtualMachine vm = vms.create("irq", Guests.PIC_INTERRUPT, 1);
+        vm.start(io, exits);
+        RuntimeVms.await("the guest ready", RuntimeVms.WAIT, () -> io.sawWrite(Guests.PIC_INTERRUPT_READY_PORT));
+        for (int n = 1; n <= 3; n++) {
+            Thread.sleep(20); // the guest is in its halt (or about to be)
+            vm.setInterruptLine(Guests.PIC_INTERRUPT_IRQ, true);
+            vm.setInterruptLine(Guests.PIC_INTERRUPT_IRQ, false);
+            int taken = n;
+            RuntimeVms.await("interrupt " + n + " taken", RuntimeVms.WAIT,
+                    () -> io.written(Guests.PIC_INTERRUPT_PORT).size() >= taken || !exits.exits.isEmpty());
+            assertEquals(List.of(), exits.exits, "the VM runs on");
+        }
+        vm.setInterruptLine(3, true); // masked by the guest
+        vm.setInterruptLine(3, false);
+        Thread.sleep(50);
+        assertEquals(List.of(1L, 2L, 3L), io.written(Guests.PIC_INTERRUPT_PORT), "each edge taken once");
+        vm.pause();
+        long rip = RuntimeVms.regs(vm).rip();
+        assertTrue(rip >= Guests.PIC_INTERRUPT_IDLE && rip < Guests.PIC_INTERRUPT_IDLE_END,
+                "back in the idle loop: rip 0x" + Long.toHexString(rip));
+        assertEquals(3, RuntimeVms.counter(vm));
+        vm.resume();
+        vm.stop();
+        assertEquals(VmExit.Kind.STOPPED, vm.awaitExit(RuntimeVms.WAIT).orElseThrow().kind());
+    }
+
     @Test
     void stateCannotBeTouchedWhileTheGuestRuns() throws Exception {
         VirtualMachine vm = vms.start("busy", Guests.COUNTER_LOOP, 1);

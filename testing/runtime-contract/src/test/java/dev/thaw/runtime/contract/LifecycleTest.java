@@ -2,6 +2,7 @@ package dev.thaw.runtime.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.runtime.GuestMemoryRegion;
@@ -9,6 +10,7 @@ import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.api.runtime.RunState;
 import dev.thaw.api.runtime.VirtualMachine;
 import dev.thaw.api.runtime.VmExit;
+import dev.thaw.api.runtime.VmSpec;
 import dev.thaw.runtime.contract.RuntimeVms.Exits;
 import dev.thaw.runtime.contract.RuntimeVms.Recorder;
 import dev.thaw.testing.Guests;
@@ -124,6 +126,37 @@ class LifecycleTest {
         vm.stop(); // harmless once closed
         assertEquals(RunState.CLOSED, vm.runState());
         assertEquals(List.of(VmExit.Kind.STOPPED), exits.exits.stream().map(VmExit::kind).toList(), "the listener heard once");
+    }
+
+    @Test
+    void memoryMustBeWholeAlignedPagesThatDoNotOverlapAndARefusedVmLeavesNothingBehind() throws Exception {
+        vms.createEmpty("warm", List.of(new MemoryRange(0, 1 << 20))).close(); // settle first-use resources
+        long fds = openFds();
+        long threads = vcpuThreads();
+        assertRefused(List.of(new MemoryRange(0, 1 << 20), new MemoryRange(0x80000, 1 << 20)), "overlaps", "0x80000");
+        assertRefused(List.of(new MemoryRange(0, 1 << 20), new MemoryRange(0x200001, 4096)), "0x200001");
+        assertRefused(List.of(new MemoryRange(0, 1 << 20), new MemoryRange(0x200000, 1000)), "1000");
+        assertEquals(fds, openFds(), "file descriptors after the refusals");
+        assertEquals(threads, vcpuThreads());
+
+        VirtualMachine vm = vms.createEmpty("mem", List.of(new MemoryRange(0, 1 << 20), new MemoryRange(0x200000, 1 << 20)));
+        assertEquals(List.of(new MemoryRange(0, 1 << 20), new MemoryRange(0x200000, 1 << 20)),
+                vm.memory().stream().map(r -> new MemoryRange(r.guestAddress(), r.size())).toList());
+        assertEquals(List.of(0, 1), vm.memory().stream().map(GuestMemoryRegion::index).toList());
+        assertEquals(0L, vm.guestMemory(0x2ff000, 0x1000).get(ValueLayout.JAVA_LONG, 0xff8), "untouched memory reads zero");
+        assertThrows(IndexOutOfBoundsException.class, () -> vm.guestMemory(0xff000, 0x2000), "across a region's end");
+        assertThrows(IndexOutOfBoundsException.class, () -> vm.guestMemory(0x100000, 8), "in a hole");
+        assertThrows(IndexOutOfBoundsException.class, () -> vm.guestMemory(0x1ff000, 0x2000), "from a hole into a region");
+    }
+
+    private void assertRefused(List<MemoryRange> memory, String... mentioned) {
+        String name = RuntimeVms.uniqueName("refused");
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                () -> vms.runtime().createVm(new VmSpec(name, memory)), memory.toString());
+        assertTrue(e.getMessage().contains(name), "the message names the VM: " + e.getMessage());
+        for (String m : mentioned) {
+            assertTrue(e.getMessage().contains(m), m + " in: " + e.getMessage());
+        }
     }
 
     private static long openFds() throws IOException {

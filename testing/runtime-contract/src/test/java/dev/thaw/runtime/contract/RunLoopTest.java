@@ -11,6 +11,7 @@ import dev.thaw.api.runtime.Vcpu;
 import dev.thaw.api.runtime.VirtualMachine;
 import dev.thaw.api.runtime.VmExit;
 import dev.thaw.api.state.VcpuState;
+import dev.thaw.api.state.VmArchState;
 import dev.thaw.linux.Libc;
 import dev.thaw.runtime.contract.RuntimeVms.Access;
 import dev.thaw.runtime.contract.RuntimeVms.Exits;
@@ -271,14 +272,20 @@ class RunLoopTest {
 
     @Test
     void stateCannotBeTouchedWhileTheGuestRuns() throws Exception {
-        VirtualMachine vm = vms.start("busy", Guests.COUNTER_LOOP, 1);
+        VirtualMachine vm = vms.create("busy", Guests.COUNTER_LOOP, 1);
         Vcpu v = vm.vcpus().getFirst();
+        VcpuState vcpuState = v.saveState(); // before the start: allowed
+        VmArchState vmState = vm.saveState();
+        vm.start(new Recorder(), new Exits());
         IllegalStateException e = assertThrows(IllegalStateException.class, v::saveState);
         assertTrue(e.getMessage().contains("pause"), e.getMessage());
-        assertThrows(IllegalStateException.class, () -> v.restoreState(null));
+        assertThrows(IllegalStateException.class, () -> v.restoreState(vcpuState));
         assertThrows(IllegalStateException.class, vm::saveState);
-        assertThrows(IllegalStateException.class, () -> vm.restoreState(null));
+        assertThrows(IllegalStateException.class, () -> vm.restoreState(vmState));
         assertThrows(IllegalStateException.class, () -> vm.createVcpus(1));
         assertThrows(IllegalStateException.class, () -> vm.start(new Recorder(), new Exits()));
+        assertEquals(RunState.RUNNING, vm.runState());
+        assertEquals(1, vm.vcpus().size());
+        RuntimeVms.await("the guest unharmed", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > RuntimeVms.COUNTING);
     }
 }

@@ -3,6 +3,7 @@ package dev.thaw.kvm;
 import dev.thaw.api.state.VcpuState;
 import dev.thaw.api.state.VmArchState;
 import dev.thaw.kvm.impl.KvmHypervisor;
+import dev.thaw.testing.Guests;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;

@@ -1,52 +1,75 @@
-package dev.thaw.kvm;
+package dev.thaw.runtime.contract;
 
-import dev.thaw.api.runtime.IoHandler;
-import dev.thaw.api.runtime.RunState;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thaw.api.runtime.IoHandler;
+import dev.thaw.api.runtime.RunState;
+import dev.thaw.api.runtime.Vcpu;
+import dev.thaw.api.runtime.VirtualMachine;
 import dev.thaw.api.state.Regs;
 import dev.thaw.api.state.VcpuState;
-import dev.thaw.kvm.TestVms.Exits;
-import dev.thaw.testing.RequiresKvm;
+import dev.thaw.runtime.contract.RuntimeVms.Exits;
+import dev.thaw.runtime.contract.RuntimeVms.Recorder;
+import dev.thaw.testing.Guests;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.extension.RegisterExtension;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
 
 /** pause() parks every vCPU at a consistent point; resume() lets them go on. */
-@RequiresKvm
+@ParameterizedClass(name = "on {0}")
+@MethodSource("dev.thaw.testing.Runtimes#names")
 @Timeout(60)
 class PauseTest {
 
-    @RegisterExtension
-    static final KvmFixture kvm = new KvmFixture();
+    @Parameter
+    String runtime;
+    RuntimeVms vms;
+
+    @BeforeEach
+    void open() {
+        vms = new RuntimeVms(runtime);
+    }
+
+    @AfterEach
+    void close() throws Exception {
+        if (vms != null) { // null where the runtime cannot run here: the test was skipped
+            vms.close();
+        }
+    }
 
     @Test
     void aPausedGuestDoesNotAdvanceAndAResumedOneDoes() throws Exception {
-        VirtualMachine vm = kvm.counting("spin", 1);
+        VirtualMachine vm = vms.counting("spin", 1);
         for (int round = 0; round < 3; round++) {
             vm.pause();
             vm.pause(); // idempotent
             assertEquals(RunState.PAUSED, vm.runState());
-            int paused = TestVms.counter(vm);
+            int paused = RuntimeVms.counter(vm);
             Thread.sleep(100);
-            assertEquals(paused, TestVms.counter(vm), "no progress while paused");
-            long rip = vm.vcpus().getFirst().regs().rip();
+            assertEquals(paused, RuntimeVms.counter(vm), "no progress while paused");
+            long rip = RuntimeVms.regs(vm).rip();
             assertTrue(rip == Guests.ENTRY || rip == Guests.ENTRY + 6, "at an instruction boundary: 0x"
                     + Long.toHexString(rip));
             vm.resume();
-            TestVms.await("progress after resume", KvmFixture.WAIT, () -> TestVms.counter(vm) > paused + 1000);
+            assertEquals(RunState.RUNNING, vm.runState());
+            RuntimeVms.await("progress after resume", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > paused + 1000);
         }
         vm.stop();
+        assertEquals(RunState.STOPPED, vm.runState());
     }
 
     /**
@@ -61,7 +84,7 @@ class PauseTest {
         List<String> errors = new CopyOnWriteArrayList<>();
         AtomicLong handed = new AtomicLong();
         AtomicLong echoed = new AtomicLong();
-        IoHandler io = new TestVms.Recorder() {
+        IoHandler io = new Recorder() {
             @Override
             public long portRead(int vcpu, int port, int size) {
                 if (port != Guests.ECHO_IN_PORT || size != 4) {
@@ -80,7 +103,7 @@ class PauseTest {
                 echoed.set(value);
             }
         };
-        VirtualMachine vm = kvm.create("stream", Guests.ECHO, 1);
+        VirtualMachine vm = vms.create("stream", Guests.ECHO, 1);
         Vcpu vcpu = vm.vcpus().getFirst();
         vm.start(io, new Exits());
         Set<Long> ripsSeen = new TreeSet<>();
@@ -89,8 +112,9 @@ class PauseTest {
             vm.pause();
             long token = handed.get();
             long echo = echoed.get();
-            long stored = Integer.toUnsignedLong(TestVms.counter(vm));
-            Regs regs = vcpu.regs();
+            long stored = Integer.toUnsignedLong(RuntimeVms.counter(vm));
+            VcpuState state = vcpu.saveState();
+            Regs regs = state.regs();
             long eax = regs.rax() & 0xffff_ffffL;
             long rip = regs.rip();
             ripsSeen.add(rip);
@@ -107,27 +131,26 @@ class PauseTest {
                 assertEquals(token, stored, where);
                 assertEquals(token - 1, echo, where);
             }
-            VcpuState state = vcpu.saveState();
             vcpu.restoreState(state);
             vm.resume();
         }
         long before = echoed.get();
-        TestVms.await("more echoes after the last resume", KvmFixture.WAIT, () -> echoed.get() > before + 10);
+        RuntimeVms.await("more echoes after the last resume", RuntimeVms.WAIT, () -> echoed.get() > before + 10);
         vm.stop();
         assertEquals(List.of(), errors);
-        System.out.printf("%d tokens echoed; RIPs at the 40 pauses: %s%n", echoed.get(),
+        System.out.printf("%s: %d tokens echoed; RIPs at the 40 pauses: %s%n", runtime, echoed.get(),
                 ripsSeen.stream().map(Long::toHexString).toList());
     }
 
     /**
-     * A pause that lands inside a long {@code rep insb} (10000 bytes, several exits) leaves the guest at
+     * A pause that lands inside a long {@code rep insb} (10000 bytes, several exits on KVM) leaves the guest at
      * an iteration boundary where every byte the VMM handed out is in guest memory and RCX/RDI agree.
      */
     @Test
     void pausingInsideStringIoLeavesItConsistent() throws Exception {
         AtomicLong reads = new AtomicLong();
         CountDownLatch underway = new CountDownLatch(1);
-        IoHandler io = new TestVms.Recorder() {
+        Recorder done = new Recorder() {
             @Override
             public long portRead(int vcpu, int port, int size) {
                 long n = reads.getAndIncrement();
@@ -144,13 +167,13 @@ class PauseTest {
                 return value(n);
             }
         };
-        TestVms.Recorder done = (TestVms.Recorder) io;
-        VirtualMachine vm = kvm.create("insb", Guests.REP_INSB, 1);
+        VirtualMachine vm = vms.create("insb", Guests.REP_INSB, 1);
         Vcpu vcpu = vm.vcpus().getFirst();
-        vm.start(io, new Exits());
+        vm.start(done, new Exits());
         assertTrue(underway.await(10, TimeUnit.SECONDS));
         vm.pause();
-        Regs regs = vcpu.regs();
+        VcpuState state = vcpu.saveState();
+        Regs regs = state.regs();
         long copied = (regs.rdi() & 0xffff_ffffL) - Guests.REP_INSB_BUFFER;
         String where = "rip 0x" + Long.toHexString(regs.rip()) + ", rdi 0x" + Long.toHexString(regs.rdi())
                 + ", rcx " + regs.rcx() + ", VMM reads " + reads.get();
@@ -162,14 +185,13 @@ class PauseTest {
         for (int k = 0; k < buffer.length; k++) {
             assertEquals((byte) value(k), buffer[k], "byte " + k + ", " + where);
         }
-        System.out.println("paused inside rep insb: " + where);
-        vm.vcpus().getFirst().restoreState(vcpu.saveState());
+        System.out.println(runtime + ": paused inside rep insb: " + where);
+        vcpu.restoreState(state);
         vm.resume();
-        TestVms.await("the rep insb to finish", KvmFixture.WAIT, () -> done.sawWrite(Guests.REP_INSB_DONE_PORT));
+        RuntimeVms.await("the rep insb to finish", RuntimeVms.WAIT, () -> done.sawWrite(Guests.REP_INSB_DONE_PORT));
         assertEquals(Guests.REP_INSB_COUNT, reads.get());
-        long finalEdi = done.accesses.stream().filter(a -> a.port() == Guests.REP_INSB_DONE_PORT)
-                .findFirst().orElseThrow().value();
-        assertEquals(Guests.REP_INSB_BUFFER + Guests.REP_INSB_COUNT, finalEdi);
+        assertEquals(List.of(Guests.REP_INSB_BUFFER + Guests.REP_INSB_COUNT), done.written(Guests.REP_INSB_DONE_PORT),
+                "the final EDI");
         byte[] all = vm.guestMemory(Guests.REP_INSB_BUFFER, Guests.REP_INSB_COUNT).toArray(ValueLayout.JAVA_BYTE);
         for (int k = 0; k < all.length; k++) {
             assertEquals((byte) value(k), all[k], "byte " + k);
@@ -182,15 +204,17 @@ class PauseTest {
 
     @Test
     void aPauseOfTwoVcpusParksBoth() throws Exception {
-        VirtualMachine vm = kvm.counting("pair", 2);
+        VirtualMachine vm = vms.counting("pair", 2);
         vm.pause();
-        int paused = TestVms.counter(vm);
+        int paused = RuntimeVms.counter(vm);
         Thread.sleep(50);
-        assertEquals(paused, TestVms.counter(vm));
+        assertEquals(paused, RuntimeVms.counter(vm));
         for (Vcpu v : vm.vcpus()) {
-            v.regs(); // accessible: parked
+            long rip = v.saveState().regs().rip(); // readable: parked
+            assertTrue(rip == Guests.ENTRY || rip == Guests.ENTRY + 6, "vCPU " + v.index() + " at an instruction boundary: 0x"
+                    + Long.toHexString(rip));
         }
         vm.resume();
-        TestVms.await("progress", KvmFixture.WAIT, () -> TestVms.counter(vm) > paused);
+        RuntimeVms.await("progress", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > paused);
     }
 }

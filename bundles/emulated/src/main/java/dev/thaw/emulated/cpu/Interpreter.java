@@ -113,7 +113,7 @@ public final class Interpreter {
         c.bus = bus;
         c.irq = irq;
         this.cpuid = new Cpuid(Cpuid.defaultTable(apicId, options.vcpuCount()));
-        this.msrs = new Msrs(c, apicId == 0);
+        this.msrs = new Msrs(c);
         this.mmu = new Mmu(c, memory, bus);
         c.mmu = mmu;
         this.decodeCache = new DecodeCache(c, mmu, new Decoder(c, mmu));
@@ -378,17 +378,15 @@ public final class Interpreter {
         return stateIo.export();
     }
 
-    /** Replaces the whole CPU state (call while not running); flushes the TLB. */
+    /**
+     * Replaces the whole CPU state (call while not running); flushes the TLB. The APIC base in its Sregs is
+     * not the CPU's: the runtime restores it with the local APIC ({@link InterruptSource#apicBaseMsr()}).
+     */
     public void importState(CpuState state) {
         stateIo.importState(state);
         shutdownReason = state.events().tripleFaultPending() != 0 ? "triple fault pending in the imported state"
                 : null;
         stopAfter = null;
-    }
-
-    /** IA32_APIC_BASE as the guest last wrote it (where its local APIC's MMIO page is, bit 11 enable). */
-    public long apicBase() {
-        return msrs.apicBase;
     }
 
     /** Whether the vCPU is halted (HLT, or imported in MP state HALTED). */

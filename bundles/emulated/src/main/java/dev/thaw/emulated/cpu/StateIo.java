@@ -21,7 +21,8 @@ import java.util.List;
  * (some, like EFER or FS_BASE, may repeat Sregs values and win); then Regs (RFLAGS after the mode);
  * then the debug registers, MP state and VcpuEvents (pending events, interrupt shadow) last; the TLB is
  * flushed at the end. CR8 goes to {@link InterruptSource#setTaskPriority}: restore the local APIC after
- * the CPU, as KVM orders SET_LAPIC after SET_SREGS.
+ * the CPU, as KVM orders SET_LAPIC after SET_SREGS. The APIC base is exported from
+ * {@link InterruptSource#apicBaseMsr()} and not imported: the runtime restores it with the local APIC.
  *
  * <p>NMIs and SMM are not modeled: their parts of VcpuEvents are exported as zero (NMI masking is carried
  * through as imported). Xsave and Xcrs are carried through unchanged.
@@ -65,7 +66,7 @@ final class StateIo {
         Sregs sregs = new Sregs(seg(Cpu.CS), seg(Cpu.DS), seg(Cpu.ES), seg(Cpu.FS), seg(Cpu.GS), seg(Cpu.SS),
                 seg(Cpu.TR), seg(Cpu.LDTR), new DescriptorTable(c.gdtBase, c.gdtLimit),
                 new DescriptorTable(c.idtBase, c.idtLimit), c.cr0, c.cr2, c.cr3, c.cr4,
-                c.irq.taskPriority() & 0xf, c.efer, owner.msrs.apicBase, bitmap);
+                c.irq.taskPriority() & 0xf, c.efer, c.irq.apicBaseMsr(), bitmap);
         boolean injectedException = owner.injectedVector >= 0 && owner.injectedKind == Interrupts.EXCEPTION;
         VcpuEvents.ExceptionState exception = injectedException
                 ? new VcpuEvents.ExceptionState(0, owner.injectedVector, owner.injectedError >= 0 ? 1 : 0, 1,
@@ -118,7 +119,6 @@ final class StateIo {
         c.cr3 = sr.cr3();
         c.cr4 = sr.cr4();
         c.efer = sr.efer();
-        owner.msrs.apicBase = sr.apicBase();
         c.irq.setTaskPriority((int) sr.cr8() & 0xf);
         owner.msrs.importMsrs(s.msrs());
         c.updateMode();

@@ -80,7 +80,10 @@ final class EmulatedVcpu implements Vcpu {
         return cpu.exportState().withLapic(lapic.save());
     }
 
-    /** Ordering: the CPU first (its APIC base MSR is in the state's sregs), then the local APIC at that base. */
+    /**
+     * Ordering: the CPU first, then the local APIC with the APIC base MSR from the state's Sregs (the CPU
+     * reads and writes that MSR through its APIC).
+     */
     @Override
     public void restoreState(VcpuState state) {
         control.requireStill("writing vCPU " + index + "'s state");

@@ -437,6 +437,7 @@ public final class LocalApic implements InterruptSource {
     // ---- APIC base MSR ----
 
     /** IA32_APIC_BASE as RDMSR reads it. */
+    @Override
     public synchronized long apicBaseMsr() {
         return apicBase;
     }
@@ -446,6 +447,7 @@ public final class LocalApic implements InterruptSource {
      * sets the ID back to the initial APIC ID (KVM). Disabling keeps the registers, but the APIC stops
      * decoding its page and receiving messages, and the PIC's INTR reaches the CPU directly.
      */
+    @Override
     public boolean setApicBaseMsr(long value) {
         if ((value & ~BASE_WRITABLE) != 0) {
             return false;

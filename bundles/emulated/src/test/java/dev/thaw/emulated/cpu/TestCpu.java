@@ -94,6 +94,7 @@ final class TestCpu implements AutoCloseable {
     static final class TestIrq implements InterruptSource {
         volatile int pending = -1;
         int tpr;
+        long apicBase = DEFAULT_APIC_BASE;
         final StringBuilder log = new StringBuilder();
 
         @Override
@@ -115,6 +116,21 @@ final class TestCpu implements AutoCloseable {
         @Override
         public void setTaskPriority(int cr8) {
             tpr = cr8;
+        }
+
+        @Override
+        public long apicBaseMsr() {
+            return apicBase;
+        }
+
+        /** Refuses x2APIC mode, as the runtime's local APIC does. */
+        @Override
+        public boolean setApicBaseMsr(long value) {
+            if ((value & 0x400) != 0) {
+                return false;
+            }
+            apicBase = value;
+            return true;
         }
     }
 }

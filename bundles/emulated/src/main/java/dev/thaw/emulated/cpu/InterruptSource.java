@@ -18,6 +18,15 @@ public interface InterruptSource {
     /** The CPU takes {@code vector} (the one {@link #pendingVector()} returned): it moves from IRR to ISR. */
     void acknowledge(int vector);
 
+    /**
+     * Takes a pending NMI, which the CPU delivers (vector 2, whatever RFLAGS.IF) or keeps pending while an
+     * earlier one is in service. Asked when the CPU asks for {@link #pendingVector()} and when it halts.
+     * The default has none.
+     */
+    default boolean takeNmi() {
+        return false;
+    }
+
     /** CR8: the task priority register's bits 7:4. */
     int taskPriority();
 

@@ -355,7 +355,8 @@ public final class LocalApic implements InterruptSource {
         return events.pending();
     }
 
-    /** Takes a pending NMI (NMI IPI, IOAPIC NMI entry, LINT in NMI mode); the runtime injects it. */
+    /** Takes a pending NMI (NMI IPI, IOAPIC NMI entry, LINT in NMI mode); the CPU delivers it. */
+    @Override
     public boolean takeNmi() {
         return events.take(EVENT_NMI);
     }

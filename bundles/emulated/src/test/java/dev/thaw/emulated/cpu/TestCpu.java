@@ -93,6 +93,7 @@ final class TestCpu implements AutoCloseable {
 
     static final class TestIrq implements InterruptSource {
         volatile int pending = -1;
+        volatile boolean nmi;
         int tpr;
         long apicBase = DEFAULT_APIC_BASE;
         final StringBuilder log = new StringBuilder();
@@ -116,6 +117,13 @@ final class TestCpu implements AutoCloseable {
         @Override
         public void setTaskPriority(int cr8) {
             tpr = cr8;
+        }
+
+        @Override
+        public boolean takeNmi() {
+            boolean was = nmi;
+            nmi = false;
+            return was;
         }
 
         @Override

@@ -105,6 +105,9 @@ final class Cpu {
         userBit = newCpl == 3 ? 1 : 0;
     }
 
+    /** An NMI was delivered and no IRET has followed yet: further NMIs wait. */
+    boolean nmiBlocked;
+
     // ---- interrupt shadow (STI, MOV SS / POP SS): blocks interrupts before the next instruction ----
     int shadow;
     static final int SHADOW_MOV_SS = 1, SHADOW_STI = 2;

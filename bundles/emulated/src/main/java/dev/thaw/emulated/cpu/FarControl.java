@@ -195,6 +195,10 @@ final class FarControl {
     /** CF: IRET, IRETD, IRETQ. */
     static void iret(Cpu c, Insn i) {
         int size = i.opSize;
+        if (c.nmiBlocked) {
+            c.nmiBlocked = false; // even if the IRET faults (SDM vol. 3C, 26.3.1.5)
+            c.checkInterrupts = true;
+        }
         if (!c.protectedMode) {
             long ip = Operands.peek(c, size, 0);
             int cs = (int) Operands.peek(c, size, size) & 0xffff;

@@ -1,5 +1,6 @@
 package dev.thaw.emulated.cpu;
 
+import dev.thaw.api.state.MpState;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.VarHandle;
 import java.util.HexFormat;
@@ -18,10 +19,13 @@ import java.util.HexFormat;
  * again ({@code run} re-asks the InterruptSource on entry and returns {@code HALTED} at once if nothing
  * is pending or RFLAGS.IF is 0);</li>
  * <li>{@code STOP_REQUESTED}: after {@link #requestStop()};</li>
+ * <li>{@code WAIT_FOR_SIPI}: the vCPU waits for a start-up IPI; call {@link #startup(int)} when one
+ * arrives (and {@link #init()} for an INIT).</li>
  * <li>{@code SHUTDOWN}: triple fault (or an unsupported feature); every later {@code run} returns it too.</li>
  * </ul>
- * Interrupts: at instruction boundaries with RFLAGS.IF=1 and no interrupt shadow the CPU asks
- * {@link InterruptSource#pendingVector()} and delivers what it returns. It asks on entry to {@code run},
+ * Interrupts: at instruction boundaries with no interrupt shadow the CPU takes an NMI
+ * ({@link InterruptSource#takeNmi()}), and with RFLAGS.IF=1 asks {@link InterruptSource#pendingVector()} and
+ * delivers what it returns. It asks on entry to {@code run},
  * after anything of its own that may change the answer (port and MMIO writes, CR8 writes, IF becoming 1)
  * and after {@link #requestInterruptCheck()}, which another thread (the APIC raising an interrupt for this
  * vCPU) calls; so the InterruptSource is not polled on every instruction.
@@ -35,10 +39,11 @@ import java.util.HexFormat;
  * <h2>What it implements</h2>
  * The general-purpose integer instruction set of 16-, 32- and 64-bit code, real mode, protected mode with
  * segmentation and privilege checks, long mode, paging (32-bit, PAE, 4-level with 4 KiB, 2 MiB, 1 GiB
- * pages, NX, A/D bits, a TLB), exceptions and interrupts through the IDT with #DF and triple faults,
- * SYSCALL/SYSRET, SYSENTER/SYSEXIT, port I/O with IOPL and the TSS bitmap, MSRs ({@link Msrs}) and CPUID
- * ({@link Cpuid}). Not implemented: x87, MMX, SSE, AVX and any VEX/EVEX instruction (#UD), task switches,
- * call gates and virtual-8086 mode ({@code SHUTDOWN} with the reason), NMI and SMM, debug breakpoints
+ * pages, NX, A/D bits, a TLB), exceptions and interrupts through the IDT with #DF and triple faults, NMIs
+ * (blocked until IRET), the power-up and INIT states and start-up IPIs ({@link Reset}), SYSCALL/SYSRET,
+ * SYSENTER/SYSEXIT, port I/O with IOPL and the TSS bitmap, MSRs ({@link Msrs}) and CPUID ({@link Cpuid}).
+ * Not implemented: x87, MMX, SSE, AVX and any VEX/EVEX instruction (#UD), task switches, call gates and
+ * virtual-8086 mode ({@code SHUTDOWN} with the reason), SMM, debug breakpoints
  * (debug registers are stored only; TF single-step works), alignment checks, SMEP/SMAP, PCID, MTRRs.
  * Every opcode that is not implemented raises #UD in the guest and is counted ({@link #unimplementedCount()},
  * {@link #lastUnimplemented()}).
@@ -91,6 +96,8 @@ public final class Interpreter {
     /** Set by an instruction that ends the run after it (HLT, a reported software interrupt). */
     private StopReason stopAfter;
     boolean halted;
+    /** Waiting for a start-up IPI: MP state UNINITIALIZED (an AP never started) or INIT_RECEIVED; else null. */
+    MpState sipiWait;
     private String shutdownReason;
     private int spins;
     /** The current instruction delivered a software interrupt (which takes the single-step trap's place). */
@@ -99,8 +106,13 @@ public final class Interpreter {
     int injectedVector = -1;
     int injectedKind;
     int injectedError = CpuException.NO_ERROR;
+    /** An NMI taken from the InterruptSource and not yet delivered (an earlier one is still in service). */
+    boolean nmiPending;
 
-    /** A vCPU with this interpreter's own CPUID table for APIC ID {@code apicId}. */
+    /**
+     * A vCPU with this interpreter's own CPUID table for APIC ID {@code apicId}, in the power-up state:
+     * APIC ID 0 (the BSP) runnable at the reset vector, the others waiting for INIT and a start-up IPI.
+     */
     public Interpreter(PhysicalMemory memory, CpuBus bus, InterruptSource irq, int apicId) {
         this(memory, bus, irq, apicId, Options.DEFAULT);
     }
@@ -113,23 +125,14 @@ public final class Interpreter {
         c.bus = bus;
         c.irq = irq;
         this.cpuid = new Cpuid(Cpuid.defaultTable(apicId, options.vcpuCount()));
-        this.msrs = new Msrs(c, apicId == 0);
+        this.msrs = new Msrs(c);
         this.mmu = new Mmu(c, memory, bus);
         c.mmu = mmu;
         this.decodeCache = new DecodeCache(c, mmu, new Decoder(c, mmu));
         this.stateIo = new StateIo(this);
         applyCpuid();
-        // reset-like defaults until a state is imported: real mode at 0, flat 64 KiB segments
-        for (int s = 0; s < 6; s++) {
-            c.segLimit[s] = 0xffff;
-            c.segAttr[s] = Cpu.A_P | Cpu.A_S | (s == Cpu.CS ? 0xb : 3);
-        }
-        c.segAttr[Cpu.LDTR] = Cpu.A_UNUSABLE;
-        c.segAttr[Cpu.TR] = 0x8b | Cpu.A_P;
-        c.segLimit[Cpu.TR] = 0xffff;
-        c.idtLimit = 0x3ff;
-        c.gdtLimit = 0xffff;
-        c.updateMode();
+        Reset.apply(this, false);
+        sipiWait = apicId == 0 ? null : MpState.UNINITIALIZED;
     }
 
     void applyCpuid() {
@@ -153,6 +156,12 @@ public final class Interpreter {
         DecodeCache decodeCache = this.decodeCache;
         if (shutdownReason != null) {
             return StopReason.shutdown(shutdownReason);
+        }
+        if (sipiWait != null) {
+            if (irq.takeNmi()) {
+                nmiPending = true; // held until a start-up IPI lets the vCPU run
+            }
+            return (attention & STOP) != 0 ? takeStop() : StopReason.WAIT_FOR_SIPI;
         }
         c.checkInterrupts = true;
         if (halted && !wake()) {
@@ -229,7 +238,10 @@ public final class Interpreter {
 
     /** Leaves HLT if an interrupt can be taken now (it is delivered at the next boundary). */
     private boolean wake() {
-        if (injectedVector >= 0 || (c.interruptsEnabled() && irq.pendingVector() >= 0)) {
+        if (irq.takeNmi()) {
+            nmiPending = true;
+        }
+        if (injectedVector >= 0 || (nmiPending && !c.nmiBlocked) || (c.interruptsEnabled() && irq.pendingVector() >= 0)) {
             halted = false;
             c.checkInterrupts = true;
             return true;
@@ -238,13 +250,21 @@ public final class Interpreter {
         return false;
     }
 
-    /** Delivers an injected event or a pending external interrupt at this boundary; a stop reason or null. */
+    /** Delivers an injected event, an NMI or a pending external interrupt at this boundary; a stop reason or null. */
     private StopReason events() {
         c.checkInterrupts = false;
+        if (irq.takeNmi()) {
+            nmiPending = true;
+        }
         if (injectedVector >= 0) {
             int v = injectedVector;
             injectedVector = -1;
             raise(v, injectedError, injectedKind);
+            c.checkInterrupts = true;
+        } else if (nmiPending && !c.nmiBlocked) {
+            nmiPending = false;
+            raise(CpuException.NMI, CpuException.NO_ERROR, Interrupts.EXTERNAL);
+            c.nmiBlocked = true;
             c.checkInterrupts = true;
         } else if (c.interruptsEnabled()) {
             int v = irq.pendingVector();
@@ -359,6 +379,46 @@ public final class Interpreter {
         throw CpuException.ud();
     }
 
+    // ---- INIT and start-up IPI (taken by the runtime from the local APIC, on the vCPU's thread) ----
+
+    /**
+     * INIT: the CPU goes to its INIT state ({@link Reset}); the BSP (APIC ID 0) runs on from the reset
+     * vector, any other vCPU waits for a start-up IPI (MP state INIT_RECEIVED), as in KVM.
+     */
+    public void init() {
+        Reset.apply(this, true);
+        sipiWait = apicId == 0 ? null : MpState.INIT_RECEIVED;
+    }
+
+    /**
+     * A start-up IPI: a vCPU that waits for one after an INIT starts in real mode at {@code vector << 12}
+     * and returns true; at any other time the IPI is dropped (false).
+     */
+    public boolean startup(int vector) {
+        if (sipiWait != MpState.INIT_RECEIVED) {
+            return false;
+        }
+        Reset.startAt(c, vector);
+        sipiWait = null;
+        return true;
+    }
+
+    /** Whether the vCPU waits for a start-up IPI (MP state UNINITIALIZED or INIT_RECEIVED). */
+    public boolean awaitsStartup() {
+        return sipiWait != null;
+    }
+
+    /** Drops what was pending or in progress: injected events, HLT, a shutdown (INIT and power-up). */
+    void dropEvents() {
+        injectedVector = -1;
+        nmiPending = false;
+        c.nmiBlocked = false;
+        injectedError = CpuException.NO_ERROR;
+        halted = false;
+        stopAfter = null;
+        shutdownReason = null;
+    }
+
     // ---- control from other threads ----
 
     /** Makes {@link #run} return {@code STOP_REQUESTED} at the next instruction boundary. Any thread. */
@@ -373,22 +433,28 @@ public final class Interpreter {
 
     // ---- state ----
 
-    /** The current state (call while not running). */
+    /** The current state (call while not running), with an NMI the InterruptSource holds as pending. */
     public CpuState exportState() {
+        if (irq.takeNmi()) {
+            nmiPending = true;
+        }
         return stateIo.export();
     }
 
-    /** Replaces the whole CPU state (call while not running); flushes the TLB. */
+    /** RFLAGS.IF (call while not running). */
+    public boolean interruptsEnabled() {
+        return c.interruptsEnabled();
+    }
+
+    /**
+     * Replaces the whole CPU state (call while not running); flushes the TLB. The APIC base in its Sregs is
+     * not the CPU's: the runtime restores it with the local APIC ({@link InterruptSource#apicBaseMsr()}).
+     */
     public void importState(CpuState state) {
         stateIo.importState(state);
         shutdownReason = state.events().tripleFaultPending() != 0 ? "triple fault pending in the imported state"
                 : null;
         stopAfter = null;
-    }
-
-    /** IA32_APIC_BASE as the guest last wrote it (where its local APIC's MMIO page is, bit 11 enable). */
-    public long apicBase() {
-        return msrs.apicBase;
     }
 
     /** Whether the vCPU is halted (HLT, or imported in MP state HALTED). */

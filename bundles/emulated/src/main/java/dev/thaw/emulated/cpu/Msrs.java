@@ -12,6 +12,11 @@ import java.util.Map;
  * #GP(0), except MSRs a snapshot brought along ({@link #importMsrs}): those are kept, readable and
  * writable as plain values, and exported again unchanged.
  *
+ * <p>APIC_BASE is the {@link InterruptSource}'s: RDMSR reads what the local APIC has, WRMSR checks the
+ * reserved bits and hands the value to the APIC, which may refuse it (#GP). It travels in a state's Sregs,
+ * and the runtime restores it with the APIC. TSC_DEADLINE (0x6E0) is not modelled, and the default CPUID
+ * does not report it (nor x2APIC, which the APIC does not emulate).
+ *
  * <p>The TSC counts nanoseconds of {@link System#nanoTime()} (1 GHz) plus an offset that WRMSR TSC and
  * import set; all vCPUs of a VM started from one state read the same clock.
  */
@@ -28,7 +33,6 @@ final class Msrs {
 
     private final Cpu c;
 
-    long apicBase;
     long tscOffset;
     long star, lstar, cstar, sfmask, kernelGsBase, tscAux;
     long pat = 0x0007_0406_0007_0406L;
@@ -37,9 +41,8 @@ final class Msrs {
     /** MSRs this model does not know, carried through from an imported state. */
     final Map<Long, Long> carried = new LinkedHashMap<>();
 
-    Msrs(Cpu c, boolean bsp) {
+    Msrs(Cpu c) {
         this.c = c;
-        this.apicBase = 0xfee0_0000L | 0x800 | (bsp ? 0x100 : 0);
     }
 
     long tsc() {
@@ -50,7 +53,7 @@ final class Msrs {
         if (index == TSC) {
             return tsc();
         } else if (index == APIC_BASE) {
-            return apicBase;
+            return c.irq.apicBaseMsr();
         } else if (index == MISC_ENABLE) {
             return miscEnable;
         } else if (index == PAT) {
@@ -91,10 +94,7 @@ final class Msrs {
         if (index == TSC) {
             tscOffset = v - System.nanoTime();
         } else if (index == APIC_BASE) {
-            if ((v & ~(0x3fff_ffff_f000L | 0x900)) != 0) { // reserved bits, x2APIC enable (not offered)
-                throw CpuException.gp0();
-            }
-            apicBase = (v & ~0x100L) | (apicBase & 0x100); // BSP flag is read-only
+            writeApicBase(v);
         } else if (index == MISC_ENABLE) {
             miscEnable = v;
         } else if (index == PAT) {
@@ -139,6 +139,15 @@ final class Msrs {
         }
     }
 
+    /** Bits 0-7 and 9 are reserved, and the address bits beyond the physical address width; bit 10 is x2APIC's. */
+    private void writeApicBase(long v) {
+        long reserved = 0x2ffL | (-1L << c.owner.cpuid.maxPhysAddr);
+        if ((v & reserved) != 0 || !c.irq.setApicBaseMsr(v)) {
+            throw CpuException.gp0();
+        }
+        c.checkInterrupts = true; // enabling or disabling the APIC changes what it delivers
+    }
+
     private static long canonical(long v) {
         if (((v << 16) >> 16) != v) {
             throw CpuException.gp0();
@@ -162,7 +171,10 @@ final class Msrs {
         return out;
     }
 
-    /** Applies {@code msrs} in their order; unknown ones are carried. Invalid values are stored as given. */
+    /**
+     * Applies {@code msrs} in their order; unknown ones are carried. Invalid values are stored as given.
+     * APIC_BASE, if present, is left to the runtime, which restores it with the local APIC (from Sregs).
+     */
     void importMsrs(List<MsrEntry> msrs) {
         carried.clear();
         for (MsrEntry e : msrs) {
@@ -171,7 +183,7 @@ final class Msrs {
             if (index == TSC) {
                 tscOffset = v - System.nanoTime();
             } else if (index == APIC_BASE) {
-                apicBase = v;
+                continue;
             } else if (index == MISC_ENABLE) {
                 miscEnable = v;
             } else if (index == PAT) {

@@ -21,10 +21,12 @@ import java.util.List;
  * (some, like EFER or FS_BASE, may repeat Sregs values and win); then Regs (RFLAGS after the mode);
  * then the debug registers, MP state and VcpuEvents (pending events, interrupt shadow) last; the TLB is
  * flushed at the end. CR8 goes to {@link InterruptSource#setTaskPriority}: restore the local APIC after
- * the CPU, as KVM orders SET_LAPIC after SET_SREGS.
+ * the CPU, as KVM orders SET_LAPIC after SET_SREGS. The APIC base is exported from
+ * {@link InterruptSource#apicBaseMsr()} and not imported: the runtime restores it with the local APIC.
  *
- * <p>NMIs and SMM are not modeled: their parts of VcpuEvents are exported as zero (NMI masking is carried
- * through as imported). Xsave and Xcrs are carried through unchanged.
+ * <p>NMIs: a pending NMI (taken from the InterruptSource, not yet delivered) and NMI blocking (delivered,
+ * no IRET yet) travel in VcpuEvents' NMI part; an injected NMI comes back as pending. SMM is not modeled:
+ * its part is exported as zero. Xsave and Xcrs are carried through unchanged.
  */
 final class StateIo {
 
@@ -35,7 +37,6 @@ final class StateIo {
     private final Cpu c;
     private Xsave xsave = defaultXsave();
     private Xcrs xcrs = new Xcrs(0, List.of(new Xcr(0, 1)));
-    private int nmiMasked;
 
     StateIo(Interpreter owner) {
         this.owner = owner;
@@ -65,7 +66,7 @@ final class StateIo {
         Sregs sregs = new Sregs(seg(Cpu.CS), seg(Cpu.DS), seg(Cpu.ES), seg(Cpu.FS), seg(Cpu.GS), seg(Cpu.SS),
                 seg(Cpu.TR), seg(Cpu.LDTR), new DescriptorTable(c.gdtBase, c.gdtLimit),
                 new DescriptorTable(c.idtBase, c.idtLimit), c.cr0, c.cr2, c.cr3, c.cr4,
-                c.irq.taskPriority() & 0xf, c.efer, owner.msrs.apicBase, bitmap);
+                c.irq.taskPriority() & 0xf, c.efer, c.irq.apicBaseMsr(), bitmap);
         boolean injectedException = owner.injectedVector >= 0 && owner.injectedKind == Interrupts.EXCEPTION;
         VcpuEvents.ExceptionState exception = injectedException
                 ? new VcpuEvents.ExceptionState(0, owner.injectedVector, owner.injectedError >= 0 ? 1 : 0, 1,
@@ -74,11 +75,12 @@ final class StateIo {
         boolean injectedSoft = owner.injectedVector >= 0 && owner.injectedKind == Interrupts.SOFTWARE;
         VcpuEvents.InterruptState interrupt = new VcpuEvents.InterruptState(injectedIrq || injectedSoft ? 1 : 0,
                 injectedIrq || injectedSoft ? owner.injectedVector : 0, injectedSoft ? 1 : 0, c.shadow);
-        VcpuEvents events = new VcpuEvents(exception, interrupt, new VcpuEvents.NmiState(0, 0, nmiMasked), 0,
-                EVENT_FLAGS, new VcpuEvents.SmiState(0, 0, 0, 0), 0, 0, 0);
+        VcpuEvents.NmiState nmi = new VcpuEvents.NmiState(0, owner.nmiPending ? 1 : 0, c.nmiBlocked ? 1 : 0);
+        VcpuEvents events = new VcpuEvents(exception, interrupt, nmi, 0, EVENT_FLAGS, new VcpuEvents.SmiState(0, 0, 0, 0),
+                0, 0, 0);
         DebugRegs dr = new DebugRegs(c.dr[0], c.dr[1], c.dr[2], c.dr[3], c.dr[6], c.dr[7], 0);
-        return new CpuState(owner.cpuid.table(), owner.halted ? MpState.HALTED : MpState.RUNNABLE, regs, sregs,
-                xsave, xcrs, dr, owner.msrs.exportMsrs(), events);
+        MpState mp = owner.sipiWait != null ? owner.sipiWait : owner.halted ? MpState.HALTED : MpState.RUNNABLE;
+        return new CpuState(owner.cpuid.table(), mp, regs, sregs, xsave, xcrs, dr, owner.msrs.exportMsrs(), events);
     }
 
     private Segment seg(int s) {
@@ -118,7 +120,6 @@ final class StateIo {
         c.cr3 = sr.cr3();
         c.cr4 = sr.cr4();
         c.efer = sr.efer();
-        owner.msrs.apicBase = sr.apicBase();
         c.irq.setTaskPriority((int) sr.cr8() & 0xf);
         owner.msrs.importMsrs(s.msrs());
         c.updateMode();
@@ -154,7 +155,7 @@ final class StateIo {
         c.dr[3] = d.db3();
         c.dr[6] = d.dr6();
         c.dr[7] = d.dr7();
-        owner.halted = s.mpState().state() == MpState.HALTED.state();
+        importMpState(s.mpState().state());
         xsave = s.xsave();
         xcrs = s.xcrs();
         importEvents(s.events(), sr.interruptBitmap());
@@ -162,11 +163,24 @@ final class StateIo {
         c.checkInterrupts = true;
     }
 
+    /** SIPI_RECEIVED (a start-up IPI not yet taken) comes back as INIT_RECEIVED: its vector is not in the state. */
+    private void importMpState(long mp) {
+        owner.halted = mp == MpState.HALTED.state();
+        if (mp == MpState.UNINITIALIZED.state()) {
+            owner.sipiWait = MpState.UNINITIALIZED;
+        } else if (mp == MpState.INIT_RECEIVED.state() || mp == MpState.SIPI_RECEIVED.state()) {
+            owner.sipiWait = MpState.INIT_RECEIVED;
+        } else {
+            owner.sipiWait = null;
+        }
+    }
+
     private void importEvents(VcpuEvents e, long[] bitmap) {
         owner.injectedVector = -1;
         owner.injectedError = CpuException.NO_ERROR;
         c.shadow = e.interrupt().shadow() & 3;
-        nmiMasked = e.nmi().masked();
+        owner.nmiPending = e.nmi().injected() != 0 || e.nmi().pending() != 0;
+        c.nmiBlocked = e.nmi().masked() != 0 && e.nmi().injected() == 0; // an injected one is delivered again
         VcpuEvents.ExceptionState x = e.exception();
         if (x.injected() != 0 || x.pending() != 0) {
             owner.injectedVector = x.nr();

@@ -26,6 +26,11 @@ public record StopReason(Kind kind, String reason, int vector, int errorCode) {
         /** {@link Interpreter#requestStop()} was called. */
         STOP_REQUESTED,
         /**
+         * The vCPU waits for a start-up IPI (an application processor never started, or any vCPU but the
+         * BSP after an INIT): it runs nothing until {@link Interpreter#startup(int)}.
+         */
+        WAIT_FOR_SIPI,
+        /**
          * Only with {@link Interpreter.Options#reportExceptions()}: an exception (RIP on the faulting
          * instruction) or a software interrupt INT n/INT3/INTO/INT1 (RIP after it) was not delivered.
          */
@@ -35,6 +40,7 @@ public record StopReason(Kind kind, String reason, int vector, int errorCode) {
     public static final StopReason BUDGET = new StopReason(Kind.BUDGET, null, -1, -1);
     public static final StopReason HALTED = new StopReason(Kind.HALTED, null, -1, -1);
     public static final StopReason STOP_REQUESTED = new StopReason(Kind.STOP_REQUESTED, null, -1, -1);
+    public static final StopReason WAIT_FOR_SIPI = new StopReason(Kind.WAIT_FOR_SIPI, null, -1, -1);
 
     static StopReason shutdown(String reason) {
         return new StopReason(Kind.SHUTDOWN, reason, -1, -1);

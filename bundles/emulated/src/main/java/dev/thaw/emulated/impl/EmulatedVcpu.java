@@ -18,8 +18,16 @@ import org.slf4j.LoggerFactory;
 
 /**
  * One emulated vCPU: its interpreter, its local APIC, and the loop its platform thread runs: slices of
- * instructions between which the thread looks at the LAPIC timer and at pause and stop requests, and
- * sleeps in HLT until an interrupt can wake it.
+ * instructions between which the thread looks at the LAPIC timer, at INIT and start-up IPIs and at pause
+ * and stop requests, and sleeps in HLT until an interrupt can wake it.
+ *
+ * <p><b>INIT and SIPI</b> are taken as KVM's {@code kvm_apic_accept_events} takes them, before each slice
+ * and before a state is saved: an INIT resets the CPU (the BSP runs on from the reset vector, any other
+ * vCPU waits for a SIPI: MP state INIT_RECEIVED), then a SIPI starts a waiting vCPU in real mode at
+ * {@code vector << 12}; a SIPI at any other time is dropped. An AP starts out waiting (UNINITIALIZED)
+ * until its state is restored with another MP state. A vCPU halted with interrupts disabled, or waiting
+ * for a SIPI, sleeps until an INIT or SIPI arrives; when every vCPU of the VM sleeps so, the VM ends
+ * ({@code HALTED}).
  */
 final class EmulatedVcpu implements Vcpu {
 
@@ -29,9 +37,9 @@ final class EmulatedVcpu implements Vcpu {
      * much at most, and a pause waits for at most one slice.
      */
     static final long SLICE = 50_000;
-    private static final long RFLAGS_IF = 0x200;
 
     private final int index;
+    private final EmulatedVm vm;
     private final RunControl control;
     private final LocalApic lapic;
     private final VcpuBus bus;
@@ -39,8 +47,10 @@ final class EmulatedVcpu implements Vcpu {
     /** The Linux thread id of the thread running this vCPU, 0 before it starts. */
     private volatile int tid;
 
-    EmulatedVcpu(int index, int vcpuCount, GuestRam ram, ApicBus apics, IoApic ioapic, DualPic pic, RunControl control) {
+    EmulatedVcpu(EmulatedVm vm, int index, int vcpuCount, GuestRam ram, ApicBus apics, IoApic ioapic, DualPic pic,
+            RunControl control) {
         this.index = index;
+        this.vm = vm;
         this.control = control;
         this.lapic = apics.createLocalApic(index, index == 0, this::interruptArrived);
         if (index == 0) {
@@ -87,13 +97,42 @@ final class EmulatedVcpu implements Vcpu {
         cpu.requestInterruptCheck();
     }
 
+    /** An INIT or a start-up IPI reached this vCPU's APIC: the thread takes it between two slices. */
+    void startupEventArrived() {
+        cpu.requestStop();
+    }
+
+    /** Whether an NMI, INIT or SIPI waits to be taken: something that wakes a vCPU whatever RFLAGS.IF. */
+    boolean hasWakeEvent() {
+        return lapic.pendingEvents() != 0;
+    }
+
+    /** Takes a pending INIT, then a pending SIPI (see the class comment). One volatile read when there is none. */
+    private void acceptStartupEvents() {
+        if ((lapic.pendingEvents() & (LocalApic.EVENT_INIT | LocalApic.EVENT_SIPI)) == 0) {
+            return;
+        }
+        if (lapic.takeInit()) {
+            cpu.init();
+        }
+        int vector = lapic.takeSipi();
+        if (vector >= 0) {
+            cpu.startup(vector);
+        }
+    }
+
+    /** Takes pending INIT and SIPI first, so the MP state says where they left the vCPU (as KVM_GET_MP_STATE). */
     @Override
     public VcpuState saveState() {
         control.requireStill("reading vCPU " + index + "'s state");
+        acceptStartupEvents();
         return cpu.exportState().withLapic(lapic.save());
     }
 
-    /** Ordering: the CPU first (its APIC base MSR is in the state's sregs), then the local APIC at that base. */
+    /**
+     * Ordering: the CPU first, then the local APIC with the APIC base MSR from the state's Sregs (the CPU
+     * reads and writes that MSR through its APIC).
+     */
     @Override
     public void restoreState(VcpuState state) {
         control.requireStill("writing vCPU " + index + "'s state");
@@ -103,7 +142,7 @@ final class EmulatedVcpu implements Vcpu {
     }
 
     /** The thread's body: runs until the VM ends, then tells the run control. */
-    void run(EmulatedVm vm) {
+    void run() {
         tid = Libc.gettid();
         try {
             while (control.awaitTurn()) {
@@ -124,6 +163,7 @@ final class EmulatedVcpu implements Vcpu {
     /** One slice of guest instructions; returns why the VM ends, or null to go on. */
     private VmExit slice() {
         lapic.pollTimer(System.nanoTime());
+        acceptStartupEvents();
         StopReason stop = cpu.run(SLICE);
         RuntimeException ioFailure = bus.takeFailure();
         if (ioFailure != null) {
@@ -133,6 +173,7 @@ final class EmulatedVcpu implements Vcpu {
         return switch (stop.kind()) {
             case BUDGET, STOP_REQUESTED -> null;
             case HALTED -> halt();
+            case WAIT_FOR_SIPI -> sleepUntilStartup("waits for a start-up IPI");
             case SHUTDOWN -> new VmExit(VmExit.Kind.SHUTDOWN, index, "vCPU " + index + ": guest shut down (" + stop.reason() + ")",
                     registerDump(), null);
             case EXCEPTION -> new VmExit(VmExit.Kind.GUEST_ERROR, index, "vCPU " + index + ": exception " + stop.vector()
@@ -140,10 +181,10 @@ final class EmulatedVcpu implements Vcpu {
         };
     }
 
-    /** HLT: sleep until an interrupt can be taken (or the timer's deadline, or a kick); with IF clear nothing can wake it. */
+    /** HLT: sleep until an interrupt can be taken (or the timer's deadline, or a kick); with IF clear only an INIT can wake it. */
     private VmExit halt() {
-        if ((cpu.exportState().regs().rflags() & RFLAGS_IF) == 0) {
-            return new VmExit(VmExit.Kind.HALTED, index, "vCPU " + index + ": halted with interrupts disabled", registerDump(), null);
+        if (!cpu.interruptsEnabled()) {
+            return sleepUntilStartup("halted with interrupts disabled");
         }
         long deadline = lapic.nextTimerDeadlineNanos();
         long wait = deadline == Long.MAX_VALUE ? RunControl.PARK_TIMEOUT.toNanos() : Math.max(0, deadline - System.nanoTime());
@@ -151,6 +192,25 @@ final class EmulatedVcpu implements Vcpu {
             lapic.awaitInterrupt(wait);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+        }
+        return null;
+    }
+
+    /**
+     * Sleeps until an NMI, INIT or SIPI is pending (or a kick, or a while passed: the loop then looks
+     * again); returns the VM's end if every vCPU sleeps so.
+     */
+    private VmExit sleepUntilStartup(String what) {
+        if (vm.sleepsForGood()) {
+            String all = vm.vcpus().size() == 1 ? "" : " (and so does every other vCPU)";
+            return new VmExit(VmExit.Kind.HALTED, index, "vCPU " + index + ": " + what + all, registerDump(), null);
+        }
+        try {
+            lapic.awaitInterrupt(RunControl.PARK_TIMEOUT.toNanos(), false);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } finally {
+            vm.wokeUp();
         }
         return null;
     }

@@ -14,6 +14,7 @@ import dev.thaw.emulated.irq.ApicBus;
 import dev.thaw.emulated.irq.DualPic;
 import dev.thaw.emulated.irq.InterruptRouter;
 import dev.thaw.emulated.irq.IoApic;
+import dev.thaw.emulated.irq.StartupListener;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +48,8 @@ final class EmulatedVm implements VirtualMachine {
     private final List<EmulatedVcpu> vcpus = new CopyOnWriteArrayList<>();
     private final List<Thread> threads = new ArrayList<>();
     private final RunControl control;
+    /** vCPUs asleep until an NMI, INIT or SIPI (halted with IF clear, or waiting for a SIPI). */
+    private final AtomicInteger sleepingForStartup = new AtomicInteger();
     private final Consumer<EmulatedVm> onClose;
     /** The clock the VM state carries: guest nanoseconds at the last restore, and when that was. */
     private long clockBase;
@@ -56,6 +60,17 @@ final class EmulatedVm implements VirtualMachine {
         this.control = new RunControl(name);
         this.onClose = onClose;
         this.ram = new GuestRam(name, spec.memory());
+        apics.setStartupListener(new StartupListener() {
+            @Override
+            public void onInit(int apicId) {
+                vcpus.get(apicId).startupEventArrived();
+            }
+
+            @Override
+            public void onSipi(int apicId, int vector) {
+                vcpus.get(apicId).startupEventArrived();
+            }
+        });
     }
 
     @Override
@@ -90,7 +105,7 @@ final class EmulatedVm implements VirtualMachine {
         List<EmulatedVcpu> made = new ArrayList<>();
         int total = vcpus.size() + count;
         for (int i = 0; i < count; i++) {
-            EmulatedVcpu v = new EmulatedVcpu(vcpus.size(), total, ram, apics, ioapic, pic, control);
+            EmulatedVcpu v = new EmulatedVcpu(this, vcpus.size(), total, ram, apics, ioapic, pic, control);
             vcpus.add(v);
             made.add(v);
         }
@@ -110,7 +125,7 @@ final class EmulatedVm implements VirtualMachine {
         control.starting(vcpus.size(), listener);
         for (EmulatedVcpu v : vcpus) {
             v.bus().connect(io);
-            threads.add(Thread.ofPlatform().name("vcpu-" + name + "-" + v.index()).start(() -> v.run(this)));
+            threads.add(Thread.ofPlatform().name("vcpu-" + name + "-" + v.index()).start(v::run));
         }
     }
 
@@ -120,6 +135,28 @@ final class EmulatedVm implements VirtualMachine {
             LOG.warn("VM {} ended: {}\n{}", name, why.reason(), why.registerDump());
         }
         kickAll();
+    }
+
+    /**
+     * A vCPU goes to sleep until an NMI, INIT or SIPI; true if now every vCPU sleeps so and none has one
+     * pending: nothing can run again. A vCPU that wakes calls {@link #wokeUp()} before it takes its events,
+     * so an event is either still pending here or its vCPU no longer counted. (A device could still send an
+     * NMI through the IOAPIC; Thaw's devices do not.)
+     */
+    boolean sleepsForGood() {
+        if (sleepingForStartup.incrementAndGet() < vcpus.size()) {
+            return false;
+        }
+        for (EmulatedVcpu v : vcpus) {
+            if (v.hasWakeEvent()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void wokeUp() {
+        sleepingForStartup.decrementAndGet();
     }
 
     private void kickAll() {

@@ -36,10 +36,16 @@ final class ApicEvents {
         raise(LocalApic.EVENT_SIPI);
     }
 
-    synchronized boolean take(int event) {
-        boolean was = (pending & event) != 0;
-        pending &= ~event;
-        return was;
+    /** Takes {@code event}; one volatile read when it is not pending. */
+    boolean take(int event) {
+        if ((pending & event) == 0) {
+            return false;
+        }
+        synchronized (this) {
+            boolean was = (pending & event) != 0;
+            pending &= ~event;
+            return was;
+        }
     }
 
     /** The start-up vector, or -1; consumes the SIPI. */

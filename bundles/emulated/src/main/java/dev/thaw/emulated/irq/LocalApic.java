@@ -355,7 +355,8 @@ public final class LocalApic implements InterruptSource {
         return events.pending();
     }
 
-    /** Takes a pending NMI (NMI IPI, IOAPIC NMI entry, LINT in NMI mode); the runtime injects it. */
+    /** Takes a pending NMI (NMI IPI, IOAPIC NMI entry, LINT in NMI mode); the CPU delivers it. */
+    @Override
     public boolean takeNmi() {
         return events.take(EVENT_NMI);
     }
@@ -437,6 +438,7 @@ public final class LocalApic implements InterruptSource {
     // ---- APIC base MSR ----
 
     /** IA32_APIC_BASE as RDMSR reads it. */
+    @Override
     public synchronized long apicBaseMsr() {
         return apicBase;
     }
@@ -446,6 +448,7 @@ public final class LocalApic implements InterruptSource {
      * sets the ID back to the initial APIC ID (KVM). Disabling keeps the registers, but the APIC stops
      * decoding its page and receiving messages, and the PIC's INTR reaches the CPU directly.
      */
+    @Override
     public boolean setApicBaseMsr(long value) {
         if ((value & ~BASE_WRITABLE) != 0) {
             return false;

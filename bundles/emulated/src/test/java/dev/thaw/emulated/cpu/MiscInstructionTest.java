@@ -101,4 +101,49 @@ class MiscInstructionTest {
             assertEquals(0, t.c.r[Cpu.RCX]);
         }
     }
+
+    @Test
+    void apicBaseMsrIsTheApics() {
+        try (TestCpu t = new TestCpu()) {
+            t.irq.apicBase = 0xfee0_0900L;
+            t.c.r[Cpu.RCX] = 0x1b;
+            t.exec(1, 0x0f, 0x32); // rdmsr
+            assertEquals(0xfee0_0900L, t.c.r[Cpu.RAX]);
+            assertEquals(0, t.c.r[Cpu.RDX]);
+
+            t.c.r[Cpu.RAX] = 0xfed0_0900L;
+            t.c.r[Cpu.RDX] = 0x1;
+            assertEquals(StopReason.Kind.BUDGET, t.exec(1, 0x0f, 0x30).kind()); // wrmsr: moved above 4 GiB
+            assertEquals(0x1_fed0_0900L, t.irq.apicBase);
+            assertEquals(0x1_fed0_0900L, t.cpu.exportState().sregs().apicBase(), "exported from the APIC");
+
+            long[][] refused = {
+                {0xfee0_0901L, 0}, // reserved bit 0
+                {0xfee0_0b00L, 0}, // reserved bit 9
+                {0xfee0_0900L, 1L << (t.cpu.cpuid.maxPhysAddr - 32)}, // beyond the physical address width
+                {0xfee0_0d00L, 0}, // x2APIC: the APIC refuses it
+            };
+            for (long[] v : refused) {
+                t.c.r[Cpu.RAX] = v[0];
+                t.c.r[Cpu.RDX] = v[1];
+                StopReason r = t.exec(1, 0x0f, 0x30);
+                assertEquals(13, r.vector(), "WRMSR APIC_BASE " + Long.toHexString(v[1] << 32 | v[0]));
+                assertEquals(0x1_fed0_0900L, t.irq.apicBase);
+            }
+        }
+    }
+
+    @Test
+    void defaultCpuidOffersNeitherX2apicNorTscDeadline() {
+        try (TestCpu t = new TestCpu()) {
+            t.c.r[Cpu.RAX] = 1;
+            t.c.r[Cpu.RCX] = 0;
+            t.exec(1, 0x0f, 0xa2); // cpuid
+            assertEquals(0, t.c.r[Cpu.RCX] & (1L << 21), "x2APIC");
+            assertEquals(0, t.c.r[Cpu.RCX] & (1L << 24), "TSC-deadline");
+            assertEquals(1L << 9, t.c.r[Cpu.RDX] & (1L << 9), "an APIC");
+            t.c.r[Cpu.RCX] = 0x6e0;
+            assertEquals(13, t.exec(1, 0x0f, 0x32).vector(), "no IA32_TSC_DEADLINE");
+        }
+    }
 }

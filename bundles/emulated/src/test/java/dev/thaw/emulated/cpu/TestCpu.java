@@ -93,7 +93,9 @@ final class TestCpu implements AutoCloseable {
 
     static final class TestIrq implements InterruptSource {
         volatile int pending = -1;
+        volatile boolean nmi;
         int tpr;
+        long apicBase = DEFAULT_APIC_BASE;
         final StringBuilder log = new StringBuilder();
 
         @Override
@@ -115,6 +117,28 @@ final class TestCpu implements AutoCloseable {
         @Override
         public void setTaskPriority(int cr8) {
             tpr = cr8;
+        }
+
+        @Override
+        public boolean takeNmi() {
+            boolean was = nmi;
+            nmi = false;
+            return was;
+        }
+
+        @Override
+        public long apicBaseMsr() {
+            return apicBase;
+        }
+
+        /** Refuses x2APIC mode, as the runtime's local APIC does. */
+        @Override
+        public boolean setApicBaseMsr(long value) {
+            if ((value & 0x400) != 0) {
+                return false;
+            }
+            apicBase = value;
+            return true;
         }
     }
 }

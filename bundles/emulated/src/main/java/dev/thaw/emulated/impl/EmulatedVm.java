@@ -269,14 +269,21 @@ final class EmulatedVm implements VirtualMachine {
 
     @Override
     public void close() {
-        if (onVcpuThread()) {
-            throw new IllegalStateException("VM " + name + ": close() from its own vCPU thread; use stop()");
+        Thread me = Thread.currentThread();
+        boolean own = onVcpuThread();
+        // The exit listener runs on the last vCPU thread after every thread has left its loop: it may close
+        // the VM. An I/O handler, mid-instruction, may not (it would free the memory its instruction uses).
+        if (own && control.state() != RunState.STOPPED) {
+            throw new IllegalStateException("VM " + name + ": close() from its own running vCPU thread; use stop()");
         }
         stop();
         if (!control.close()) {
             return;
         }
         for (Thread t : threads) {
+            if (t == me) {
+                continue; // past its loop: it touches guest memory no more
+            }
             try {
                 t.join(RunControl.PARK_TIMEOUT.toMillis());
             } catch (InterruptedException e) {

@@ -209,9 +209,6 @@ class RunLoopTest {
 
     @Test
     void theIoHandlerMayStopTheVmAndTheListenerMayCloseIt() throws Exception {
-        RuntimeVms.knownEmulatedBug(runtime, "EmulatedVm.close() throws IllegalStateException (\"close() from its own vCPU"
-                + " thread; use stop()\") when the ExitListener calls it, which the SPI allows (the listener runs on the last"
-                + " vCPU thread); RunControl.threadLeft logs the failure and the VM is never closed");
         VirtualMachine[] holder = new VirtualMachine[1];
         Exits exits = new Exits();
         long[] ripAtExit = {-1};

@@ -21,7 +21,6 @@ import dev.thaw.kvm.impl.KvmHypervisor;
 import dev.thaw.testing.Guests;
 import dev.thaw.testing.Runtimes;
 import java.lang.foreign.MemorySegment;
-import org.junit.jupiter.api.Assumptions;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -202,15 +201,6 @@ final class RuntimeVms implements AutoCloseable {
         Matcher m = Pattern.compile("(?<![A-Za-z0-9])" + register + "(?:\\s*=\\s*|\\s+)(?:0x)?([0-9a-fA-F]+)\\b").matcher(dump);
         assertTrue(m.find(), register + " in the register dump\n" + dump);
         return Long.parseUnsignedLong(m.group(1), 16);
-    }
-
-    /**
-     * Skips the calling test on the emulated runtime because of {@code bug}, a known bug of that runtime
-     * which makes the test fail there; {@code -Dthaw.knownBugs=run} runs it anyway, to see it fail.
-     */
-    static void knownEmulatedBug(String runtime, String bug) {
-        Assumptions.assumeFalse(runtime.equals(Runtimes.EMULATED) && !"run".equals(System.getProperty("thaw.knownBugs")),
-                "KNOWN EMULATED-RUNTIME BUG (run with -Dthaw.knownBugs=run to see this test fail): " + bug);
     }
 
     /** One guest access as the {@link IoHandler} saw it. */

@@ -86,7 +86,11 @@ class LazyRestoreUnderGcTest {
                 assertEquals(expected.resultLine(), got.resultLine(), policy + ": invocation " + expected.index());
             }
             RestoreStats stats = copy.restoreStats().orElseThrow();
-            assertTrue(stats.faults() > 0, policy + ": the guest took demand faults while collections ran (" + stats.faults() + ")");
+            // With none every page the guest touches is a demand fault; with background loaders the guest may
+            // find all its pages loaded first on a slow machine, so only none is sure to fault.
+            if (policy.equals("none")) {
+                assertTrue(stats.faults() > 0, policy + ": the guest took demand faults while collections ran (" + stats.faults() + ")");
+            }
         } finally {
             collecting.set(false);
             gc.join(WAIT.toMillis());

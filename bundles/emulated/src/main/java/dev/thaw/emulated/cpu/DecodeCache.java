@@ -17,6 +17,7 @@ final class DecodeCache {
     private final Cpu c;
     private final Mmu mmu;
     private final Decoder decoder;
+    /** Made on first use of their slot: a vCPU that is created and restored allocates none of them up front. */
     private final Insn[] entries = new Insn[SIZE];
     /** Used for instructions that are not cached. */
     private final Insn scratch = new Insn();
@@ -25,10 +26,6 @@ final class DecodeCache {
         this.c = c;
         this.mmu = mmu;
         this.decoder = decoder;
-        for (int k = 0; k < SIZE; k++) {
-            entries[k] = new Insn();
-            entries[k].cacheLin = -1;
-        }
     }
 
     /** The decoded instruction at CS:RIP (may fault like a fetch). */
@@ -51,7 +48,10 @@ final class DecodeCache {
         MemorySegment s = c.fetchSeg;
         long off = c.fetchOff + pageOff;
         Insn e = entries[(int) lin & MASK];
-        if (e.cacheLin == lin && e.cacheMode == c.decodeMode
+        if (e == null) {
+            e = new Insn();
+            entries[(int) lin & MASK] = e;
+        } else if (e.cacheLin == lin && e.cacheMode == c.decodeMode
                 && (s.get(PhysicalMemory.L_U, off) & e.mask0) == e.bytes0
                 && (e.mask1 == 0 || (s.get(PhysicalMemory.L_U, off + 8) & e.mask1) == e.bytes1)) {
             if (!c.mode64 && rip + e.len - 1 > c.segLimit[Cpu.CS]) {

@@ -63,27 +63,35 @@ public final class PhysicalMemory {
     static final VarHandle VH_I = ValueLayout.JAVA_INT.varHandle();
     static final VarHandle VH_L = ValueLayout.JAVA_LONG.varHandle();
     private static final VarHandle BITS = MethodHandles.arrayElementVarHandle(long[].class);
+    private static final VarHandle CHUNKS = MethodHandles.arrayElementVarHandle(long[][].class);
+    /** Presence bitmaps come in chunks of this many words (64 pages each: 16 MiB of RAM), made on first use. */
+    private static final int CHUNK_WORDS = 64;
+    private static final int CHUNK_PAGE_BITS = 12;
 
     private final Region[] regions;
     private final PageToucher toucher;
 
-    /** One region and its presence bitmaps (bit per page: known present for reading / for writing). */
+    /**
+     * One region and its presence bitmaps (bit per page: known present for reading / for writing), in
+     * chunks of {@link #CHUNK_WORDS} words made when a page of theirs is first touched: making a region
+     * costs the same for any size.
+     */
     static final class Region {
         final long base;
         final long end;
         final MemorySegment segment;
         final long hostAddress;
-        final long[] readable;
-        final long[] writable;
+        final long[][] readable;
+        final long[][] writable;
 
         Region(RamRegion r) {
             base = r.guestBase();
             end = r.guestBase() + r.size();
             segment = r.segment().asSlice(0, r.size());
             hostAddress = r.hostAddress();
-            int words = (int) (((r.size() >>> 12) + 63) >>> 6);
-            readable = new long[words];
-            writable = new long[words];
+            int chunks = (int) (((r.size() >>> 12) + (1L << CHUNK_PAGE_BITS) - 1) >>> CHUNK_PAGE_BITS);
+            readable = new long[chunks][];
+            writable = new long[chunks][];
         }
     }
 
@@ -105,8 +113,8 @@ public final class PhysicalMemory {
     public void forgetPresence() {
         for (Region r : regions) {
             for (int i = 0; i < r.readable.length; i++) {
-                BITS.setVolatile(r.readable, i, 0L);
-                BITS.setVolatile(r.writable, i, 0L);
+                CHUNKS.setVolatile(r.readable, i, (long[]) null);
+                CHUNKS.setVolatile(r.writable, i, (long[]) null);
             }
         }
     }
@@ -134,17 +142,31 @@ public final class PhysicalMemory {
      */
     void ensurePresent(Region r, long pa, boolean write) {
         long page = (pa - r.base) >>> 12;
-        int word = (int) (page >>> 6);
+        int chunk = (int) (page >>> CHUNK_PAGE_BITS);
+        int word = (int) (page >>> 6) & (CHUNK_WORDS - 1);
         long bit = 1L << page;
-        long[] map = write ? r.writable : r.readable;
+        long[] map = chunk(write ? r.writable : r.readable, chunk);
         if (((long) BITS.getOpaque(map, word) & bit) != 0) {
             return;
         }
         toucher.touch(r.hostAddress + (pa - r.base & ~0xfffL), write);
         BITS.getAndBitwiseOr(map, word, bit);
         if (write) {
-            BITS.getAndBitwiseOr(r.readable, word, bit);
+            BITS.getAndBitwiseOr(chunk(r.readable, chunk), word, bit);
         }
+    }
+
+    /** Chunk {@code i} of a presence bitmap, made (once, whichever vCPU comes first) if missing. */
+    private static long[] chunk(long[][] bitmap, int i) {
+        long[] c = (long[]) CHUNKS.getAcquire(bitmap, i);
+        if (c == null) {
+            long[] made = new long[CHUNK_WORDS];
+            c = (long[]) CHUNKS.compareAndExchangeRelease(bitmap, i, (long[]) null, made);
+            if (c == null) {
+                c = made;
+            }
+        }
+        return c;
     }
 
     // ---- physical accesses for the page walker and slow paths (RAM only; callers handle MMIO) ----

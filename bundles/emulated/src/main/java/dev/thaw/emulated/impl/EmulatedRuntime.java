@@ -27,6 +27,7 @@ public final class EmulatedRuntime implements VcpuRuntime, AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(EmulatedRuntime.class);
 
     private final Set<EmulatedVm> vms = new LinkedHashSet<>();
+    private final VcpuThreadPool threads = new VcpuThreadPool();
     private boolean closed;
 
     @Override
@@ -50,7 +51,7 @@ public final class EmulatedRuntime implements VcpuRuntime, AutoCloseable {
             if (closed) {
                 throw new VcpuRuntimeException("the emulated runtime is deactivated");
             }
-            EmulatedVm vm = new EmulatedVm(spec, this::closed);
+            EmulatedVm vm = new EmulatedVm(spec, threads, this::closed);
             vms.add(vm);
             return vm;
         }
@@ -77,5 +78,6 @@ public final class EmulatedRuntime implements VcpuRuntime, AutoCloseable {
                 LOG.error("closing VM {} failed", vm.name(), e);
             }
         }
+        threads.close();
     }
 }

@@ -44,8 +44,10 @@ final class EmulatedVcpu implements Vcpu {
     private final LocalApic lapic;
     private final VcpuBus bus;
     private final Interpreter cpu;
-    /** The Linux thread id of the thread running this vCPU, 0 before it starts. */
+    /** The Linux thread id of the thread running this vCPU, 0 while none does. */
     private volatile int tid;
+    /** The thread running this vCPU, or null. */
+    private volatile Thread thread;
 
     EmulatedVcpu(EmulatedVm vm, int index, int vcpuCount, GuestRam ram, ApicBus apics, IoApic ioapic, DualPic pic,
             RunControl control) {
@@ -141,8 +143,13 @@ final class EmulatedVcpu implements Vcpu {
         lapic.restore(state.sregs().apicBase(), state.lapic());
     }
 
-    /** The thread's body: runs until the VM ends, then tells the run control. */
-    void run() {
+    boolean runsOnCurrentThread() {
+        return thread == Thread.currentThread();
+    }
+
+    /** The thread's body: runs until the VM ends, gives the thread back, then tells the run control. */
+    void run(VcpuThreadPool.Carrier carrier) {
+        thread = Thread.currentThread();
         tid = Libc.gettid();
         try {
             while (control.awaitTurn()) {
@@ -156,6 +163,9 @@ final class EmulatedVcpu implements Vcpu {
             LOG.error("vCPU {} of {} failed", index, vm.name(), e);
             vm.end(new VmExit(VmExit.Kind.RUNTIME_ERROR, index, "vCPU " + index + ": " + e, registerDump(), e));
         } finally {
+            tid = 0;
+            thread = null;
+            carrier.release();
             control.threadLeft();
         }
     }

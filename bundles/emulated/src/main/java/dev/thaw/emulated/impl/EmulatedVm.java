@@ -31,7 +31,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * An emulated VM: its RAM, its interrupt controllers (a local APIC per vCPU, one IOAPIC, the PIC pair),
- * and its vCPUs, each an interpreter on its own platform thread {@code vcpu-<name>-<i>}.
+ * and its vCPUs, each an interpreter on its own platform thread {@code vcpu-<name>-<i>}, taken from the
+ * runtime's {@link VcpuThreadPool} when the VM starts and given back when the vCPU is done.
  */
 final class EmulatedVm implements VirtualMachine {
 
@@ -46,7 +47,6 @@ final class EmulatedVm implements VirtualMachine {
     private final DualPic pic = new DualPic();
     private final InterruptRouter router = new InterruptRouter(pic, ioapic);
     private final List<EmulatedVcpu> vcpus = new CopyOnWriteArrayList<>();
-    private final List<Thread> threads = new ArrayList<>();
     private final RunControl control;
     /** vCPUs asleep until an NMI, INIT or SIPI (halted with IF clear, or waiting for a SIPI). */
     private final AtomicInteger sleepingForStartup = new AtomicInteger();
@@ -55,8 +55,11 @@ final class EmulatedVm implements VirtualMachine {
     private long clockBase;
     private long clockBaseNanos = System.nanoTime();
 
-    EmulatedVm(VmSpec spec, Consumer<EmulatedVm> onClose) {
+    private final VcpuThreadPool threads;
+
+    EmulatedVm(VmSpec spec, VcpuThreadPool threads, Consumer<EmulatedVm> onClose) {
         this.name = spec.name();
+        this.threads = threads;
         this.control = new RunControl(name);
         this.onClose = onClose;
         this.ram = new GuestRam(name, spec.memory());
@@ -125,7 +128,7 @@ final class EmulatedVm implements VirtualMachine {
         control.starting(vcpus.size(), listener);
         for (EmulatedVcpu v : vcpus) {
             v.bus().connect(io);
-            threads.add(Thread.ofPlatform().name("vcpu-" + name + "-" + v.index()).start(v::run));
+            threads.run("vcpu-" + name + "-" + v.index(), v::run);
         }
     }
 
@@ -187,10 +190,12 @@ final class EmulatedVm implements VirtualMachine {
     }
 
     private boolean onVcpuThread() {
-        Thread me = Thread.currentThread();
-        synchronized (this) {
-            return threads.contains(me);
+        for (EmulatedVcpu v : vcpus) {
+            if (v.runsOnCurrentThread()) {
+                return true;
+            }
         }
+        return false;
     }
 
     @Override
@@ -269,7 +274,6 @@ final class EmulatedVm implements VirtualMachine {
 
     @Override
     public void close() {
-        Thread me = Thread.currentThread();
         boolean own = onVcpuThread();
         // The exit listener runs on the last vCPU thread after every thread has left its loop: it may close
         // the VM. An I/O handler, mid-instruction, may not (it would free the memory its instruction uses).
@@ -280,20 +284,10 @@ final class EmulatedVm implements VirtualMachine {
         if (!control.close()) {
             return;
         }
-        for (Thread t : threads) {
-            if (t == me) {
-                continue; // past its loop: it touches guest memory no more
-            }
-            try {
-                t.join(RunControl.PARK_TIMEOUT.toMillis());
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-            }
-            if (t.isAlive()) {
-                LOG.error("VM {}: vCPU thread {} did not end; its memory stays mapped", name, t.getName());
-                onClose.accept(this);
-                return;
-            }
+        if (!control.awaitThreadsGone()) {
+            LOG.error("VM {}: a vCPU thread did not leave its run loop; its memory stays mapped", name);
+            onClose.accept(this);
+            return;
         }
         ram.close();
         onClose.accept(this);

@@ -27,12 +27,27 @@ final class TinyVm implements AutoCloseable {
     static final int DEBUG_EXIT = 0x501;
     static final long UNBACKED = 0xdead_beefL;
 
-    final EmulatedRuntime runtime = new EmulatedRuntime();
+    final EmulatedRuntime runtime;
     final EmulatedVm vm;
     final Map<Long, Long> mmioWrites = new ConcurrentHashMap<>();
     volatile long exitCode = -1;
+    /** The thread that made the debug exit. */
+    volatile Thread exitThread;
+
+    private final boolean ownsRuntime;
 
     TinyVm(String name, int vcpus) {
+        this(new EmulatedRuntime(), true, name, vcpus);
+    }
+
+    /** A VM of {@code runtime}, which stays open when this closes. */
+    TinyVm(EmulatedRuntime runtime, String name, int vcpus) {
+        this(runtime, false, name, vcpus);
+    }
+
+    private TinyVm(EmulatedRuntime runtime, boolean ownsRuntime, String name, int vcpus) {
+        this.runtime = runtime;
+        this.ownsRuntime = ownsRuntime;
         vm = (EmulatedVm) runtime.createVm(new VmSpec(name, List.of(new MemoryRange(0, RAM))));
         vm.createVcpus(vcpus);
     }
@@ -74,6 +89,7 @@ final class TinyVm implements AutoCloseable {
             public void portWrite(int vcpu, int port, int size, long value) {
                 if (port == DEBUG_EXIT) {
                     exitCode = value;
+                    exitThread = Thread.currentThread();
                     vm.stop();
                 }
             }
@@ -93,6 +109,9 @@ final class TinyVm implements AutoCloseable {
 
     @Override
     public void close() {
-        runtime.close();
+        vm.close();
+        if (ownsRuntime) {
+            runtime.close();
+        }
     }
 }

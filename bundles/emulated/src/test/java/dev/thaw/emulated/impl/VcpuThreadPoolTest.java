@@ -1,0 +1,59 @@
+package dev.thaw.emulated.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertSame;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.api.runtime.VmExit;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+
+/** vCPUs run on threads the runtime keeps: named for their vCPU while they run it, and reused. */
+class VcpuThreadPoolTest {
+
+    private static final int[] EXIT = {0xb8, 0x07, 0, 0, 0, 0x66, 0xba, 0x01, 0x05, 0xef, 0xf4}; // out 0x501, 7
+
+    private static long vcpuThreads() {
+        return Thread.getAllStackTraces().keySet().stream().filter(t -> t.getName().startsWith("vcpu-")).count();
+    }
+
+    @Test
+    void aVcpuThreadIsNamedForItsVcpuAndRunsTheNextVmsToo() throws Exception {
+        EmulatedRuntime runtime = new EmulatedRuntime();
+        try {
+            long before = vcpuThreads();
+            Thread first;
+            try (TinyVm t = new TinyVm(runtime, "pool-a", 1)) {
+                t.put(0x10000, EXIT);
+                t.enterProtected32(0, 0x10000);
+                assertEquals(VmExit.Kind.STOPPED, t.run(Duration.ofSeconds(10)).kind());
+                first = t.exitThread;
+                assertEquals(7, t.exitCode);
+            }
+            assertTrue(first.getName().startsWith(VcpuThreadPool.NAME), "idle again: " + first.getName());
+            assertTrue(first.isAlive());
+            assertEquals(before, vcpuThreads(), "no thread is named for a vCPU that stopped");
+            try (TinyVm t = new TinyVm(runtime, "pool-b", 1)) {
+                t.put(0x10000, EXIT);
+                t.enterProtected32(0, 0x10000);
+                t.vm.start(new dev.thaw.api.runtime.IoHandler() {
+                    @Override
+                    public long portRead(int vcpu, int port, int size) {
+                        return 0;
+                    }
+
+                    @Override
+                    public void portWrite(int vcpu, int port, int size, long value) {
+                        assertEquals("vcpu-pool-b-0", Thread.currentThread().getName());
+                        t.exitThread = Thread.currentThread();
+                        t.vm.stop();
+                    }
+                }, exit -> { });
+                assertEquals(VmExit.Kind.STOPPED, t.vm.awaitExit(Duration.ofSeconds(10)).orElseThrow().kind());
+                assertSame(first, t.exitThread, "the waiting thread ran the next vCPU");
+            }
+        } finally {
+            runtime.close();
+        }
+    }
+}

@@ -45,6 +45,9 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 @Component(service = CpuBenchmark.class)
 public final class CpuBench implements CpuBenchmark {
 
+    /** The emulated runtime's vCPU run loop: a profile sample whose stack runs through it is a vCPU's. */
+    static final String VCPU_LOOP = "dev.thaw.emulated.impl.EmulatedVcpu";
+
     static final String EMULATED = "emulated";
     static final String UNICORN = UnicornLoopRunner.NAME;
     static final String KVM = "kvm";
@@ -139,7 +142,7 @@ public final class CpuBench implements CpuBenchmark {
         CpuBenchReport.Profile profile;
         try {
             profile = CpuProfile.record(() -> fill(EMULATED, profiled, request, fillResult), dir.resolve("profile.jfr"),
-                    "vcpu-" + profiled + "-", "the emulated fill");
+                    VCPU_LOOP, "the emulated fill");
         } catch (NoClassDefFoundError e) {
             profile = new CpuBenchReport.Profile(0, List.of(), "no profile: JDK Flight Recorder (jdk.jfr) is not available to "
                     + "the bench bundle: " + e.getMessage());

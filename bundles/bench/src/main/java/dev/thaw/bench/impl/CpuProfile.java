@@ -12,7 +12,6 @@ import java.util.Map;
 import jdk.jfr.Recording;
 import jdk.jfr.consumer.RecordedEvent;
 import jdk.jfr.consumer.RecordedFrame;
-import jdk.jfr.consumer.RecordedThread;
 import jdk.jfr.consumer.RecordingFile;
 
 /**
@@ -31,10 +30,11 @@ final class CpuProfile {
 
     /**
      * Records while {@code work} runs, keeps the recording as {@code file}, and returns the top methods of
-     * the samples of threads whose names start with {@code threadPrefix}; a profile that cannot be taken
+     * the samples whose stack runs through a class named {@code loopClass} (the vCPU's run loop: its threads
+     * are pooled, so their names do not say which VM they serve); a profile that cannot be taken
      * (JFR disabled, say) says why instead of failing the benchmark.
      */
-    static CpuBenchReport.Profile record(Runnable work, Path file, String threadPrefix, String what) {
+    static CpuBenchReport.Profile record(Runnable work, Path file, String loopClass, String what) {
         Recording recording;
         try {
             recording = new Recording();
@@ -51,22 +51,21 @@ final class CpuProfile {
             recording.close();
         }
         try {
-            return reduce(RecordingFile.readAllEvents(file), threadPrefix, what, file);
+            return reduce(RecordingFile.readAllEvents(file), loopClass, what, file);
         } catch (IOException e) {
             return new CpuBenchReport.Profile(0, List.of(), "no profile: cannot read " + file + ": " + e.getMessage());
         }
     }
 
-    static CpuBenchReport.Profile reduce(List<RecordedEvent> events, String threadPrefix, String what, Path file) {
+    static CpuBenchReport.Profile reduce(List<RecordedEvent> events, String loopClass, String what, Path file) {
         Map<String, Long> counts = new HashMap<>();
         long samples = 0;
         for (RecordedEvent e : events) {
             if (!e.getEventType().getName().equals(EVENT)) {
                 continue;
             }
-            RecordedThread thread = e.getThread("sampledThread");
-            if (thread == null || thread.getJavaName() == null || !thread.getJavaName().startsWith(threadPrefix)
-                    || e.getStackTrace() == null || e.getStackTrace().getFrames().isEmpty()) {
+            if (e.getStackTrace() == null || e.getStackTrace().getFrames().isEmpty()
+                    || e.getStackTrace().getFrames().stream().noneMatch(f -> f.getMethod().getType().getName().equals(loopClass))) {
                 continue;
             }
             samples++;
@@ -78,7 +77,7 @@ final class CpuProfile {
                 .sorted(Map.Entry.<String, Long>comparingByValue(Comparator.reverseOrder()).thenComparing(Map.Entry.comparingByKey()))
                 .limit(TOP)
                 .forEach(en -> top.add(new CpuBenchReport.Frame(en.getKey(), en.getValue(), en.getValue() / (double) total)));
-        String note = samples == 0 ? "no samples of the vCPU thread (" + threadPrefix + "*) were taken during " + what
+        String note = samples == 0 ? "no samples of a vCPU thread (running " + loopClass + ") were taken during " + what
                 : EVENT + " every " + PERIOD.toMillis() + " ms of the vCPU thread during " + what + ", by innermost method "
                         + "(inlined methods as themselves); Java code only, not native calls or HLT; the recording: " + file;
         return new CpuBenchReport.Profile(samples, top, note);

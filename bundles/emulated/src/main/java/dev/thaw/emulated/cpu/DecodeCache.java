@@ -28,16 +28,41 @@ final class DecodeCache {
         this.decoder = decoder;
     }
 
-    /** The decoded instruction at CS:RIP (may fault like a fetch). */
+    /**
+     * The decoded instruction at CS:RIP (may fault like a fetch). The hit path is kept this small so that
+     * the JIT inlines it into the run loop; everything else is in {@link #miss}.
+     */
     Insn get() {
         long rip = c.rip;
         long lin = c.mode64 ? rip : (c.segBase[Cpu.CS] + rip) & 0xffff_ffffL;
+        Insn e = entries[(int) lin & MASK];
+        if (e != null && e.cacheLin == lin && e.cacheMode == c.decodeMode && c.fetchKey == pageKey(lin)
+                && matches(e, c.fetchSeg, c.fetchOff + (lin & 0xfff))
+                && (c.mode64 || rip + e.len - 1 <= c.segLimit[Cpu.CS])) {
+            return e;
+        }
+        return miss(rip, lin);
+    }
+
+    /** The fetch page cache's key of the page of {@code lin} at the current privilege (see {@link Mmu#fetch}). */
+    private long pageKey(long lin) {
+        return ((lin >>> 12) << 1) | c.userBit;
+    }
+
+    /** Whether the instruction's bytes at {@code off} in {@code s} are still the ones {@code e} was decoded from. */
+    private static boolean matches(Insn e, MemorySegment s, long off) {
+        return (s.get(PhysicalMemory.L_U, off) & e.mask0) == e.bytes0
+                && (e.mask1 == 0 || (s.get(PhysicalMemory.L_U, off + 8) & e.mask1) == e.bytes1);
+    }
+
+    /** Not cached, stale, or on a page the fetch cache does not hold: translate, then decode (and cache). */
+    private Insn miss(long rip, long lin) {
         int pageOff = (int) lin & 0xfff;
         if (pageOff > 4096 - 16) {
             decoder.decode(scratch);
             return scratch;
         }
-        long key = ((lin >>> 12) << 1) | c.userBit;
+        long key = pageKey(lin);
         if (c.fetchKey != key) {
             mmu.fetch(lin); // translate (or fault) and fill the fetch page cache
             if (c.fetchKey != key) {
@@ -47,13 +72,12 @@ final class DecodeCache {
         }
         MemorySegment s = c.fetchSeg;
         long off = c.fetchOff + pageOff;
-        Insn e = entries[(int) lin & MASK];
+        int slot = (int) lin & MASK;
+        Insn e = entries[slot];
         if (e == null) {
             e = new Insn();
-            entries[(int) lin & MASK] = e;
-        } else if (e.cacheLin == lin && e.cacheMode == c.decodeMode
-                && (s.get(PhysicalMemory.L_U, off) & e.mask0) == e.bytes0
-                && (e.mask1 == 0 || (s.get(PhysicalMemory.L_U, off + 8) & e.mask1) == e.bytes1)) {
+            entries[slot] = e;
+        } else if (e.cacheLin == lin && e.cacheMode == c.decodeMode && matches(e, s, off)) {
             if (!c.mode64 && rip + e.len - 1 > c.segLimit[Cpu.CS]) {
                 decoder.decode(scratch); // raises the #GP
                 return scratch;

@@ -1,5 +1,6 @@
 package dev.thaw.kvm;
 
+import static dev.thaw.testing.MsrAssertions.assertMsrsEqual;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 
@@ -7,7 +8,6 @@ import dev.thaw.api.state.MsrEntry;
 import dev.thaw.api.state.PitChannelState;
 import dev.thaw.api.state.VmArchState;
 import dev.thaw.testing.RequiresKvm;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
@@ -22,10 +22,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 @RequiresKvm
 @Timeout(60)
 class StateTest {
-
-    /** IA32_TSC counts while we look: it is compared within {@link #TSC_TOLERANCE}, not for equality. */
-    private static final long MSR_IA32_TSC = 0x10;
-    private static final long TSC_TOLERANCE = 10_000_000_000L;
 
     @RegisterExtension
     static final KvmFixture kvm = new KvmFixture();
@@ -73,24 +69,6 @@ class StateTest {
                 () -> TestVms.counter(vm) > before + 1000);
         System.out.printf("%d saveable MSRs: %s%n", msrs.size(),
                 msrs.stream().map(m -> Long.toHexString(m.index())).toList());
-    }
-
-    private static void assertMsrsEqual(List<MsrEntry> expected, List<MsrEntry> actual) {
-        assertEquals(expected.stream().map(MsrEntry::index).toList(), actual.stream().map(MsrEntry::index).toList());
-        List<String> differences = new ArrayList<>();
-        for (int i = 0; i < expected.size(); i++) {
-            MsrEntry e = expected.get(i);
-            MsrEntry a = actual.get(i);
-            if (e.index() == MSR_IA32_TSC) {
-                long delta = a.data() - e.data();
-                if (delta < 0 || delta > TSC_TOLERANCE) {
-                    differences.add("TSC moved by " + delta);
-                }
-            } else if (e.data() != a.data()) {
-                differences.add(e + " became " + a);
-            }
-        }
-        assertEquals(List.of(), differences);
     }
 
     private static PitChannelState withoutLoadTime(PitChannelState c) {

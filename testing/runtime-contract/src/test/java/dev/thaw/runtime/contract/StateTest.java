@@ -1,5 +1,6 @@
 package dev.thaw.runtime.contract;
 
+import static dev.thaw.testing.MsrAssertions.assertMsrsEqual;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -15,7 +16,6 @@ import dev.thaw.runtime.contract.RuntimeVms.Exits;
 import dev.thaw.runtime.contract.RuntimeVms.Recorder;
 import dev.thaw.runtime.contract.RuntimeVms.Saved;
 import dev.thaw.testing.Guests;
-import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -30,10 +30,6 @@ import org.junit.jupiter.params.provider.MethodSource;
 @MethodSource("dev.thaw.testing.Runtimes#names")
 @Timeout(60)
 class StateTest {
-
-    /** IA32_TSC counts while we look: it is compared within {@link #TSC_TOLERANCE}, not for equality. */
-    private static final long MSR_IA32_TSC = 0x10;
-    private static final long TSC_TOLERANCE = 10_000_000_000L;
 
     @Parameter
     String runtime;
@@ -130,24 +126,6 @@ class StateTest {
         assertEquals(vcpu, json.readValue(text, VcpuState.class));
         assertEquals(arch, json.readValue(json.writeValueAsString(arch), VmArchState.class));
         assertTrue(text.contains("\"rip\":"), text.substring(0, Math.min(200, text.length())));
-    }
-
-    private static void assertMsrsEqual(List<MsrEntry> expected, List<MsrEntry> actual) {
-        assertEquals(expected.stream().map(MsrEntry::index).toList(), actual.stream().map(MsrEntry::index).toList());
-        List<String> differences = new ArrayList<>();
-        for (int i = 0; i < expected.size(); i++) {
-            MsrEntry e = expected.get(i);
-            MsrEntry a = actual.get(i);
-            if (e.index() == MSR_IA32_TSC) {
-                long delta = a.data() - e.data();
-                if (delta < 0 || delta > TSC_TOLERANCE) {
-                    differences.add("TSC moved by " + delta);
-                }
-            } else if (e.data() != a.data()) {
-                differences.add(e + " became " + a);
-            }
-        }
-        assertEquals(List.of(), differences);
     }
 
     private static VcpuState withoutMsrs(VcpuState s) {

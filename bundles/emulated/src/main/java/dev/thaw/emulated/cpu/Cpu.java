@@ -134,41 +134,45 @@ final class Cpu {
         return size == 8 ? -1L : (1L << (size << 3)) - 1;
     }
 
-    /** Register {@code n} at {@code size} bytes, zero-extended; {@code rex}: byte registers 4-7 are SPL..DIL. */
+    /**
+     * Register {@code n} at {@code size} bytes, zero-extended; {@code rex}: byte registers 4-7 are SPL..DIL.
+     * The 64-bit case comes first and stays small, so the JIT inlines it everywhere.
+     */
     long reg(int size, int n, boolean rex) {
-        switch (size) {
-            case 1:
-                if (n < 4 || rex) {
-                    return r[n] & 0xff;
-                }
-                return (r[n - 4] >>> 8) & 0xff;
-            case 2:
-                return r[n] & 0xffff;
-            case 4:
-                return r[n] & 0xffff_ffffL;
-            default:
-                return r[n];
+        return size == 8 ? r[n] : narrowReg(size, n, rex);
+    }
+
+    private long narrowReg(int size, int n, boolean rex) {
+        if (size == 4) {
+            return r[n] & 0xffff_ffffL;
         }
+        if (size == 2) {
+            return r[n] & 0xffff;
+        }
+        if (n < 4 || rex) {
+            return r[n] & 0xff;
+        }
+        return (r[n - 4] >>> 8) & 0xff;
     }
 
     /** Writes register {@code n} at {@code size}: 32-bit writes zero the upper half, 8/16-bit writes merge. */
     void setReg(int size, int n, boolean rex, long v) {
-        switch (size) {
-            case 1:
-                if (n < 4 || rex) {
-                    r[n] = (r[n] & ~0xffL) | (v & 0xff);
-                } else {
-                    r[n - 4] = (r[n - 4] & ~0xff00L) | ((v & 0xff) << 8);
-                }
-                break;
-            case 2:
-                r[n] = (r[n] & ~0xffffL) | (v & 0xffff);
-                break;
-            case 4:
-                r[n] = v & 0xffff_ffffL;
-                break;
-            default:
-                r[n] = v;
+        if (size == 8) {
+            r[n] = v;
+        } else if (size == 4) {
+            r[n] = v & 0xffff_ffffL;
+        } else {
+            setNarrowReg(size, n, rex, v);
+        }
+    }
+
+    private void setNarrowReg(int size, int n, boolean rex, long v) {
+        if (size == 2) {
+            r[n] = (r[n] & ~0xffffL) | (v & 0xffff);
+        } else if (n < 4 || rex) {
+            r[n] = (r[n] & ~0xffL) | (v & 0xff);
+        } else {
+            r[n - 4] = (r[n - 4] & ~0xff00L) | ((v & 0xff) << 8);
         }
     }
 

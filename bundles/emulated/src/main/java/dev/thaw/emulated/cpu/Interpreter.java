@@ -99,7 +99,7 @@ public final class Interpreter {
     /** Waiting for a start-up IPI: MP state UNINITIALIZED (an AP never started) or INIT_RECEIVED; else null. */
     MpState sipiWait;
     private String shutdownReason;
-    private int spins;
+    final PauseLoop pauseLoop = new PauseLoop();
     /** The current instruction delivered a software interrupt (which takes the single-step trap's place). */
     private boolean eventDelivered;
     /** An event imported from a snapshot, delivered at the first boundary: vector, or -1. */
@@ -352,13 +352,9 @@ public final class Interpreter {
         stopAfter = StopReason.HALTED;
     }
 
-    /** PAUSE: a spin-wait hint to the host; every 64th in a row yields the host CPU. */
+    /** PAUSE: a spin-wait hint; a spin loop that goes on sleeps ({@link PauseLoop}). */
     void pause() {
-        if ((++spins & 63) == 0) {
-            Thread.yield();
-        } else {
-            Thread.onSpinWait();
-        }
+        pauseLoop.pause(instructions);
     }
 
     /** An opcode this interpreter does not implement: counted, then #UD in the guest. */

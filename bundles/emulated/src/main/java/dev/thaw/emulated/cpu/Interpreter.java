@@ -83,7 +83,6 @@ public final class Interpreter {
     final Cpuid cpuid;
     final long[] cpuidOut = new long[4];
     private final DecodeCache decodeCache;
-    private final InterruptSource irq;
     private final int apicId;
     private final boolean reportExceptions;
     final StateIo stateIo;
@@ -102,12 +101,7 @@ public final class Interpreter {
     final PauseLoop pauseLoop = new PauseLoop();
     /** The current instruction delivered a software interrupt (which takes the single-step trap's place). */
     private boolean eventDelivered;
-    /** An event imported from a snapshot, delivered at the first boundary: vector, or -1. */
-    int injectedVector = -1;
-    int injectedKind;
-    int injectedError = CpuException.NO_ERROR;
-    /** An NMI taken from the InterruptSource and not yet delivered (an earlier one is still in service). */
-    boolean nmiPending;
+    final PendingEvents events;
 
     /**
      * A vCPU with this interpreter's own CPUID table for APIC ID {@code apicId}, in the power-up state:
@@ -118,7 +112,6 @@ public final class Interpreter {
     }
 
     public Interpreter(PhysicalMemory memory, CpuBus bus, InterruptSource irq, int apicId, Options options) {
-        this.irq = irq;
         this.apicId = apicId;
         this.reportExceptions = options.reportExceptions();
         c.owner = this;
@@ -129,6 +122,7 @@ public final class Interpreter {
         this.mmu = new Mmu(c, memory, bus);
         c.mmu = mmu;
         this.decodeCache = new DecodeCache(c, mmu, new Decoder(c, mmu));
+        this.events = new PendingEvents(this, reportExceptions);
         this.stateIo = new StateIo(this);
         applyCpuid();
         Reset.apply(this, false);
@@ -158,9 +152,7 @@ public final class Interpreter {
             return StopReason.shutdown(shutdownReason);
         }
         if (sipiWait != null) {
-            if (irq.takeNmi()) {
-                nmiPending = true; // held until a start-up IPI lets the vCPU run
-            }
+            events.takeNmi(); // held until a start-up IPI lets the vCPU run
             return (attention & STOP) != 0 ? takeStop() : StopReason.WAIT_FOR_SIPI;
         }
         c.checkInterrupts = true;
@@ -179,8 +171,8 @@ public final class Interpreter {
             if (n >= maxInstructions) {
                 return StopReason.BUDGET;
             }
-            if ((c.checkInterrupts || injectedVector >= 0) && c.shadow == 0) {
-                StopReason r = events();
+            if ((c.checkInterrupts || events.injectedVector >= 0) && c.shadow == 0) {
+                StopReason r = deliverEvents();
                 if (r != null) {
                     return r;
                 }
@@ -199,13 +191,13 @@ public final class Interpreter {
                     Executor.execute(c, i);
                     if (!eventDelivered && c.shadow != Cpu.SHADOW_MOV_SS) {
                         c.dr[6] |= 0x4000; // BS: single-step trap after the instruction
-                        raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
+                        events.raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
                     }
                 }
             } catch (CpuException e) {
                 c.rip = c.insnStart;
                 c.shadow = 0;
-                raise(e.vector, e.errorCode, Interrupts.EXCEPTION);
+                events.raise(e.vector, e.errorCode, Interrupts.EXCEPTION);
             } catch (UnsupportedFeature u) {
                 c.rip = c.insnStart;
                 shutdownReason = u.getMessage() + " at rip 0x" + Long.toHexString(c.rip);
@@ -238,10 +230,7 @@ public final class Interpreter {
 
     /** Leaves HLT if an interrupt can be taken now (it is delivered at the next boundary). */
     private boolean wake() {
-        if (irq.takeNmi()) {
-            nmiPending = true;
-        }
-        if (injectedVector >= 0 || (nmiPending && !c.nmiBlocked) || (c.interruptsEnabled() && irq.pendingVector() >= 0)) {
+        if (events.deliverable()) {
             halted = false;
             c.checkInterrupts = true;
             return true;
@@ -250,30 +239,9 @@ public final class Interpreter {
         return false;
     }
 
-    /** Delivers an injected event, an NMI or a pending external interrupt at this boundary; a stop reason or null. */
-    private StopReason events() {
-        c.checkInterrupts = false;
-        if (irq.takeNmi()) {
-            nmiPending = true;
-        }
-        if (injectedVector >= 0) {
-            int v = injectedVector;
-            injectedVector = -1;
-            raise(v, injectedError, injectedKind);
-            c.checkInterrupts = true;
-        } else if (nmiPending && !c.nmiBlocked) {
-            nmiPending = false;
-            raise(CpuException.NMI, CpuException.NO_ERROR, Interrupts.EXTERNAL);
-            c.nmiBlocked = true;
-            c.checkInterrupts = true;
-        } else if (c.interruptsEnabled()) {
-            int v = irq.pendingVector();
-            if (v >= 0) {
-                irq.acknowledge(v);
-                raise(v, CpuException.NO_ERROR, Interrupts.EXTERNAL);
-                c.checkInterrupts = true;
-            }
-        }
+    /** Delivers what is pending at this boundary ({@link PendingEvents}); a stop reason or null. */
+    private StopReason deliverEvents() {
+        events.deliver();
         if (shutdownReason != null) {
             return StopReason.shutdown(shutdownReason);
         }
@@ -287,49 +255,14 @@ public final class Interpreter {
         return attention != 0 || (c.checkInterrupts && c.interruptsEnabled());
     }
 
-    /**
-     * Delivers an exception (or an event of {@code kind}) with the double fault rules: a contributory
-     * exception or #PF while delivering a contributory exception or #PF becomes #DF, anything while
-     * delivering #DF is a triple fault, other combinations deliver the second event.
-     */
-    private void raise(int vector, int error, int kind) {
-        if (reportExceptions && kind != Interrupts.EXTERNAL) {
-            stopAfter = StopReason.exception(vector, error);
-            return;
-        }
-        int v = vector;
-        int err = error;
-        int k = kind;
-        for (int depth = 0; depth < 4; depth++) {
-            try {
-                Interrupts.deliver(c, v, k, CpuException.hasErrorCode(v) && k == Interrupts.EXCEPTION ? err : -1);
-                return;
-            } catch (CpuException e2) {
-                if (v == CpuException.DF) {
-                    break;
-                }
-                boolean firstContributory = k == Interrupts.EXCEPTION && contributory(v);
-                boolean firstPf = k == Interrupts.EXCEPTION && v == CpuException.PF;
-                boolean second = contributory(e2.vector) || e2.vector == CpuException.PF;
-                if ((firstContributory && contributory(e2.vector)) || (firstPf && second)) {
-                    v = CpuException.DF;
-                    err = 0;
-                } else {
-                    v = e2.vector;
-                    err = e2.errorCode;
-                }
-                k = Interrupts.EXCEPTION;
-            } catch (UnsupportedFeature u) {
-                shutdownReason = u.getMessage();
-                return;
-            }
-        }
-        shutdownReason = "triple fault delivering vector " + vector + " (error 0x" + Integer.toHexString(error)
-                + ") at rip 0x" + Long.toHexString(c.rip);
+    /** Ends this run after the current instruction or event with {@code reason}. */
+    void stopAfter(StopReason reason) {
+        stopAfter = reason;
     }
 
-    private static boolean contributory(int v) {
-        return v == CpuException.DE || (v >= CpuException.TS && v <= CpuException.GP);
+    /** The vCPU cannot go on ({@code SHUTDOWN} from now on): a triple fault or an unsupported feature. */
+    void shutdown(String reason) {
+        shutdownReason = reason;
     }
 
     // ---- called by instructions ----
@@ -406,10 +339,7 @@ public final class Interpreter {
 
     /** Drops what was pending or in progress: injected events, HLT, a shutdown (INIT and power-up). */
     void dropEvents() {
-        injectedVector = -1;
-        nmiPending = false;
-        c.nmiBlocked = false;
-        injectedError = CpuException.NO_ERROR;
+        events.drop();
         halted = false;
         stopAfter = null;
         shutdownReason = null;
@@ -431,9 +361,7 @@ public final class Interpreter {
 
     /** The current state (call while not running), with an NMI the InterruptSource holds as pending. */
     public CpuState exportState() {
-        if (irq.takeNmi()) {
-            nmiPending = true;
-        }
+        events.takeNmi();
         return stateIo.export();
     }
 

@@ -59,23 +59,23 @@ final class StateIo {
         Regs regs = new Regs(r[0], r[3], r[1], r[2], r[6], r[7], r[4], r[5], r[8], r[9], r[10], r[11], r[12], r[13],
                 r[14], r[15], c.rip, c.rflags());
         long[] bitmap = new long[Sregs.INTERRUPT_BITMAP_WORDS];
-        boolean injectedIrq = owner.injectedVector >= 0 && owner.injectedKind == Interrupts.EXTERNAL;
+        boolean injectedIrq = owner.events.injectedVector >= 0 && owner.events.injectedKind == Interrupts.EXTERNAL;
         if (injectedIrq) {
-            bitmap[owner.injectedVector >>> 6] |= 1L << (owner.injectedVector & 63);
+            bitmap[owner.events.injectedVector >>> 6] |= 1L << (owner.events.injectedVector & 63);
         }
         Sregs sregs = new Sregs(seg(Cpu.CS), seg(Cpu.DS), seg(Cpu.ES), seg(Cpu.FS), seg(Cpu.GS), seg(Cpu.SS),
                 seg(Cpu.TR), seg(Cpu.LDTR), new DescriptorTable(c.gdtBase, c.gdtLimit),
                 new DescriptorTable(c.idtBase, c.idtLimit), c.cr0, c.cr2, c.cr3, c.cr4,
                 c.irq.taskPriority() & 0xf, c.efer, c.irq.apicBaseMsr(), bitmap);
-        boolean injectedException = owner.injectedVector >= 0 && owner.injectedKind == Interrupts.EXCEPTION;
+        boolean injectedException = owner.events.injectedVector >= 0 && owner.events.injectedKind == Interrupts.EXCEPTION;
         VcpuEvents.ExceptionState exception = injectedException
-                ? new VcpuEvents.ExceptionState(0, owner.injectedVector, owner.injectedError >= 0 ? 1 : 0, 1,
-                        Math.max(owner.injectedError, 0))
+                ? new VcpuEvents.ExceptionState(0, owner.events.injectedVector, owner.events.injectedError >= 0 ? 1 : 0, 1,
+                        Math.max(owner.events.injectedError, 0))
                 : new VcpuEvents.ExceptionState(0, 0, 0, 0, 0);
-        boolean injectedSoft = owner.injectedVector >= 0 && owner.injectedKind == Interrupts.SOFTWARE;
+        boolean injectedSoft = owner.events.injectedVector >= 0 && owner.events.injectedKind == Interrupts.SOFTWARE;
         VcpuEvents.InterruptState interrupt = new VcpuEvents.InterruptState(injectedIrq || injectedSoft ? 1 : 0,
-                injectedIrq || injectedSoft ? owner.injectedVector : 0, injectedSoft ? 1 : 0, c.shadow);
-        VcpuEvents.NmiState nmi = new VcpuEvents.NmiState(0, owner.nmiPending ? 1 : 0, c.nmiBlocked ? 1 : 0);
+                injectedIrq || injectedSoft ? owner.events.injectedVector : 0, injectedSoft ? 1 : 0, c.shadow);
+        VcpuEvents.NmiState nmi = new VcpuEvents.NmiState(0, owner.events.nmiPending ? 1 : 0, c.nmiBlocked ? 1 : 0);
         VcpuEvents events = new VcpuEvents(exception, interrupt, nmi, 0, EVENT_FLAGS, new VcpuEvents.SmiState(0, 0, 0, 0),
                 0, 0, 0);
         DebugRegs dr = new DebugRegs(c.dr[0], c.dr[1], c.dr[2], c.dr[3], c.dr[6], c.dr[7], 0);
@@ -176,30 +176,30 @@ final class StateIo {
     }
 
     private void importEvents(VcpuEvents e, long[] bitmap) {
-        owner.injectedVector = -1;
-        owner.injectedError = CpuException.NO_ERROR;
+        owner.events.injectedVector = -1;
+        owner.events.injectedError = CpuException.NO_ERROR;
         c.shadow = e.interrupt().shadow() & 3;
-        owner.nmiPending = e.nmi().injected() != 0 || e.nmi().pending() != 0;
+        owner.events.nmiPending = e.nmi().injected() != 0 || e.nmi().pending() != 0;
         c.nmiBlocked = e.nmi().masked() != 0 && e.nmi().injected() == 0; // an injected one is delivered again
         VcpuEvents.ExceptionState x = e.exception();
         if (x.injected() != 0 || x.pending() != 0) {
-            owner.injectedVector = x.nr();
-            owner.injectedKind = Interrupts.EXCEPTION;
-            owner.injectedError = x.hasErrorCode() != 0 ? (int) x.errorCode() : CpuException.NO_ERROR;
+            owner.events.injectedVector = x.nr();
+            owner.events.injectedKind = Interrupts.EXCEPTION;
+            owner.events.injectedError = x.hasErrorCode() != 0 ? (int) x.errorCode() : CpuException.NO_ERROR;
             if (e.exceptionHasPayload() != 0 && x.nr() == CpuException.PF) {
                 c.cr2 = e.exceptionPayload();
             }
             return;
         }
         if (e.interrupt().injected() != 0) {
-            owner.injectedVector = e.interrupt().nr() & 0xff;
-            owner.injectedKind = e.interrupt().soft() != 0 ? Interrupts.SOFTWARE : Interrupts.EXTERNAL;
+            owner.events.injectedVector = e.interrupt().nr() & 0xff;
+            owner.events.injectedKind = e.interrupt().soft() != 0 ? Interrupts.SOFTWARE : Interrupts.EXTERNAL;
             return;
         }
         for (int w = 0; w < bitmap.length; w++) {
             if (bitmap[w] != 0) {
-                owner.injectedVector = w * 64 + Long.numberOfTrailingZeros(bitmap[w]);
-                owner.injectedKind = Interrupts.EXTERNAL;
+                owner.events.injectedVector = w * 64 + Long.numberOfTrailingZeros(bitmap[w]);
+                owner.events.injectedKind = Interrupts.EXTERNAL;
                 return;
             }
         }

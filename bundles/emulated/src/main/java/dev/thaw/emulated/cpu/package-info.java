@@ -11,7 +11,9 @@
  * {@code StackOps}, {@code StringOps}, {@code Branch}, {@code FarControl}, {@code SegmentOps},
  * {@code SystemOps}, {@code FastSystemCall}, {@code IoOps}, {@code Legacy}); {@code Flags} computes
  * RFLAGS lazily; {@code Operands} does addressing and segmentation; {@code Mmu} and {@code PageWalker} the
- * TLB and paging; {@code Segments} descriptors; {@code Interrupts} IDT delivery; {@code ControlRegs},
- * {@code Msrs} and {@code Cpuid} the system registers; {@code StateIo} state export and import.
+ * TLB and paging; {@code Segments} descriptors; {@code PendingEvents} what is delivered at an instruction
+ * boundary (and the double-fault rules), {@code Interrupts} how (the IDT); {@code Reset} the power-up and
+ * INIT states; {@code PauseLoop} spin loops; {@code ControlRegs}, {@code Msrs} and {@code Cpuid} the system
+ * registers; {@code StateIo} state export and import.
  */
 package dev.thaw.emulated.cpu;

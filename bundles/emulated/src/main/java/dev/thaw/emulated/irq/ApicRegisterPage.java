@@ -8,14 +8,16 @@ import java.util.Arrays;
 /**
  * The storage of a local APIC's registers in KVM's page layout: one 32-bit value per 16-byte slot, so
  * saving and restoring is a copy; and what the SDM defines on these registers alone: the IRR/ISR/TMR
- * bitmaps, processor priority, acceptance, EOI and destination matching. Not thread-safe: the owning
- * {@link LocalApic} guards it.
+ * bitmaps, processor priority, acceptance, EOI and destination matching, and the errors the ESR has
+ * not shown yet. Not thread-safe: the owning {@link LocalApic} guards it.
  */
 final class ApicRegisterPage {
 
     static final int SLOTS = LapicState.REG_BYTES / 16;
 
     private final int[] slots = new int[SLOTS];
+    /** Errors since the last ESR write; an ESR write moves them into the readable register. */
+    private int errorsPending;
 
     int get(int offset) {
         return slots[offset >>> 4];
@@ -27,6 +29,20 @@ final class ApicRegisterPage {
 
     void clear() {
         Arrays.fill(slots, 0);
+        errorsPending = 0;
+    }
+
+    /** Records an error (an {@code ESR_*} bit); returns the LVT error entry's vector to request, or -1 if masked. */
+    int recordError(int esrBit) {
+        errorsPending |= esrBit;
+        int lvt = get(LVT_ERROR);
+        return (lvt & LVT_MASKED) == 0 && (lvt & LVT_VECTOR) >= 16 ? lvt & LVT_VECTOR : -1;
+    }
+
+    /** A write of the ESR: the errors since the last one become readable. */
+    void writeEsr() {
+        set(ESR, errorsPending);
+        errorsPending = 0;
     }
 
     boolean testBit(int bitmap, int vector) {
@@ -174,6 +190,7 @@ final class ApicRegisterPage {
      * not taken from the page.
      */
     long load(LapicState state) {
+        errorsPending = 0;
         for (int slot = 0; slot < SLOTS; slot++) {
             slots[slot] = (int) state.register(slot << 4);
         }

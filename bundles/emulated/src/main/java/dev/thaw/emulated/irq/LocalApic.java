@@ -29,12 +29,6 @@ public final class LocalApic implements InterruptSource {
 
     public static final long DEFAULT_BASE = 0xFEE0_0000L;
     public static final int MMIO_SIZE = 0x1000;
-    /** IA32_APIC_BASE (MSR 0x1B) bits. */
-    public static final long BASE_BSP = 1L << 8;
-    public static final long BASE_X2APIC = 1L << 10;
-    public static final long BASE_ENABLE = 1L << 11;
-    private static final long BASE_ADDRESS = 0x000F_FFFF_FFFF_F000L;
-    private static final long BASE_WRITABLE = BASE_ADDRESS | BASE_ENABLE | BASE_BSP;
 
     /** {@link #pendingEvents()} bits. */
     public static final int EVENT_NMI = 1;
@@ -54,24 +48,20 @@ public final class LocalApic implements InterruptSource {
     // Guarded by this.
     private final ApicRegisterPage page = new ApicRegisterPage();
     private final ApicTimer timer = new ApicTimer(page);
-    private long apicBase;
-    /** Errors since the last ESR write; an ESR write moves them into the readable register. */
-    private int errorsPending;
+    private final ApicBaseMsr base;
     private final ExtIntInput extInt = new ExtIntInput();
     private boolean lint1;
 
     /** The deliverable fixed vector, -1, or {@link #EXTINT_CHECK}; kept by {@link #refresh()}. */
     private volatile int fast = -1;
-    private volatile boolean hardwareEnabled;
 
     LocalApic(ApicBus bus, int apicId, boolean bootstrap, Runnable kick) {
         this.bus = bus;
         this.clock = bus.clock();
         this.initialApicId = apicId;
         this.kick = kick;
+        this.base = new ApicBaseMsr(bootstrap);
         synchronized (this) {
-            apicBase = DEFAULT_BASE | BASE_ENABLE | (bootstrap ? BASE_BSP : 0);
-            hardwareEnabled = true;
             resetRegisters(false);
         }
     }
@@ -123,7 +113,7 @@ public final class LocalApic implements InterruptSource {
             if (extInt.latched() >= 0) {
                 return extInt.latched();
             }
-            if (!extInt.requested(page.get(LVT_LINT0), hardwareEnabled)) {
+            if (!extInt.requested(page.get(LVT_LINT0), base.enabled())) {
                 return fast;
             }
             pic = extInt.pic();
@@ -139,14 +129,14 @@ public final class LocalApic implements InterruptSource {
     // ---- Registers ----
 
     /** The APIC base MSR's address: where this APIC's page is. */
-    public synchronized long mmioBase() {
-        return apicBase & BASE_ADDRESS;
+    public long mmioBase() {
+        return base.address();
     }
 
     /** Whether a guest-physical access at {@code address} is this APIC's (hardware-enabled, in its page). */
     public boolean decodes(long address) {
-        long base = mmioBase();
-        return hardwareEnabled && address >= base && address < base + MMIO_SIZE;
+        long page = base.address();
+        return base.enabled() && address >= page && address < page + MMIO_SIZE;
     }
 
     /** A read of {@code size} bytes at {@code offset} from the base; as KVM, bytes 0-3 of a slot, else 0. */
@@ -202,10 +192,7 @@ public final class LocalApic implements InterruptSource {
                     page.writeSvr(value);
                     refresh();
                 }
-                case ESR -> {
-                    page.set(ESR, errorsPending);
-                    errorsPending = 0;
-                }
+                case ESR -> page.writeEsr();
                 case ICR_LOW -> {
                     page.set(ICR_LOW, value & ~ICR_DELIVERY_STATUS); // delivery is instant: never "pending"
                     int mode = (value >>> ICR_DELIVERY_MODE_SHIFT) & 7;
@@ -283,7 +270,7 @@ public final class LocalApic implements InterruptSource {
     /** Delivers through a local vector table entry (timer, error, LINT) unless it is masked. */
     private void deliverLvt(int lvtOffset) {
         int lvt = page.get(lvtOffset);
-        if (!hardwareEnabled || (lvt & LVT_MASKED) != 0) {
+        if (!base.enabled() || (lvt & LVT_MASKED) != 0) {
             return;
         }
         int mode = (lvt & LVT_DELIVERY_MODE) >>> 8;
@@ -293,10 +280,9 @@ public final class LocalApic implements InterruptSource {
     }
 
     private void signalError(int esrBit) {
-        errorsPending |= esrBit;
-        int lvt = page.get(LVT_ERROR);
-        if (hardwareEnabled && (lvt & LVT_MASKED) == 0 && (lvt & LVT_VECTOR) >= 16) {
-            page.request(lvt & LVT_VECTOR, false);
+        int vector = page.recordError(esrBit);
+        if (base.enabled() && vector >= 0) {
+            page.request(vector, false);
             refresh();
         }
     }
@@ -326,8 +312,9 @@ public final class LocalApic implements InterruptSource {
 
     /** Recomputes {@link #fast} after IRR, ISR, TPR, LINT0 or an enable changed; wakes a waiting vCPU. */
     private void refresh() {
-        int next = extInt.latched() >= 0 || extInt.requested(page.get(LVT_LINT0), hardwareEnabled) ? EXTINT_CHECK
-                : hardwareEnabled ? page.deliverableVector() : -1;
+        boolean enabled = base.enabled();
+        int next = extInt.latched() >= 0 || extInt.requested(page.get(LVT_LINT0), enabled) ? EXTINT_CHECK
+                : enabled ? page.deliverableVector() : -1;
         int before = fast;
         fast = next;
         if (next != -1 && next != before) {
@@ -337,15 +324,15 @@ public final class LocalApic implements InterruptSource {
 
     /** Whether a message to {@code destination} in the given mode is for this APIC (see {@link ApicBus}). */
     synchronized boolean matchesDestination(int destination, boolean logical) {
-        return hardwareEnabled && page.matchesDestination(destination, logical);
+        return base.enabled() && page.matchesDestination(destination, logical);
     }
 
     boolean isHardwareEnabled() {
-        return hardwareEnabled;
+        return base.enabled();
     }
 
     synchronized boolean isSoftwareEnabled() {
-        return hardwareEnabled && page.softwareEnabled();
+        return base.enabled() && page.softwareEnabled();
     }
 
     // ---- Events for the runtime: NMI, INIT, SIPI ----
@@ -439,8 +426,8 @@ public final class LocalApic implements InterruptSource {
 
     /** IA32_APIC_BASE as RDMSR reads it. */
     @Override
-    public synchronized long apicBaseMsr() {
-        return apicBase;
+    public long apicBaseMsr() {
+        return base.value();
     }
 
     /**
@@ -450,15 +437,14 @@ public final class LocalApic implements InterruptSource {
      */
     @Override
     public boolean setApicBaseMsr(long value) {
-        if ((value & ~BASE_WRITABLE) != 0) {
+        if (ApicBaseMsr.refusal(value) != null) {
             return false;
         }
         synchronized (this) {
-            if ((value & BASE_ENABLE) != 0 && !hardwareEnabled) {
+            if ((value & ApicBaseMsr.ENABLE) != 0 && !base.enabled()) {
                 page.set(ID, initialApicId << 24);
             }
-            apicBase = value;
-            hardwareEnabled = (value & BASE_ENABLE) != 0;
+            base.set(value);
             refresh();
         }
         return true;
@@ -466,9 +452,8 @@ public final class LocalApic implements InterruptSource {
 
     /** Power-up ({@code init} false) or INIT reset of the registers, as KVM's {@code kvm_lapic_reset}. */
     private void resetRegisters(boolean init) {
-        page.reset(init ? page.get(ID) : initialApicId << 24, (apicBase & BASE_BSP) != 0);
+        page.reset(init ? page.get(ID) : initialApicId << 24, base.bootstrap());
         timer.reset();
-        errorsPending = 0;
         extInt.dropLatch();
         refresh();
     }
@@ -496,16 +481,14 @@ public final class LocalApic implements InterruptSource {
      * @throws IllegalArgumentException for an x2APIC-mode or malformed APIC base
      */
     public void restore(long apicBaseMsr, LapicState state) {
-        if ((apicBaseMsr & ~BASE_WRITABLE) != 0) {
-            throw new IllegalArgumentException("APIC base 0x" + Long.toHexString(apicBaseMsr)
-                    + ((apicBaseMsr & BASE_X2APIC) != 0 ? ": x2APIC mode is not emulated" : ": reserved bits"));
+        String refusal = ApicBaseMsr.refusal(apicBaseMsr);
+        if (refusal != null) {
+            throw new IllegalArgumentException(refusal);
         }
         synchronized (this) {
-            apicBase = apicBaseMsr;
-            hardwareEnabled = (apicBaseMsr & BASE_ENABLE) != 0;
+            base.set(apicBaseMsr);
             long savedCount = page.load(state);
             timer.resume(clock.getAsLong(), savedCount);
-            errorsPending = 0;
             extInt.dropLatch();
             events.clear();
             refresh();

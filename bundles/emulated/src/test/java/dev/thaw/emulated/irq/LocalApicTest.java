@@ -224,7 +224,7 @@ class LocalApicTest {
 
     @Test
     void apicBaseMsr() {
-        assertFalse(apic.setApicBaseMsr(0xFEE0_0900L | LocalApic.BASE_X2APIC), "x2APIC is not emulated");
+        assertFalse(apic.setApicBaseMsr(0xFEE0_0900L | ApicBaseMsr.X2APIC), "x2APIC is not emulated");
         assertFalse(apic.setApicBaseMsr(0xFEE0_0901L), "reserved bit");
         assertTrue(apic.decodes(0xFEE0_0020L));
         enable(apic);

@@ -35,13 +35,21 @@ final class DecodeCache {
     Insn get() {
         long rip = c.rip;
         long lin = c.mode64 ? rip : (c.segBase[Cpu.CS] + rip) & 0xffff_ffffL;
-        Insn e = entries[(int) lin & MASK];
+        Insn e = entries[slot(lin)];
         if (e != null && e.cacheLin == lin && e.cacheMode == c.decodeMode && c.fetchKey == pageKey(lin)
                 && matches(e, c.fetchSeg, c.fetchOff + (lin & 0xfff))
                 && (c.mode64 || rip + e.len - 1 <= c.segLimit[Cpu.CS])) {
             return e;
         }
         return miss(rip, lin);
+    }
+
+    /**
+     * The slot of the instruction at {@code lin}: its page offset, turned by a hash of its page, so the
+     * bytes of one page use distinct slots and code at the same offset in other pages mostly other ones.
+     */
+    private static int slot(long lin) {
+        return (int) (lin + ((lin >>> 12) * 0x9E37_79B9L >>> 20)) & MASK;
     }
 
     /** The fetch page cache's key of the page of {@code lin} at the current privilege (see {@link Mmu#fetch}). */
@@ -72,7 +80,7 @@ final class DecodeCache {
         }
         MemorySegment s = c.fetchSeg;
         long off = c.fetchOff + pageOff;
-        int slot = (int) lin & MASK;
+        int slot = slot(lin);
         Insn e = entries[slot];
         if (e == null) {
             e = new Insn();

@@ -4,7 +4,7 @@ package dev.thaw.emulated.cpu;
  * Exchanges (SDM vol. 1, 7.3.1.2): XCHG (always atomic with a memory operand), CMPXCHG, XADD,
  * CMPXCHG8B and CMPXCHG16B. With LOCK (or XCHG's implicit lock) the memory update is a compare-and-set
  * on guest memory, atomic across vCPUs; CMPXCHG16B holds the global split lock instead (atomic against
- * other locked 16-byte and split operations only).
+ * other locked 16-byte and split operations only: see {@link Mmu}, "Locked operations").
  */
 final class Exchange {
 

@@ -11,16 +11,25 @@ import java.util.Arrays;
  * to a host segment and offset. It has three tags: readable, writable and executable. The writable tag is
  * set only by a walk for a write (which set the dirty bit and made the host page present for writing), so
  * a tag hit means "access allowed, A/D done, host page present": the fast path is a tag compare and a
- * load or store. MMIO pages are never entered. Accesses crossing a page are split. Locked operations are
- * compare-and-set on the host memory when they fit in an aligned 8-byte word, else they hold
- * {@link #SPLIT_LOCK}.
+ * load or store. MMIO pages are never entered. Accesses crossing a page are split.
+ *
+ * <p><b>Locked operations</b> (a LOCK prefix, XCHG with memory): an operand in one aligned 8-byte word of
+ * RAM is updated with a compare-and-set of that word, retried with the result computed again from the
+ * value seen; that is atomic with everything any vCPU does. An operand that crosses an 8-byte boundary (a
+ * split lock) or lies in MMIO, and CMPXCHG16B, hold {@link #SPLIT_LOCK} from their read to their write
+ * instead: atomic with each other, but a concurrent compare-and-set or plain store of another vCPU to the
+ * same bytes can land between that read and write and be lost (x86 makes every locked operation atomic
+ * with everything). Java has no wider compare-and-set, and making every locked operation announce itself
+ * to the split ones would cost all of them two more shared atomics. Guests rarely meet the difference:
+ * split locks are slow on hardware (Linux warns about them), and what CMPXCHG16B updates, guests update
+ * with CMPXCHG16B.
  */
 final class Mmu {
 
     static final int BITS = 10, SIZE = 1 << BITS, MASK = SIZE - 1;
     private static final long INVALID = -1;
 
-    /** Serializes locked operations that are misaligned or cross pages, across all vCPUs. */
+    /** Serializes the locked operations that cannot be one compare-and-set (see the class comment), across all vCPUs. */
     static final Object SPLIT_LOCK = new Object();
 
     private final Cpu c;

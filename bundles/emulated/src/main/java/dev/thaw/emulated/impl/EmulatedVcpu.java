@@ -26,7 +26,7 @@ import org.slf4j.LoggerFactory;
  * vCPU waits for a SIPI: MP state INIT_RECEIVED), then a SIPI starts a waiting vCPU in real mode at
  * {@code vector << 12}; a SIPI at any other time is dropped. An AP starts out waiting (UNINITIALIZED)
  * until its state is restored with another MP state. A vCPU halted with interrupts disabled, or waiting
- * for a SIPI, sleeps until an INIT or SIPI arrives; when every vCPU of the VM sleeps so, the VM ends
+ * for a SIPI, sleeps until an NMI, INIT or SIPI arrives; when every vCPU of the VM sleeps so, the VM ends
  * ({@code HALTED}).
  */
 final class EmulatedVcpu implements Vcpu {
@@ -191,7 +191,7 @@ final class EmulatedVcpu implements Vcpu {
         };
     }
 
-    /** HLT: sleep until an interrupt can be taken (or the timer's deadline, or a kick); with IF clear only an INIT can wake it. */
+    /** HLT: sleep until an interrupt can be taken (or the timer's deadline, or a kick); with IF clear only an NMI, INIT or SIPI can wake it. */
     private VmExit halt() {
         if (!cpu.interruptsEnabled()) {
             return sleepUntilStartup("halted with interrupts disabled");

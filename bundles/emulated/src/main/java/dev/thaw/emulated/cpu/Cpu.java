@@ -96,6 +96,12 @@ final class Cpu {
      */
     boolean checkInterrupts;
 
+    /**
+     * Set by a write to the page the current instruction came from ({@link Mmu}): the run loop ends the
+     * {@link Block} after the instruction, so code the block wrote is compared again before it runs.
+     */
+    boolean codeWritten;
+
     void afterDeviceAccess() {
         checkInterrupts = true;
     }

@@ -12,6 +12,12 @@ final class Decoder {
     private final Cpu c;
     private final Mmu mmu;
 
+    /**
+     * Decoding ahead of execution (the rest of a {@link Block}): an unimplemented opcode is not counted
+     * then, only when it is reached.
+     */
+    boolean lookahead;
+
     /** Bytes fetched so far of the instruction being decoded. */
     private int pos;
     private long start;
@@ -105,7 +111,9 @@ final class Decoder {
         if (mode64 && (attr & OpcodeTable.I64) != 0) {
             if (op == 0xc4 || op == 0xc5 || op == 0x62) {
                 i.len = pos;
-                c.owner.unimplemented(i); // VEX or EVEX: AVX and friends are not implemented (counted #UD)
+                if (!lookahead) {
+                    c.owner.unimplemented(i); // VEX or EVEX: AVX and friends are not implemented (counted #UD)
+                }
             }
             throw CpuException.ud();
         }
@@ -176,6 +184,7 @@ final class Decoder {
             }
         }
         i.len = pos;
+        i.form = RegisterForms.classify(i);
     }
 
     private long fetch16() {

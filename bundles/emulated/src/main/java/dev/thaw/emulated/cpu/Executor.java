@@ -12,6 +12,10 @@ final class Executor {
     private Executor() {}
 
     static void execute(Cpu c, Insn i) {
+        if (i.form != RegisterForms.NONE) {
+            RegisterForms.execute(c, i);
+            return;
+        }
         int op = i.op;
         if (op < 0x100) {
             oneByte(c, i, op);

@@ -47,10 +47,13 @@ final class Insn {
     /** Second immediate: ENTER's nesting level, a far pointer's selector. */
     long imm2;
 
-    // ---- DecodeCache: where and from which bytes this was decoded ----
-    long cacheLin;
-    int cacheMode;
-    long bytes0, bytes1, mask0, mask1;
+    // ---- RegisterForms: the form, when it is one of the common ones, and its operands ----
+    /** {@link RegisterForms#NONE} or the form. */
+    int form;
+    /** The destination and source registers of a register form. */
+    int dst, src;
+    /** The operation of an arithmetic or shift form (the group's ModRM.reg or the primary opcode's row). */
+    int aluOp;
 
     boolean isMem() {
         return mod != 3;

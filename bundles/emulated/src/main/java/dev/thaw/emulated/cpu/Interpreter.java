@@ -82,7 +82,7 @@ public final class Interpreter {
     final Msrs msrs;
     final Cpuid cpuid;
     final long[] cpuidOut = new long[4];
-    private final DecodeCache decodeCache;
+    private final BlockCache blocks;
     private final int apicId;
     private final boolean reportExceptions;
     final StateIo stateIo;
@@ -121,7 +121,7 @@ public final class Interpreter {
         this.msrs = new Msrs(c);
         this.mmu = new Mmu(c, memory, bus);
         c.mmu = mmu;
-        this.decodeCache = new DecodeCache(c, mmu, new Decoder(c, mmu));
+        this.blocks = new BlockCache(c, mmu, new Decoder(c, mmu));
         this.events = new PendingEvents(this, reportExceptions);
         this.stateIo = new StateIo(this);
         applyCpuid();
@@ -147,7 +147,6 @@ public final class Interpreter {
      */
     public StopReason run(long maxInstructions) {
         Cpu c = this.c;
-        DecodeCache decodeCache = this.decodeCache;
         if (shutdownReason != null) {
             return StopReason.shutdown(shutdownReason);
         }
@@ -177,39 +176,9 @@ public final class Interpreter {
                     return r;
                 }
             }
-            c.insnStart = c.rip;
-            long tf = c.rflagsOther & Cpu.TF;
-            try {
-                Insn i = decodeCache.get();
-                long next = c.rip + i.len;
-                c.rip = c.mode64 ? next : next & c.ipMask();
-                c.shadow = 0;
-                if (tf == 0) {
-                    Executor.execute(c, i);
-                } else {
-                    eventDelivered = false;
-                    Executor.execute(c, i);
-                    if (!eventDelivered && c.shadow != Cpu.SHADOW_MOV_SS) {
-                        c.dr[6] |= 0x4000; // BS: single-step trap after the instruction
-                        events.raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
-                    }
-                }
-            } catch (CpuException e) {
-                c.rip = c.insnStart;
-                c.shadow = 0;
-                events.raise(e.vector, e.errorCode, Interrupts.EXCEPTION);
-            } catch (UnsupportedFeature u) {
-                c.rip = c.insnStart;
-                shutdownReason = u.getMessage() + " at rip 0x" + Long.toHexString(c.rip);
-            } catch (RuntimeException bug) {
-                // an interpreter bug must not leave the vCPU half-way through an instruction
-                c.rip = c.insnStart;
-                StackTraceElement[] at = bug.getStackTrace();
-                shutdownReason = "internal error at rip 0x" + Long.toHexString(c.rip) + ": " + bug
-                        + (at.length > 0 ? " at " + at[0] : "");
-            }
-            n++;
-            instructions++;
+            int done = runBlock(maxInstructions - n);
+            n += done;
+            instructions += done;
             if (stopAfter != null || shutdownReason != null) {
                 if (shutdownReason != null) {
                     return StopReason.shutdown(shutdownReason);
@@ -220,6 +189,67 @@ public final class Interpreter {
                     return r;
                 }
             }
+        }
+    }
+
+    /**
+     * Runs the block at CS:RIP: all of it, or up to {@code budget} instructions, or up to an instruction
+     * after which a boundary must be looked at (something for the interrupt check, a write to the block's
+     * own page), or only its first instruction when single-stepping (RFLAGS.TF). Returns how many
+     * instructions ran; one that faulted counts, its exception raised for delivery at the boundary.
+     */
+    private int runBlock(long budget) {
+        Cpu c = this.c;
+        c.insnStart = c.rip;
+        int k = 0;
+        try {
+            Block b = blocks.get();
+            Insn[] insns = b.insns;
+            if ((c.rflagsOther & Cpu.TF) != 0) {
+                singleStep(insns[0]);
+                return 1;
+            }
+            int limit = budget < b.count ? (int) budget : b.count;
+            c.codeWritten = false;
+            while (true) {
+                Insn i = insns[k];
+                long next = c.rip + i.len;
+                c.rip = c.mode64 ? next : next & c.ipMask();
+                c.shadow = 0;
+                Executor.execute(c, i);
+                k++;
+                if (k >= limit || c.checkInterrupts || c.codeWritten) {
+                    return k;
+                }
+                c.insnStart = c.rip;
+            }
+        } catch (CpuException e) {
+            c.rip = c.insnStart;
+            c.shadow = 0;
+            events.raise(e.vector, e.errorCode, Interrupts.EXCEPTION);
+        } catch (UnsupportedFeature u) {
+            c.rip = c.insnStart;
+            shutdownReason = u.getMessage() + " at rip 0x" + Long.toHexString(c.rip);
+        } catch (RuntimeException bug) {
+            // an interpreter bug must not leave the vCPU half-way through an instruction
+            c.rip = c.insnStart;
+            StackTraceElement[] at = bug.getStackTrace();
+            shutdownReason = "internal error at rip 0x" + Long.toHexString(c.rip) + ": " + bug
+                    + (at.length > 0 ? " at " + at[0] : "");
+        }
+        return k + 1;
+    }
+
+    /** One instruction with RFLAGS.TF set: the single-step trap follows it unless it delivered an event itself. */
+    private void singleStep(Insn i) {
+        long next = c.rip + i.len;
+        c.rip = c.mode64 ? next : next & c.ipMask();
+        c.shadow = 0;
+        eventDelivered = false;
+        Executor.execute(c, i);
+        if (!eventDelivered && c.shadow != Cpu.SHADOW_MOV_SS) {
+            c.dr[6] |= 0x4000; // BS: single-step trap after the instruction
+            events.raise(CpuException.DB, CpuException.NO_ERROR, Interrupts.EXCEPTION);
         }
     }
 

@@ -50,6 +50,7 @@ final class Mmu {
 
     // remembered by rmwRead for rmwWrite
     private MemorySegment rmwSeg;
+    private long rmwPage;
     private long rmwOff;
     private long rmwLin;
     private int rmwSize;
@@ -128,10 +129,20 @@ final class Mmu {
         int i = (int) (lin >>> 12) & MASK;
         int off = (int) lin & 0xfff;
         if (tagW[i] == key(lin, c.userBit) && off + size <= 4096) {
-            PhysicalMemory.store(hseg[i], hoff[i] + off, size, v);
+            MemorySegment s = hseg[i];
+            long page = hoff[i];
+            PhysicalMemory.store(s, page + off, size, v);
+            noteWrite(s, page);
             return;
         }
         writeSlow(lin, size, v, seg, c.userBit);
+    }
+
+    /** A write to the host page {@code page} of {@code s}: if it holds the code being run, say so ({@link Cpu#codeWritten}). */
+    private void noteWrite(MemorySegment s, long page) {
+        if (page == c.fetchOff && s == c.fetchSeg) {
+            c.codeWritten = true;
+        }
     }
 
     /** An implicit supervisor read (descriptor tables, TSS, IDT), whatever the CPL. */
@@ -190,6 +201,7 @@ final class Mmu {
         int i = translate(lin, PageWalker.WRITE, user);
         if (i >= 0) {
             PhysicalMemory.store(hseg[i], hoff[i] + off, size, v);
+            noteWrite(hseg[i], hoff[i]);
             return;
         }
         bus.mmioWrite(walkedPa + off, size, v & Cpu.mask(size));
@@ -260,7 +272,8 @@ final class Mmu {
         int off = (int) lin & 0xfff;
         if (tagW[i] == key(lin, c.userBit) && off + size <= 4096) {
             rmwSeg = hseg[i];
-            rmwOff = hoff[i] + off;
+            rmwPage = hoff[i];
+            rmwOff = rmwPage + off;
             return PhysicalMemory.load(rmwSeg, rmwOff, size);
         }
         int user = c.userBit;
@@ -275,7 +288,8 @@ final class Mmu {
             int t = translate(lin, PageWalker.WRITE, user);
             if (t >= 0) {
                 rmwSeg = hseg[t];
-                rmwOff = hoff[t] + off;
+                rmwPage = hoff[t];
+                rmwOff = rmwPage + off;
                 return PhysicalMemory.load(rmwSeg, rmwOff, size);
             }
         }
@@ -286,6 +300,7 @@ final class Mmu {
     void rmwWrite(long v, int size) {
         if (rmwSeg != null) {
             PhysicalMemory.store(rmwSeg, rmwOff, size, v);
+            noteWrite(rmwSeg, rmwPage);
         } else {
             writeSlow(rmwLin, rmwSize, v, Cpu.DS, c.userBit);
         }

@@ -6,7 +6,8 @@
  * {@link dev.thaw.emulated.cpu.PageToucher} (native first touch of guest pages).
  *
  * <p>Layout, after the SDM's chapters: {@code Decoder}/{@code OpcodeTable}/{@code Insn} decode,
- * {@code DecodeCache} keeps decoded instructions, {@code Executor} dispatches to one class per instruction
+ * {@code BlockCache} keeps straight-line runs of them ({@code Block}), {@code RegisterForms} executes the
+ * commonest register forms directly and {@code Executor} dispatches the rest to one class per instruction
  * group ({@code Arith}, {@code Shifts}, {@code MulDiv}, {@code BitOps}, {@code DataMove}, {@code Exchange},
  * {@code StackOps}, {@code StringOps}, {@code Branch}, {@code FarControl}, {@code SegmentOps},
  * {@code SystemOps}, {@code FastSystemCall}, {@code IoOps}, {@code Legacy}); {@code Flags} computes

@@ -5,6 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import dev.thaw.api.state.MsrEntry;
 import dev.thaw.api.state.VcpuState;
 import dev.thaw.kvm.KvmFixture.Saved;
+import dev.thaw.testing.Await;
+import dev.thaw.testing.Exits;
 import dev.thaw.testing.RequiresKvm;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -48,9 +50,9 @@ class HostFactsTest {
         VirtualMachine oneAgain = kvm.restore("one-again", small);
         assertMarked(kvm.save(threeAgain).vcpus(), 3);
         assertMarked(kvm.save(oneAgain).vcpus(), 1);
-        threeAgain.start(new TestVms.Recorder(), new TestVms.Exits());
-        oneAgain.start(new TestVms.Recorder(), new TestVms.Exits());
-        TestVms.await("both counting on", KvmFixture.WAIT, () -> TestVms.counter(oneAgain) > small.counter() + 1000
+        threeAgain.start(new TestVms.Recorder(), new Exits());
+        oneAgain.start(new TestVms.Recorder(), new Exits());
+        Await.until("both counting on", KvmFixture.WAIT, () -> TestVms.counter(oneAgain) > small.counter() + 1000
                 && TestVms.counter(threeAgain) > large.counter() + 1000);
     }
 

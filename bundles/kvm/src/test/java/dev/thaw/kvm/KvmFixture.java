@@ -3,6 +3,8 @@ package dev.thaw.kvm;
 import dev.thaw.api.state.VcpuState;
 import dev.thaw.api.state.VmArchState;
 import dev.thaw.kvm.impl.KvmHypervisor;
+import dev.thaw.testing.Await;
+import dev.thaw.testing.Exits;
 import dev.thaw.testing.Guests;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -59,17 +61,17 @@ final class KvmFixture implements BeforeAllCallback, AfterEachCallback, AfterAll
         return track(TestVms.create(hypervisor, prefix, code, vcpus));
     }
 
-    /** As {@link #create}, started with a {@link TestVms.Recorder} and {@link TestVms.Exits}. */
+    /** As {@link #create}, started with a {@link TestVms.Recorder} and {@link Exits}. */
     VirtualMachine start(String prefix, byte[] code, int vcpus) {
         VirtualMachine vm = create(prefix, code, vcpus);
-        vm.start(new TestVms.Recorder(), new TestVms.Exits());
+        vm.start(new TestVms.Recorder(), new Exits());
         return vm;
     }
 
     /** A started {@link Guests#COUNTER_LOOP} VM whose counter has passed {@link #COUNTING}. */
     VirtualMachine counting(String prefix, int vcpus) throws InterruptedException {
         VirtualMachine vm = start(prefix, Guests.COUNTER_LOOP, vcpus);
-        TestVms.await(vm.name() + " counting", WAIT, () -> TestVms.counter(vm) > COUNTING);
+        Await.until(vm.name() + " counting", WAIT, () -> TestVms.counter(vm) > COUNTING);
         return vm;
     }
 

@@ -7,10 +7,11 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.thaw.kvm.TestVms.Exits;
 import dev.thaw.kvm.impl.KvmHypervisor;
 import dev.thaw.linux.Libc;
+import dev.thaw.testing.Await;
 import dev.thaw.testing.ConfigProxy;
+import dev.thaw.testing.Exits;
 import dev.thaw.testing.Guests;
 import dev.thaw.testing.RequiresKvm;
 import java.io.IOException;
@@ -97,7 +98,7 @@ class LifecycleTest {
         KvmHypervisor own = new KvmHypervisor("/dev/kvm", 1);
         List<MemoryRange> memory = List.of(new MemoryRange(0, TestVms.MEMORY), new MemoryRange(64L << 20, 16L << 20));
         own.keepSpare(VmOptions.named("ahead"), memory);
-        TestVms.await("two spares (kept per layout)", KvmFixture.WAIT, () -> own.sparesReady() == 2);
+        Await.until("two spares (kept per layout)", KvmFixture.WAIT, () -> own.sparesReady() == 2);
         long made = openFds();
         assertTrue(made > before, "the spare holds a VM fd");
         VirtualMachine vm = own.createVm(VmOptions.named("taken"), memory);
@@ -108,8 +109,8 @@ class LifecycleTest {
         vm.guestMemory(Guests.ENTRY, Guests.COUNTER_LOOP.length).copyFrom(MemorySegment.ofArray(Guests.COUNTER_LOOP));
         vm.createVcpus(1, VcpuSetup.protectedMode32(Guests.ENTRY, 0x7000));
         vm.start(new TestVms.Recorder(), new Exits());
-        TestVms.await("the guest counting in the spare's memory", KvmFixture.WAIT, () -> TestVms.counter(vm) > 100);
-        TestVms.await("the spare taken made again", KvmFixture.WAIT, () -> own.sparesReady() == 2);
+        Await.until("the guest counting in the spare's memory", KvmFixture.WAIT, () -> TestVms.counter(vm) > 100);
+        Await.until("the spare taken made again", KvmFixture.WAIT, () -> own.sparesReady() == 2);
         own.modified(ConfigProxy.of(KvmHypervisor.Config.class, Map.of("spareLayouts", -1)));
         assertEquals(2, own.sparesReady(), "-1 layouts is out of range: refused, the spares stay");
         VirtualMachine other = own.createVm(VmOptions.named("other"), List.of(new MemoryRange(0, TestVms.MEMORY)));

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import dev.thaw.api.state.MsrEntry;
 import dev.thaw.api.state.PitChannelState;
 import dev.thaw.api.state.VmArchState;
+import dev.thaw.testing.Await;
 import dev.thaw.testing.RequiresKvm;
 import java.util.List;
 import java.util.function.Consumer;
@@ -65,7 +66,7 @@ class StateTest {
 
         int before = TestVms.counter(vm);
         vm.resume();
-        TestVms.await("the guest runs on after its state was written back", KvmFixture.WAIT,
+        Await.until("the guest runs on after its state was written back", KvmFixture.WAIT,
                 () -> TestVms.counter(vm) > before + 1000);
         System.out.printf("%d saveable MSRs: %s%n", msrs.size(),
                 msrs.stream().map(m -> Long.toHexString(m.index())).toList());

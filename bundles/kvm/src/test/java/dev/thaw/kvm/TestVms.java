@@ -1,18 +1,10 @@
 package dev.thaw.kvm;
 
 import dev.thaw.api.runtime.IoHandler;
-import dev.thaw.api.runtime.ExitListener;
-import dev.thaw.api.runtime.VmExit;
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import dev.thaw.testing.Guests;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
-import java.time.Duration;
-import java.util.List;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 
 /** Test support: VMs with 2 MiB of memory at 0 running one of the {@link Guests}, made through the KVM interface. */
 final class TestVms {
@@ -39,14 +31,6 @@ final class TestVms {
         return vm.guestMemory(Guests.COUNTER, 4).get(ValueLayout.JAVA_INT, 0);
     }
 
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-            Thread.sleep(1);
-        }
-    }
-
     /** Answers every {@code in} with 0x5a and ignores every {@code out}: the guests here make none. */
     static class Recorder implements IoHandler {
         @Override
@@ -56,17 +40,5 @@ final class TestVms {
 
         @Override
         public void portWrite(int vcpu, int port, int size, long value) {}
-    }
-
-    /** Collects exits. */
-    static final class Exits implements ExitListener {
-        final List<VmExit> exits = new CopyOnWriteArrayList<>();
-        final List<String> threads = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void vmExited(VmExit exit) {
-            exits.add(exit);
-            threads.add(Thread.currentThread().getName());
-        }
     }
 }

@@ -4,6 +4,7 @@ import dev.thaw.api.runtime.VcpuRuntime;
 import dev.thaw.api.runtime.VcpuRuntimeException;
 import dev.thaw.api.runtime.VirtualMachine;
 import dev.thaw.api.runtime.VmSpec;
+import dev.thaw.support.runtime.VcpuThreadPool;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -24,10 +25,12 @@ import org.slf4j.LoggerFactory;
 public final class EmulatedRuntime implements VcpuRuntime, AutoCloseable {
 
     public static final String NAME = "emulated";
+    /** Waiting vCPU threads are named {@code thaw-emulated-pool-<n>}; only a running vCPU's is {@code vcpu-...}. */
+    static final String POOL_NAME = "thaw-emulated-pool";
     private static final Logger LOG = LoggerFactory.getLogger(EmulatedRuntime.class);
 
     private final Set<EmulatedVm> vms = new LinkedHashSet<>();
-    private final VcpuThreadPool threads = new VcpuThreadPool();
+    private final VcpuThreadPool<Void> threads = new VcpuThreadPool<>(POOL_NAME, VcpuThreadPool.ThreadSetUp.none());
     private boolean closed;
 
     @Override

@@ -13,6 +13,7 @@ import dev.thaw.emulated.irq.DualPic;
 import dev.thaw.emulated.irq.IoApic;
 import dev.thaw.emulated.irq.LocalApic;
 import dev.thaw.linux.Libc;
+import dev.thaw.support.runtime.VcpuThreadPool;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -148,7 +149,7 @@ final class EmulatedVcpu implements Vcpu {
     }
 
     /** The thread's body: runs until the VM ends, gives the thread back, then tells the run control. */
-    void run(VcpuThreadPool.Carrier carrier) {
+    void run(VcpuThreadPool.Carrier<Void> carrier) {
         thread = Thread.currentThread();
         tid = Libc.gettid();
         try {

@@ -15,6 +15,7 @@ import dev.thaw.emulated.irq.DualPic;
 import dev.thaw.emulated.irq.InterruptRouter;
 import dev.thaw.emulated.irq.IoApic;
 import dev.thaw.emulated.irq.StartupListener;
+import dev.thaw.support.runtime.VcpuThreadPool;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -55,9 +56,9 @@ final class EmulatedVm implements VirtualMachine {
     private long clockBase;
     private long clockBaseNanos = System.nanoTime();
 
-    private final VcpuThreadPool threads;
+    private final VcpuThreadPool<Void> threads;
 
-    EmulatedVm(VmSpec spec, VcpuThreadPool threads, Consumer<EmulatedVm> onClose) {
+    EmulatedVm(VmSpec spec, VcpuThreadPool<Void> threads, Consumer<EmulatedVm> onClose) {
         this.name = spec.name();
         this.threads = threads;
         this.control = new RunControl(name);

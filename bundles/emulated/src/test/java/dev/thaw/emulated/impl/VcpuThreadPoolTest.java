@@ -30,7 +30,7 @@ class VcpuThreadPoolTest {
                 first = t.exitThread;
                 assertEquals(7, t.exitCode);
             }
-            assertTrue(first.getName().startsWith(VcpuThreadPool.NAME), "idle again: " + first.getName());
+            assertTrue(first.getName().startsWith(EmulatedRuntime.POOL_NAME), "idle again: " + first.getName());
             assertTrue(first.isAlive());
             assertEquals(before, vcpuThreads(), "no thread is named for a vCPU that stopped");
             try (TinyVm t = new TinyVm(runtime, "pool-b", 1)) {

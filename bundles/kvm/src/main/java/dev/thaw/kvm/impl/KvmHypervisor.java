@@ -12,6 +12,7 @@ import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.kvm.Kvm;
 import dev.thaw.linux.kvm.KvmConstants;
 import dev.thaw.linux.kvm.VmFd;
+import dev.thaw.support.runtime.VcpuThreadPool;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -61,7 +62,7 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
     private Kvm kvm;
     private HostInfo host;
     /** Threads for vCPUs, started with the host; see {@link VcpuThreadPool}. */
-    private VcpuThreadPool threads;
+    private VcpuThreadPool<KickSignal.Blocked> threads;
     /** KVM_CAP_XSAVE2 as the first VM reported it; -1 until then. See {@link #xsave2Size(VmFd)}. */
     private int xsave2Size = -1;
     private boolean closed;
@@ -321,7 +322,7 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
             try {
                 host = HostInfo.read(opened, device);
                 kvm = opened;
-                threads = new VcpuThreadPool();
+                threads = KickSignal.newPool();
             } catch (RuntimeException | Error e) {
                 opened.close();
                 throw e;

@@ -12,6 +12,7 @@ import dev.thaw.kvm.VirtualMachine;
 import dev.thaw.api.runtime.VmExit;
 import dev.thaw.linux.kvm.VcpuFd;
 import dev.thaw.linux.kvm.VmFd;
+import dev.thaw.support.runtime.VcpuThreadPool;
 import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -48,7 +49,7 @@ final class KvmVm implements VirtualMachine {
 
     /** @param requested when createVm was called, for the {@link CreationTimes} */
     KvmVm(KvmHypervisor hypervisor, String name, VmFd vmFd, HostInfo host, boolean hasPit, int xsave2Size,
-            VcpuThreadPool pool, long requested) {
+            VcpuThreadPool<KickSignal.Blocked> pool, long requested) {
         this.hypervisor = hypervisor;
         this.name = name;
         this.context = "VM " + name;

@@ -4,22 +4,23 @@ import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.kvm.KvmRun;
 import dev.thaw.linux.kvm.VcpuFd;
+import dev.thaw.support.runtime.VcpuThreadPool;
 import java.util.concurrent.CountDownLatch;
 
 /**
  * One vCPU's run loop, on a thread of the {@link VcpuThreadPool}: KVM_RUN in a loop, exits handed to its
  * {@link ExitDispatcher}, and the kick protocol that lets {@link VcpuThreads} pause and stop it.
  *
- * <p>Kicks: the pool thread blocks {@link VcpuThreads#KICK_SIGNAL} for itself and the runner gives KVM a
- * signal mask without it (KVM_SET_SIGNAL_MASK), so the signal can only be taken inside KVM_RUN, where it
- * makes KVM_RUN return EINTR. Sent while the thread is outside KVM_RUN, it stays pending and ends the
- * next KVM_RUN at once, so a kick racing with entry is never lost. After an EINTR the pending signal is
- * consumed with sigtimedwait, and the loop reads the VM's control word (written before the kick) to
- * learn why.
+ * <p>Kicks: the pool thread blocks {@link VcpuThreads#KICK_SIGNAL} for itself ({@link KickSignal}) and the
+ * runner gives KVM a signal mask without it (KVM_SET_SIGNAL_MASK), so the signal can only be taken inside
+ * KVM_RUN, where it makes KVM_RUN return EINTR. Sent while the thread is outside KVM_RUN, it stays pending
+ * and ends the next KVM_RUN at once, so a kick racing with entry is never lost. After an EINTR the pending
+ * signal is consumed with sigtimedwait, and the loop reads the VM's control word (written before the kick)
+ * to learn why.
  */
 final class VcpuRunner {
 
-    private static final long KICK_BIT = VcpuThreadPool.KICK_BIT;
+    private static final long KICK_BIT = KickSignal.KICK_BIT;
 
     private final VcpuThreads threads;
     private final KvmVcpu vcpu;
@@ -68,12 +69,12 @@ final class VcpuRunner {
     }
 
     /** Runs the loop on {@code carrier}'s thread (the calling one) until the vCPU stops. */
-    void run(VcpuThreadPool.Carrier carrier) {
-        thread = carrier.thread;
+    void run(VcpuThreadPool.Carrier<KickSignal.Blocked> carrier) {
+        thread = carrier.thread();
         try {
             try {
-                fd.setSignalMask(carrier.mask & ~KICK_BIT);
-                tid = carrier.tid;
+                fd.setSignalMask(carrier.local().mask() & ~KICK_BIT);
+                tid = carrier.local().tid();
             } finally {
                 ready.countDown();
             }

@@ -8,6 +8,7 @@ import dev.thaw.api.runtime.VmExit;
 import dev.thaw.linux.Errno;
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
+import dev.thaw.support.runtime.VcpuThreadPool;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -47,14 +48,14 @@ final class VcpuThreads {
 
     private final String vmName;
     private final VmLifecycle life;
-    private final VcpuThreadPool pool;
+    private final VcpuThreadPool<KickSignal.Blocked> pool;
     /** Guarded by the lifecycle lock. */
     private final List<VcpuRunner> runners = new ArrayList<>();
     private volatile Control control = Control.RUN;
     /** Runners that have not ended; guarded by the lifecycle lock. */
     private int live;
 
-    VcpuThreads(String vmName, VmLifecycle life, VcpuThreadPool pool) {
+    VcpuThreads(String vmName, VmLifecycle life, VcpuThreadPool<KickSignal.Blocked> pool) {
         this.vmName = vmName;
         this.life = life;
         this.pool = pool;
@@ -91,7 +92,7 @@ final class VcpuThreads {
             life.state = RunState.RUNNING;
             live = runners.size();
             for (VcpuRunner r : runners) {
-                pool.run(r);
+                pool.run(r.threadName(), r::run);
             }
         } finally {
             life.lock.unlock();

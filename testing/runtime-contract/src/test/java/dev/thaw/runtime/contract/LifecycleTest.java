@@ -11,8 +11,9 @@ import dev.thaw.api.runtime.RunState;
 import dev.thaw.api.runtime.VirtualMachine;
 import dev.thaw.api.runtime.VmExit;
 import dev.thaw.api.runtime.VmSpec;
-import dev.thaw.runtime.contract.RuntimeVms.Exits;
 import dev.thaw.runtime.contract.RuntimeVms.Recorder;
+import dev.thaw.testing.Await;
+import dev.thaw.testing.Exits;
 import dev.thaw.testing.Guests;
 import java.io.IOException;
 import java.lang.foreign.ValueLayout;
@@ -68,7 +69,7 @@ class LifecycleTest {
         vm.guestMemory(4 * GIB + 64 * GIB - 8, 8).set(ValueLayout.JAVA_LONG, 0, 0x1234_5678L);
         assertEquals(0x1234_5678L, big.memory().get(ValueLayout.JAVA_LONG, 64 * GIB - 8));
         vm.start(new Recorder(), new Exits());
-        RuntimeVms.await("the guest running beside 64 GiB", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > 1000);
+        Await.until("the guest running beside 64 GiB", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > 1000);
         assertTrue(rssKib() - rssBefore < 512 * 1024, "64 GiB stayed uncommitted; RSS grew "
                 + (rssKib() - rssBefore) + " KiB");
         System.out.printf("%s: VM with 64 GiB created in %d ms%n", runtime, created / 1_000_000);
@@ -105,7 +106,7 @@ class LifecycleTest {
         Exits exits = new Exits();
         vm.start(new Recorder(), exits);
         assertEquals(RunState.RUNNING, vm.runState());
-        RuntimeVms.await("counting", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > 100);
+        Await.until("counting", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > 100);
         vm.pause();
         assertEquals(RunState.PAUSED, vm.runState());
         vm.vcpus().getFirst().saveState();
@@ -118,7 +119,7 @@ class LifecycleTest {
         vm.close();
         assertEquals(RunState.CLOSED, vm.runState());
         assertEquals(VmExit.Kind.STOPPED, vm.exit().orElseThrow().kind());
-        RuntimeVms.await("the listener", RuntimeVms.WAIT, () -> !exits.exits.isEmpty());
+        Await.until("the listener", RuntimeVms.WAIT, () -> !exits.exits.isEmpty());
         for (GuestMemoryRegion r : memory) {
             assertFalse(r.memory().scope().isAlive(), "region " + r.index() + " is unmapped");
         }

@@ -9,8 +9,9 @@ import dev.thaw.api.runtime.Vcpu;
 import dev.thaw.api.runtime.VirtualMachine;
 import dev.thaw.api.state.Regs;
 import dev.thaw.api.state.VcpuState;
-import dev.thaw.runtime.contract.RuntimeVms.Exits;
 import dev.thaw.runtime.contract.RuntimeVms.Recorder;
+import dev.thaw.testing.Await;
+import dev.thaw.testing.Exits;
 import dev.thaw.testing.Guests;
 import java.lang.foreign.ValueLayout;
 import java.util.List;
@@ -66,7 +67,7 @@ class PauseTest {
                     + Long.toHexString(rip));
             vm.resume();
             assertEquals(RunState.RUNNING, vm.runState());
-            RuntimeVms.await("progress after resume", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > paused + 1000);
+            Await.until("progress after resume", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > paused + 1000);
         }
         vm.stop();
         assertEquals(RunState.STOPPED, vm.runState());
@@ -135,7 +136,7 @@ class PauseTest {
             vm.resume();
         }
         long before = echoed.get();
-        RuntimeVms.await("more echoes after the last resume", RuntimeVms.WAIT, () -> echoed.get() > before + 10);
+        Await.until("more echoes after the last resume", RuntimeVms.WAIT, () -> echoed.get() > before + 10);
         vm.stop();
         assertEquals(List.of(), errors);
         System.out.printf("%s: %d tokens echoed; RIPs at the 40 pauses: %s%n", runtime, echoed.get(),
@@ -188,7 +189,7 @@ class PauseTest {
         System.out.println(runtime + ": paused inside rep insb: " + where);
         vcpu.restoreState(state);
         vm.resume();
-        RuntimeVms.await("the rep insb to finish", RuntimeVms.WAIT, () -> done.sawWrite(Guests.REP_INSB_DONE_PORT));
+        Await.until("the rep insb to finish", RuntimeVms.WAIT, () -> done.sawWrite(Guests.REP_INSB_DONE_PORT));
         assertEquals(Guests.REP_INSB_COUNT, reads.get());
         assertEquals(List.of(Guests.REP_INSB_BUFFER + Guests.REP_INSB_COUNT), done.written(Guests.REP_INSB_DONE_PORT),
                 "the final EDI");
@@ -215,6 +216,6 @@ class PauseTest {
                     + Long.toHexString(rip));
         }
         vm.resume();
-        RuntimeVms.await("progress", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > paused);
+        Await.until("progress", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > paused);
     }
 }

@@ -14,8 +14,9 @@ import dev.thaw.api.state.VcpuState;
 import dev.thaw.api.state.VmArchState;
 import dev.thaw.linux.Libc;
 import dev.thaw.runtime.contract.RuntimeVms.Access;
-import dev.thaw.runtime.contract.RuntimeVms.Exits;
 import dev.thaw.runtime.contract.RuntimeVms.Recorder;
+import dev.thaw.testing.Await;
+import dev.thaw.testing.Exits;
 import dev.thaw.testing.Guests;
 import dev.thaw.testing.Runtimes;
 import java.util.List;
@@ -58,7 +59,7 @@ class RunLoopTest {
         Exits exits = new Exits();
         VirtualMachine vm = vms.create("io", Guests.PORT_IO, 1);
         vm.start(io, exits);
-        RuntimeVms.await("the last out", RuntimeVms.WAIT, () -> io.sawWrite(0x16));
+        Await.until("the last out", RuntimeVms.WAIT, () -> io.sawWrite(0x16));
         String thread = "vcpu-" + vm.name() + "-0";
         assertEquals(List.of(
                 new Access(0, thread, true, 0x10, 1, 0x42),
@@ -97,7 +98,7 @@ class RunLoopTest {
             assertEquals(exit, vm.exit().orElseThrow());
         }
         assertEquals(RunState.STOPPED, vm.runState());
-        RuntimeVms.await("the listener", RuntimeVms.WAIT, () -> !exits.exits.isEmpty());
+        Await.until("the listener", RuntimeVms.WAIT, () -> !exits.exits.isEmpty());
         Thread.sleep(20);
         assertEquals(List.of(exit), exits.exits, "the listener hears of the end exactly once");
     }
@@ -128,7 +129,7 @@ class RunLoopTest {
         long rip = RuntimeVms.register(dump, "rip");
         assertTrue(rip >= Guests.ENTRY + 7 && rip <= Guests.ENTRY + 9, "at or past the ud2: " + dump);
         assertEquals(RunState.STOPPED, vm.runState());
-        RuntimeVms.await("the listener", RuntimeVms.WAIT, () -> !exits.exits.isEmpty());
+        Await.until("the listener", RuntimeVms.WAIT, () -> !exits.exits.isEmpty());
         assertEquals(List.of(exit), exits.exits);
         // On the last vCPU thread: KVM's keeps its vCPU name; the emulated runtime's pooled thread has its idle
         // name back by then, so that a stopped VM leaves no thread named for it.
@@ -194,7 +195,7 @@ class RunLoopTest {
         }
         assertEquals(-1, vm.vcpuOfThread(Libc.gettid()), "a thread that runs no vCPU");
         vm.start(io, new Exits());
-        RuntimeVms.await("both vCPUs' reports", RuntimeVms.WAIT,
+        Await.until("both vCPUs' reports", RuntimeVms.WAIT,
                 () -> io.accesses.stream().filter(a -> a.port() == 0x32).count() == 2);
         for (int i = 0; i < 2; i++) {
             int index = i;
@@ -233,7 +234,7 @@ class RunLoopTest {
             exits.vmExited(exit);
             vm.close();
         });
-        RuntimeVms.await("closed by its listener", RuntimeVms.WAIT, () -> vm.runState() == RunState.CLOSED);
+        Await.until("closed by its listener", RuntimeVms.WAIT, () -> vm.runState() == RunState.CLOSED);
         assertEquals(VmExit.Kind.STOPPED, exits.exits.getFirst().kind());
         assertEquals(Guests.ENTRY + 4, ripAtExit[0], "the out that stopped the VM was completed: RIP is past it");
         vm.close();
@@ -250,13 +251,13 @@ class RunLoopTest {
         Exits exits = new Exits();
         VirtualMachine vm = vms.create("irq", Guests.PIC_INTERRUPT, 1);
         vm.start(io, exits);
-        RuntimeVms.await("the guest ready", RuntimeVms.WAIT, () -> io.sawWrite(Guests.PIC_INTERRUPT_READY_PORT));
+        Await.until("the guest ready", RuntimeVms.WAIT, () -> io.sawWrite(Guests.PIC_INTERRUPT_READY_PORT));
         for (int n = 1; n <= 3; n++) {
             Thread.sleep(20); // the guest is in its halt (or about to be)
             vm.setInterruptLine(Guests.PIC_INTERRUPT_IRQ, true);
             vm.setInterruptLine(Guests.PIC_INTERRUPT_IRQ, false);
             int taken = n;
-            RuntimeVms.await("interrupt " + n + " taken", RuntimeVms.WAIT,
+            Await.until("interrupt " + n + " taken", RuntimeVms.WAIT,
                     () -> io.written(Guests.PIC_INTERRUPT_PORT).size() >= taken || !exits.exits.isEmpty());
             assertEquals(List.of(), exits.exits, "the VM runs on");
         }
@@ -290,6 +291,6 @@ class RunLoopTest {
         assertThrows(IllegalStateException.class, () -> vm.start(new Recorder(), new Exits()));
         assertEquals(RunState.RUNNING, vm.runState());
         assertEquals(1, vm.vcpus().size());
-        RuntimeVms.await("the guest unharmed", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > RuntimeVms.COUNTING);
+        Await.until("the guest unharmed", RuntimeVms.WAIT, () -> RuntimeVms.counter(vm) > RuntimeVms.COUNTING);
     }
 }

@@ -2,13 +2,11 @@ package dev.thaw.runtime.contract;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.thaw.api.runtime.ExitListener;
 import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.api.runtime.Vcpu;
 import dev.thaw.api.runtime.VcpuRuntime;
 import dev.thaw.api.runtime.VirtualMachine;
-import dev.thaw.api.runtime.VmExit;
 import dev.thaw.api.runtime.VmSpec;
 import dev.thaw.api.state.MpState;
 import dev.thaw.api.state.Regs;
@@ -18,6 +16,8 @@ import dev.thaw.api.state.VcpuState;
 import dev.thaw.api.state.VmArchState;
 import dev.thaw.emulated.impl.EmulatedRuntime;
 import dev.thaw.kvm.impl.KvmHypervisor;
+import dev.thaw.testing.Await;
+import dev.thaw.testing.Exits;
 import dev.thaw.testing.Guests;
 import dev.thaw.testing.Runtimes;
 import java.lang.foreign.MemorySegment;
@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
@@ -129,7 +128,7 @@ final class RuntimeVms implements AutoCloseable {
     /** A started {@link Guests#COUNTER_LOOP} VM whose counter has passed {@link #COUNTING}. */
     VirtualMachine counting(String prefix, int vcpus) throws InterruptedException {
         VirtualMachine vm = start(prefix, Guests.COUNTER_LOOP, vcpus);
-        await(vm.name() + " counting", WAIT, () -> counter(vm) > COUNTING);
+        Await.until(vm.name() + " counting", WAIT, () -> counter(vm) > COUNTING);
         return vm;
     }
 
@@ -185,14 +184,6 @@ final class RuntimeVms implements AutoCloseable {
         return vm.vcpus().getFirst().saveState().regs();
     }
 
-    static void await(String what, Duration timeout, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            assertTrue(System.nanoTime() < deadline, "timed out waiting for " + what);
-            Thread.sleep(1);
-        }
-    }
-
     /**
      * Register {@code register}'s value in an exit's register dump, which every runtime writes in its own
      * layout: the name, then {@code =} or blanks, then the value in hex (with or without {@code 0x}).
@@ -228,18 +219,6 @@ final class RuntimeVms implements AutoCloseable {
 
         List<Long> written(int port) {
             return accesses.stream().filter(a -> a.write() && a.port() == port).map(Access::value).toList();
-        }
-    }
-
-    /** Collects exits. */
-    static final class Exits implements ExitListener {
-        final List<VmExit> exits = new CopyOnWriteArrayList<>();
-        final List<String> threads = new CopyOnWriteArrayList<>();
-
-        @Override
-        public void vmExited(VmExit exit) {
-            exits.add(exit);
-            threads.add(Thread.currentThread().getName());
         }
     }
 }

@@ -12,9 +12,10 @@ import dev.thaw.api.state.MsrEntry;
 import dev.thaw.api.state.PitChannelState;
 import dev.thaw.api.state.VcpuState;
 import dev.thaw.api.state.VmArchState;
-import dev.thaw.runtime.contract.RuntimeVms.Exits;
 import dev.thaw.runtime.contract.RuntimeVms.Recorder;
 import dev.thaw.runtime.contract.RuntimeVms.Saved;
+import dev.thaw.testing.Await;
+import dev.thaw.testing.Exits;
 import dev.thaw.testing.Guests;
 import java.util.List;
 import org.junit.jupiter.api.AfterEach;
@@ -85,7 +86,7 @@ class StateTest {
 
         int before = RuntimeVms.counter(vm);
         vm.resume();
-        RuntimeVms.await("the guest runs on after its state was written back", RuntimeVms.WAIT,
+        Await.until("the guest runs on after its state was written back", RuntimeVms.WAIT,
                 () -> RuntimeVms.counter(vm) > before + 1000);
         System.out.printf("%s: %d saveable MSRs: %s%n", runtime, saved.msrs().size(),
                 saved.msrs().stream().map(m -> Long.toHexString(m.index())).toList());
@@ -95,7 +96,7 @@ class StateTest {
     @Test
     void savedStateAndMemoryResumeTheGuestInAFreshVm() throws Exception {
         VirtualMachine source = vms.counting("source", 1);
-        RuntimeVms.await("counting", RuntimeVms.WAIT, () -> RuntimeVms.counter(source) > 5000);
+        Await.until("counting", RuntimeVms.WAIT, () -> RuntimeVms.counter(source) > 5000);
         source.pause();
         Saved saved = RuntimeVms.save(source);
         source.close();
@@ -106,7 +107,7 @@ class StateTest {
         assertEquals(saved.counter(), RuntimeVms.counter(target));
         assertEquals(RunState.CREATED, target.runState());
         target.start(new Recorder(), new Exits());
-        RuntimeVms.await("the restored guest counting on", RuntimeVms.WAIT,
+        Await.until("the restored guest counting on", RuntimeVms.WAIT,
                 () -> RuntimeVms.counter(target) > saved.counter() + 5000);
         target.pause();
         long rip = v.saveState().regs().rip();

@@ -6,10 +6,10 @@ import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
 import dev.thaw.api.policy.WorkingSet;
+import dev.thaw.support.policy.KiB;
+import dev.thaw.support.policy.PolicyConfig;
 import java.lang.System.Logger.Level;
 import java.util.ArrayList;
-import java.lang.annotation.Retention;
-import java.lang.annotation.RetentionPolicy;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 import org.osgi.service.component.annotations.Activate;
@@ -36,7 +36,6 @@ public final class HotPageFirstPolicy implements PagePolicy {
     private static final System.Logger LOG = System.getLogger(HotPageFirstPolicy.class.getName());
 
     @ObjectClassDefinition(name = "Thaw page policy: hot-page-first", description = "Loads the recorded working set first")
-    @Retention(RetentionPolicy.RUNTIME) // so DEFAULTS can read it from Defaults
     public @interface Config {
         @AttributeDefinition(name = "Batch (KiB)", description = "Working set handed to a loader per next()", min = "4", max = "1048576")
         long batchKiB() default 1024;
@@ -54,13 +53,7 @@ public final class HotPageFirstPolicy implements PagePolicy {
         boolean background() default true;
     }
 
-    /** Carries the declared defaults: they apply when the configuration at activation is refused. */
-    @Config
-    private static final class Defaults {}
-
-    static final Config DEFAULTS = Defaults.class.getAnnotation(Config.class);
-
-    private volatile Config config;
+    private final PolicyConfig<Config> config;
     /** The runs made for the last profile seen: restoring one snapshot again gets the same profile object. */
     private final AtomicReference<Prepared> last = new AtomicReference<>();
 
@@ -68,13 +61,13 @@ public final class HotPageFirstPolicy implements PagePolicy {
 
     @Activate
     public HotPageFirstPolicy(Config config) {
-        this.config = PolicyParameters.initial(NAME, DEFAULTS, config, HotPageFirstPolicy::check);
+        this.config = new PolicyConfig<>(NAME, Config.class, config, HotPageFirstPolicy::check);
     }
 
     /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */
     @Modified
     void modified(Config changed) {
-        config = PolicyParameters.changed(NAME, config, changed, HotPageFirstPolicy::check);
+        config.change(changed);
     }
 
     /** The ranges the Metatype declares. */
@@ -97,12 +90,13 @@ public final class HotPageFirstPolicy implements PagePolicy {
 
     @Override
     public PolicySession start(RestoreView restore) {
+        Config c = config.get();
         PolicyParameters p = new PolicyParameters(NAME, restore.parameters());
-        long batch = pages(p.number("batchKiB", config.batchKiB()), "batchKiB", restore);
-        long faultMax = pages(p.number("faultMaxKiB", config.faultMaxKiB()), "faultMaxKiB", restore);
-        int faultRuns = (int) Math.clamp(p.number("faultRuns", config.faultRuns()), 0, 4096);
-        boolean skipZero = p.flag("skipZeroPages", config.skipZeroPages());
-        boolean background = p.flag("background", config.background());
+        long batch = KiB.pages(NAME, "batchKiB", p.number("batchKiB", c.batchKiB()), restore.pageSize());
+        long faultMax = KiB.pages(NAME, "faultMaxKiB", p.number("faultMaxKiB", c.faultMaxKiB()), restore.pageSize());
+        int faultRuns = (int) Math.clamp(p.number("faultRuns", c.faultRuns()), 0, 4096);
+        boolean skipZero = p.flag("skipZeroPages", c.skipZeroPages());
+        boolean background = p.flag("background", c.background());
         WorkingSetRuns runs = restore.workingSet().map(ws -> prepared(ws, restore, skipZero)).orElse(WorkingSetRuns.NONE);
         if (restore.workingSet().isEmpty()) {
             LOG.log(Level.DEBUG, "hot-page-first: no working-set profile; loading in address order, faults load their page alone");
@@ -123,13 +117,6 @@ public final class HotPageFirstPolicy implements PagePolicy {
         WorkingSetRuns runs = WorkingSetRuns.of(profile, restore, skipZero);
         last.set(new Prepared(profile, skipZero, restore.pageCount(), runs));
         return runs;
-    }
-
-    static long pages(long value, String key, RestoreView restore) {
-        if (value < 1 || value > 1L << 30) {
-            throw new IllegalArgumentException(NAME + ": " + key + " must be 1 to 2^30 KiB, not " + value);
-        }
-        return Math.max(1, value * 1024 / restore.pageSize());
     }
 
     static final class Session implements PolicySession {

@@ -5,9 +5,9 @@ import dev.thaw.api.policy.PolicyParameters;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
+import dev.thaw.support.policy.KiB;
+import dev.thaw.support.policy.PolicyConfig;
 import java.util.Arrays;
-import java.lang.annotation.Retention;
-import java.lang.annotation.RetentionPolicy;
 import java.util.List;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -31,7 +31,6 @@ public final class PrefetchWindowPolicy implements PagePolicy {
     static final String NAME = "prefetch-window";
 
     @ObjectClassDefinition(name = "Thaw page policy: prefetch-window", description = "Faults load an adaptive window of following pages")
-    @Retention(RetentionPolicy.RUNTIME) // so DEFAULTS can read it from Defaults
     public @interface Config {
         @AttributeDefinition(name = "Minimum window (KiB)", description = "Window after a jump; not above the maximum", min = "4", max = "1048576")
         long minWindowKiB() default 64;
@@ -43,30 +42,24 @@ public final class PrefetchWindowPolicy implements PagePolicy {
         boolean background() default true;
     }
 
-    /** Carries the declared defaults: they apply when the configuration at activation is refused. */
-    @Config
-    private static final class Defaults {}
-
-    static final Config DEFAULTS = Defaults.class.getAnnotation(Config.class);
-
-    private volatile Config config;
+    private final PolicyConfig<Config> config;
 
     @Activate
     public PrefetchWindowPolicy(Config config) {
-        this.config = PolicyParameters.initial(NAME, DEFAULTS, config, PrefetchWindowPolicy::check);
+        this.config = new PolicyConfig<>(NAME, Config.class, config, PrefetchWindowPolicy::check);
     }
 
     /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */
     @Modified
     void modified(Config changed) {
-        config = PolicyParameters.changed(NAME, config, changed, PrefetchWindowPolicy::check);
+        config.change(changed);
     }
 
     /** The ranges the Metatype declares, and min not above max. */
     static Config check(Config c) {
         PolicyParameters.inRange(NAME, "minWindowKiB", c.minWindowKiB(), 4, 1048576);
         PolicyParameters.inRange(NAME, "maxWindowKiB", c.maxWindowKiB(), 4, 1048576);
-        checkLimits(c.minWindowKiB(), c.maxWindowKiB());
+        minNotAboveMax(c.minWindowKiB(), c.maxWindowKiB());
         return c;
     }
 
@@ -77,25 +70,25 @@ public final class PrefetchWindowPolicy implements PagePolicy {
 
     @Override
     public String description() {
+        Config c = config.get();
         return "Faults load the following pages in a window that doubles on sequential faults, "
-                + config.minWindowKiB() + " KiB to " + config.maxWindowKiB() + " KiB";
+                + c.minWindowKiB() + " KiB to " + c.maxWindowKiB() + " KiB";
     }
 
     @Override
     public PolicySession start(RestoreView restore) {
+        Config c = config.get();
         PolicyParameters params = new PolicyParameters(NAME, restore.parameters());
-        long min = params.number("minWindowKiB", config.minWindowKiB());
-        long max = params.number("maxWindowKiB", config.maxWindowKiB());
-        checkLimits(min, max);
-        boolean background = params.flag("background", config.background());
-        return new Session(restore.pageCount(), Math.max(1, min * 1024 / restore.pageSize()),
-                Math.max(1, max * 1024 / restore.pageSize()), background);
+        long minKiB = params.number("minWindowKiB", c.minWindowKiB());
+        long maxKiB = params.number("maxWindowKiB", c.maxWindowKiB());
+        long min = KiB.pages(NAME, "minWindowKiB", minKiB, restore.pageSize());
+        long max = KiB.pages(NAME, "maxWindowKiB", maxKiB, restore.pageSize());
+        minNotAboveMax(minKiB, maxKiB);
+        boolean background = params.flag("background", c.background());
+        return new Session(restore.pageCount(), min, max, background);
     }
 
-    static void checkLimits(long minKiB, long maxKiB) {
-        if (minKiB < 1 || maxKiB > 1L << 30) {
-            throw new IllegalArgumentException(NAME + ": windows must be 1 KiB to 2^30 KiB, not " + minKiB + " to " + maxKiB);
-        }
+    static void minNotAboveMax(long minKiB, long maxKiB) {
         if (minKiB > maxKiB) {
             throw new IllegalArgumentException(NAME + ": minWindowKiB (" + minKiB + ") must not exceed maxWindowKiB (" + maxKiB + ")");
         }

@@ -5,8 +5,8 @@ import dev.thaw.api.policy.PolicyParameters;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
-import java.lang.annotation.Retention;
-import java.lang.annotation.RetentionPolicy;
+import dev.thaw.support.policy.KiB;
+import dev.thaw.support.policy.PolicyConfig;
 import java.util.List;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -28,7 +28,6 @@ public final class SequentialPolicy implements PagePolicy {
     static final String NAME = "sequential";
 
     @ObjectClassDefinition(name = "Thaw page policy: sequential", description = "Loads guest memory in address order")
-    @Retention(RetentionPolicy.RUNTIME) // so DEFAULTS can read it from Defaults
     public @interface Config {
         @AttributeDefinition(name = "Background chunk (KiB)", description = "What one next() hands a background loader, aligned", min = "4", max = "1048576")
         long chunkKiB() default 2048;
@@ -40,23 +39,17 @@ public final class SequentialPolicy implements PagePolicy {
         boolean background() default true;
     }
 
-    /** Carries the declared defaults: they apply when the configuration at activation is refused. */
-    @Config
-    private static final class Defaults {}
-
-    static final Config DEFAULTS = Defaults.class.getAnnotation(Config.class);
-
-    private volatile Config config;
+    private final PolicyConfig<Config> config;
 
     @Activate
     public SequentialPolicy(Config config) {
-        this.config = PolicyParameters.initial(NAME, DEFAULTS, config, SequentialPolicy::check);
+        this.config = new PolicyConfig<>(NAME, Config.class, config, SequentialPolicy::check);
     }
 
     /** A changed configuration applies to the next restore; one with a bad value is refused, the previous staying. */
     @Modified
     void modified(Config changed) {
-        config = PolicyParameters.changed(NAME, config, changed, SequentialPolicy::check);
+        config.change(changed);
     }
 
     /** The ranges the Metatype declares. */
@@ -73,26 +66,20 @@ public final class SequentialPolicy implements PagePolicy {
 
     @Override
     public String description() {
-        return "Loads memory in address order, " + config.chunkKiB() + " KiB at a time; a fault loads its aligned "
-                + config.faultChunkKiB() + " KiB chunk";
+        Config c = config.get();
+        return "Loads memory in address order, " + c.chunkKiB() + " KiB at a time; a fault loads its aligned "
+                + c.faultChunkKiB() + " KiB chunk";
     }
 
     @Override
     public PolicySession start(RestoreView restore) {
+        Config c = config.get();
         PolicyParameters params = new PolicyParameters(NAME, restore.parameters());
-        long chunkKiB = params.number("chunkKiB", config.chunkKiB());
-        long faultKiB = params.number("faultChunkKiB", config.faultChunkKiB());
-        boolean background = params.flag("background", config.background());
-        return new Session(restore, pages(chunkKiB, restore.pageSize(), "chunkKiB"),
-                pages(faultKiB, restore.pageSize(), "faultChunkKiB"), background);
-    }
-
-    /** {@code kib} in pages of {@code pageSize}, at least one. */
-    static long pages(long kib, int pageSize, String key) {
-        if (kib < 1 || kib > 1L << 30) {
-            throw new IllegalArgumentException(NAME + ": " + key + " must be 1 to 2^30 KiB, not " + kib);
-        }
-        return Math.max(1, kib * 1024 / pageSize);
+        long chunkKiB = params.number("chunkKiB", c.chunkKiB());
+        long faultKiB = params.number("faultChunkKiB", c.faultChunkKiB());
+        boolean background = params.flag("background", c.background());
+        return new Session(restore, KiB.pages(NAME, "chunkKiB", chunkKiB, restore.pageSize()),
+                KiB.pages(NAME, "faultChunkKiB", faultKiB, restore.pageSize()), background);
     }
 
 

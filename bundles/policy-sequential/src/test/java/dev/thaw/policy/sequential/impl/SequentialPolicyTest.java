@@ -95,7 +95,7 @@ class SequentialPolicyTest extends PagePolicyContract {
 
     @Test
     void aBadConfigurationAtActivationIsRefusedAndTheDeclaredDefaultsApply() {
-        assertEquals(2048, SequentialPolicy.DEFAULTS.chunkKiB());
+        assertEquals(2048, ConfigProxy.defaults(SequentialPolicy.Config.class).chunkKiB());
         SequentialPolicy p = new SequentialPolicy(ConfigProxy.of(SequentialPolicy.Config.class,
                 Map.of("chunkKiB", 2L, "faultChunkKiB", 16L)));
         assertTrue(p.description().contains("2048 KiB at a time") && p.description().contains("64 KiB chunk"),

@@ -8,6 +8,7 @@ import dev.thaw.kvm.KvmException;
 import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.kvm.VirtualMachine;
 import dev.thaw.kvm.VmOptions;
+import dev.thaw.linux.Errno;
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.kvm.Kvm;
 import dev.thaw.linux.kvm.KvmConstants;
@@ -317,7 +318,7 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
             try {
                 opened = Kvm.open(device);
             } catch (ErrnoException e) {
-                throw new KvmException("open " + device + ": " + e.getMessage(), e);
+                throw new KvmException("open " + device + ": " + e.errnoName() + " (" + Errno.description(e.errno()) + ")", e);
             }
             try {
                 host = HostInfo.read(opened, device);

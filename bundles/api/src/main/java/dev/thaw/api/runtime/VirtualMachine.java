@@ -58,6 +58,7 @@ public interface VirtualMachine extends AutoCloseable {
      * Stops every vCPU at an instruction boundary and returns once all are parked, with no I/O half done.
      * Idempotent while paused.
      *
+     * @throws IllegalStateException when the VM is not running (not started, ended or closed)
      * @throws VcpuRuntimeException when a vCPU does not park within a bounded time, or the VM ended meanwhile
      */
     void pause();

@@ -98,7 +98,7 @@ final class RunControl {
                 return;
             }
             if (state != RunState.RUNNING) {
-                throw new VcpuRuntimeException("cannot pause VM " + vmName + ": it is " + state.name().toLowerCase(java.util.Locale.ROOT));
+                throw new IllegalStateException("cannot pause VM " + vmName + ": it is " + state.name().toLowerCase(java.util.Locale.ROOT));
             }
             pauseRequested = true;
         } finally {

@@ -315,7 +315,7 @@ final class GuestVm implements Vm, DeviceContext {
             VirtualMachine k = machine;
             try {
                 k.pause();
-            } catch (VcpuRuntimeException e) {
+            } catch (VcpuRuntimeException | IllegalStateException e) {
                 // The guest ended just as the pause began (its exit stops the VM): refused as if it had ended before.
                 requireRunning("snapshot");
                 throw e;

@@ -1,6 +1,7 @@
 package dev.thaw.runtime.contract;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.runtime.IoHandler;
@@ -71,6 +72,14 @@ class PauseTest {
         }
         vm.stop();
         assertEquals(RunState.STOPPED, vm.runState());
+    }
+
+    @Test
+    void pausingAVmThatIsNotRunningIsRefusedAsMisuseNamingItsState() throws Exception {
+        VirtualMachine vm = vms.counting("spin", 1);
+        vm.stop();
+        IllegalStateException e = assertThrows(IllegalStateException.class, vm::pause);
+        assertTrue(e.getMessage().toLowerCase(java.util.Locale.ROOT).contains("stopped"), e.getMessage());
     }
 
     /**

@@ -288,7 +288,11 @@ public final class Libc {
         return poll(new int[] {fd}, new int[] {events}, timeoutMillis)[0];
     }
 
-    /** poll(2) on several fds; returns each fd's {@code revents} (all 0 on timeout). */
+    /**
+     * poll(2) on several fds; returns each fd's {@code revents} (all 0 on timeout). A signal that interrupts
+     * the wait (EINTR; the JVM's own thread sampling sends them) does not end it: the call goes on for the
+     * rest of the timeout.
+     */
     public static int[] poll(int[] fds, int[] events, int timeoutMillis) {
         if (fds.length != events.length) {
             throw new IllegalArgumentException(fds.length + " fds but " + events.length + " event masks");
@@ -301,9 +305,17 @@ public final class Libc {
                 set.set(JAVA_SHORT, i * stride + PollFd.EVENTS, (short) events[i]);
             }
             MemorySegment cs = Native.captureState();
-            int r = (int) POLL.invokeExact(cs, set, (long) fds.length, timeoutMillis);
-            if (r < 0) {
-                throw new ErrnoException("poll", Native.errno(cs));
+            long deadline = System.nanoTime() + timeoutMillis * 1_000_000L;
+            int wait = timeoutMillis;
+            int r;
+            while ((r = (int) POLL.invokeExact(cs, set, (long) fds.length, wait)) < 0) {
+                int errno = Native.errno(cs);
+                if (errno != Errno.EINTR) {
+                    throw new ErrnoException("poll", errno);
+                }
+                if (timeoutMillis > 0) {
+                    wait = (int) Math.max(0, (deadline - System.nanoTime() + 999_999) / 1_000_000);
+                }
             }
             int[] revents = new int[fds.length];
             for (int i = 0; i < fds.length; i++) {

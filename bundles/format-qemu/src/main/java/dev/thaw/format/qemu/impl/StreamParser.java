@@ -40,10 +40,14 @@ final class StreamParser {
     static final int MAX_BLOCKS = 4096;
     /** A RAM block larger than this is taken for a corrupted length (its bitmap alone would be 128 MiB). */
     static final long MAX_BLOCK_BYTES = 1L << 42;
-    /** All RAM blocks together: bounds the bitmaps held in memory (512 MiB at most). */
+    /** All RAM blocks together. */
     static final long MAX_RAM_BYTES = 1L << 44;
-    static final long MIN_PAGE_SIZE = 512;
-    static final long MAX_PAGE_SIZE = 1L << 30;
+    /**
+     * The only page size read: x86 QEMU's TARGET_PAGE_SIZE, and what the restore engine copies in. A
+     * smaller page multiplies the bitmap a block needs, a larger one every buffer that holds a page.
+     */
+    static final long PAGE_SIZE = 4096;
+    static final int PAGE_BITS = 12;
     /** Flag words between the parts of the RAM section's EOS markers. */
     static final int MAX_RAM_FLAGS = 1024;
     /** A device section longer than this while looking for its footer is taken for a corrupted stream. */
@@ -126,7 +130,13 @@ final class StreamParser {
                     capabilities.add(in.shortName("a capability's name"));
                 }
             }
-            case "configuration/target-page-bits" -> in.be32("the target page bits");
+            case "configuration/target-page-bits" -> {
+                long bits = in.be32("the target page bits");
+                if (bits != PAGE_BITS) {
+                    throw new BadStream("the configuration says the target's pages are 2^" + bits + " bytes; x86 QEMU "
+                            + "writes " + PAGE_SIZE + "-byte pages, the only size Thaw serves");
+                }
+            }
             case "configuration/uuid" -> in.bytes(16, "the VM's UUID");
             default -> throw new BadStream("unknown configuration subsection '" + name + "' at byte " + at);
         }
@@ -230,9 +240,9 @@ final class StreamParser {
             throw new BadStream(where + " has mapped-ram header version " + version + " (this reader knows "
                     + MAPPED_RAM_HEADER_VERSION + ")");
         }
-        if (pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE || Long.bitCount(pageSize) != 1) {
-            throw new BadStream(where + " has a page size of " + pageSize + ", not a power of two from " + MIN_PAGE_SIZE
-                    + " to " + MAX_PAGE_SIZE);
+        if (pageSize != PAGE_SIZE) {
+            throw new BadStream(where + " has " + Long.toUnsignedString(pageSize) + "-byte pages; x86 QEMU writes "
+                    + PAGE_SIZE + "-byte pages, the only size Thaw serves");
         }
         if (used <= 0 || used > MAX_BLOCK_BYTES || used % pageSize != 0) {
             throw new BadStream(where + " is " + used + " bytes long, not a whole number of " + pageSize + "-byte pages "

@@ -79,6 +79,16 @@ class QemuHostileFileTest {
 
     // ---- page sizes (item 5) ----
 
+    @Test
+    void pagesOfAnySizeBut4096AreRefused() throws Exception {
+        Path small = lastBlock("small-pages", 16 * MIB, 512, -1);
+        assertTrue(problem(small).endsWith("has 512-byte pages; x86 QEMU writes 4096-byte pages, the only size Thaw serves"),
+                problem(small));
+        Path huge = lastBlock("huge-pages", 1L << 30, 1L << 30, -1); // --sha256 would allocate a whole page at once
+        assertTrue(problem(huge).endsWith("has 1073741824-byte pages; x86 QEMU writes 4096-byte pages, the only size Thaw "
+                + "serves"), problem(huge));
+    }
+
     // ---- what a sparse file claims (item 5) ----
 
     // ---- where the bitmap and the pages are (item 5) ----

@@ -48,6 +48,12 @@ final class StreamParser {
      */
     static final long PAGE_SIZE = 4096;
     static final int PAGE_BITS = 12;
+    /**
+     * Where a block's pages start: QEMU's MAPPED_RAM_FILE_OFFSET_ALIGNMENT, an absolute file offset (also with
+     * {@code file:PATH,offset=N}). QEMU's own loader checks page alignment only, so that QEMU may change this
+     * later; every QEMU from 9.0 to 10 writes 1 MiB, and a stricter check catches more damaged offsets.
+     */
+    static final long PAGES_ALIGNMENT = 1L << 20;
     /** Flag words between the parts of the RAM section's EOS markers. */
     static final int MAX_RAM_FLAGS = 1024;
     /** A device section longer than this while looking for its footer is taken for a corrupted stream. */
@@ -235,6 +241,7 @@ final class StreamParser {
         long pageSize = in.be64("RAM block " + name + "'s page size");
         long bitmapOffset = in.be64("RAM block " + name + "'s bitmap offset");
         long pagesOffset = in.be64("RAM block " + name + "'s pages offset");
+        long headerEnd = in.position();
         String where = "RAM block " + name + " (at byte " + at + ")";
         if (version != MAPPED_RAM_HEADER_VERSION) {
             throw new BadStream(where + " has mapped-ram header version " + version + " (this reader knows "
@@ -250,13 +257,23 @@ final class StreamParser {
         }
         RamBlock b = new RamBlock(name, used, pageSize, bitmapOffset, pagesOffset);
         long size = in.size();
-        if (bitmapOffset < in.position() || bitmapOffset > size - b.bitmapBytes()) {
-            throw new BadStream(where + ": its bitmap (" + b.bitmapBytes() + " bytes at byte " + bitmapOffset
-                    + ") is not within the file (" + size + " bytes)");
+        // Every offset and length is checked against the file's size before anything is read or allocated for
+        // it: a sparse file may be as long as it likes, but it cannot claim more than its length.
+        if (bitmapOffset < 0 || bitmapOffset > size - b.bitmapBytes()) {
+            throw new BadStream(where + ": its bitmap (" + b.bitmapBytes() + " bytes at byte "
+                    + Long.toUnsignedString(bitmapOffset) + ") is not within the file (" + size + " bytes)");
+        }
+        if (bitmapOffset != headerEnd) { // where QEMU puts it; elsewhere, the offset is damaged
+            throw new BadStream(where + ": its bitmap is at byte " + bitmapOffset + ", not right after its header at byte "
+                    + headerEnd);
         }
         if (pagesOffset < bitmapOffset + b.bitmapBytes() || pagesOffset > size - used) {
-            throw new BadStream(where + ": its pages (" + used + " bytes at byte " + pagesOffset
+            throw new BadStream(where + ": its pages (" + used + " bytes at byte " + Long.toUnsignedString(pagesOffset)
                     + ") are not within the file (" + size + " bytes) after its bitmap");
+        }
+        if (pagesOffset % PAGES_ALIGNMENT != 0) {
+            throw new BadStream(where + ": its pages start at byte " + pagesOffset + ", not at a multiple of 1 MiB as QEMU "
+                    + "places them");
         }
         blocks.add(b);
         in.seek(pagesOffset + used); // the stream goes on after the block's page area

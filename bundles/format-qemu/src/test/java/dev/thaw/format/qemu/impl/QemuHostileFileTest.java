@@ -93,6 +93,23 @@ class QemuHostileFileTest {
 
     // ---- where the bitmap and the pages are (item 5) ----
 
+    @Test
+    void theBitmapMustStartRightAfterItsBlockHeader() throws Exception {
+        Path moved = copy("bitmap-moved");
+        try (FileChannel ch = FileChannel.open(moved, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1}), 0x82); // microvm.ram's bitmap offset 0x8c becomes 0x18c
+        }
+        assertEquals("RAM block microvm.ram (at byte 92): its bitmap is at byte 396, not right after its header at byte 140",
+                problem(moved));
+    }
+
+    @Test
+    void thePagesMustStartOnAMebibyteBoundary() throws Exception {
+        Path unaligned = lastBlock("unaligned", 4096, 4096, 0x1500000 + 4096);
+        assertTrue(problem(unaligned).endsWith("its pages start at byte 22024192, not at a multiple of 1 MiB as QEMU "
+                + "places them"), problem(unaligned));
+    }
+
     // ---- the VMDESCRIPTION JSON (item 5) ----
 
     // ---- nothing left open ----
@@ -103,6 +120,12 @@ class QemuHostileFileTest {
         Path fifo = dir.resolve("snapshot.fifo");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
         List<Path> hostile = new ArrayList<>(List.of(dir, fifo, Path.of("/dev/zero"), dir.resolve("missing")));
+        hostile.addAll(List.of(lastBlock("small-pages", 16 * MIB, 512, -1), lastBlock("unaligned", 4096, 4096, 0x1500000 + 4096)));
+        Path moved = copy("bitmap-moved");
+        try (FileChannel ch = FileChannel.open(moved, StandardOpenOption.WRITE)) {
+            ch.write(ByteBuffer.wrap(new byte[] {1}), 0x82);
+        }
+        hostile.add(moved);
         for (Path file : hostile) {
             refused(file); // warm up: whatever class loading opens stays open
         }

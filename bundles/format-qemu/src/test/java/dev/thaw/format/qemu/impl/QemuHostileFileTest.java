@@ -91,6 +91,39 @@ class QemuHostileFileTest {
 
     // ---- what a sparse file claims (item 5) ----
 
+    @Test
+    void aSparseFileClaimingTerabytesOpensWithoutAllocatingWhatItClaims() throws Exception {
+        Path sparse = lastBlock("four-tib", 4 * TIB, 4096, -1); // 128 MiB of bitmap, all of it a hole
+        long allocated = allocatedBy(() -> {
+            try (SnapshotReader r = format.open(sparse)) {
+                SnapshotRegion last = r.regions().getLast();
+                assertEquals(4 * TIB, last.size());
+                assertEquals(0, last.presentPages());
+                assertFalse(r.isPresent(r.regions().size() - 1, last.pages() - 1));
+                try (Arena arena = Arena.ofConfined()) {
+                    MemorySegment page = arena.allocate(4096);
+                    page.fill((byte) 1);
+                    r.readPages(r.regions().size() - 1, last.pages() - 1, 1, page);
+                    assertEquals(-1, page.mismatch(arena.allocate(4096)), "an absent page reads as zeros");
+                }
+            }
+            return null;
+        });
+        assertTrue(allocated < ALLOCATION_BOUND, "opening a file whose bitmap is a 128 MiB hole allocated " + allocated
+                + " bytes");
+    }
+
+    @Test
+    void aBlockLargerThanTheFileIsRefusedBeforeAnythingIsAllocatedForIt() throws Exception {
+        Path claims = lastBlock("claims", 4 * TIB, 4096, -1);
+        try (RandomAccessFile f = new RandomAccessFile(claims.toFile(), "rw")) {
+            f.setLength(256 * MIB); // its 128 MiB bitmap still fits, its pages (from 0x9500000 on) do not
+        }
+        long allocated = allocatedBy(() -> problem(claims));
+        assertTrue(problem(claims).contains("its pages (4398046511104 bytes at byte "), problem(claims));
+        assertTrue(allocated < ALLOCATION_BOUND, "refusing a 4 TiB block in a 256 MiB file allocated " + allocated + " bytes");
+    }
+
     // ---- where the bitmap and the pages are (item 5) ----
 
     @Test

@@ -170,6 +170,10 @@ final class StreamParser {
                         if (ramSection < 0) {
                             throw new BadStream("device section '" + idstr + "' at byte " + at + " comes before the ram section");
                         }
+                        if (sectionDevices.size() == VmDescription.MAX_DEVICES) {
+                            throw new BadStream("more than " + VmDescription.MAX_DEVICES + " device sections (one more at byte "
+                                    + at + ")");
+                        }
                         sectionDevices.add(new SnapshotDevice(idstr, instance, version));
                         if (!footers) {
                             return false; // its length is known only to the device: stop here

@@ -117,9 +117,10 @@ class QemuBadInputTest {
         byte[] all = Files.readAllBytes(good);
         int json = indexOf(all, "{\"configuration\": {\"vmsd_name\"");
         assertTrue(json > 0);
-        Path broken = patch8(json, '[');
+        Path broken = patch8(json + "{\"configuration\"".length(), ';');
         String why = problem(broken);
         assertTrue(why.startsWith("the VMDESCRIPTION JSON at byte " + json + " is not valid JSON: "), why);
+        assertEquals("the VMDESCRIPTION JSON at byte " + json + " has no devices list", problem(patch8(json, '[')));
         byte[] noDevices = "{\"configuration\": {}, \"devices\": 7}".getBytes(StandardCharsets.US_ASCII);
         Path file = copy("nodevices");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
@@ -127,7 +128,7 @@ class QemuBadInputTest {
             ch.write(ByteBuffer.wrap(noDevices), json);
             ch.write(ByteBuffer.allocate(4).putInt(0, noDevices.length), json - 4);
         }
-        assertEquals("the VMDESCRIPTION JSON has no devices list", problem(file));
+        assertEquals("the VMDESCRIPTION JSON at byte " + json + " has no devices list", problem(file));
     }
 
     /** The problem part of the one-line message, after "FILE: ". */

@@ -145,6 +145,59 @@ class QemuHostileFileTest {
 
     // ---- the VMDESCRIPTION JSON (item 5) ----
 
+    @Test
+    void aDescriptionOfEmptyObjectsIsRefusedAtItsFirstByte() throws Exception {
+        StringBuilder json = new StringBuilder((int) (16 * MIB)).append('[');
+        while (json.length() < 16 * MIB - 4) {
+            json.append("{},");
+        }
+        json.append("{}]");
+        Path file = describedBy("empty-objects", json.toString());
+        long allocated = allocatedBy(() -> problem(file));
+        assertTrue(problem(file).startsWith("the VMDESCRIPTION JSON at byte "), problem(file));
+        assertTrue(problem(file).endsWith(" has no devices list"), problem(file));
+        assertTrue(allocated < ALLOCATION_BOUND, "refusing 16 MiB of [{},{},...] allocated " + allocated + " bytes");
+    }
+
+    @Test
+    void aDescriptionIsCheckedDeviceByDeviceWhileItIsRead() throws Exception {
+        StringBuilder json = new StringBuilder("{\"page_size\": 4096, \"devices\": [");
+        json.append("{\"name\": \"timer\", \"instance_id\": 0, \"version\": 2, \"fields\": [{\"name\": \"x\"}]}, {}");
+        while (json.length() < 8 * MIB) {
+            json.append(", {\"name\": \"timer\", \"instance_id\": 0, \"version\": 2}");
+        }
+        Path file = describedBy("bad-device", json.append("]}").toString());
+        long allocated = allocatedBy(() -> problem(file));
+        assertTrue(problem(file).matches("the VMDESCRIPTION JSON lists a device without a name, instance_id and version: "
+                + "device 1, at byte \\d+"), problem(file));
+        assertTrue(allocated < ALLOCATION_BOUND, "refusing at device 1 of 150,000 allocated " + allocated + " bytes");
+    }
+
+    @Test
+    void aDescriptionListingMoreDevicesThanAMachineHasIsRefused() throws Exception {
+        StringBuilder json = new StringBuilder("{\"devices\": [");
+        for (int i = 0; i < 200_000; i++) {
+            json.append(i == 0 ? "" : ", ").append("{\"name\": \"d\", \"instance_id\": ").append(i).append(", \"version\": 1}");
+        }
+        Path file = describedBy("many-devices", json.append("]}").toString());
+        long allocated = allocatedBy(() -> problem(file));
+        assertTrue(problem(file).startsWith("the VMDESCRIPTION JSON lists more than "), problem(file));
+        assertTrue(allocated < ALLOCATION_BOUND, "refusing 200,000 devices allocated " + allocated + " bytes");
+    }
+
+    @Test
+    void aDeeplyNestedOrLongValuedDescriptionIsRefused() throws Exception {
+        Path deep = describedBy("deep", "{\"devices\": [], \"x\": " + "[".repeat(100_000) + "]".repeat(100_000) + "}");
+        assertTrue(problem(deep).matches("the VMDESCRIPTION JSON at byte \\d+ is beyond this reader's limits: .*depth.*"),
+                problem(deep));
+        Path longString = describedBy("long", "{\"devices\": [{\"name\": \"" + "n".repeat(4 << 20)
+                + "\", \"instance_id\": 0, \"version\": 1}]}");
+        long allocated = allocatedBy(() -> problem(longString));
+        assertTrue(problem(longString).matches("the VMDESCRIPTION JSON at byte \\d+ is beyond this reader's limits: .*"),
+                problem(longString));
+        assertTrue(allocated < ALLOCATION_BOUND, "refusing a 4 MiB name allocated " + allocated + " bytes");
+    }
+
     // ---- nothing left open ----
 
     @Test
@@ -153,7 +206,8 @@ class QemuHostileFileTest {
         Path fifo = dir.resolve("snapshot.fifo");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
         List<Path> hostile = new ArrayList<>(List.of(dir, fifo, Path.of("/dev/zero"), dir.resolve("missing")));
-        hostile.addAll(List.of(lastBlock("small-pages", 16 * MIB, 512, -1), lastBlock("unaligned", 4096, 4096, 0x1500000 + 4096)));
+        hostile.addAll(List.of(lastBlock("small-pages", 16 * MIB, 512, -1), lastBlock("unaligned", 4096, 4096, 0x1500000 + 4096),
+                describedBy("not-an-object", "[{}]"), describedBy("no-name", "{\"devices\": [{}]}")));
         Path moved = copy("bitmap-moved");
         try (FileChannel ch = FileChannel.open(moved, StandardOpenOption.WRITE)) {
             ch.write(ByteBuffer.wrap(new byte[] {1}), 0x82);

@@ -196,6 +196,8 @@ final class ThawSnapshotReader implements SnapshotReader {
         MachineState state;
         try {
             state = states.parse(json);
+        } catch (StateLimits.Beyond e) {
+            throw new SnapshotException(file, "state JSON is beyond what a machine has: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new SnapshotException(file, "state JSON does not parse: " + StateJson.describe(e), e);
         }

@@ -2,6 +2,8 @@ package dev.thaw.format.thaw.impl;
 
 import static dev.thaw.format.thaw.impl.Snapshots.assertProblem;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotSame;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -157,6 +159,24 @@ class ThawStateLimitsTest {
                     Progress.NONE));
         }
         assertTrue(Files.notExists(out));
+    }
+
+    // ---- the cache of parsed states ----
+
+    @Test
+    void theStateCacheKeepsOnlySmallStatesAndAFewMebibytesOfThem() throws Exception {
+        StateCache cache = new StateCache();
+        byte[] large = state(s -> ((ObjectNode) s.get("session")).put("consoleText", "c".repeat(StateCache.MAX_ENTRY_BYTES)));
+        MachineState parsed = cache.parse(large);
+        assertNotSame(parsed, cache.parse(large), "a state larger than " + StateCache.MAX_ENTRY_BYTES + " bytes is not kept");
+        for (int i = 0; i < 3 * StateCache.MAX_ENTRIES; i++) {
+            int n = i;
+            cache.parse(state(s -> ((ObjectNode) s.get("session")).put("consoleText", n + "c".repeat(StateCache.MAX_ENTRY_BYTES
+                    - 20_000))));
+            assertTrue(cache.heldBytes() <= StateCache.MAX_HELD_BYTES, cache.heldBytes() + " bytes held");
+        }
+        byte[] small = state(s -> {});
+        assertSame(cache.parse(small), cache.parse(small.clone()), "a small state is kept");
     }
 
     // ---- helpers ----

@@ -55,27 +55,25 @@ final class Cursor {
 
     /**
      * The position of the first {@code pattern} at or after the position and before {@code limit}, or -1.
-     * Reads through the window; the position is left where it was.
+     * Scans the window's bytes for the pattern's first byte and compares the rest there; the position is left
+     * where it was.
      */
     long find(byte[] pattern, long limit) {
-        long saved = position;
         long end = Math.min(limit, size);
-        try {
-            for (long at = position; at + pattern.length <= end; at++) {
-                position = at;
-                ByteBuffer w = window(pattern.length, "a section footer");
-                boolean match = true;
-                for (int i = 0; i < pattern.length && match; i++) {
-                    match = w.get(i) == pattern[i];
-                }
-                if (match) {
-                    return at;
+        for (long base = position; base + pattern.length <= end; ) {
+            fill(base);
+            int n = (int) Math.min(window.limit(), end - base);
+            for (int i = 0; i + pattern.length <= n; i++) {
+                if (window.get(i) == pattern[0] && window.slice(i, pattern.length).equals(ByteBuffer.wrap(pattern))) {
+                    return base + i;
                 }
             }
-            return -1;
-        } finally {
-            position = saved;
+            if (n < pattern.length) {
+                return -1; // the window reaches the end of the file
+            }
+            base += n - pattern.length + 1; // a match may start in the last bytes of this window
         }
+        return -1;
     }
 
     int u8(String what) {

@@ -58,6 +58,11 @@ final class StreamParser {
     static final int MAX_RAM_FLAGS = 1024;
     /** A device section longer than this while looking for its footer is taken for a corrupted stream. */
     static final long MAX_DEVICE_SECTION = 64L << 20;
+    /**
+     * All device sections together: a machine's device state is kilobytes to a few megabytes. Bounds the bytes
+     * scanned for footers, which a sparse file could otherwise make terabytes of holes.
+     */
+    static final long MAX_DEVICE_SECTIONS = 64L << 20;
     static final int MAX_COMMAND = 1 << 16;
 
     private final Cursor in;
@@ -67,6 +72,8 @@ final class StreamParser {
     private String machine;
     private long ramSection = -1;
     private boolean footers;
+    /** Bytes of device state skipped so far. */
+    private long deviceBytes;
 
     private StreamParser(Cursor in) {
         this.in = in;
@@ -319,10 +326,14 @@ final class StreamParser {
     /** Moves to the footer of device section {@code id}: its state's layout is the device's own. */
     private void skipToFooter(long id, String idstr, long at) {
         byte[] footer = {(byte) FOOTER, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
-        long found = in.find(footer, in.position() + MAX_DEVICE_SECTION);
+        long budget = MAX_DEVICE_SECTIONS - deviceBytes;
+        long found = in.find(footer, in.position() + Math.min(MAX_DEVICE_SECTION, budget));
         if (found < 0) {
-            throw new BadStream("device section '" + idstr + "' at byte " + at + " has no footer (the file ends, or is damaged)");
+            throw new BadStream("device section '" + idstr + "' at byte " + at + " has no footer (the file ends, or is damaged)"
+                    + (budget < MAX_DEVICE_SECTION ? " within the " + MAX_DEVICE_SECTIONS + " bytes all device sections may "
+                    + "have" : ""));
         }
+        deviceBytes += found - in.position();
         in.seek(found);
     }
 }

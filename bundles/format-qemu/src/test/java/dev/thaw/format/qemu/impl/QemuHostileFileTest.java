@@ -143,6 +143,21 @@ class QemuHostileFileTest {
                 + "places them"), problem(unaligned));
     }
 
+    // ---- device sections (item 5: never a hang) ----
+
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void deviceSectionsAcrossHolesAreScannedForTheirFootersOnlyUpToABudget() throws Exception {
+        Path fine = deviceSections("few-sections", 4, MIB);
+        try (SnapshotReader r = format.open(fine)) {
+            assertEquals(4, r.origin().devices().size());
+            assertEquals("dev", r.origin().devices().getLast().name());
+        }
+        Path file = deviceSections("long-sections", 64, 32 * MIB); // 2 GiB of holes to scan, a few KB on disk
+        assertTrue(problem(file).matches("device section 'dev' at byte \\d+ has no footer \\(the file ends, or is damaged\\) "
+                + "within the 67108864 bytes all device sections may have"), problem(file));
+    }
+
     // ---- the VMDESCRIPTION JSON (item 5) ----
 
     @Test
@@ -265,6 +280,37 @@ class QemuHostileFileTest {
             assertEquals(StreamParser.RAM_FLAG_MEM_SIZE, word & StreamParser.RAM_FLAG_MASK);
             f.seek(0x54);
             f.writeLong(word - last.usedLength() + used);
+        }
+        return file;
+    }
+
+    /**
+     * The microvm sample with its device sections replaced by {@code count} sections of {@code size} bytes each,
+     * holes framed by a section header and a footer, and no VMDESCRIPTION.
+     */
+    private Path deviceSections(String name, int count, long size) throws IOException {
+        byte[] all = Files.readAllBytes(good);
+        int first = QemuBadInputTest.indexOf(all, "\u0005timer") - 5; // 0x04, be32 id, then the idstr
+        assertEquals(StreamParser.SECTION_FULL, all[first]);
+        Path file = copy(name);
+        try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
+            f.setLength(first);
+            long at = first;
+            for (int k = 0; k < count; k++) {
+                int id = 100 + k;
+                f.seek(at);
+                f.writeByte(StreamParser.SECTION_FULL);
+                f.writeInt(id);
+                f.writeByte(3);
+                f.writeBytes("dev");
+                f.writeInt(k);
+                f.writeInt(1);
+                f.seek(f.getFilePointer() + size);
+                f.writeByte(StreamParser.FOOTER);
+                f.writeInt(id);
+                at = f.getFilePointer();
+            }
+            f.writeByte(StreamParser.SECTION_EOF);
         }
         return file;
     }

@@ -140,6 +140,33 @@ class ThawStateLimitsTest {
         assertEquals(64L << 20, Layout.MAX_STATE_BYTES);
     }
 
+    @Test
+    @Timeout(value = 60, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void noRefusalLeavesAFileOpen() throws Exception {
+        Path fifo = dir.resolve("fifo");
+        assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
+        List<Path> refused = List.of(fifo, Path.of("/dev/zero"), dir,
+                fileWithState("devices.thaw", state(s -> repeat((ArrayNode) s.get("devices"), 300))),
+                fileWithState("console.thaw", state(s -> ((ObjectNode) s.get("session")).put("consoleText",
+                        "x".repeat(StateLimits.MAX_CONSOLE_CHARS + 1)))),
+                fileWithState("deep.thaw", state(s -> {
+                    ObjectNode at = (ObjectNode) s.get("devices").get(0).get("state");
+                    for (int i = 0; i < 40; i++) {
+                        at = at.putObject("n");
+                    }
+                })));
+        for (Path file : refused) { // warm up: whatever class loading opens stays open
+            assertThrows(SnapshotException.class, () -> format.open(file));
+        }
+        long before = Snapshots.openFds();
+        for (int i = 0; i < 20; i++) {
+            for (Path file : refused) {
+                assertThrows(SnapshotException.class, () -> format.open(file));
+            }
+        }
+        assertEquals(before, Snapshots.openFds(), "open file descriptors");
+    }
+
     // ---- the writer ----
 
     @Test

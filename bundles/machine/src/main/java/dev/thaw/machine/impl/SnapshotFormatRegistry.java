@@ -9,6 +9,7 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -24,6 +25,13 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 public final class SnapshotFormatRegistry implements SnapshotFormats {
 
     static final int HEAD_BYTES = 4096;
+
+    // File types in st_mode (sys/stat.h).
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFIFO = 0010000;
+    private static final int S_IFCHR = 0020000;
+    private static final int S_IFBLK = 0060000;
+    private static final int S_IFSOCK = 0140000;
 
     private final List<SnapshotFormat> formats = new CopyOnWriteArrayList<>();
 
@@ -61,8 +69,16 @@ public final class SnapshotFormatRegistry implements SnapshotFormats {
     }
 
     private static byte[] head(Path file, long offset) {
-        if (Files.isDirectory(file)) {
-            throw new SnapshotException(file, "is a directory, not a snapshot file");
+        String notRegular;
+        try {
+            notRegular = notRegular(file);
+        } catch (NoSuchFileException e) {
+            throw new SnapshotException(file, "no such file");
+        } catch (IOException e) {
+            throw new SnapshotException(file, "cannot read: " + e.getMessage(), e);
+        }
+        if (notRegular != null) {
+            throw new SnapshotException(file, notRegular + ", not a snapshot file");
         }
         if (offset < 0) {
             throw new SnapshotException(file, "a snapshot cannot start at byte " + offset);
@@ -77,6 +93,30 @@ public final class SnapshotFormatRegistry implements SnapshotFormats {
             throw new SnapshotException(file, "no such file");
         } catch (IOException e) {
             throw new SnapshotException(file, "cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * What {@code file} is when it is not a regular file ({@code "is a FIFO"}), else null. Asked before
+     * the first byte is read: opening a FIFO for reading blocks until a writer comes, and a device has no end.
+     */
+    static String notRegular(Path file) throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        if (attributes.isRegularFile()) {
+            return null;
+        }
+        if (attributes.isDirectory()) {
+            return "is a directory";
+        }
+        try {
+            return switch ((Integer) Files.getAttribute(file, "unix:mode") & S_IFMT) {
+                case S_IFIFO -> "is a FIFO";
+                case S_IFCHR, S_IFBLK -> "is a device";
+                case S_IFSOCK -> "is a socket";
+                default -> "is not a regular file";
+            };
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return "is not a regular file"; // no "unix" attribute view here
         }
     }
 }

@@ -1,6 +1,7 @@
 package dev.thaw.format.qemu.impl;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -54,27 +55,25 @@ final class Cursor {
 
     /**
      * The position of the first {@code pattern} at or after the position and before {@code limit}, or -1.
-     * Reads through the window; the position is left where it was.
+     * Scans the window's bytes for the pattern's first byte and compares the rest there; the position is left
+     * where it was.
      */
     long find(byte[] pattern, long limit) {
-        long saved = position;
         long end = Math.min(limit, size);
-        try {
-            for (long at = position; at + pattern.length <= end; at++) {
-                position = at;
-                ByteBuffer w = window(pattern.length, "a section footer");
-                boolean match = true;
-                for (int i = 0; i < pattern.length && match; i++) {
-                    match = w.get(i) == pattern[i];
-                }
-                if (match) {
-                    return at;
+        for (long base = position; base + pattern.length <= end; ) {
+            fill(base);
+            int n = (int) Math.min(window.limit(), end - base);
+            for (int i = 0; i + pattern.length <= n; i++) {
+                if (window.get(i) == pattern[0] && window.slice(i, pattern.length).equals(ByteBuffer.wrap(pattern))) {
+                    return base + i;
                 }
             }
-            return -1;
-        } finally {
-            position = saved;
+            if (n < pattern.length) {
+                return -1; // the window reaches the end of the file
+            }
+            base += n - pattern.length + 1; // a match may start in the last bytes of this window
         }
+        return -1;
     }
 
     int u8(String what) {
@@ -126,6 +125,51 @@ final class Cursor {
             throw new BadStream(what + " at byte " + (position - 1) + " is empty");
         }
         return name(length, what);
+    }
+
+    /** Fills {@code into} from byte {@code at} of the file (which must hold them); the position does not move. */
+    void read(ByteBuffer into, long at, String what) {
+        if (at < 0 || at > size - into.remaining()) {
+            throw new BadStream("the file ends at byte " + size + " in the middle of " + what + " (at byte " + at + ")");
+        }
+        try {
+            QemuMappedRamReader.readFully(channel, into, at + into.position());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The bytes {@code [from, to)} of the file as a stream, read as they are asked for; the position does not move. */
+    InputStream stream(long from, long to) {
+        if (from < 0 || from > to || to > size) {
+            throw new BadStream("the bytes " + from + " to " + to + " are not within the file (" + size + " bytes)");
+        }
+        return new InputStream() {
+            private long at = from;
+
+            @Override
+            public int read() throws IOException {
+                byte[] one = new byte[1];
+                return read(one, 0, 1) < 0 ? -1 : one[0] & 0xff;
+            }
+
+            @Override
+            public int read(byte[] b, int off, int len) throws IOException {
+                if (len == 0) {
+                    return 0;
+                }
+                if (at == to) {
+                    return -1;
+                }
+                ByteBuffer into = ByteBuffer.wrap(b, off, (int) Math.min(len, to - at));
+                int n = channel.read(into, at);
+                if (n < 0) {
+                    throw new BadStream("the file ends at byte " + at + ", before its stated size");
+                }
+                at += n;
+                return n;
+            }
+        };
     }
 
     /** {@code n <= WINDOW} bytes at the position, which moves past them. */

@@ -9,11 +9,12 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -25,14 +26,21 @@ import java.util.Optional;
  */
 final class QemuMappedRamReader implements SnapshotReader {
 
+    // File types in st_mode (sys/stat.h).
+    private static final int S_IFMT = 0170000;
+    private static final int S_IFIFO = 0010000;
+    private static final int S_IFCHR = 0020000;
+    private static final int S_IFBLK = 0060000;
+    private static final int S_IFSOCK = 0140000;
+
     private final Path file;
     private final FileChannel channel;
     private final QemuStream stream;
     private final List<SnapshotRegion> regions;
-    /** Per block: bit i of word i / 64 set when page i is in the file. */
-    private final List<long[]> bitmaps;
+    /** Per block, which pages are in the file. */
+    private final List<PageBitmap> bitmaps;
 
-    private QemuMappedRamReader(Path file, FileChannel channel, QemuStream stream, List<long[]> bitmaps) {
+    private QemuMappedRamReader(Path file, FileChannel channel, QemuStream stream, List<PageBitmap> bitmaps) {
         this.file = file;
         this.channel = channel;
         this.stream = stream;
@@ -40,17 +48,24 @@ final class QemuMappedRamReader implements SnapshotReader {
         List<SnapshotRegion> list = new ArrayList<>();
         for (int i = 0; i < stream.blocks().size(); i++) {
             RamBlock b = stream.blocks().get(i);
-            long present = 0;
-            for (long word : bitmaps.get(i)) {
-                present += Long.bitCount(word);
-            }
-            list.add(new SnapshotRegion(b.name(), -1, b.usedLength(), (int) b.pageSize(), present));
+            list.add(new SnapshotRegion(b.name(), -1, b.usedLength(), (int) b.pageSize(), bitmaps.get(i).presentPages()));
         }
         this.regions = List.copyOf(list);
     }
 
     /** Opens the stream that starts at byte {@code offset} of {@code file} (QEMU's {@code file:PATH,offset=N}). */
     static QemuMappedRamReader open(Path file, long offset) {
+        String notRegular;
+        try {
+            notRegular = notRegular(file);
+        } catch (NoSuchFileException e) {
+            throw new SnapshotException(file, "no such file");
+        } catch (IOException e) {
+            throw new SnapshotException(file, "cannot open: " + e.getMessage(), e);
+        }
+        if (notRegular != null) {
+            throw new SnapshotException(file, notRegular + ", not a snapshot file");
+        }
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);
@@ -65,9 +80,9 @@ final class QemuMappedRamReader implements SnapshotReader {
                 throw new BadStream("the stream offset " + offset + " is not within the file (" + size + " bytes)");
             }
             QemuStream stream = StreamParser.parse(new Cursor(channel, size, offset));
-            List<long[]> bitmaps = new ArrayList<>();
+            List<PageBitmap> bitmaps = new ArrayList<>();
             for (RamBlock b : stream.blocks()) {
-                bitmaps.add(bitmap(channel, b));
+                bitmaps.add(PageBitmap.read(channel, b));
             }
             return new QemuMappedRamReader(file, channel, stream, bitmaps);
         } catch (BadStream e) {
@@ -76,23 +91,37 @@ final class QemuMappedRamReader implements SnapshotReader {
         } catch (IOException | UncheckedIOException e) {
             closeQuietly(channel);
             throw new SnapshotException(file, "cannot read: " + e.getMessage(), e);
+        } catch (RuntimeException | Error e) {
+            closeQuietly(channel); // whatever went wrong, the file is not left open
+            throw e;
         }
     }
 
-    /** The block's bitmap; the parser checked that the file holds it. */
-    private static long[] bitmap(FileChannel channel, RamBlock b) throws IOException {
-        ByteBuffer bytes = ByteBuffer.allocate((int) b.bitmapBytes()).order(ByteOrder.LITTLE_ENDIAN);
-        readFully(channel, bytes, b.bitmapOffset());
-        long[] words = new long[bytes.capacity() / 8];
-        bytes.flip().asLongBuffer().get(words);
-        long pages = b.pages();
-        if (pages % 64 != 0) {
-            words[words.length - 1] &= (1L << (pages % 64)) - 1; // bits past the last page mean nothing
+    /**
+     * What {@code file} is when it is not a regular file ({@code "is a FIFO"}), else null. Asked before
+     * opening: opening a FIFO for reading blocks until a writer comes, and a device has no end.
+     */
+    static String notRegular(Path file) throws IOException {
+        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
+        if (attributes.isRegularFile()) {
+            return null;
         }
-        return words;
+        if (attributes.isDirectory()) {
+            return "is a directory";
+        }
+        try {
+            return switch ((Integer) Files.getAttribute(file, "unix:mode") & S_IFMT) {
+                case S_IFIFO -> "is a FIFO";
+                case S_IFCHR, S_IFBLK -> "is a device";
+                case S_IFSOCK -> "is a socket";
+                default -> "is not a regular file";
+            };
+        } catch (UnsupportedOperationException | IllegalArgumentException e) {
+            return "is not a regular file"; // no "unix" attribute view here
+        }
     }
 
-    private static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
+    static void readFully(FileChannel channel, ByteBuffer buffer, long position) throws IOException {
         long start = position - buffer.position();
         while (buffer.hasRemaining()) {
             if (channel.read(buffer, start + buffer.position()) < 0) {
@@ -134,12 +163,7 @@ final class QemuMappedRamReader implements SnapshotReader {
     @Override
     public boolean isPresent(int region, long page) {
         checkPages(region, page, 1);
-        return present(bitmaps.get(region), page);
-    }
-
-    /** Bit {@code page} of {@code bitmap}; the caller checked the page is in range. */
-    private static boolean present(long[] bitmap, long page) {
-        return (bitmap[(int) (page >>> 6)] >>> (page & 63) & 1) != 0;
+        return bitmaps.get(region).present(page);
     }
 
     @Override
@@ -150,13 +174,13 @@ final class QemuMappedRamReader implements SnapshotReader {
         if (target.byteSize() != count * pageSize) {
             throw new IllegalArgumentException("target holds " + target.byteSize() + " bytes, not " + count + " pages");
         }
-        long[] bitmap = bitmaps.get(region);
+        PageBitmap bitmap = bitmaps.get(region);
         long page = firstPage;
         long end = firstPage + count;
         while (page < end) { // the range was checked once above, not per page: loaders call this for every run
-            boolean present = present(bitmap, page);
+            boolean present = bitmap.present(page);
             long run = page + 1;
-            while (run < end && present(bitmap, run) == present) {
+            while (run < end && bitmap.present(run) == present) {
                 run++;
             }
             MemorySegment slice = target.asSlice((page - firstPage) * pageSize, (run - page) * pageSize);

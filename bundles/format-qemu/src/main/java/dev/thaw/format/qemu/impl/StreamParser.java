@@ -40,14 +40,29 @@ final class StreamParser {
     static final int MAX_BLOCKS = 4096;
     /** A RAM block larger than this is taken for a corrupted length (its bitmap alone would be 128 MiB). */
     static final long MAX_BLOCK_BYTES = 1L << 42;
-    /** All RAM blocks together: bounds the bitmaps held in memory (512 MiB at most). */
+    /** All RAM blocks together. */
     static final long MAX_RAM_BYTES = 1L << 44;
-    static final long MIN_PAGE_SIZE = 512;
-    static final long MAX_PAGE_SIZE = 1L << 30;
+    /**
+     * The only page size read: x86 QEMU's TARGET_PAGE_SIZE, and what the restore engine copies in. A
+     * smaller page multiplies the bitmap a block needs, a larger one every buffer that holds a page.
+     */
+    static final long PAGE_SIZE = 4096;
+    static final int PAGE_BITS = 12;
+    /**
+     * Where a block's pages start: QEMU's MAPPED_RAM_FILE_OFFSET_ALIGNMENT, an absolute file offset (also with
+     * {@code file:PATH,offset=N}). QEMU's own loader checks page alignment only, so that QEMU may change this
+     * later; every QEMU from 9.0 to 10 writes 1 MiB, and a stricter check catches more damaged offsets.
+     */
+    static final long PAGES_ALIGNMENT = 1L << 20;
     /** Flag words between the parts of the RAM section's EOS markers. */
     static final int MAX_RAM_FLAGS = 1024;
     /** A device section longer than this while looking for its footer is taken for a corrupted stream. */
     static final long MAX_DEVICE_SECTION = 64L << 20;
+    /**
+     * All device sections together: a machine's device state is kilobytes to a few megabytes. Bounds the bytes
+     * scanned for footers, which a sparse file could otherwise make terabytes of holes.
+     */
+    static final long MAX_DEVICE_SECTIONS = 64L << 20;
     static final int MAX_COMMAND = 1 << 16;
 
     private final Cursor in;
@@ -57,6 +72,8 @@ final class StreamParser {
     private String machine;
     private long ramSection = -1;
     private boolean footers;
+    /** Bytes of device state skipped so far. */
+    private long deviceBytes;
 
     private StreamParser(Cursor in) {
         this.in = in;
@@ -126,7 +143,13 @@ final class StreamParser {
                     capabilities.add(in.shortName("a capability's name"));
                 }
             }
-            case "configuration/target-page-bits" -> in.be32("the target page bits");
+            case "configuration/target-page-bits" -> {
+                long bits = in.be32("the target page bits");
+                if (bits != PAGE_BITS) {
+                    throw new BadStream("the configuration says the target's pages are 2^" + bits + " bytes; x86 QEMU "
+                            + "writes " + PAGE_SIZE + "-byte pages, the only size Thaw serves");
+                }
+            }
             case "configuration/uuid" -> in.bytes(16, "the VM's UUID");
             default -> throw new BadStream("unknown configuration subsection '" + name + "' at byte " + at);
         }
@@ -153,6 +176,10 @@ final class StreamParser {
                     } else {
                         if (ramSection < 0) {
                             throw new BadStream("device section '" + idstr + "' at byte " + at + " comes before the ram section");
+                        }
+                        if (sectionDevices.size() == VmDescription.MAX_DEVICES) {
+                            throw new BadStream("more than " + VmDescription.MAX_DEVICES + " device sections (one more at byte "
+                                    + at + ")");
                         }
                         sectionDevices.add(new SnapshotDevice(idstr, instance, version));
                         if (!footers) {
@@ -225,14 +252,15 @@ final class StreamParser {
         long pageSize = in.be64("RAM block " + name + "'s page size");
         long bitmapOffset = in.be64("RAM block " + name + "'s bitmap offset");
         long pagesOffset = in.be64("RAM block " + name + "'s pages offset");
+        long headerEnd = in.position();
         String where = "RAM block " + name + " (at byte " + at + ")";
         if (version != MAPPED_RAM_HEADER_VERSION) {
             throw new BadStream(where + " has mapped-ram header version " + version + " (this reader knows "
                     + MAPPED_RAM_HEADER_VERSION + ")");
         }
-        if (pageSize < MIN_PAGE_SIZE || pageSize > MAX_PAGE_SIZE || Long.bitCount(pageSize) != 1) {
-            throw new BadStream(where + " has a page size of " + pageSize + ", not a power of two from " + MIN_PAGE_SIZE
-                    + " to " + MAX_PAGE_SIZE);
+        if (pageSize != PAGE_SIZE) {
+            throw new BadStream(where + " has " + Long.toUnsignedString(pageSize) + "-byte pages; x86 QEMU writes "
+                    + PAGE_SIZE + "-byte pages, the only size Thaw serves");
         }
         if (used <= 0 || used > MAX_BLOCK_BYTES || used % pageSize != 0) {
             throw new BadStream(where + " is " + used + " bytes long, not a whole number of " + pageSize + "-byte pages "
@@ -240,13 +268,23 @@ final class StreamParser {
         }
         RamBlock b = new RamBlock(name, used, pageSize, bitmapOffset, pagesOffset);
         long size = in.size();
-        if (bitmapOffset < in.position() || bitmapOffset > size - b.bitmapBytes()) {
-            throw new BadStream(where + ": its bitmap (" + b.bitmapBytes() + " bytes at byte " + bitmapOffset
-                    + ") is not within the file (" + size + " bytes)");
+        // Every offset and length is checked against the file's size before anything is read or allocated for
+        // it: a sparse file may be as long as it likes, but it cannot claim more than its length.
+        if (bitmapOffset < 0 || bitmapOffset > size - b.bitmapBytes()) {
+            throw new BadStream(where + ": its bitmap (" + b.bitmapBytes() + " bytes at byte "
+                    + Long.toUnsignedString(bitmapOffset) + ") is not within the file (" + size + " bytes)");
+        }
+        if (bitmapOffset != headerEnd) { // where QEMU puts it; elsewhere, the offset is damaged
+            throw new BadStream(where + ": its bitmap is at byte " + bitmapOffset + ", not right after its header at byte "
+                    + headerEnd);
         }
         if (pagesOffset < bitmapOffset + b.bitmapBytes() || pagesOffset > size - used) {
-            throw new BadStream(where + ": its pages (" + used + " bytes at byte " + pagesOffset
+            throw new BadStream(where + ": its pages (" + used + " bytes at byte " + Long.toUnsignedString(pagesOffset)
                     + ") are not within the file (" + size + " bytes) after its bitmap");
+        }
+        if (pagesOffset % PAGES_ALIGNMENT != 0) {
+            throw new BadStream(where + ": its pages start at byte " + pagesOffset + ", not at a multiple of 1 MiB as QEMU "
+                    + "places them");
         }
         blocks.add(b);
         in.seek(pagesOffset + used); // the stream goes on after the block's page area
@@ -288,10 +326,14 @@ final class StreamParser {
     /** Moves to the footer of device section {@code id}: its state's layout is the device's own. */
     private void skipToFooter(long id, String idstr, long at) {
         byte[] footer = {(byte) FOOTER, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
-        long found = in.find(footer, in.position() + MAX_DEVICE_SECTION);
+        long budget = MAX_DEVICE_SECTIONS - deviceBytes;
+        long found = in.find(footer, in.position() + Math.min(MAX_DEVICE_SECTION, budget));
         if (found < 0) {
-            throw new BadStream("device section '" + idstr + "' at byte " + at + " has no footer (the file ends, or is damaged)");
+            throw new BadStream("device section '" + idstr + "' at byte " + at + " has no footer (the file ends, or is damaged)"
+                    + (budget < MAX_DEVICE_SECTION ? " within the " + MAX_DEVICE_SECTIONS + " bytes all device sections may "
+                    + "have" : ""));
         }
+        deviceBytes += found - in.position();
         in.seek(found);
     }
 }

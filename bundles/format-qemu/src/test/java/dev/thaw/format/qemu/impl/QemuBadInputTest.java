@@ -75,8 +75,10 @@ class QemuBadInputTest {
 
     @Test
     void pageSizesAndBlockLengthsMustFit() throws Exception {
-        assertTrue(problem(patch64(ramHeader + 12, 3000)).endsWith("has a page size of 3000, not a power of two from 512 to 1073741824"));
-        assertTrue(problem(patch64(ramHeader + 12, 1L << 40)).contains("has a page size of 1099511627776"));
+        assertEquals("RAM block microvm.ram (at byte 92) has 3000-byte pages; x86 QEMU writes 4096-byte pages, the only size "
+                + "Thaw serves", problem(patch64(ramHeader + 12, 3000)));
+        assertTrue(problem(patch64(ramHeader + 12, 1L << 40)).contains("has 1099511627776-byte pages"));
+        assertTrue(problem(patch64(ramHeader + 12, -4096)).contains("has 18446744073709547520-byte pages"));
         assertTrue(problem(patch64(ramHeader, (16L << 20) + 100)).endsWith("is 16777316 bytes long, not a whole number of "
                 + "4096-byte pages up to 4398046511104"));
         assertTrue(problem(patch64(ramHeader, Long.MAX_VALUE & ~0xfffL)).contains("bytes long, not a whole number"),
@@ -115,9 +117,10 @@ class QemuBadInputTest {
         byte[] all = Files.readAllBytes(good);
         int json = indexOf(all, "{\"configuration\": {\"vmsd_name\"");
         assertTrue(json > 0);
-        Path broken = patch8(json, '[');
+        Path broken = patch8(json + "{\"configuration\"".length(), ';');
         String why = problem(broken);
         assertTrue(why.startsWith("the VMDESCRIPTION JSON at byte " + json + " is not valid JSON: "), why);
+        assertEquals("the VMDESCRIPTION JSON at byte " + json + " has no devices list", problem(patch8(json, '[')));
         byte[] noDevices = "{\"configuration\": {}, \"devices\": 7}".getBytes(StandardCharsets.US_ASCII);
         Path file = copy("nodevices");
         try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
@@ -125,7 +128,7 @@ class QemuBadInputTest {
             ch.write(ByteBuffer.wrap(noDevices), json);
             ch.write(ByteBuffer.allocate(4).putInt(0, noDevices.length), json - 4);
         }
-        assertEquals("the VMDESCRIPTION JSON has no devices list", problem(file));
+        assertEquals("the VMDESCRIPTION JSON at byte " + json + " has no devices list", problem(file));
     }
 
     /** The problem part of the one-line message, after "FILE: ". */

@@ -33,7 +33,8 @@ final class Layout {
     static final long PAGES_ALIGN = 1L << 20;
     static final int MAX_REGIONS = 1024;
     static final int MAX_NAME_BYTES = 64;
-    static final long MAX_STATE_BYTES = 256L << 20;
+    /** A machine's state JSON: 10 to 40 KB per vCPU, so 1024 vCPUs fit with room (StateLimits). */
+    static final int MAX_STATE_BYTES = 64 << 20;
 
     // Header fields: offset in the header. Bytes 72..4091 are reserved (zero).
     static final int H_MAGIC = 0;                 // 8 bytes "THAWSNAP"

@@ -1,6 +1,8 @@
 package dev.thaw.format.thaw.impl;
 
+import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
@@ -17,7 +19,10 @@ import java.io.IOException;
  */
 final class StateJson {
 
-    private static final JsonMapper MAPPER = JsonMapper.builder()
+    private static final JsonMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+                    .streamReadConstraints(StateLimits.CONSTRAINTS)
+                    .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                    .build())
             .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_MISSING_CREATOR_PROPERTIES)
             .enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES)
@@ -33,16 +38,24 @@ final class StateJson {
     }
 
     /**
-     * States written before runtimes were named have no {@code runtime}: they ran on KVM, and read so.
+     * Streams through the JSON checking it is within what a machine has ({@link StateLimits}), then maps it
+     * straight to the records. States written before runtimes were named have no {@code runtime}: they ran
+     * on KVM, and read so (through a tree, into which it is put: such states are few and, bounded, small).
      *
+     * @throws StateLimits.Beyond when the state is beyond what a machine has
      * @throws IOException or a runtime exception of Jackson or a record's constructor when the JSON is not a state
      */
     static MachineState read(byte[] json) throws IOException {
-        JsonNode tree = MAPPER.readTree(json);
-        if (tree instanceof ObjectNode object && !object.has(RUNTIME)) {
-            object.put(RUNTIME, MachineState.RUNTIME_BEFORE_NAMES);
+        MachineState state;
+        if (StateLimits.check(json)) {
+            state = MAPPER.readValue(json, MachineState.class);
+        } else {
+            JsonNode tree = MAPPER.readTree(json);
+            if (tree instanceof ObjectNode object) {
+                object.put(RUNTIME, MachineState.RUNTIME_BEFORE_NAMES);
+            }
+            state = MAPPER.treeToValue(tree, MachineState.class);
         }
-        MachineState state = MAPPER.treeToValue(tree, MachineState.class);
         if (state == null) {
             throw new IOException("the state is null");
         }

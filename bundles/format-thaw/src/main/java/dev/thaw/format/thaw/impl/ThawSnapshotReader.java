@@ -123,12 +123,9 @@ final class ThawSnapshotReader implements SnapshotReader {
         } catch (IOException e) {
             throw new SnapshotException(file, "cannot open: " + FileIo.describe(e), e);
         }
-        if (attributes.isDirectory()) {
-            throw new SnapshotException(file, "is a directory, not a snapshot file");
-        }
-        if (!attributes.isRegularFile()) {
-            // Opening a FIFO would block; devices and sockets are no snapshots either.
-            throw new SnapshotException(file, "is not a regular file");
+        String notRegular = FileIo.notRegular(file, attributes);
+        if (notRegular != null) {
+            throw new SnapshotException(file, notRegular + ", not a snapshot file");
         }
         FileChannel channel;
         try {
@@ -199,6 +196,8 @@ final class ThawSnapshotReader implements SnapshotReader {
         MachineState state;
         try {
             state = states.parse(json);
+        } catch (StateLimits.Beyond e) {
+            throw new SnapshotException(file, "state JSON is beyond what a machine has: " + e.getMessage(), e);
         } catch (IOException | RuntimeException e) {
             throw new SnapshotException(file, "state JSON does not parse: " + StateJson.describe(e), e);
         }
@@ -546,10 +545,10 @@ final class ThawSnapshotReader implements SnapshotReader {
         }
         FileChannel fresh = null;
         try {
+            // Asked before opening too: a path replaced by a FIFO would block the open, and every reader with it.
+            sameFile(Files.readAttributes(file, BasicFileAttributes.class));
             fresh = FileChannel.open(file, StandardOpenOption.READ);
-            if (fileKey != null && !fileKey.equals(Files.readAttributes(file, BasicFileAttributes.class).fileKey())) {
-                throw new SnapshotException(file, "cannot reopen after an interrupt: the path now names another file");
-            }
+            sameFile(Files.readAttributes(file, BasicFileAttributes.class));
             channel = fresh;
             fresh = null;
         } catch (IOException e) {
@@ -558,6 +557,17 @@ final class ThawSnapshotReader implements SnapshotReader {
             if (fresh != null) {
                 closeQuietly(fresh);
             }
+        }
+    }
+
+    /** Refuses to reopen a path that now names another file than the one opened. */
+    private void sameFile(BasicFileAttributes now) {
+        String notRegular = FileIo.notRegular(file, now);
+        if (notRegular != null) {
+            throw new SnapshotException(file, "cannot reopen after an interrupt: the path " + notRegular + " now");
+        }
+        if (fileKey != null && !fileKey.equals(now.fileKey())) {
+            throw new SnapshotException(file, "cannot reopen after an interrupt: the path now names another file");
         }
     }
 

@@ -75,6 +75,13 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
         } catch (IOException | RuntimeException e) {
             throw new SnapshotException(file, "cannot write the state as JSON: " + StateJson.describe(e), e);
         }
+        try {
+            StateLimits.check(json); // what a reader would refuse is not written
+        } catch (StateLimits.Beyond e) {
+            throw new SnapshotException(file, "cannot write the state: it is beyond what a machine has: " + e.getMessage(), e);
+        } catch (IOException e) {
+            throw new SnapshotException(file, "cannot write the state as JSON: " + StateJson.describe(e), e);
+        }
         Plan plan = Layout.plan(state.memory(), json.length);
 
         Path target = file.toAbsolutePath().normalize();

@@ -316,10 +316,45 @@ class ThawSnapshotBadInputTest {
     }
 
     @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
     void aFifo() throws Exception {
         Path fifo = dir.resolve("fifo");
         assertEquals(0, new ProcessBuilder("mkfifo", fifo.toString()).inheritIO().start().waitFor());
-        assertProblem(fifo, "is not a regular file", () -> format.open(fifo));
+        assertProblem(fifo, "is a FIFO, not a snapshot file", () -> format.open(fifo));
+    }
+
+    @Test
+    void aDevice() {
+        Path device = Path.of("/dev/zero");
+        assertProblem(device, "is a device, not a snapshot file", () -> format.open(device));
+    }
+
+    /**
+     * A read interrupted closes the channel for every thread, and the reader opens the path again; if the
+     * path names a FIFO by then, opening it would block that read and every other behind the reader's lock.
+     */
+    @Test
+    @Timeout(value = 10, threadMode = Timeout.ThreadMode.SEPARATE_THREAD)
+    void aPathReplacedByAFifoIsNotOpenedAgainAfterAnInterrupt() throws Exception {
+        MemorySegment page = arena.allocate(4096);
+        try (SnapshotReader reader = format.open(file)) {
+            long present = 0;
+            while (!reader.isPresent(0, present)) {
+                present++;
+            }
+            long first = present;
+            Files.move(file, dir.resolve("moved.thaw"));
+            assertEquals(0, new ProcessBuilder("mkfifo", file.toString()).inheritIO().start().waitFor());
+            Thread.currentThread().interrupt();
+            try {
+                assertProblem(file, "cannot reopen after an interrupt: the path is a FIFO now",
+                        () -> reader.readPages(0, first, 1, page));
+            } finally {
+                Thread.interrupted();
+            }
+            assertProblem(file, "cannot reopen after an interrupt: the path is a FIFO now",
+                    () -> reader.readPages(0, first, 1, page));
+        }
     }
 
     @Test

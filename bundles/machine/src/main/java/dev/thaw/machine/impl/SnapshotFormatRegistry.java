@@ -4,12 +4,12 @@ import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotFormat;
 import dev.thaw.api.snapshot.SnapshotFormats;
 import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.support.files.RegularFiles;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -25,13 +25,6 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 public final class SnapshotFormatRegistry implements SnapshotFormats {
 
     static final int HEAD_BYTES = 4096;
-
-    // File types in st_mode (sys/stat.h).
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFIFO = 0010000;
-    private static final int S_IFCHR = 0020000;
-    private static final int S_IFBLK = 0060000;
-    private static final int S_IFSOCK = 0140000;
 
     private final List<SnapshotFormat> formats = new CopyOnWriteArrayList<>();
 
@@ -71,7 +64,7 @@ public final class SnapshotFormatRegistry implements SnapshotFormats {
     private static byte[] head(Path file, long offset) {
         String notRegular;
         try {
-            notRegular = notRegular(file);
+            notRegular = RegularFiles.notRegular(file);
         } catch (NoSuchFileException e) {
             throw new SnapshotException(file, "no such file");
         } catch (IOException e) {
@@ -96,27 +89,4 @@ public final class SnapshotFormatRegistry implements SnapshotFormats {
         }
     }
 
-    /**
-     * What {@code file} is when it is not a regular file ({@code "is a FIFO"}), else null. Asked before
-     * the first byte is read: opening a FIFO for reading blocks until a writer comes, and a device has no end.
-     */
-    static String notRegular(Path file) throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        if (attributes.isRegularFile()) {
-            return null;
-        }
-        if (attributes.isDirectory()) {
-            return "is a directory";
-        }
-        try {
-            return switch ((Integer) Files.getAttribute(file, "unix:mode") & S_IFMT) {
-                case S_IFIFO -> "is a FIFO";
-                case S_IFCHR, S_IFBLK -> "is a device";
-                case S_IFSOCK -> "is a socket";
-                default -> "is not a regular file";
-            };
-        } catch (UnsupportedOperationException | IllegalArgumentException e) {
-            return "is not a regular file"; // no "unix" attribute view here
-        }
-    }
 }

@@ -5,16 +5,15 @@ import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotOrigin;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
+import dev.thaw.support.files.RegularFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -25,13 +24,6 @@ import java.util.Optional;
  * headers and the page bitmaps only, never the pages. Safe for use from several threads.
  */
 final class QemuMappedRamReader implements SnapshotReader {
-
-    // File types in st_mode (sys/stat.h).
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFIFO = 0010000;
-    private static final int S_IFCHR = 0020000;
-    private static final int S_IFBLK = 0060000;
-    private static final int S_IFSOCK = 0140000;
 
     private final Path file;
     private final FileChannel channel;
@@ -57,7 +49,7 @@ final class QemuMappedRamReader implements SnapshotReader {
     static QemuMappedRamReader open(Path file, long offset) {
         String notRegular;
         try {
-            notRegular = notRegular(file);
+            notRegular = RegularFiles.notRegular(file);
         } catch (NoSuchFileException e) {
             throw new SnapshotException(file, "no such file");
         } catch (IOException e) {
@@ -94,30 +86,6 @@ final class QemuMappedRamReader implements SnapshotReader {
         } catch (RuntimeException | Error e) {
             closeQuietly(channel); // whatever went wrong, the file is not left open
             throw e;
-        }
-    }
-
-    /**
-     * What {@code file} is when it is not a regular file ({@code "is a FIFO"}), else null. Asked before
-     * opening: opening a FIFO for reading blocks until a writer comes, and a device has no end.
-     */
-    static String notRegular(Path file) throws IOException {
-        BasicFileAttributes attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        if (attributes.isRegularFile()) {
-            return null;
-        }
-        if (attributes.isDirectory()) {
-            return "is a directory";
-        }
-        try {
-            return switch ((Integer) Files.getAttribute(file, "unix:mode") & S_IFMT) {
-                case S_IFIFO -> "is a FIFO";
-                case S_IFCHR, S_IFBLK -> "is a device";
-                case S_IFSOCK -> "is a socket";
-                default -> "is not a regular file";
-            };
-        } catch (UnsupportedOperationException | IllegalArgumentException e) {
-            return "is not a regular file"; // no "unix" attribute view here
         }
     }
 

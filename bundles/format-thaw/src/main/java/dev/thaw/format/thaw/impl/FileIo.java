@@ -9,10 +9,7 @@ import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
 import java.nio.file.AccessDeniedException;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.util.zip.CRC32C;
 
 /** Positional I/O of memory segments in large pieces, zero-page tests, checksums and I/O error wording. */
@@ -20,13 +17,6 @@ final class FileIo {
 
     /** Largest single read or write: ByteBuffers are int-indexed, and 64 MiB keeps each call bounded. */
     static final long MAX_IO = 64L << 20;
-
-    // File types in st_mode (sys/stat.h).
-    private static final int S_IFMT = 0170000;
-    private static final int S_IFIFO = 0010000;
-    private static final int S_IFCHR = 0020000;
-    private static final int S_IFBLK = 0060000;
-    private static final int S_IFSOCK = 0140000;
 
     private static final MemorySegment ZERO_PAGE = Arena.global().allocate(Layout.PAGE_SIZE, Layout.PAGE_SIZE);
 
@@ -85,29 +75,6 @@ final class FileIo {
         crc.reset();
         crc.update(buffer.slice(offset, length));
         return (int) crc.getValue();
-    }
-
-    /**
-     * What {@code file} is when it is not a regular file ({@code "is a FIFO"}), else null; {@code attributes}
-     * are its own. Asked before opening: opening a FIFO for reading blocks until a writer comes.
-     */
-    static String notRegular(Path file, BasicFileAttributes attributes) {
-        if (attributes.isRegularFile()) {
-            return null;
-        }
-        if (attributes.isDirectory()) {
-            return "is a directory";
-        }
-        try {
-            return switch ((Integer) Files.getAttribute(file, "unix:mode") & S_IFMT) {
-                case S_IFIFO -> "is a FIFO";
-                case S_IFCHR, S_IFBLK -> "is a device";
-                case S_IFSOCK -> "is a socket";
-                default -> "is not a regular file";
-            };
-        } catch (IOException | UnsupportedOperationException | IllegalArgumentException e) {
-            return "is not a regular file"; // gone since, or no "unix" attribute view here
-        }
     }
 
     /** An I/O failure in a few words, without the path (the exception's message already leads with it). */

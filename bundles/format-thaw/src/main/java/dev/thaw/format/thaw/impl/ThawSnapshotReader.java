@@ -12,6 +12,7 @@ import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.format.thaw.impl.Layout.Header;
 import dev.thaw.format.thaw.impl.Layout.RegionEntry;
+import dev.thaw.support.files.RegularFiles;
 import java.io.EOFException;
 import java.io.IOException;
 import java.lang.foreign.Arena;
@@ -123,7 +124,7 @@ final class ThawSnapshotReader implements SnapshotReader {
         } catch (IOException e) {
             throw new SnapshotException(file, "cannot open: " + FileIo.describe(e), e);
         }
-        String notRegular = FileIo.notRegular(file, attributes);
+        String notRegular = RegularFiles.notRegular(file, attributes);
         if (notRegular != null) {
             throw new SnapshotException(file, notRegular + ", not a snapshot file");
         }
@@ -562,7 +563,7 @@ final class ThawSnapshotReader implements SnapshotReader {
 
     /** Refuses to reopen a path that now names another file than the one opened. */
     private void sameFile(BasicFileAttributes now) {
-        String notRegular = FileIo.notRegular(file, now);
+        String notRegular = RegularFiles.notRegular(file, now);
         if (notRegular != null) {
             throw new SnapshotException(file, "cannot reopen after an interrupt: the path " + notRegular + " now");
         }

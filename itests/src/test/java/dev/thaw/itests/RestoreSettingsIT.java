@@ -29,7 +29,8 @@ import org.osgi.framework.ServiceReference;
 /**
  * The restore settings come from {@code config/dev.thaw.restore.cfg} through FileInstall and
  * ConfigAdmin: editing the file while Thaw runs changes what the next restore does; a file with a bad
- * value is refused, the reason shown by {@code thaw:policies}, and the settings before it stay.
+ * value is refused, the reason shown by {@code thaw:policies}, and the settings before it stay. A relative
+ * profile folder is taken in the Thaw home, not in the process's working folder.
  */
 @RunWith(PaxExamOnRuntime.class)
 @ExamReactorStrategy(PerClass.class)
@@ -56,6 +57,11 @@ public class RestoreSettingsIT {
         String original = Files.readString(file);
         Path snapshot = Files.createTempDirectory("thaw-settings").resolve("guest.snap");
         Path profiles = snapshot.resolveSibling("profiles"); // made by the recording restore
+        // Configured relative to the Thaw home, which is not this JVM's working folder (itests/).
+        Path home = Path.of(context.getProperty("thaw.home"));
+        assertFalse("the home must differ from the working folder for this to prove anything",
+                home.equals(Path.of("").toAbsolutePath()));
+        Path profilesFromHome = home.relativize(profiles);
         try (GogoSession gogo = new GogoSession(processor)) {
             gogo.execute("thaw:boot --name cfg --workload function --memory 64M --working-set 4M --wait --timeout " + GUEST_TIMEOUT_S);
             gogo.execute("thaw:snapshot --resume cfg " + snapshot);
@@ -70,7 +76,7 @@ public class RestoreSettingsIT {
                         policyOf(gogo.execute("thaw:restore --json --policy no-such-policy --name c2 " + snapshot)));
 
                 edit(file, "defaultPolicy = prefetch-window\nfallbackPolicy = none\nloaderThreads = 1\n"
-                        + "profileDirectory = " + profiles + "\n");
+                        + "profileDirectory = " + profilesFromHome + "\n");
                 gogo.executeUntil("thaw:policies --json", out -> out.contains("\"profileDirectory\":\"" + profiles + "\""),
                         FILE_INSTALL);
                 String recording = gogo.execute("thaw:restore --json --record-profile --name c-rec " + snapshot);

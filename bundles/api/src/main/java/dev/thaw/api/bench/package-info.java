@@ -1,6 +1,6 @@
 /**
- * Benchmarks that measure side by side in one run, on this machine: restore modes, with the names
- * DESIGN.md gives ("What is measured"), and the vCPU runtimes' speed on the test guest's code. A shell
+ * Benchmarks that measure side by side in one run, on this machine: restore modes, with the names of
+ * docs/restore-figures.md, and the vCPU runtimes' speed on the test guest's code. A shell
  * command presents the report; the benchmark writes it to its results folder too.
  * {@link dev.thaw.api.bench.CodeLoopRunner} is what a CPU model offers such a benchmark: a loop of
  * machine code run alone.

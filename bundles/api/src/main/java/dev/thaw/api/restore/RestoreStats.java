@@ -3,8 +3,8 @@ package dev.thaw.api.restore;
 import java.util.Map;
 
 /**
- * A lazy restore's figures under the names DESIGN.md gives ("What is measured"), read live. Times are
- * nanoseconds; -1 where not (yet) known.
+ * A lazy restore's figures, read live, under the names the shell and the benchmarks use too (defined in
+ * the repository's docs/restore-figures.md). Times are nanoseconds; -1 where not (yet) known.
  *
  * @param policy the policy's name
  * @param phase where the restore is

@@ -27,6 +27,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
+import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Deactivate;
@@ -71,6 +72,12 @@ public final class GuestVmManager implements VmManager {
     }
 
     private static final Logger LOG = LoggerFactory.getLogger(GuestVmManager.class);
+    /**
+     * The framework property naming the Thaw home: the folder {@code ./thaw} is in, which holds
+     * {@code config/}, {@code deploy/} and {@code var/}. The launcher sets it; relative folders in the
+     * configuration are relative to it.
+     */
+    static final String HOME_PROPERTY = "thaw.home";
 
     private final RuntimeChooser runtimes;
     private final SnapshotWriter writer;
@@ -83,16 +90,37 @@ public final class GuestVmManager implements VmManager {
     private final List<DeviceProvider> deviceProviders = new CopyOnWriteArrayList<>();
     private int nextNumber = 1;
     private Thread warmup;
-    private final RestoreDefaults defaults = new RestoreDefaults();
+    private final RestoreDefaults defaults;
 
     @Activate
     public GuestVmManager(@Reference RuntimeChooser runtimes, @Reference SnapshotWriter writer, @Reference SnapshotFormats formats,
-            @Reference LazyRestorer lazyRestorer, Config config) {
+            @Reference LazyRestorer lazyRestorer, Config config, BundleContext context) {
+        this(runtimes, writer, formats, lazyRestorer, config, home(context));
+    }
+
+    /** As the platform makes it, with {@code home} as the Thaw home (for tests outside OSGi). */
+    GuestVmManager(RuntimeChooser runtimes, SnapshotWriter writer, SnapshotFormats formats, LazyRestorer lazyRestorer,
+            Config config, Path home) {
         this.runtimes = runtimes;
+        this.defaults = new RestoreDefaults(home);
         defaults.apply(config);
         this.writer = writer;
         this.formats = formats;
         this.lazyRestorer = lazyRestorer;
+    }
+
+    /**
+     * The Thaw home ({@value #HOME_PROPERTY}), absolute; the process's working folder only where no
+     * launcher set it.
+     */
+    static Path home(BundleContext context) {
+        String home = context.getProperty(HOME_PROPERTY);
+        if (home == null || home.isBlank()) {
+            Path cwd = Path.of("").toAbsolutePath();
+            LOG.warn("no framework property {}: relative folders in the configuration are taken as relative to {}", HOME_PROPERTY, cwd);
+            return cwd;
+        }
+        return Path.of(home).toAbsolutePath().normalize();
     }
 
     /** A changed configuration applies to the next restore; VMs keep running. */

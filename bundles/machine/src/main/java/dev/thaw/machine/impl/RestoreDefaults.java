@@ -20,7 +20,8 @@ import org.slf4j.LoggerFactory;
  * The restore settings in force. A configuration change is checked as a whole: one with a bad value is
  * refused with the reason logged and kept for {@code thaw:policies}, and the settings before it stay (at
  * activation, the built-in defaults). Whether the named policies are installed is checked at each restore,
- * since policy bundles come and go.
+ * since policy bundles come and go. A relative profile folder lies in the Thaw home, whatever folder the
+ * process was started from.
  */
 final class RestoreDefaults {
 
@@ -30,8 +31,15 @@ final class RestoreDefaults {
     /** Hex digits of the snapshot path's hash in a profile's name in the profile folder. */
     private static final int PATH_HASH_HEX = 12;
 
+    /** What a relative profile folder is relative to (absolute, normalized). */
+    private final Path home;
     private volatile RestoreSettings settings =
             new RestoreSettings(RestoreOptions.DEFAULT_POLICY, "", RestoreOptions.DEFAULT_LOADER_THREADS, "", "");
+
+    /** @param home the Thaw home (see {@link GuestVmManager#home}) */
+    RestoreDefaults(Path home) {
+        this.home = home.toAbsolutePath().normalize();
+    }
 
     RestoreSettings get() {
         return settings;
@@ -42,7 +50,7 @@ final class RestoreDefaults {
         List<String> problems = problems(config);
         RestoreSettings now = settings;
         if (problems.isEmpty()) {
-            String folder = config.profileDirectory().isBlank() ? "" : Path.of(config.profileDirectory()).toAbsolutePath().normalize().toString();
+            String folder = config.profileDirectory().isBlank() ? "" : inHome(config.profileDirectory()).toString();
             settings = new RestoreSettings(config.defaultPolicy(), config.fallbackPolicy(), config.loaderThreads(), folder, "");
             LOG.info("restore settings: default policy {}, fallback {}, {} loader threads, profiles {}", config.defaultPolicy(),
                     config.fallbackPolicy().isEmpty() ? "none" : config.fallbackPolicy(), config.loaderThreads(),
@@ -78,7 +86,12 @@ final class RestoreDefaults {
         }
     }
 
-    static List<String> problems(GuestVmManager.Config config) {
+    /** {@code folder} as it is meant: relative to the Thaw home, not to the process's working folder. */
+    private Path inHome(String folder) {
+        return home.resolve(folder).normalize();
+    }
+
+    List<String> problems(GuestVmManager.Config config) {
         List<String> problems = new ArrayList<>();
         if (!POLICY_NAME.matcher(String.valueOf(config.defaultPolicy())).matches()) {
             problems.add("defaultPolicy '" + config.defaultPolicy() + "' is not a policy name");
@@ -93,9 +106,10 @@ final class RestoreDefaults {
         String folder = String.valueOf(config.profileDirectory());
         if (!folder.isBlank()) {
             try {
-                Path p = Path.of(folder);
+                Path p = inHome(folder);
                 if (Files.exists(p) && !Files.isDirectory(p)) {
-                    problems.add("profileDirectory '" + folder + "' is a file, not a folder");
+                    problems.add("profileDirectory '" + folder + "'" + (p.toString().equals(folder) ? "" : " (" + p + ")")
+                            + " is a file, not a folder");
                 }
             } catch (InvalidPathException e) {
                 problems.add("profileDirectory '" + folder + "' is not a path: " + e.getReason());

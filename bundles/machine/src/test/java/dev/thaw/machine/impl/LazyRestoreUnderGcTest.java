@@ -29,9 +29,11 @@ import org.junit.jupiter.params.provider.ValueSource;
 /**
  * vCPUs fault on guest memory that a lazy restore is still loading while garbage collections are forced
  * without pause, with every policy, and nothing hangs. A Java thread that took a userfaultfd fault in Java
- * code would hold every safepoint (and so this test) forever; the emulated runtime's interpreters touch a
- * page for the first time through a native call, so they wait "in native" (ENVIRONMENT.md). KVM vCPUs fault
- * inside KVM_RUN, also native. The restored VM must still answer exactly as the one that never stopped.
+ * code would hold every safepoint (and so this test) forever: it waits in the kernel in JVM state "in Java",
+ * the collection waits for it, and the fault service that would wake it parks at that safepoint. The
+ * emulated runtime's interpreters touch a page for the first time through a native call
+ * ({@code madvise(MADV_POPULATE_*)}), so they wait "in native", which a safepoint does not wait for. KVM vCPUs
+ * fault inside KVM_RUN, also native. The restored VM must still answer exactly as the one that never stopped.
  */
 @ParameterizedClass(name = "on {0}")
 @MethodSource("dev.thaw.testing.Runtimes#names")

@@ -20,8 +20,8 @@ class RestoreDefaultsTest {
     }
 
     @Test
-    void aGoodChangeAppliesAndClearsAnEarlierRefusal() {
-        RestoreDefaults d = new RestoreDefaults();
+    void aGoodChangeAppliesAndClearsAnEarlierRefusal(@TempDir Path home) {
+        RestoreDefaults d = new RestoreDefaults(home);
         assertEquals(new RestoreSettings("sequential", "", 2, "", ""), d.get(), "built-in defaults");
         d.apply(config(Map.of("loaderThreads", 65)));
         assertTrue(d.get().lastRejected().contains("loaderThreads 65 is out of range (1 to 64)"), d.get().lastRejected());
@@ -30,8 +30,8 @@ class RestoreDefaultsTest {
     }
 
     @Test
-    void aChangeWithAnyBadValueIsRefusedWithEveryReasonAndNothingOfItApplies() {
-        RestoreDefaults d = new RestoreDefaults();
+    void aChangeWithAnyBadValueIsRefusedWithEveryReasonAndNothingOfItApplies(@TempDir Path home) {
+        RestoreDefaults d = new RestoreDefaults(home);
         d.apply(config(Map.of("defaultPolicy", "none", "loaderThreads", 4)));
         d.apply(config(Map.of("defaultPolicy", "prefetch-window", "fallbackPolicy", "Bad Name", "loaderThreads", 0)));
         RestoreSettings s = d.get();
@@ -46,7 +46,7 @@ class RestoreDefaultsTest {
 
     @Test
     void profilesLieBesideTheirSnapshotOrInTheConfiguredFolderOnePerSnapshotPath(@TempDir Path dir) throws Exception {
-        RestoreDefaults d = new RestoreDefaults();
+        RestoreDefaults d = new RestoreDefaults(dir.resolve("home"));
         Path a = dir.resolve("a/guest.snap");
         Path b = dir.resolve("b/guest.snap");
         assertEquals(dir.resolve("a/guest.snap.profile.json"), d.profileFile(a));
@@ -66,5 +66,36 @@ class RestoreDefaultsTest {
         assertTrue(d.get().lastRejected().contains("is not a path"), d.get().lastRejected());
         d.apply(config(Map.of()));
         assertEquals(dir.resolve("a/guest.snap.profile.json"), d.profileFile(a), "empty: beside the snapshot again");
+    }
+
+    /**
+     * The configuration file says the folder is relative to the Thaw home; the platform runs with another
+     * working folder ({@code ./thaw} may be started from anywhere), as this test does: its working folder
+     * is the module's, its home a fresh folder.
+     */
+    @Test
+    void aRelativeProfileFolderLiesInTheThawHomeNotInTheWorkingFolder(@TempDir Path dir) throws Exception {
+        Path home = Files.createDirectories(dir.resolve("home"));
+        Path workingFolder = Path.of("").toAbsolutePath();
+        assertNotEquals(workingFolder, home);
+        RestoreDefaults d = new RestoreDefaults(home);
+
+        d.apply(config(Map.of("profileDirectory", "var/profiles")));
+        assertEquals("", d.get().lastRejected());
+        assertEquals(home.resolve("var/profiles").toString(), d.get().profileDirectory(), "what thaw:policies shows");
+        assertEquals(home.resolve("var/profiles"), d.profileFile(dir.resolve("a/guest.snap")).getParent());
+        d.apply(config(Map.of("profileDirectory", "../profiles")));
+        assertEquals(dir.resolve("profiles").toString(), d.get().profileDirectory(), "normalized");
+
+        // The check that the folder is no file looks in the home too.
+        Files.createFile(home.resolve("taken"));
+        d.apply(config(Map.of("profileDirectory", "taken")));
+        assertTrue(d.get().lastRejected().contains("profileDirectory 'taken' (" + home.resolve("taken") + ") is a file, not a folder"),
+                d.get().lastRejected());
+        assertEquals(dir.resolve("profiles").toString(), d.get().profileDirectory(), "the folder before stays in force");
+
+        Path absolute = dir.resolve("elsewhere");
+        d.apply(config(Map.of("profileDirectory", absolute.toString())));
+        assertEquals(absolute.toString(), d.get().profileDirectory(), "an absolute folder is taken as it is");
     }
 }

@@ -14,6 +14,7 @@ import dev.thaw.restore.impl.NonePolicy;
 import dev.thaw.restore.impl.RestoreEngine;
 import dev.thaw.testing.ConfigProxy;
 import dev.thaw.testing.Runtimes;
+import java.nio.file.Path;
 import java.util.Map;
 
 /**
@@ -40,7 +41,7 @@ final class TestPlatform implements AutoCloseable {
         RuntimeChooser runtimes = new RuntimeChooser(ConfigProxy.of(RuntimeChooser.Config.class, Map.of("runtime", runtimeName)));
         runtimes.addRuntime(made, Map.of(VcpuRuntime.NAME_PROPERTY, runtimeName));
         manager = new GuestVmManager(runtimes, new ThawSnapshotWriter(), formats, new RestoreEngine(),
-                ConfigProxy.defaults(GuestVmManager.Config.class));
+                ConfigProxy.defaults(GuestVmManager.Config.class), Path.of("").toAbsolutePath());
         manager.addDeviceProvider(new Uart16550Provider(ConfigProxy.defaults(Uart16550Provider.Config.class)));
         manager.addDeviceProvider(new DebugExitProvider(ConfigProxy.defaults(DebugExitProvider.Config.class)));
         manager.addPolicy(new NonePolicy());

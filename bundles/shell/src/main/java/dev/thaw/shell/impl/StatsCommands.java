@@ -88,7 +88,7 @@ public final class StatsCommands {
                 : id + ": working-set profile saved to " + saved);
     }
 
-    /** The figures under the names DESIGN.md gives; times in milliseconds. */
+    /** The figures under the names of docs/restore-figures.md, each with its unit; times in milliseconds. */
     static Map<String, Object> json(String id, String runtime, RestoreStats s) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("id", id);

@@ -43,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: the fault service owns the userfaultfd's read side; it polls the uffd and an eventfd (the
  * stop signal), serves each fault (the page, plus the policy's range around it in one UFFDIO_COPY, then
  * wakes; the policy's other ranges after the wake), and releases everything at completion. Loaders claim
- * runs of snapshot-held pages (policy order, then address order), read them into their own staging
- * buffer and copy them in, and pause while the fault service has faults in hand. No Java thread ever
+ * runs of snapshot-held pages (policy order, then address order), read them into their thread's staging
+ * buffer ({@link Staging}) and copy them in, and pause while the fault service has faults in hand. No Java thread ever
  * touches guest memory: all access is UFFDIO_COPY/ZEROPAGE by the kernel.
  *
  * <p>Zero pages (holes in the snapshot) are never claimed or copied by loaders: a fault on one is served
@@ -231,13 +231,11 @@ final class LazyRestoreImpl implements LazyRestore {
         policy.giveUpOnFault();
         policy.disable("onFault did not return within " + GuardedPolicy.HUNG_CALL_NANOS / 1_000_000 + " ms");
         faultsInHand.decrementAndGet(); // the stuck service's count
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment staging = arena.allocate((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
-            long t0 = System.nanoTime();
-            for (int i = from; i < held.size(); i++) {
-                if (held.get(i).isPagefault() && !failed.get()) {
-                    serve(held.get(i), t0, staging, -1);
-                }
+        MemorySegment staging = Staging.of((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+        long t0 = System.nanoTime();
+        for (int i = from; i < held.size(); i++) {
+            if (held.get(i).isPagefault() && !failed.get()) {
+                serve(held.get(i), t0, staging, -1);
             }
         }
         faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
@@ -291,8 +289,8 @@ final class LazyRestoreImpl implements LazyRestore {
 
     private void serveFaults() {
         int generation = faultServiceGeneration.get();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment staging = arena.allocate((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+        try {
+            MemorySegment staging = Staging.of((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
             int[] fds = {uffd.fd(), stopFd};
             int[] events = {Libc.POLLIN, Libc.POLLIN};
             while (!stopping.get() && !failed.get() && generation == faultServiceGeneration.get()) {
@@ -585,8 +583,8 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     private void backgroundLoad() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment staging = arena.allocate((long) LOADER_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+        try {
+            MemorySegment staging = Staging.of((long) LOADER_CHUNK_PAGES * pages.pageSize, pages.pageSize);
             long[] run = new long[2];
             while (!stopping.get() && !failed.get()) {
                 yieldToFaults();

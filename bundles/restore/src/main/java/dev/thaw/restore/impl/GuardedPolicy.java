@@ -74,15 +74,18 @@ final class GuardedPolicy {
      * that opens after the restore was closed is closed at once.
      */
     void open(RestoreView view) {
-        PolicySession started = start(view);
-        synchronized (opened) {
-            if (closed) {
+        PolicySession started = NO_OP;
+        try {
+            started = start(view);
+        } finally { // an Error from the policy still opens (the no-op session): nobody waits forever
+            synchronized (opened) {
+                if (closed) {
+                    closeQuietly(started);
+                } else {
+                    session = started;
+                }
                 opened.countDown();
-                closeQuietly(started);
-                return;
             }
-            session = started;
-            opened.countDown();
         }
     }
 

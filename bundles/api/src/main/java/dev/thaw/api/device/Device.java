@@ -31,7 +31,8 @@ public interface Device extends AutoCloseable {
     /**
      * Takes back what {@link #saveState()} returned, on a new device of a VM being restored: after the
      * VM's interrupt controllers are restored and before its vCPUs run, so the device re-asserts the
-     * interrupt lines its state says are pending.
+     * interrupt lines its state says are pending. The record may be the one an earlier restore of the
+     * same snapshot was given: read it (its arrays too), never change it or keep it.
      *
      * @throws IllegalArgumentException if the state is not this device's or is inconsistent
      */

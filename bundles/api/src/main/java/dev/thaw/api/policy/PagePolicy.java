@@ -17,6 +17,9 @@ public interface PagePolicy {
     /** One line for {@code thaw:policies}. */
     String description();
 
-    /** A plan for one restore, made before its vCPUs start. */
+    /**
+     * A plan for one restore, made on an engine thread once its vCPUs run (never on the resume path: it
+     * may read a working-set profile). Faults before it returns load their page alone.
+     */
     PolicySession start(RestoreView restore);
 }

@@ -13,8 +13,9 @@ import org.osgi.annotation.versioning.ProviderType;
 public interface LazyRestore extends AutoCloseable {
 
     /**
-     * The vCPUs run: records {@code resumeLatency} (first call only) and starts the background loaders
-     * (unless recording), so that they never compete with the resume itself for a CPU.
+     * The vCPUs run: records {@code resumeLatency} (first call only), then starts the policy's session
+     * and after it the background loaders (unless recording) on the engine's threads, so that neither
+     * competes with the resume itself for a CPU. Until the session is open, faults load their page alone.
      */
     void resumed();
 

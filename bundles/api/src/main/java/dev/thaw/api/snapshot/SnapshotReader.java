@@ -31,7 +31,10 @@ public interface SnapshotReader extends AutoCloseable {
 
     List<SnapshotRegion> regions();
 
-    /** Whether the file holds page {@code page} of region {@code region} (else the page is zero). */
+    /**
+     * Whether the file holds page {@code page} of region {@code region} (else the page is zero). A format
+     * may read what tells (e.g. a bitmap) at the first question, and fail then.
+     */
     boolean isPresent(int region, long page);
 
     /**

@@ -27,20 +27,28 @@ public final class SnapshotFormatRegistry implements SnapshotFormats {
     static final int HEAD_BYTES = 4096;
 
     private final List<SnapshotFormat> formats = new CopyOnWriteArrayList<>();
+    /** The formats by name, sorted when one comes or goes rather than at each open (a restore opens one). */
+    private volatile List<SnapshotFormat> sorted = List.of();
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
     void addFormat(SnapshotFormat format) {
         formats.add(format);
+        sort();
     }
 
     void removeFormat(SnapshotFormat format) {
         formats.remove(format);
+        sort();
+    }
+
+    private synchronized void sort() {
+        sorted = formats.stream().sorted(Comparator.comparing(SnapshotFormat::name)).toList();
     }
 
     @Override
     public List<SnapshotFormat> formats() {
-        return formats.stream().sorted(Comparator.comparing(SnapshotFormat::name)).toList();
+        return sorted;
     }
 
     @Override

@@ -1,8 +1,6 @@
 package dev.thaw.restore.impl;
 
-import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.policy.PageRange;
-import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
 import dev.thaw.api.policy.WorkingSet;
 import dev.thaw.api.restore.LazyRestore;
@@ -28,9 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedDeque;
 import java.util.concurrent.CopyOnWriteArrayList;
-import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Executor;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicIntegerArray;
@@ -47,8 +43,8 @@ import org.slf4j.LoggerFactory;
  * <p>Threads: the fault service owns the userfaultfd's read side; it polls the uffd and an eventfd (the
  * stop signal), serves each fault (the page, plus the policy's range around it in one UFFDIO_COPY, then
  * wakes; the policy's other ranges after the wake), and releases everything at completion. Loaders claim
- * runs of snapshot-held pages (policy order, then address order), read them into their own staging
- * buffer and copy them in, and pause while the fault service has faults in hand. No Java thread ever
+ * runs of snapshot-held pages (policy order, then address order), read them into their thread's staging
+ * buffer ({@link Staging}) and copy them in, and pause while the fault service has faults in hand. No Java thread ever
  * touches guest memory: all access is UFFDIO_COPY/ZEROPAGE by the kernel.
  *
  * <p>Zero pages (holes in the snapshot) are never claimed or copied by loaders: a fault on one is served
@@ -68,11 +64,6 @@ final class LazyRestoreImpl implements LazyRestore {
     static final int FAULT_CHUNK_PAGES = 512;
     /** Fault messages taken per read(2): one per vCPU that can be waiting, with room to spare. */
     static final int MESSAGES_PER_READ = 64;
-    /** A policy call slower than this is a policy error; {@link #SLOW_CALLS_TO_DISABLE} of them disable the policy. */
-    static final long SLOW_CALL_NANOS = 10_000_000;
-    static final int SLOW_CALLS_TO_DISABLE = 3;
-    /** An onFault call this long is taken as hung: the watchdog serves its faults and starts a new fault service. */
-    static final long HUNG_CALL_NANOS = 500_000_000;
     static final long WATCH_PERIOD_NANOS = 10_000_000;
     /** How long close() waits for each thread. */
     static final long JOIN_MILLIS = 5_000;
@@ -85,12 +76,11 @@ final class LazyRestoreImpl implements LazyRestore {
     private final ProfileCache profiles;
     private final Pages pages;
     private final Claims claims;
-    private final PagePolicy policy;
-    /** The policy's session, opened by the fault service before it serves anything (see serveFaults). */
-    private volatile PolicySession session = new PolicySession() {};
-    private final CountDownLatch sessionOpen = new CountDownLatch(1);
+    /** The policy; its session opens on a task of its own once the vCPUs run (see {@link #resumed()}). */
+    private final GuardedPolicy policy;
+    private final Object policyStartLock = new Object();
+    private Task policyStart; // guarded by policyStartLock
     private volatile boolean resumedYet;
-    private final String policyName;
     /** The snapshot's identity, computed when first needed (reading the file is not for the resume path). */
     private volatile String snapshotId;
     /** The working-set profile, read when the policy first asks (most never do); null until then. */
@@ -120,10 +110,6 @@ final class LazyRestoreImpl implements LazyRestore {
     private final LongAdder pagesPrefetch = new LongAdder();
     private final LongAdder pagesBackground = new LongAdder();
     private final LongAdder bytesRead = new LongAdder();
-    private final LongAdder policyErrors = new LongAdder();
-    /** The policy's first error, and why it was disabled: what stats() reports as its problem. */
-    private final AtomicReference<String> firstPolicyError = new AtomicReference<>();
-    private volatile String policyDisabledWhy;
     private final Map<Integer, LongAdder> blocktime = new ConcurrentHashMap<>();
     private final LatencyLog latencies = new LatencyLog();
     private final long startNanos;
@@ -150,16 +136,6 @@ final class LazyRestoreImpl implements LazyRestore {
     /** The batch the fault service is serving and the index of the fault in it, for the watchdog. */
     private volatile List<Userfaultfd.Message> batchInHand = List.of();
     private volatile int servingIndex;
-    /** When the fault service entered the policy's onFault; 0 when it is not in it. */
-    private volatile long onFaultSince;
-    /** When a loader entered the policy's next(); 0 when none is in it. */
-    private volatile long nextSince;
-    /** Set once the policy misbehaved too often: faults load their page alone, loaders go in address order. */
-    private volatile boolean policyDisabled;
-    private final AtomicInteger slowCalls = new AtomicInteger();
-    private final java.util.concurrent.locks.ReentrantLock policyLock = new java.util.concurrent.locks.ReentrantLock();
-    private final Task policyStart;
-    private boolean sessionClosed; // guarded by sessionOpen
     private final List<Task> loaders = new CopyOnWriteArrayList<>();
     private final AtomicBoolean loadersStarted = new AtomicBoolean();
 
@@ -177,8 +153,7 @@ final class LazyRestoreImpl implements LazyRestore {
         this.pages = new Pages(request.reader(), request.memory());
         this.claims = new Claims(pages.total());
         this.copies = countCopies ? new AtomicIntegerArray(Math.toIntExact(pages.total())) : null;
-        this.policy = request.policy();
-        this.policyName = policy.name();
+        this.policy = new GuardedPolicy(request.policy(), pages.total(), () -> policyExhausted = true);
         Path snapshot = request.reader().file();
         this.recording = request.profile() == ProfileMode.RECORD;
         this.phase = new AtomicReference<>(recording ? Phase.RECORDING : Phase.LOADING);
@@ -205,8 +180,6 @@ final class LazyRestoreImpl implements LazyRestore {
         }
         this.uffd = fd;
         this.stopFd = efd;
-        // Ordering: the policy's task first; the fault service's end (release) awaits it.
-        this.policyStart = Task.start(executor, "thaw-restore-policy", this::openSession);
         this.faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
         if (pages.presentTotal == 0) {
             maybeComplete();
@@ -216,35 +189,36 @@ final class LazyRestoreImpl implements LazyRestore {
     // ---- policy ----
 
     /**
-     * Runs on a thread of its own: a policy's start may read the working-set profile and index it, which
-     * takes milliseconds that neither the resume nor the first faults should wait for (faults before it
-     * ends load their page alone). Loaders start once both this and {@link #resumed()} happened.
+     * Opens the policy's session on a task of its own, once: when the vCPUs run, or when something needs
+     * it before (loadRemaining). A policy's start may read the working-set profile and index it, which
+     * takes milliseconds and a CPU that the resume should not share; faults before it ends load their page
+     * alone. Then the task starts the loaders (once the vCPUs run) and watches the fault service.
      */
-    private void openSession() {
-        PolicySession opened = openSession(policy);
-        synchronized (sessionOpen) {
-            if (sessionClosed) { // the restore ended while the policy started
-                sessionOpen.countDown();
-                closeQuietly(opened);
-                return;
+    private void startPolicy() {
+        synchronized (policyStartLock) {
+            if (policyStart == null && !stopping.get()) {
+                policyStart = Task.start(executor, "thaw-restore-policy", this::openSession);
             }
-            session = opened;
-            sessionOpen.countDown();
         }
+    }
+
+    private void openSession() {
+        policy.open(new View());
         maybeStartLoaders();
         watchFaultService();
     }
 
     /**
      * Runs on after the session opened, until the restore ends: a fault service stuck in the policy's
-     * onFault (a hung policy) would leave its vCPUs waiting forever. After {@link #HUNG_CALL_NANOS} the
-     * policy is disabled, the faults it held are served here, and a new fault service takes over.
+     * onFault (a hung policy) would leave its vCPUs waiting forever. After
+     * {@link GuardedPolicy#HUNG_CALL_NANOS} the policy is disabled, the faults it held are served here,
+     * and a new fault service takes over.
      */
     private void watchFaultService() {
         while (!stopping.get() && !released.get()) {
             LockSupport.parkNanos(WATCH_PERIOD_NANOS);
-            long since = onFaultSince;
-            if (since != 0 && System.nanoTime() - since > HUNG_CALL_NANOS && !stopping.get()) {
+            long since = policy.onFaultSince();
+            if (since != 0 && System.nanoTime() - since > GuardedPolicy.HUNG_CALL_NANOS && !stopping.get()) {
                 rescueFaultService();
             }
         }
@@ -254,81 +228,17 @@ final class LazyRestoreImpl implements LazyRestore {
         List<Userfaultfd.Message> held = batchInHand;
         int from = servingIndex;
         faultServiceGeneration.incrementAndGet(); // the stuck service ends when (if) the policy returns
-        onFaultSince = 0;
-        disablePolicy("onFault did not return within " + HUNG_CALL_NANOS / 1_000_000 + " ms");
+        policy.giveUpOnFault();
+        policy.disable("onFault did not return within " + GuardedPolicy.HUNG_CALL_NANOS / 1_000_000 + " ms");
         faultsInHand.decrementAndGet(); // the stuck service's count
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment staging = arena.allocate((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
-            long t0 = System.nanoTime();
-            for (int i = from; i < held.size(); i++) {
-                if (held.get(i).isPagefault() && !failed.get()) {
-                    serve(held.get(i), t0, staging, -1);
-                }
+        MemorySegment staging = Staging.of((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+        long t0 = System.nanoTime();
+        for (int i = from; i < held.size(); i++) {
+            if (held.get(i).isPagefault() && !failed.get()) {
+                serve(held.get(i), t0, staging, -1);
             }
         }
         faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
-    }
-
-    private void disablePolicy(String why) {
-        if (!policyDisabled) {
-            policyDisabled = true;
-            policyExhausted = true;
-            policyDisabledWhy = "disabled: " + why;
-            policyError("disabled: " + why + "; faults load their page alone, the rest loads in address order", null);
-        }
-    }
-
-    /** A policy call that took longer than {@link #SLOW_CALL_NANOS} is an error; too many disable the policy. */
-    private void timed(String call, long since) {
-        long took = System.nanoTime() - since;
-        if (took > SLOW_CALL_NANOS) {
-            policyError(call + " took " + took / 1_000_000 + " ms", null);
-            if (slowCalls.incrementAndGet() >= SLOW_CALLS_TO_DISABLE) {
-                disablePolicy(SLOW_CALLS_TO_DISABLE + " calls took over " + SLOW_CALL_NANOS / 1_000_000 + " ms");
-            }
-        }
-    }
-
-    private PolicySession openSession(PagePolicy policy) {
-        try {
-            PolicySession s = policy.start(new View());
-            if (s != null) {
-                return s;
-            }
-            policyError("start returned null", null);
-        } catch (RuntimeException e) {
-            policyError("start failed", e);
-        }
-        return new PolicySession() {};
-    }
-
-    private void policyError(String what, Throwable e) {
-        policyErrors.increment();
-        firstPolicyError.compareAndSet(null, what + (e == null ? "" : ": " + e));
-        if (policyErrors.sum() <= 10) {
-            LOG.warn("page policy {}: {}{}", policyName, what, e == null ? "" : ": " + e);
-        }
-    }
-
-    /** The session's ranges, clipped to guest memory; anything bad is a policy error. */
-    private List<PageRange> checked(List<PageRange> ranges, String call) {
-        if (ranges == null) {
-            policyError(call + " returned null", null);
-            return List.of();
-        }
-        List<PageRange> ok = new ArrayList<>(ranges.size());
-        long total = pages.total();
-        for (PageRange r : ranges) {
-            if (r == null || r.first() >= total) {
-                policyError(call + " returned " + r + " outside the " + total + " pages", null);
-            } else if (r.end() > total || r.end() < r.first()) {
-                policyError(call + " returned " + r + " beyond the " + total + " pages", null);
-                ok.add(new PageRange(r.first(), total - r.first()));
-            } else {
-                ok.add(r);
-            }
-        }
-        return ok;
     }
 
     private final class View implements RestoreView {
@@ -379,8 +289,8 @@ final class LazyRestoreImpl implements LazyRestore {
 
     private void serveFaults() {
         int generation = faultServiceGeneration.get();
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment staging = arena.allocate((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+        try {
+            MemorySegment staging = Staging.of((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
             int[] fds = {uffd.fd(), stopFd};
             int[] events = {Libc.POLLIN, Libc.POLLIN};
             while (!stopping.get() && !failed.get() && generation == faultServiceGeneration.get()) {
@@ -497,20 +407,7 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     private List<PageRange> extras(long page, int vcpu) {
-        if (policyDisabled) {
-            return List.of();
-        }
-        long since = System.nanoTime();
-        onFaultSince = since;
-        try {
-            return checked(session.onFault(page, vcpu), "onFault");
-        } catch (RuntimeException e) {
-            policyError("onFault(" + page + ") failed", e);
-            return List.of();
-        } finally {
-            onFaultSince = 0;
-            timed("onFault(" + page + ")", since);
-        }
+        return policy.onFault(page, vcpu);
     }
 
     /** Loads the policy's range {@code r}: claimable snapshot pages in runs, zero pages as zero runs. */
@@ -650,20 +547,13 @@ final class LazyRestoreImpl implements LazyRestore {
     // ---- background loading ----
 
     private void maybeStartLoaders() {
-        if (resumedYet && sessionOpen.getCount() == 0 && !recording && !stopping.get()) {
+        if (resumedYet && policy.isOpen() && !recording && !stopping.get()) {
             startLoaders();
         }
     }
 
     private void startLoaders() {
-        boolean wanted;
-        try {
-            wanted = session.backgroundLoading() || request.profile() == ProfileMode.RECORD;
-        } catch (RuntimeException e) {
-            policyError("backgroundLoading failed", e);
-            wanted = true;
-        }
-        if (wanted) {
+        if (policy.backgroundLoading() || request.profile() == ProfileMode.RECORD) {
             startLoaderThreads();
         }
     }
@@ -671,17 +561,15 @@ final class LazyRestoreImpl implements LazyRestore {
     @Override
     public void loadRemaining() {
         if (!recording) {
+            startPolicy();
             awaitSession();
             startLoaderThreads();
         }
     }
 
-    private void awaitSession() {
-        try {
-            sessionOpen.await();
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
+    /** Waits until the policy's session is open (its task started; also a test hook). */
+    void awaitSession() {
+        policy.awaitOpen();
     }
 
     private void startLoaderThreads() {
@@ -695,8 +583,8 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     private void backgroundLoad() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment staging = arena.allocate((long) LOADER_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+        try {
+            MemorySegment staging = Staging.of((long) LOADER_CHUNK_PAGES * pages.pageSize, pages.pageSize);
             long[] run = new long[2];
             while (!stopping.get() && !failed.get()) {
                 yieldToFaults();
@@ -721,55 +609,22 @@ final class LazyRestoreImpl implements LazyRestore {
         }
     }
 
-    private boolean tryLockPolicy() {
-        try {
-            if (policyLock.tryLock(SLOW_CALL_NANOS, TimeUnit.NANOSECONDS)) {
-                return true;
-            }
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-        long since = nextSince;
-        if (since != 0 && System.nanoTime() - since > HUNG_CALL_NANOS) {
-            disablePolicy("next did not return within " + HUNG_CALL_NANOS / 1_000_000 + " ms"); // its loader is lost
-        }
-        return false;
-    }
-
     /** Claims the next run to load in the background into {@code run} ({first, count}); false when none. */
     private boolean nextRun(long[] run) {
         int idle = 0;
         while (!policyExhausted && !stopping.get()) {
             PageRange r = policyQueue.pollFirst();
             if (r == null) {
-                // One loader asks the policy at a time; the others wait a moment and look again, so a
-                // policy whose next() hangs holds up one loader only (and is disabled, see timed).
-                if (!tryLockPolicy()) {
+                // One loader asks the policy at a time; the others look again (see GuardedPolicy.next).
+                List<PageRange> next = policy.next(() -> policyQueue.isEmpty() && !policyExhausted);
+                if (next == null) {
                     continue;
                 }
-                try {
-                    if (policyQueue.isEmpty() && !policyExhausted) {
-                        List<PageRange> next;
-                        long since = System.nanoTime();
-                        nextSince = since;
-                        try {
-                            next = checked(session.next(), "next");
-                        } catch (RuntimeException e) {
-                            policyError("next failed", e);
-                            next = List.of();
-                        } finally {
-                            nextSince = 0;
-                            timed("next", since);
-                        }
-                        if (next.isEmpty() || ++idle > MAX_IDLE_BATCHES) {
-                            policyExhausted = true;
-                        }
-                        if (!policyDisabled) {
-                            policyQueue.addAll(next);
-                        }
-                    }
-                } finally {
-                    policyLock.unlock();
+                if (next.isEmpty() || ++idle > MAX_IDLE_BATCHES) {
+                    policyExhausted = true;
+                }
+                if (!policy.disabled()) {
+                    policyQueue.addAll(next);
                 }
                 continue;
             }
@@ -971,7 +826,13 @@ final class LazyRestoreImpl implements LazyRestore {
             return;
         }
         stopping.set(true);
-        policyStart.await(JOIN_MILLIS);
+        Task started;
+        synchronized (policyStartLock) {
+            started = policyStart; // none starts from now on
+        }
+        if (started != null) {
+            started.await(JOIN_MILLIS);
+        }
         for (Task t : loaders) {
             t.await(JOIN_MILLIS);
         }
@@ -984,7 +845,7 @@ final class LazyRestoreImpl implements LazyRestore {
         }
         uffd.close();
         Libc.close(stopFd);
-        closeSession();
+        policy.close();
         Phase end = phase.get();
         if (end == Phase.COMPLETE) {
             completion.complete(stats());
@@ -1017,23 +878,6 @@ final class LazyRestoreImpl implements LazyRestore {
         }
     }
 
-    private void closeSession() {
-        PolicySession s;
-        synchronized (sessionOpen) {
-            sessionClosed = true;
-            s = session;
-        }
-        closeQuietly(s);
-    }
-
-    private void closeQuietly(PolicySession s) {
-        try {
-            s.close();
-        } catch (RuntimeException e) {
-            policyError("close failed", e);
-        }
-    }
-
     @Override
     public void close() {
         stopping.set(true);
@@ -1058,7 +902,8 @@ final class LazyRestoreImpl implements LazyRestore {
             resumeLatency = System.nanoTime() - startNanos;
         }
         resumedYet = true;
-        maybeStartLoaders();
+        startPolicy(); // its task starts the loaders once the session is open
+        maybeStartLoaders(); // open already (loadRemaining came first)
     }
 
     @Override
@@ -1070,10 +915,9 @@ final class LazyRestoreImpl implements LazyRestore {
         long from = firstLoadNanos;
         long to = endNanos > 0 ? endNanos : System.nanoTime();
         double bandwidth = from < 0 || to <= from ? 0 : read * 1e9 / (to - from);
-        return new RestoreStats(policyName, phase.get(), pages.total(), pages.presentTotal, loadedPresent.get(),
+        return new RestoreStats(policy.name(), phase.get(), pages.total(), pages.presentTotal, loadedPresent.get(),
                 resumeLatency, fullLoadTime, faults.sum(), p[0], p[1], block, pagesFault.sum(), pagesPrefetch.sum(),
-                pagesBackground.sum(), wastedEstimate.get(), read, bandwidth, policyErrors.sum(),
-                policyDisabledWhy != null ? policyDisabledWhy : firstPolicyError.get());
+                pagesBackground.sum(), wastedEstimate.get(), read, bandwidth, policy.errors(), policy.problem());
     }
 
     @Override

@@ -202,6 +202,57 @@ class LazyRestoreTest {
     }
 
     @Test
+    void thePolicyStartsOnlyOnceTheVcpusRunAndFaultsBeforeLoadTheirPageAlone() throws Exception {
+        try (Fixture f = new Fixture(dir, 9, 2L << 20)) {
+            AtomicInteger starts = new AtomicInteger();
+            AtomicInteger asked = new AtomicInteger();
+            PagePolicy counting = new PagePolicy() {
+                public String name() {
+                    return "counting";
+                }
+
+                public String description() {
+                    return "counting";
+                }
+
+                public PolicySession start(RestoreView view) {
+                    starts.incrementAndGet();
+                    return new PolicySession() {
+                        @Override
+                        public List<PageRange> onFault(long page, int vcpu) {
+                            asked.incrementAndGet();
+                            return List.of();
+                        }
+
+                        @Override
+                        public boolean backgroundLoading() {
+                            return false;
+                        }
+                    };
+                }
+            };
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(), counting, x -> {}), true);
+            try {
+                // Before the vCPUs run (as a page touched while the machine restores devices): served, no policy.
+                new Fixture.Toucher(f, dir.resolve("before"), List.of(3L)).done.get(30, TimeUnit.SECONDS);
+                assertEquals(0, starts.get(), "the policy starts after the resume, not on its path");
+                restore.resumed();
+                restore.awaitSession();
+                assertEquals(1, starts.get());
+                new Fixture.Toucher(f, dir.resolve("after"), List.of(300L)).done.get(30, TimeUnit.SECONDS);
+                assertEquals(1, asked.get(), "a fault after the session opened asks it");
+                restore.resumed(); // once is enough: the session is not started again
+                restore.loadRemaining();
+                restore.completion().get(30, TimeUnit.SECONDS);
+                assertEquals(1, starts.get());
+                f.assertAllPagesEqual();
+            } finally {
+                restore.close();
+            }
+        }
+    }
+
+    @Test
     void aCorruptPageIsReportedAndNeverZeroFilled() throws Exception {
         try (Fixture f = new Fixture(dir, 4, 2L << 20)) {
             long victim = -1;
@@ -280,13 +331,20 @@ class LazyRestoreTest {
                     }
                     return n < 4 ? List.of(new PageRange(f.pages + 5, 1)) : List.of();
                 }
+
+                @Override
+                public boolean backgroundLoading() {
+                    return false; // no loaders until loadRemaining: every fault of the toucher asks onFault
+                }
             };
             LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
                     policy("bad", bad), x -> {}), true);
             try {
+                restore.resumed(); // the session opens once the vCPUs run
+                restore.awaitSession();
                 List<Long> touch = randomPages(new Random(3), f.pages, 300);
                 new Fixture.Toucher(f, dir.resolve("t"), touch).done.get(60, TimeUnit.SECONDS);
-                restore.resumed();
+                restore.loadRemaining();
                 RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
                 assertTrue(s.policyErrors() >= 3, s.toString());
                 assertTrue(s.policyProblem().matches("(onFault|next).*"), s.policyProblem()); // the first error, named
@@ -300,11 +358,17 @@ class LazyRestoreTest {
     @Test
     void aPolicyThatCrawlsOrHangsIsDisabledAndTheRestoreCompletesBitExact() throws Exception {
         CountDownLatch never = new CountDownLatch(1);
+        // No loaders until loadRemaining: every fault of the toucher asks onFault.
         PolicySession crawls = new PolicySession() {
             @Override
             public List<PageRange> onFault(long page, int vcpu) {
-                LockSupport.parkNanos(3 * LazyRestoreImpl.SLOW_CALL_NANOS);
+                LockSupport.parkNanos(3 * GuardedPolicy.SLOW_CALL_NANOS);
                 return List.of();
+            }
+
+            @Override
+            public boolean backgroundLoading() {
+                return false;
             }
         };
         PolicySession hangs = new PolicySession() {
@@ -314,6 +378,10 @@ class LazyRestoreTest {
                 return List.of();
             }
 
+            @Override
+            public boolean backgroundLoading() {
+                return false;
+            }
         };
         PolicySession nextHangs = new PolicySession() {
             @Override
@@ -329,10 +397,13 @@ class LazyRestoreTest {
                     LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
                             policy("misbehaving", session), x -> {}).withLoaderThreads(2), true);
                     try {
-                        // Faults first (every one asks onFault), then the loaders (which ask next()).
+                        // The session opens once the vCPUs run; then faults (every one asks onFault), then
+                        // the loaders (which ask next()).
+                        restore.resumed();
+                        restore.awaitSession();
                         List<Long> touch = randomPages(new Random(seed), f.pages, 200);
                         new Fixture.Toucher(f, dir.resolve("t" + seed), touch).done.get(60, TimeUnit.SECONDS);
-                        restore.resumed();
+                        restore.loadRemaining();
                         RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
                         assertTrue(s.policyErrors() >= 1, s.toString());
                         assertTrue(s.policyProblem().startsWith("disabled: "), s.policyProblem());
@@ -402,6 +473,7 @@ class LazyRestoreTest {
                 LazyRestoreImpl again = new LazyRestoreImpl(RestoreRequest.of(f.reader,
                         List.of(new dev.thaw.api.restore.HostRegion(m.address(), m.size())), peek, x -> {})
                         .withProfileFile(profileFile), false);
+                again.resumed(); // the session opens once the vCPUs run
                 again.close();
             }
             WorkingSet ws = seen.get().orElseThrow();
@@ -415,6 +487,7 @@ class LazyRestoreTest {
                 Files.copy(profile, RestoreRequest.profileBeside(other.file));
                 LazyRestoreImpl third = new LazyRestoreImpl(RestoreRequest.of(other.reader, other.hostRegions(), peek,
                         x -> {}), false);
+                third.resumed();
                 third.close();
                 assertEquals(Optional.empty(), seen.get());
                 assertEquals(1, third.warnings().size(), third.warnings().toString());

@@ -41,14 +41,15 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.atomic.AtomicReferenceArray;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
 /**
- * An open Thaw snapshot file. {@link #open} checks everything but the pages themselves (every section's
- * checksum, every offset against the file's length, the state against the region table) and keeps the
- * bitmaps and checksum tables in memory; {@link #readPages} verifies each page it returns.
+ * An open Thaw snapshot file. {@link #open} checks the header, the region table and the state (their
+ * checksums, every section's offset against the file's length, the state against the region table); each
+ * region's bitmap and checksum table are read and checked when its pages are first asked about (see
+ * {@link RegionIndex}), so opening costs the same whatever the guest's size; {@link #readPages} verifies
+ * each page it returns.
  *
  * <p>Thread-safe: pages are read with positional reads, which run concurrently. A thread interrupted
  * during a read closes a {@link FileChannel} for everyone; the reader then opens the file again (after
@@ -56,11 +57,8 @@ import java.util.zip.CRC32C;
  */
 final class ThawSnapshotReader implements SnapshotReader {
 
-    private static final ValueLayout.OfLong LONG_LE = ValueLayout.JAVA_LONG_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final ValueLayout.OfInt INT_LE = ValueLayout.JAVA_INT_UNALIGNED.withOrder(ByteOrder.LITTLE_ENDIAN);
     private static final long MAX_RUN_PAGES = FileIo.MAX_IO >>> PAGE_SHIFT;
-    /** Checksum table entries read at once: one 4 KiB block, the checksums of 4 MiB of pages. */
-    private static final int CHECKSUM_BLOCK = 1024;
     /** Reads retried after another thread's interrupt closed the channel under them. */
     private static final int REOPEN_RETRIES = 3;
 
@@ -68,30 +66,9 @@ final class ThawSnapshotReader implements SnapshotReader {
     private final Object fileKey;
     private final MachineState state;
     private final List<SnapshotRegion> regions;
-    private final Region[] layout;
+    private final RegionIndex[] layout;
     private volatile FileChannel channel;
     private volatile boolean closed;
-
-    /**
-     * One region's table entry with its bitmap (off-heap, freed with the reader). Its checksum table is
-     * read in blocks as pages need them, so opening an 8 GiB snapshot does not read (and fault in) 8 MiB
-     * of checksums before a restore can resume, and a demand fault costs one read, not two.
-     */
-    private record Region(RegionEntry entry, MemorySegment bitmap, AtomicReferenceArray<int[]> checksumBlocks) {
-
-        Region(RegionEntry entry, MemorySegment bitmap) {
-            this(entry, bitmap, new AtomicReferenceArray<>(Math.toIntExact((entry.pages() + CHECKSUM_BLOCK - 1) / CHECKSUM_BLOCK)));
-        }
-
-        boolean present(long page) {
-            return (bitmap.get(LONG_LE, (page >>> 6) * 8) >>> (page & 63) & 1) != 0;
-        }
-
-        String pageName(long page) {
-            return "page " + page + " of region " + entry.name() + " (guest address 0x"
-                    + Long.toHexString(entry.guestAddress() + (page << PAGE_SHIFT)) + ")";
-        }
-    }
 
     /** A byte range of the file, named for messages. */
     private record Extent(String name, long offset, long length) {
@@ -100,12 +77,15 @@ final class ThawSnapshotReader implements SnapshotReader {
         }
     }
 
-    private ThawSnapshotReader(Path file, Object fileKey, FileChannel channel, MachineState state, Region[] layout) {
+    private ThawSnapshotReader(Path file, Object fileKey, FileChannel channel, MachineState state, List<RegionEntry> entries) {
         this.file = file;
         this.fileKey = fileKey;
         this.channel = channel;
         this.state = state;
-        this.layout = layout;
+        this.layout = new RegionIndex[entries.size()];
+        for (int i = 0; i < layout.length; i++) {
+            layout[i] = new RegionIndex(i, entries.get(i), file, this::read);
+        }
         this.regions = Arrays.stream(layout).map(r -> new SnapshotRegion(r.entry.name(), r.entry.guestAddress(),
                 r.entry.size(), PAGE_SIZE, r.entry.presentPages())).toList();
     }
@@ -204,19 +184,8 @@ final class ThawSnapshotReader implements SnapshotReader {
         }
         checkStateMatches(file, state, entries);
 
-        // Bitmaps. Checksum tables are read with the pages they cover (see Region).
-        Arena arena = Arena.ofAuto();
-        Region[] layout = new Region[entries.size()];
-        for (int i = 0; i < entries.size(); i++) {
-            RegionEntry e = entries.get(i);
-            String name = "region " + i + " (" + e.name() + ")";
-            MemorySegment bitmap = arena.allocate(e.bitmapLength(), 8);
-            FileIo.read(channel, bitmap, e.bitmapOffset());
-            checkCrc(file, name + " bitmap", e.bitmapCrc(), FileIo.crc32c(bitmap));
-            checkBitmap(file, name, e, bitmap);
-            layout[i] = new Region(e, bitmap);
-        }
-        return new ThawSnapshotReader(file, fileKey, channel, state, layout);
+        // Bitmaps and checksum tables are read when pages need them (see RegionIndex).
+        return new ThawSnapshotReader(file, fileKey, channel, state, entries);
     }
 
     /** Magic, size, checksum and version, in that order; then the version 1 fields and the file length. */
@@ -354,23 +323,7 @@ final class ThawSnapshotReader implements SnapshotReader {
         }
     }
 
-    private static void checkBitmap(Path file, String name, RegionEntry e, MemorySegment bitmap) {
-        long set = 0;
-        long words = bitmap.byteSize() / 8;
-        for (long w = 0; w < words; w++) {
-            set += Long.bitCount(bitmap.get(LONG_LE, w * 8));
-        }
-        int tail = (int) (e.pages() & 63);
-        if (tail != 0 && bitmap.get(LONG_LE, (words - 1) * 8) >>> tail != 0) {
-            throw fail(file, name + " bitmap has bits set beyond its " + e.pages() + " pages");
-        }
-        if (set != e.presentPages()) {
-            throw fail(file, name + " bitmap marks " + set + " pages present, the region table says "
-                    + e.presentPages());
-        }
-    }
-
-    private static void checkCrc(Path file, String what, int stored, int computed) {
+    static void checkCrc(Path file, String what, int stored, int computed) {
         if (stored != computed) {
             throw fail(file, what + " checksum mismatch (stored " + Layout.hex32(stored) + ", computed "
                     + Layout.hex32(computed) + ")");
@@ -423,7 +376,7 @@ final class ThawSnapshotReader implements SnapshotReader {
 
     @Override
     public boolean isPresent(int region, long page) {
-        Region r = layout[Objects.checkIndex(region, layout.length)];
+        RegionIndex r = layout[Objects.checkIndex(region, layout.length)];
         return r.present(Objects.checkIndex(page, r.entry.pages()));
     }
 
@@ -435,7 +388,7 @@ final class ThawSnapshotReader implements SnapshotReader {
      */
     @Override
     public void readPages(int region, long firstPage, long count, MemorySegment target) {
-        Region r = layout[Objects.checkIndex(region, layout.length)];
+        RegionIndex r = layout[Objects.checkIndex(region, layout.length)];
         Objects.checkFromIndexSize(firstPage, count, r.entry.pages());
         if (target.byteSize() < count << PAGE_SHIFT) {
             throw new IndexOutOfBoundsException("target of " + target.byteSize() + " bytes for " + count + " pages");
@@ -455,7 +408,7 @@ final class ThawSnapshotReader implements SnapshotReader {
             MemorySegment run = target.asSlice((page - firstPage) << PAGE_SHIFT, (runEnd - page) << PAGE_SHIFT);
             if (present) {
                 readRun(r, page, runEnd, run);
-                verify(region, r, page, runEnd, run, crc);
+                verify(r, page, runEnd, run, crc);
             } else {
                 run.fill((byte) 0);
             }
@@ -463,8 +416,8 @@ final class ThawSnapshotReader implements SnapshotReader {
         }
     }
 
-    private void readRun(Region r, long from, long to, MemorySegment run) {
-        read(run, r.entry.pagesOffset() + (from << PAGE_SHIFT), () -> describeRun(r, from, to));
+    private void readRun(RegionIndex r, long from, long to, MemorySegment run) {
+        read(run, r.entry.pagesOffset() + (from << PAGE_SHIFT), () -> r.describeRun(from, to));
     }
 
     /** Fills {@code target} from {@code position}, reopening a channel another thread's interrupt closed. */
@@ -495,48 +448,27 @@ final class ThawSnapshotReader implements SnapshotReader {
         }
     }
 
-    private void verify(int region, Region r, long from, long to, MemorySegment run, CRC32C crc) {
+    private void verify(RegionIndex r, long from, long to, MemorySegment run, CRC32C crc) {
         ByteBuffer buffer = run.asByteBuffer();
         for (long page = from; page < to; page++) {
             int computed = FileIo.crc32c(crc, buffer, (int) ((page - from) << PAGE_SHIFT), PAGE_SIZE);
-            int expected = checksums(r, page)[(int) (page % CHECKSUM_BLOCK)];
+            int expected = r.checksum(page);
             if (computed != expected) {
-                checkChecksumTable(region, r);
+                checkChecksumTable(r);
                 throw new SnapshotException(file, r.pageName(page) + " fails its checksum (stored "
                         + Layout.hex32(expected) + ", computed " + Layout.hex32(computed) + ")");
             }
         }
     }
 
-    /** The checksum block holding {@code page}'s entry, read once (racing readers read the same bytes). */
-    private int[] checksums(Region r, long page) {
-        int block = (int) (page / CHECKSUM_BLOCK);
-        int[] sums = r.checksumBlocks.get(block);
-        if (sums == null) {
-            long first = (long) block * CHECKSUM_BLOCK;
-            int count = (int) Math.min(CHECKSUM_BLOCK, r.entry.pages() - first);
-            byte[] bytes = new byte[count * 4];
-            read(MemorySegment.ofArray(bytes), r.entry.checksumsOffset() + first * 4,
-                    () -> "the checksums of " + describeRun(r, first, first + count));
-            sums = new int[count];
-            ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN).asIntBuffer().get(sums);
-            r.checksumBlocks.set(block, sums);
-        }
-        return sums;
-    }
-
     /** Tells a damaged checksum table from a damaged page: the table has its own CRC in the region table. */
-    private void checkChecksumTable(int region, Region r) {
+    private void checkChecksumTable(RegionIndex r) {
         RegionEntry e = r.entry;
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment table = arena.allocate(e.checksumsLength(), 4);
             read(table, e.checksumsOffset(), () -> "the checksum table of region " + e.name());
-            checkCrc(file, "region " + region + " (" + e.name() + ") checksum table", e.checksumsCrc(), FileIo.crc32c(table));
+            checkCrc(file, r.name() + " checksum table", e.checksumsCrc(), FileIo.crc32c(table));
         }
-    }
-
-    private static String describeRun(Region r, long from, long to) {
-        return to - from == 1 ? r.pageName(from) : "pages " + from + " to " + (to - 1) + " of region " + r.entry.name();
     }
 
     /** Replaces a channel an interrupt closed, if nobody did yet and the path still names the same file. */

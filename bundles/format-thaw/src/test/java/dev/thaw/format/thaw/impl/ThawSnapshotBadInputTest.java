@@ -67,6 +67,19 @@ class ThawSnapshotBadInputTest {
         assertProblem(file, problem, () -> format.open(file).close());
     }
 
+    /**
+     * The file opens (its bitmaps are read when pages are first asked about), and every question about a
+     * page of {@code region} fails with {@code problem}: whether it is present, and a read of it.
+     */
+    private void assertFirstUseOfRegionFails(int region, String problem) {
+        try (SnapshotReader reader = format.open(file)) {
+            assertProblem(file, problem, () -> reader.isPresent(region, 0));
+            assertProblem(file, problem, () -> reader.isPresent(region, 1)); // not remembered as fine
+            MemorySegment target = arena.allocate(4096);
+            assertProblem(file, problem, () -> reader.readPages(region, 0, 1, target));
+        }
+    }
+
     private String truncatedTo(long length) throws IOException {
         Snapshots.truncate(file, length);
         return "truncated: " + length + " bytes, its header says " + parsed.fileLength();
@@ -152,7 +165,7 @@ class ThawSnapshotBadInputTest {
     void flippedByteInABitmap() throws IOException {
         Entry high = parsed.entries().get(1);
         Snapshots.flip(file, high.bitmapOffset() + 5);
-        assertOpenFails(mismatch("region 1 (ram-high) bitmap", high.bitmapOffset(), (int) Layout.bitmapLength(high.pages()),
+        assertFirstUseOfRegionFails(1, mismatch("region 1 (ram-high) bitmap", high.bitmapOffset(), (int) Layout.bitmapLength(high.pages()),
                 parsed.regionTableOffset() + Layout.REGION_ENTRY_SIZE + Layout.R_BITMAP_CRC));
     }
 
@@ -291,7 +304,8 @@ class ThawSnapshotBadInputTest {
     void bitmapThatDisagreesWithTheRegionTable() throws IOException {
         long present = parsed.entries().get(0).presentPages();
         Snapshots.patchEntry(file, 0, e -> e.putLong(Layout.R_PRESENT_PAGES, present + 1));
-        assertOpenFails("region 0 (ram-low) bitmap marks " + present + " pages present, the region table says " + (present + 1));
+        assertFirstUseOfRegionFails(0, "region 0 (ram-low) bitmap marks " + present + " pages present, the region table says "
+                + (present + 1));
     }
 
     @Test

@@ -1,0 +1,279 @@
+package dev.thaw.restore.impl;
+
+import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.policy.PageRange;
+import dev.thaw.api.policy.PolicySession;
+import dev.thaw.api.policy.RestoreView;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.ReentrantLock;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One restore's page policy behind guards: its session, opened once the vCPUs run (until then, and
+ * whenever the policy is disabled, it answers as the no-op session does); every call timed and every
+ * answer clipped to guest memory; errors counted, the first one kept; and a policy that misbehaves too
+ * often disabled, after which faults load their page alone and loaders go in address order.
+ */
+final class GuardedPolicy {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GuardedPolicy.class);
+
+    /** A policy call slower than this is a policy error; {@link #SLOW_CALLS_TO_DISABLE} of them disable the policy. */
+    static final long SLOW_CALL_NANOS = 10_000_000;
+    static final int SLOW_CALLS_TO_DISABLE = 3;
+    /** A call this long is taken as hung: the policy is disabled (see {@link LazyRestoreImpl}'s watchdog). */
+    static final long HUNG_CALL_NANOS = 500_000_000;
+
+    private static final PolicySession NO_OP = new PolicySession() {};
+
+    private final PagePolicy policy;
+    private final String name;
+    private final long pageCount;
+    /** Runs once when the policy is disabled (the engine stops asking it for background ranges). */
+    private final Runnable onDisabled;
+
+    private volatile PolicySession session = NO_OP;
+    private final CountDownLatch opened = new CountDownLatch(1);
+    private boolean closed; // guarded by opened
+
+    private final LongAdder errors = new LongAdder();
+    /** The first error, and why the policy was disabled: what the figures report as its problem. */
+    private final AtomicReference<String> firstError = new AtomicReference<>();
+    private volatile String disabledWhy;
+    private volatile boolean disabled;
+    private final AtomicInteger slowCalls = new AtomicInteger();
+    /** When the fault service entered onFault; 0 when it is not in it. */
+    private volatile long onFaultSince;
+    /** When a loader entered next(); 0 when none is in it. */
+    private volatile long nextSince;
+    /** One loader asks next() at a time. */
+    private final ReentrantLock nextLock = new ReentrantLock();
+
+    GuardedPolicy(PagePolicy policy, long pageCount, Runnable onDisabled) {
+        this.policy = policy;
+        this.name = policy.name();
+        this.pageCount = pageCount;
+        this.onDisabled = onDisabled;
+    }
+
+    String name() {
+        return name;
+    }
+
+    /**
+     * Starts the policy's session for {@code view}: the policy may read its working-set profile and index
+     * it here, so this runs on an engine thread once the vCPUs run, never on the resume path. A session
+     * that opens after the restore was closed is closed at once.
+     */
+    void open(RestoreView view) {
+        PolicySession started = NO_OP;
+        try {
+            started = start(view);
+        } finally { // an Error from the policy still opens (the no-op session): nobody waits forever
+            synchronized (opened) {
+                if (closed) {
+                    closeQuietly(started);
+                } else {
+                    session = started;
+                }
+                opened.countDown();
+            }
+        }
+    }
+
+    private PolicySession start(RestoreView view) {
+        try {
+            PolicySession s = policy.start(view);
+            if (s != null) {
+                return s;
+            }
+            error("start returned null", null);
+        } catch (RuntimeException e) {
+            error("start failed", e);
+        }
+        return NO_OP;
+    }
+
+    boolean isOpen() {
+        return opened.getCount() == 0;
+    }
+
+    /** Waits until {@link #open} has returned. */
+    void awaitOpen() {
+        try {
+            opened.await();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Closes the session (now, or when it opens). */
+    void close() {
+        PolicySession s;
+        synchronized (opened) {
+            closed = true;
+            s = session;
+        }
+        closeQuietly(s);
+    }
+
+    private void closeQuietly(PolicySession s) {
+        try {
+            s.close();
+        } catch (RuntimeException e) {
+            error("close failed", e);
+        }
+    }
+
+    /** The pages to load with the faulting {@code page}, checked; none when disabled or on an error. */
+    List<PageRange> onFault(long page, int vcpu) {
+        if (disabled) {
+            return List.of();
+        }
+        long since = System.nanoTime();
+        onFaultSince = since;
+        try {
+            return checked(session.onFault(page, vcpu), "onFault");
+        } catch (RuntimeException e) {
+            error("onFault(" + page + ") failed", e);
+            return List.of();
+        } finally {
+            onFaultSince = 0;
+            timed("onFault(" + page + ")", since);
+        }
+    }
+
+    /** When the current onFault call began, or 0 when none runs (or it was given up). */
+    long onFaultSince() {
+        return onFaultSince;
+    }
+
+    /** The current onFault call is hung and its faults are served without it: it no longer counts as running. */
+    void giveUpOnFault() {
+        onFaultSince = 0;
+    }
+
+    /**
+     * The session's next ranges, checked (empty on an error); null when {@code wanted} says no more once
+     * this loader's turn came, or when another loader is asking and did not finish within
+     * {@link #SLOW_CALL_NANOS} (the caller looks again): a policy whose next() hangs holds up one loader
+     * only, and is disabled after {@link #HUNG_CALL_NANOS}.
+     */
+    List<PageRange> next(BooleanSupplier wanted) {
+        if (!tryLock()) {
+            return null;
+        }
+        try {
+            if (!wanted.getAsBoolean()) {
+                return null;
+            }
+            long since = System.nanoTime();
+            nextSince = since;
+            try {
+                return checked(session.next(), "next");
+            } catch (RuntimeException e) {
+                error("next failed", e);
+                return List.of();
+            } finally {
+                nextSince = 0;
+                timed("next", since);
+            }
+        } finally {
+            nextLock.unlock();
+        }
+    }
+
+    private boolean tryLock() {
+        try {
+            if (nextLock.tryLock(SLOW_CALL_NANOS, TimeUnit.NANOSECONDS)) {
+                return true;
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        long since = nextSince;
+        if (since != 0 && System.nanoTime() - since > HUNG_CALL_NANOS) {
+            disable("next did not return within " + HUNG_CALL_NANOS / 1_000_000 + " ms"); // its loader is lost
+        }
+        return false;
+    }
+
+    /** Whether the session wants background loaders; true if it fails to say. */
+    boolean backgroundLoading() {
+        try {
+            return session.backgroundLoading();
+        } catch (RuntimeException e) {
+            error("backgroundLoading failed", e);
+            return true;
+        }
+    }
+
+    boolean disabled() {
+        return disabled;
+    }
+
+    void disable(String why) {
+        if (!disabled) {
+            disabled = true;
+            disabledWhy = "disabled: " + why;
+            onDisabled.run();
+            error("disabled: " + why + "; faults load their page alone, the rest loads in address order", null);
+        }
+    }
+
+    /** A call that took longer than {@link #SLOW_CALL_NANOS} is an error; too many disable the policy. */
+    private void timed(String call, long since) {
+        long took = System.nanoTime() - since;
+        if (took > SLOW_CALL_NANOS) {
+            error(call + " took " + took / 1_000_000 + " ms", null);
+            if (slowCalls.incrementAndGet() >= SLOW_CALLS_TO_DISABLE) {
+                disable(SLOW_CALLS_TO_DISABLE + " calls took over " + SLOW_CALL_NANOS / 1_000_000 + " ms");
+            }
+        }
+    }
+
+    void error(String what, Throwable e) {
+        errors.increment();
+        firstError.compareAndSet(null, what + (e == null ? "" : ": " + e));
+        if (errors.sum() <= 10) {
+            LOG.warn("page policy {}: {}{}", name, what, e == null ? "" : ": " + e);
+        }
+    }
+
+    /** The session's ranges, clipped to guest memory; anything bad is a policy error. */
+    private List<PageRange> checked(List<PageRange> ranges, String call) {
+        if (ranges == null) {
+            error(call + " returned null", null);
+            return List.of();
+        }
+        List<PageRange> ok = new ArrayList<>(ranges.size());
+        for (PageRange r : ranges) {
+            if (r == null || r.first() >= pageCount) {
+                error(call + " returned " + r + " outside the " + pageCount + " pages", null);
+            } else if (r.end() > pageCount || r.end() < r.first()) {
+                error(call + " returned " + r + " beyond the " + pageCount + " pages", null);
+                ok.add(new PageRange(r.first(), pageCount - r.first()));
+            } else {
+                ok.add(r);
+            }
+        }
+        return ok;
+    }
+
+    long errors() {
+        return errors.sum();
+    }
+
+    /** Why the policy was disabled, else its first error, else null. */
+    String problem() {
+        return disabledWhy != null ? disabledWhy : firstError.get();
+    }
+}

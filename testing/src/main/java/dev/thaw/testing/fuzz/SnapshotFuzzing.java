@@ -12,6 +12,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.regex.Pattern;
 
 /**
  * What a snapshot reader's fuzz target asserts of any file: opened through its {@link SnapshotFormat} as a
@@ -37,6 +38,7 @@ public final class SnapshotFuzzing {
      */
     static final int MAX_PROBLEM = 2048;
     private static final byte FILL = 0x5a;
+    private static final Pattern LINE_BREAK = Pattern.compile("\\R");
 
     private SnapshotFuzzing() {}
 
@@ -55,10 +57,15 @@ public final class SnapshotFuzzing {
     public static void assertRefusal(Path file, SnapshotException e) {
         String message = e.getMessage();
         assertTrue(message.startsWith(file + ": "), () -> "the refusal names the file: " + message);
-        assertTrue(message.indexOf('\n') < 0 && message.indexOf('\r') < 0, () -> "the refusal is one line: " + message);
+        assertTrue(oneLine(message), () -> "the refusal is one line: " + message);
         int problem = message.length() - (file + ": ").length();
         assertTrue(problem <= MAX_PROBLEM, () -> "the refusal's problem is " + problem + " characters long: "
                 + message.substring(0, MAX_PROBLEM) + "...");
+    }
+
+    /** No line break of any kind ({@code \\R}: LF, CR, VT, FF, NEL, U+2028, U+2029). */
+    public static boolean oneLine(String text) {
+        return !LINE_BREAK.matcher(text).find();
     }
 
     /**

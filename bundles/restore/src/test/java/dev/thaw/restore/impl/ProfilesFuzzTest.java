@@ -8,6 +8,7 @@ import com.code_intelligence.jazzer.junit.FuzzTest;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.WorkingSet;
 import dev.thaw.testing.fuzz.FuzzRun;
+import dev.thaw.testing.fuzz.SnapshotFuzzing;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -112,7 +113,7 @@ class ProfilesFuzzTest {
             assertEquals(1, warnings.size(), () -> "one warning says why the profile is ignored: " + warnings);
             String warning = withoutJacksonLocation(warnings.getFirst());
             assertTrue(warning.startsWith(file + ": "), () -> "the warning names the file: " + warning);
-            assertTrue(warning.indexOf('\n') < 0 && warning.indexOf('\r') < 0, () -> "the warning is one line: " + warning);
+            assertTrue(SnapshotFuzzing.oneLine(warning), () -> "the warning is one line: " + warning);
             return "IGNORED";
         });
     }

@@ -37,6 +37,8 @@ class ProfilesFuzzTest {
     static final long PAGES = 262_144;
 
     static final FuzzRun RUN = new FuzzRun("profile");
+    private static final String CANNOT_READ = ": cannot read the working-set profile: ";
+    private static final String IGNORED = "; ignored";
 
     @AfterAll
     static void ranEveryExecution() throws IOException {
@@ -72,13 +74,27 @@ class ProfilesFuzzTest {
     }
 
     /**
-     * Finding 1, reported and not fixed here (restore's main code): a profile that is not JSON is ignored with
-     * Jackson's message in the warning, whose second line says where ({@code \n at [Source: ...; line: 1,
-     * column: 2]}), so the warning is two lines ({@link ProfilesReadTest}). Taken out here, so that the target
-     * goes on looking for other findings.
+     * Finding 1, reported and not fixed here (restore's main code): a profile that cannot be read is ignored with
+     * Jackson's message in the warning as it is, several lines where Jackson's is: its last line says where
+     * ({@code \n at [Source: ...; line: 1, column: 2]}), and it quotes what it did not expect, line breaks and
+     * all (an unexpected U+2029 after 117,707 inputs of a longer run; a token with one after 164,366)
+     * ({@link ProfilesReadTest}). Jackson's part is left out of the check here, so that the target goes on
+     * looking for other findings; take this out with the fix.
      */
-    static String withoutJacksonLocation(String warning) {
-        return warning.replaceFirst("\\R at \\[Source: [^\\n\\r]*\\]", "");
+    static String withoutJacksonsMessage(String warning) {
+        int at = warning.indexOf(CANNOT_READ);
+        return at < 0 || !warning.endsWith(IGNORED) ? warning : warning.substring(0, at + CANNOT_READ.length()) + "..." + IGNORED;
+    }
+
+    /**
+     * Finding 3, reported and not fixed here: a profile of another snapshot is ignored with a warning that quotes
+     * its {@code snapshot.id} as it is, line breaks and all ({@code "sha256:x\\ny"}; found after 1,854,409 inputs
+     * of a longer run) ({@link ProfilesReadTest}). The quoted id is left out of the check here.
+     */
+    static String withoutOtherSnapshotsId(Path file, String warning) {
+        String lead = file + ": recorded on another snapshot (";
+        String tail = ", this one is " + ID + ")" + IGNORED;
+        return warning.startsWith(lead) && warning.endsWith(tail) ? lead + "..." + tail : warning;
     }
 
     /**
@@ -111,7 +127,7 @@ class ProfilesFuzzTest {
                 return "USED";
             }
             assertEquals(1, warnings.size(), () -> "one warning says why the profile is ignored: " + warnings);
-            String warning = withoutJacksonLocation(warnings.getFirst());
+            String warning = withoutOtherSnapshotsId(file, withoutJacksonsMessage(warnings.getFirst()));
             assertTrue(warning.startsWith(file + ": "), () -> "the warning names the file: " + warning);
             assertTrue(SnapshotFuzzing.oneLine(warning), () -> "the warning is one line: " + warning);
             return "IGNORED";

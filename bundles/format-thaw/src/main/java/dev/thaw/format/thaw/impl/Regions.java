@@ -17,8 +17,9 @@ final class Regions {
             return "a region needs a name";
         }
         int bytes = name.getBytes(StandardCharsets.UTF_8).length;
-        if (bytes > Layout.MAX_NAME_BYTES || name.indexOf('\0') >= 0) {
-            return "region name '" + name + "' is not 1 to " + Layout.MAX_NAME_BYTES + " bytes of UTF-8 without NUL";
+        if (bytes > Layout.MAX_NAME_BYTES || name.codePoints().anyMatch(Regions::control)) {
+            return "region name '" + escaped(name) + "' is not 1 to " + Layout.MAX_NAME_BYTES
+                    + " bytes of UTF-8 without control characters";
         }
         if (size <= 0 || size % Layout.PAGE_SIZE != 0) {
             return "region " + name + " has size " + size + ", not a positive multiple of " + Layout.PAGE_SIZE;
@@ -28,6 +29,27 @@ final class Regions {
                     + ", not a page-aligned address with room for its " + size + " bytes";
         }
         return null;
+    }
+
+    /**
+     * NUL, C0 and C1 controls, and Unicode's line and paragraph separators: a name is printed in messages and
+     * listings, which one line break in it would split (and a terminal control sequence rewrite).
+     */
+    private static boolean control(int c) {
+        return Character.isISOControl(c) || c == 0x2028 || c == 0x2029;
+    }
+
+    /** {@code name} with its control characters as {@code \\uXXXX}, fit for a one-line message. */
+    private static String escaped(String name) {
+        StringBuilder b = new StringBuilder();
+        name.codePoints().forEach(c -> {
+            if (control(c)) {
+                b.append(String.format("\\u%04x", c));
+            } else {
+                b.appendCodePoint(c);
+            }
+        });
+        return b.toString();
     }
 
     /** Which two regions share guest addresses, or null. */

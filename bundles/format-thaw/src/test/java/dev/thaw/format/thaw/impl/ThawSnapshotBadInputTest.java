@@ -322,6 +322,15 @@ class ThawSnapshotBadInputTest {
         assertOpenFails("region count 100000 is out of range (1 to 1024)");
     }
 
+    /** Found by ThawSnapshotFuzzTest: a name with a line break in it made every refusal that names the region two lines. */
+    @Test
+    void regionNameWithAControlCharacter() throws IOException {
+        Snapshots.patchEntry(file, 0, e -> e.put(Layout.R_NAME + 3, (byte) '\r'));
+        assertOpenFails("region 0: region name 'ram\\u000dlow' is not 1 to 64 bytes of UTF-8 without control characters");
+        Snapshots.patchEntry(file, 0, e -> e.put(Layout.R_NAME + 3, (byte) 0xc2).put(Layout.R_NAME + 4, (byte) 0x85)); // NEL
+        assertOpenFails("region 0: region name 'ram\\u0085ow' is not 1 to 64 bytes of UTF-8 without control characters");
+    }
+
     // ---- not snapshot files at all ----
 
     @Test

@@ -1,5 +1,6 @@
 package dev.thaw.restore.impl;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -123,7 +124,7 @@ final class Profiles {
             }
             String id = root.path("snapshot").path("id").asText();
             if (!snapshotId.equals(id)) {
-                warnings.add(file + ": recorded on another snapshot (" + id + ", this one is " + snapshotId
+                warnings.add(file + ": recorded on another snapshot (" + oneLine(id) + ", this one is " + snapshotId
                         + "); ignored");
                 return Optional.empty();
             }
@@ -136,7 +137,7 @@ final class Profiles {
             for (JsonNode run : root.path("runs")) {
                 long first = run.path(0).asLong(-1);
                 long count = run.path(1).asLong(0);
-                if (first < 0 || count < 1 || first + count > pages) {
+                if (first < 0 || count < 1 || first >= pages || count > pages - first) { // no first + count: it can overflow
                     warnings.add(file + ": run " + run + " lies outside the " + pages + " pages; ignored");
                     return Optional.empty();
                 }
@@ -144,8 +145,16 @@ final class Profiles {
             }
             return Optional.of(new WorkingSet(id, runs));
         } catch (IOException | RuntimeException e) {
-            warnings.add(file + ": cannot read the working-set profile: " + e.getMessage() + "; ignored");
+            String why = e instanceof JsonProcessingException json ? json.getOriginalMessage() : e.getMessage();
+            warnings.add(file + ": cannot read the working-set profile: " + oneLine(why) + "; ignored");
             return Optional.empty();
         }
+    }
+
+    /** {@code text} with control characters and line separators (NEL, U+2028, U+2029) escaped: for a one-line warning. */
+    static String oneLine(String text) {
+        return String.valueOf(text).codePoints()
+                .mapToObj(c -> c < 0x20 || c == 0x85 || c == 0x2028 || c == 0x2029 ? "\\u%04x".formatted(c) : Character.toString(c))
+                .collect(java.util.stream.Collectors.joining());
     }
 }

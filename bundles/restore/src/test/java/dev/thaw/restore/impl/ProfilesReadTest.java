@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -21,8 +20,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * What {@link ProfilesFuzzTest} found in {@link Profiles#read}, each as the smallest profile that shows it.
- * Reported (issue 12), not fixed on the branch that found them: the restore engine's main code was another
- * branch's to change. Enable each with its fix.
+ * Each failed before its fix (issue 12).
  */
 class ProfilesReadTest {
 
@@ -38,7 +36,6 @@ class ProfilesReadTest {
                 "[x\u0085]".getBytes(StandardCharsets.UTF_16LE));
     }
 
-    @Disabled("finding 1 of ProfilesFuzzTest: Profiles.read puts Jackson's message, lines and all, into its warning")
     @ParameterizedTest
     @MethodSource("notJson")
     void aProfileThatIsNotJsonIsIgnoredWithOneLine(byte[] profile) throws Exception {
@@ -52,7 +49,6 @@ class ProfilesReadTest {
         assertTrue(SnapshotFuzzing.oneLine(warnings.getFirst()), warnings.getFirst());
     }
 
-    @Disabled("finding 3 of ProfilesFuzzTest: Profiles.read quotes another snapshot's id, line breaks and all")
     @Test
     void aProfileOfAnotherSnapshotIsIgnoredWithOneLine() throws Exception {
         Path file = dir.resolve("fn.thaw.profile.json");
@@ -67,7 +63,6 @@ class ProfilesReadTest {
         assertTrue(SnapshotFuzzing.oneLine(warnings.getFirst()), warnings.getFirst());
     }
 
-    @Disabled("finding 2 of ProfilesFuzzTest: first + count > pages overflows, so a run past Long.MAX_VALUE is taken")
     @ParameterizedTest
     @ValueSource(strings = {"[9223372036854775807, 1]", "[1e400, 1]", "[1, 9223372036854775807]"})
     void aRunWhoseEndOverflowsIsOutsideGuestMemory(String run) throws Exception {

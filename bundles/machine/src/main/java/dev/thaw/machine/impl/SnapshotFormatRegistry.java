@@ -70,17 +70,7 @@ public final class SnapshotFormatRegistry implements SnapshotFormats {
     }
 
     private static byte[] head(Path file, long offset) {
-        String notRegular;
-        try {
-            notRegular = RegularFiles.notRegular(file);
-        } catch (NoSuchFileException e) {
-            throw new SnapshotException(file, "no such file");
-        } catch (IOException e) {
-            throw new SnapshotException(file, "cannot read: " + e.getMessage(), e);
-        }
-        if (notRegular != null) {
-            throw new SnapshotException(file, notRegular + ", not a snapshot file");
-        }
+        RegularFiles.requireRegular(file, "cannot read");
         if (offset < 0) {
             throw new SnapshotException(file, "a snapshot cannot start at byte " + offset);
         }

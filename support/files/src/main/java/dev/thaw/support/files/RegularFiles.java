@@ -1,6 +1,8 @@
 package dev.thaw.support.files;
 
+import dev.thaw.api.snapshot.SnapshotException;
 import java.io.IOException;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
@@ -19,6 +21,25 @@ public final class RegularFiles {
     private static final int S_IFSOCK = 0140000;
 
     private RegularFiles() {}
+
+    /**
+     * Refuses {@code file} unless it is a regular file, with the readers' one-line errors: {@code "no such
+     * file"}, {@code "<failure>: <reason>"} when its attributes cannot be read, {@code "is a FIFO, not a
+     * snapshot file"} and the like.
+     */
+    public static void requireRegular(Path file, String failure) {
+        String notRegular;
+        try {
+            notRegular = notRegular(file);
+        } catch (NoSuchFileException e) {
+            throw new SnapshotException(file, "no such file");
+        } catch (IOException e) {
+            throw new SnapshotException(file, failure + ": " + e.getMessage(), e);
+        }
+        if (notRegular != null) {
+            throw new SnapshotException(file, notRegular + ", not a snapshot file");
+        }
+    }
 
     /** What {@code file} is when it is not a regular file ({@code "is a FIFO"}), else null. Follows links. */
     public static String notRegular(Path file) throws IOException {

@@ -47,17 +47,7 @@ final class QemuMappedRamReader implements SnapshotReader {
 
     /** Opens the stream that starts at byte {@code offset} of {@code file} (QEMU's {@code file:PATH,offset=N}). */
     static QemuMappedRamReader open(Path file, long offset) {
-        String notRegular;
-        try {
-            notRegular = RegularFiles.notRegular(file);
-        } catch (NoSuchFileException e) {
-            throw new SnapshotException(file, "no such file");
-        } catch (IOException e) {
-            throw new SnapshotException(file, "cannot open: " + e.getMessage(), e);
-        }
-        if (notRegular != null) {
-            throw new SnapshotException(file, notRegular + ", not a snapshot file");
-        }
+        RegularFiles.requireRegular(file, "cannot open");
         FileChannel channel;
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);

@@ -12,6 +12,7 @@ import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.format.thaw.impl.Layout.Header;
 import dev.thaw.format.thaw.impl.Layout.RegionEntry;
+import dev.thaw.support.files.IoFailures;
 import dev.thaw.support.files.RegularFiles;
 import java.io.EOFException;
 import java.io.IOException;
@@ -102,7 +103,7 @@ final class ThawSnapshotReader implements SnapshotReader {
         try {
             attributes = Files.readAttributes(file, BasicFileAttributes.class);
         } catch (IOException e) {
-            throw new SnapshotException(file, "cannot open: " + FileIo.describe(e), e);
+            throw new SnapshotException(file, "cannot open: " + IoFailures.describe(e), e);
         }
         String notRegular = RegularFiles.notRegular(file, attributes);
         if (notRegular != null) {
@@ -112,13 +113,13 @@ final class ThawSnapshotReader implements SnapshotReader {
         try {
             channel = FileChannel.open(file, StandardOpenOption.READ);
         } catch (IOException e) {
-            throw new SnapshotException(file, "cannot open: " + FileIo.describe(e), e);
+            throw new SnapshotException(file, "cannot open: " + IoFailures.describe(e), e);
         }
         try {
             return load(file, attributes.fileKey(), channel, states);
         } catch (IOException e) {
             closeQuietly(channel);
-            throw new SnapshotException(file, "cannot read: " + FileIo.describe(e), e);
+            throw new SnapshotException(file, "cannot read: " + IoFailures.describe(e), e);
         } catch (RuntimeException | Error e) {
             closeQuietly(channel);
             throw e;
@@ -443,7 +444,7 @@ final class ThawSnapshotReader implements SnapshotReader {
                 throw new SnapshotException(file, "cannot read " + what.get()
                         + ": the file ends before them (it was truncated after it was opened)", e);
             } catch (IOException e) {
-                throw new SnapshotException(file, "cannot read " + what.get() + ": " + FileIo.describe(e), e);
+                throw new SnapshotException(file, "cannot read " + what.get() + ": " + IoFailures.describe(e), e);
             }
         }
     }
@@ -485,7 +486,7 @@ final class ThawSnapshotReader implements SnapshotReader {
             channel = fresh;
             fresh = null;
         } catch (IOException e) {
-            throw new SnapshotException(file, "cannot reopen after an interrupt: " + FileIo.describe(e), e);
+            throw new SnapshotException(file, "cannot reopen after an interrupt: " + IoFailures.describe(e), e);
         } finally {
             if (fresh != null) {
                 closeQuietly(fresh);

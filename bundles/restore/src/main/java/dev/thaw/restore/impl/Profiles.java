@@ -8,11 +8,12 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.WorkingSet;
 import dev.thaw.api.restore.RestoreException;
+import dev.thaw.support.files.IoFailures;
+import dev.thaw.support.files.ReplacementFile;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -91,20 +92,14 @@ final class Profiles {
         for (PageRange r : runs) {
             array.addArray().add(r.first()).add(r.count());
         }
-        Path temp = file.resolveSibling("." + file.getFileName() + ".tmp");
         try {
             if (file.getParent() != null) {
                 Files.createDirectories(file.getParent()); // a configured profile folder made on first use
             }
-            Files.write(temp, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
-            Files.move(temp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            // Private from creation, never through a link, and each save its own temporary file (see ReplacementFile).
+            ReplacementFile.replace(file, Json.MAPPER.writerWithDefaultPrettyPrinter().writeValueAsBytes(root));
         } catch (IOException e) {
-            try {
-                Files.deleteIfExists(temp);
-            } catch (IOException ignored) {
-                // the write error is the one to report
-            }
-            throw new RestoreException(file + ": cannot write the working-set profile: " + e.getMessage(), e);
+            throw new RestoreException(file + ": cannot write the working-set profile: " + IoFailures.describe(e), e);
         }
     }
 

@@ -5,14 +5,10 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
-import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.FileChannel;
-import java.nio.file.AccessDeniedException;
-import java.nio.file.FileSystemException;
-import java.nio.file.NoSuchFileException;
 import java.util.zip.CRC32C;
 
-/** Positional I/O of memory segments in large pieces, zero-page tests, checksums and I/O error wording. */
+/** Positional I/O of memory segments in large pieces, zero-page tests and checksums. */
 final class FileIo {
 
     /** Largest single read or write: ByteBuffers are int-indexed, and 64 MiB keeps each call bounded. */
@@ -75,21 +71,5 @@ final class FileIo {
         crc.reset();
         crc.update(buffer.slice(offset, length));
         return (int) crc.getValue();
-    }
-
-    /** An I/O failure in a few words, without the path (the exception's message already leads with it). */
-    static String describe(IOException e) {
-        return switch (e) {
-            case ClosedByInterruptException x -> "interrupted";
-            case NoSuchFileException x -> "no such file or directory";
-            case AccessDeniedException x -> "permission denied";
-            case FileSystemException x when x.getReason() != null -> x.getReason();
-            case FileSystemException x -> "file system error";
-            default -> e.getMessage() == null ? e.getClass().getSimpleName() : oneLine(e.getMessage());
-        };
-    }
-
-    static String oneLine(String text) {
-        return text.replaceAll("\\s*\\R\\s*", " ").strip();
     }
 }

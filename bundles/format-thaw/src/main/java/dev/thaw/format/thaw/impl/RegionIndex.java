@@ -67,7 +67,7 @@ final class RegionIndex {
         if (b == null) {
             b = Arena.ofAuto().allocate(entry.bitmapLength(), 8);
             reads.read(b, entry.bitmapOffset(), () -> "the " + name() + " bitmap");
-            ThawSnapshotReader.checkCrc(file, name() + " bitmap", entry.bitmapCrc(), FileIo.crc32c(b));
+            ThawFileValidator.checkCrc(file, name() + " bitmap", entry.bitmapCrc(), FileIo.crc32c(b));
             checkCount(b);
             bitmap = b;
         }

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.api.snapshot.MachineState;
+import dev.thaw.support.files.IoFailures;
 import java.io.IOException;
 
 /**
@@ -65,7 +66,7 @@ final class StateJson {
     /** Jackson's message without its source excerpt, on one line, led by where in the state it failed. */
     static String describe(Exception e) {
         String message = e instanceof JsonProcessingException j ? j.getOriginalMessage() : e.getMessage();
-        message = FileIo.oneLine(message == null ? e.getClass().getSimpleName() : message);
+        message = IoFailures.oneLine(message == null ? e.getClass().getSimpleName() : message);
         if (e instanceof JsonMappingException m && !m.getPath().isEmpty()) {
             StringBuilder path = new StringBuilder();
             for (JsonMappingException.Reference r : m.getPath()) {

@@ -14,8 +14,9 @@ import dev.thaw.format.thaw.impl.Layout.Header;
 import dev.thaw.format.thaw.impl.Layout.Placement;
 import dev.thaw.format.thaw.impl.Layout.Plan;
 import dev.thaw.format.thaw.impl.Layout.RegionEntry;
+import dev.thaw.support.files.IoFailures;
+import dev.thaw.support.files.ReplacementFile;
 import java.io.IOException;
-import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
@@ -24,11 +25,7 @@ import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
-import java.security.SecureRandom;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.zip.CRC32C;
@@ -37,12 +34,12 @@ import org.osgi.service.component.annotations.Component;
 /**
  * Writes Thaw snapshot files (docs/snapshot-format.md).
  *
- * <p>Ordering: (1) the temporary file {@code .NAME.tmp-RANDOM} is created beside the target and set to
- * its full (sparse) length; (2) each region's non-zero pages are written in runs straight from guest
+ * <p>Ordering: (1) the temporary file {@code .NAME.tmp-RANDOM} is created beside the target, readable
+ * by its owner only (see {@link ReplacementFile}), and given its full (sparse) length; (2) each region's non-zero pages are written in runs straight from guest
  * memory, while its bitmap and checksum table are built; (3) region table, state, bitmaps and checksum
  * tables are written; (4) {@code fsync}; (5) only then the header, and {@code fsync} again, so the
- * temporary file itself never carries a valid header before all its content is durable; (6) atomic
- * rename onto the target; (7) {@code fsync} of the folder, so the rename is durable. A failure before
+ * temporary file itself never carries a valid header before all its content is durable; (6) the
+ * replaced file's permission bits, and atomic rename onto the target; (7) {@code fsync} of the folder, so the rename is durable. A failure before
  * (6) deletes the temporary file and leaves the target untouched; a crash before (6) leaves at most a
  * temporary file without a valid header (no reader accepts it).
  *
@@ -59,7 +56,6 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
     private static final long MAX_RUN_PAGES = FileIo.MAX_IO >>> PAGE_SHIFT;
     /** Progress is told at least every this many bytes of memory. */
     private static final long PROGRESS_STEP = 64L << 20;
-    private static final SecureRandom RANDOM = new SecureRandom();
 
     @Override
     public SnapshotSummary write(Path file, MachineState state, List<GuestMemory> memory, Progress progress) {
@@ -85,34 +81,31 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
         Plan plan = Layout.plan(state.memory(), json.length);
 
         Path target = file.toAbsolutePath().normalize();
-        Path folder = target.getParent();
-        if (folder == null || target.getFileName() == null) {
+        if (target.getParent() == null || target.getFileName() == null) {
             throw new SnapshotException(file, "cannot write: not a file's path");
         }
-        Path temp = folder.resolve("." + target.getFileName() + ".tmp-" + HexFormat.of().toHexDigits(RANDOM.nextInt()));
+        ReplacementFile out;
         try {
-            Files.createFile(temp);
+            out = ReplacementFile.create(target);
         } catch (IOException e) {
-            throw new SnapshotException(file, "cannot create the temporary file " + temp.getFileName() + ": "
-                    + FileIo.describe(e), e);
+            throw new SnapshotException(file, "cannot create a temporary file beside it: " + IoFailures.describe(e), e);
         }
-        Job job = new Job(file, temp, plan, memory, progress, blockSize(folder));
-        boolean renamed = false;
-        try {
+        Job job = new Job(file, out, plan, memory, progress, blockSize(target.getParent()));
+        try (out) { // deletes the temporary file unless it replaced the target
             job.writeTemp(state.memory(), json);
             try {
-                Files.move(temp, target, StandardCopyOption.ATOMIC_MOVE);
+                out.replaceTarget();
             } catch (IOException e) {
-                throw new SnapshotException(file, "cannot rename " + temp.getFileName() + " into place: "
-                        + FileIo.describe(e), e);
-            }
-            renamed = true;
-        } finally {
-            if (!renamed) {
-                deleteQuietly(temp);
+                throw new SnapshotException(file, "cannot rename " + out.temp().getFileName() + " into place: "
+                        + IoFailures.describe(e), e);
             }
         }
-        syncFolder(file, folder);
+        try {
+            out.syncFolder();
+        } catch (IOException e) {
+            throw new SnapshotException(file, "written, but its folder could not be synced, so the file may not "
+                    + "survive a crash: " + IoFailures.describe(e), e);
+        }
         return new SnapshotSummary(plan.fileLength(), job.allocatedBytes(), job.presentPages,
                 job.totalPages - job.presentPages, System.nanoTime() - start);
     }
@@ -164,7 +157,7 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
     /** One write in progress. */
     private static final class Job {
         private final Path file;
-        private final Path temp;
+        private final ReplacementFile out;
         private final Plan plan;
         private final List<GuestMemory> memory;
         private final Progress progress;
@@ -175,12 +168,14 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
         private long presentPages;
         /** Blocks of the metadata sections written, in bytes. */
         private long metadataAllocated;
+        /** Whether the last region's last page, the end of the file, is written (else its last byte is). */
+        private boolean lastPagePresent;
         private long nextReport;
 
-        Job(Path file, Path temp, Plan plan, List<GuestMemory> memory, Progress progress, long blockSize) {
+        Job(Path file, ReplacementFile out, Plan plan, List<GuestMemory> memory, Progress progress, long blockSize) {
             this.file = file;
             this.blockSize = blockSize;
-            this.temp = temp;
+            this.out = out;
             this.plan = plan;
             this.memory = memory;
             this.progress = progress;
@@ -189,10 +184,11 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
         }
 
         void writeTemp(List<RegionLayout> regions, byte[] json) {
-            try (RandomAccessFile raf = new RandomAccessFile(temp.toFile(), "rw");
-                    FileChannel channel = raf.getChannel();
-                    Arena arena = Arena.ofConfined()) {
-                raf.setLength(plan.fileLength());
+            FileChannel channel = out.channel();
+            try (Arena arena = Arena.ofConfined()) {
+                // The file's full length at once, as holes. A channel cannot ftruncate a file longer, so its
+                // last byte is written: one block more when the last page is a hole (allocatedBytes).
+                FileIo.write(channel, new byte[1], plan.fileLength() - 1);
                 progress.update(0, totalBytes);
                 ByteBuffer table = ByteBuffer.allocate(regions.size() * Layout.REGION_ENTRY_SIZE);
                 for (int i = 0; i < regions.size(); i++) {
@@ -213,13 +209,13 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
                 channel.force(true);
                 progress.update(totalBytes, totalBytes);
             } catch (IOException e) {
-                throw new SnapshotException(file, "cannot write " + temp.getFileName() + " after " + doneBytes
-                        + " of " + totalBytes + " bytes of memory: " + FileIo.describe(e), e);
+                throw new SnapshotException(file, "cannot write " + out.temp().getFileName() + " after " + doneBytes
+                        + " of " + totalBytes + " bytes of memory: " + IoFailures.describe(e), e);
             } catch (SnapshotException e) {
                 throw e;
             } catch (RuntimeException e) {
                 throw new SnapshotException(file, "stopped after " + doneBytes + " of " + totalBytes
-                        + " bytes of memory: " + FileIo.oneLine(String.valueOf(e)), e);
+                        + " bytes of memory: " + IoFailures.oneLine(String.valueOf(e)), e);
             }
         }
 
@@ -268,6 +264,7 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
             metadataAllocated += Layout.alignUp(bitmap.byteSize(), blockSize)
                     + Layout.alignUp(checksums.byteSize(), blockSize);
             presentPages += present;
+            lastPagePresent = (bitmap.get(LONG_LE, ((pages - 1) >>> 6) * 8) >>> ((pages - 1) & 63) & 1) != 0;
             return new RegionEntry(region.name(), region.guestAddress(), region.size(), at.pagesOffset(), present,
                     at.bitmapOffset(), at.checksumsOffset(), FileIo.crc32c(bitmap), FileIo.crc32c(checksums));
         }
@@ -280,10 +277,11 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
 
         /**
          * Bytes the file occupies: the present pages plus each metadata section in whole blocks (sections
-         * and pages start on 4 KiB boundaries, so this is exact for blocks of up to 4 KiB).
+         * and pages start on 4 KiB boundaries, so this is exact for blocks of up to 4 KiB), plus the block
+         * of the file's last byte when the last page is a hole.
          */
         long allocatedBytes() {
-            return (presentPages << PAGE_SHIFT) + metadataAllocated;
+            return (presentPages << PAGE_SHIFT) + metadataAllocated + (lastPagePresent ? 0 : blockSize);
         }
     }
 
@@ -293,24 +291,6 @@ public final class ThawSnapshotWriter implements SnapshotWriter {
             return size > 0 && Long.bitCount(size) == 1 ? size : PAGE_SIZE;
         } catch (IOException | UnsupportedOperationException e) {
             return PAGE_SIZE;
-        }
-    }
-
-    /** fsync of the folder, so that the rename survives a crash. */
-    private static void syncFolder(Path file, Path folder) {
-        try (FileChannel dir = FileChannel.open(folder, StandardOpenOption.READ)) {
-            dir.force(true);
-        } catch (IOException e) {
-            throw new SnapshotException(file, "written, but its folder could not be synced, so the file may not "
-                    + "survive a crash: " + FileIo.describe(e), e);
-        }
-    }
-
-    private static void deleteQuietly(Path temp) {
-        try {
-            Files.deleteIfExists(temp);
-        } catch (IOException e) {
-            // The temporary file keeps its name, which no reader takes for a snapshot; nothing else to do.
         }
     }
 }

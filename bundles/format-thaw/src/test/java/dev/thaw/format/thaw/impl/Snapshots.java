@@ -112,7 +112,7 @@ final class Snapshots {
                 new VcpuEvents.SmiState(0, 0, 0, 0), 0, 0, 0);
         return new VcpuState(cpuid, index == 0 ? MpState.RUNNABLE : MpState.HALTED, regs, sregs, new Xsave(bytes(r, 4096)),
                 new Xcrs(0, List.of(new Xcr(0, 0x7))), new DebugRegs(0, 0, 0, 0, 0xffff_0ff0L, 0x400, 0),
-                new LapicState(lapic), msrs, events);
+                new LapicState(lapic), msrs, events, 2_900_000 + r.nextInt(1000));
     }
 
     private static PitState pit(Random r) {

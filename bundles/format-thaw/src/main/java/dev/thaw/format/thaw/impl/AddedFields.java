@@ -2,9 +2,11 @@ package dev.thaw.format.thaw.impl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.IntNode;
 import com.fasterxml.jackson.databind.node.LongNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.databind.node.TextNode;
+import dev.thaw.api.device.Device;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.state.VcpuState;
 import java.util.ArrayList;
@@ -31,7 +33,8 @@ final class AddedFields {
 
     static final List<Added> ALL = List.of(
             new Added("", "runtime", TextNode.valueOf(MachineState.RUNTIME_BEFORE_NAMES)),
-            new Added("vcpus[]", "tscKhz", LongNode.valueOf(VcpuState.TSC_KHZ_UNKNOWN)));
+            new Added("vcpus[]", "tscKhz", LongNode.valueOf(VcpuState.TSC_KHZ_UNKNOWN)),
+            new Added("devices[]", "version", IntNode.valueOf(Device.FIRST_STATE_VERSION)));
 
     /** The added fields by the path of the objects that hold them. */
     static final Map<String, Set<String>> BY_OBJECT = ALL.stream()

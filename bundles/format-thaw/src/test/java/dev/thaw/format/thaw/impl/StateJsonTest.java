@@ -3,6 +3,7 @@ package dev.thaw.format.thaw.impl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
+import dev.thaw.api.snapshot.DeviceState;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.RegionLayout;
 import dev.thaw.api.state.VcpuState;
@@ -12,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The fields the state JSON gained after its first version: written, and read as what a state from before
- * them means where it lacks them (the runtime as KVM's, the TSC rate as unknown).
+ * them means where it lacks them (the runtime as KVM's, the TSC rate as unknown, device states as version 1).
  */
 class StateJsonTest {
 
@@ -56,6 +57,21 @@ class StateJsonTest {
         assertEquals(unknown, read.vcpus());
         assertEquals(state.devices(), read.devices());
         assertEquals(state.runtime(), read.runtime());
+    }
+
+    @Test
+    void deviceStateVersionsRoundTripAndAStateWithoutThemReadsAsVersionOne() throws Exception {
+        MachineState state = Snapshots.state(9, ONE_REGION);
+        assertEquals(List.of(1, 2), state.devices().stream().map(DeviceState::version).toList());
+        assertEquals(state.devices(), StateJson.read(StateJson.write(state)).devices());
+        String json = new String(StateJson.write(state), StandardCharsets.UTF_8);
+        String withoutVersions = json.replaceAll("(\"type\":\"[a-z0-9-]+\"),\"version\":[0-9]+,", "$1,");
+        assertEquals(false, withoutVersions.contains("\"version\""), "the versions are written");
+        MachineState read = StateJson.read(withoutVersions.getBytes(StandardCharsets.UTF_8));
+        assertEquals(List.of(1, 1), read.devices().stream().map(DeviceState::version).toList());
+        assertEquals(state.devices().stream().map(DeviceState::state).toList(),
+                read.devices().stream().map(DeviceState::state).toList());
+        assertEquals(state.vcpus(), read.vcpus());
     }
 
     @Test

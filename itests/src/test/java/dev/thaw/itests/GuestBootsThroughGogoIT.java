@@ -153,6 +153,8 @@ public class GuestBootsThroughGogoIT {
         String inspect = gogo.execute("thaw:inspect --json " + file);
         assertTrue("thaw:inspect finds the thaw format through the registered format service:\n" + inspect,
                 inspect.contains("\"format\":\"thaw\"") && inspect.contains("\"vcpus\":1") && inspect.contains("\"name\":\"ram0\""));
+        assertTrue("thaw:inspect shows each device's state version:\n" + inspect,
+                inspect.contains("{\"name\":\"uart16550\",\"instance\":0,\"version\":1}"));
 
         String restore = gogo.execute("thaw:restore --eager --name copy " + file);
         assertTrue("thaw:restore says the copy runs, and on which runtime:\n" + restore,

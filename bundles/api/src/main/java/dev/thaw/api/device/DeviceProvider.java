@@ -15,5 +15,5 @@ public interface DeviceProvider {
     String type();
 
     /** A new device wired to one VM through {@code context}. */
-    Device create(DeviceContext context);
+    Device<?> create(DeviceContext context);
 }

@@ -3,7 +3,7 @@
  * every snapshot format implements (found by probing a file's content).
  */
 @Export
-@Version("1.2.0")
+@Version("1.3.0")
 package dev.thaw.api.snapshot;
 
 import org.osgi.annotation.bundle.Export;

@@ -17,7 +17,7 @@
  * </ul>
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.thaw.api.state;
 
 import org.osgi.annotation.bundle.Export;

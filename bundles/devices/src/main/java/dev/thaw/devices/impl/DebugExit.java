@@ -6,10 +6,13 @@ import dev.thaw.api.device.PortRange;
 import java.util.List;
 
 /** A write-only port through which the guest ends itself with an exit code (any access size). */
-final class DebugExit implements Device {
+final class DebugExit implements Device<DebugExit.State> {
 
     /** The port keeps no state: a write ends the guest at once. */
     public record State() {}
+
+    /** The version of {@link State}'s layout. */
+    static final int STATE_VERSION = 1;
 
     private final PortRange ports;
     private final DeviceContext context;
@@ -35,15 +38,18 @@ final class DebugExit implements Device {
     }
 
     @Override
+    public int stateVersion() {
+        return STATE_VERSION;
+    }
+
+    @Override
     public State saveState() {
         return new State();
     }
 
     @Override
-    public void restoreState(Record state) {
-        if (!(state instanceof State)) {
-            throw new IllegalArgumentException("not a debug-exit state: " + state);
-        }
+    public void restoreState(State state) {
+        // nothing to take back
     }
 
     @Override

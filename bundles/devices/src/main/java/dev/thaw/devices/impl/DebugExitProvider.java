@@ -35,7 +35,7 @@ public final class DebugExitProvider implements DeviceProvider {
     }
 
     @Override
-    public Device create(DeviceContext context) {
+    public Device<?> create(DeviceContext context) {
         return new DebugExit(config.port(), context);
     }
 }

@@ -18,7 +18,7 @@ import java.util.List;
  * <p>The interrupt line is held high while an enabled source is pending (QEMU's serial does the same and,
  * like it, we do not gate the line on MCR.OUT2).
  */
-final class Uart16550 implements Device, ConsoleInput {
+final class Uart16550 implements Device<Uart16550.State>, ConsoleInput {
 
     /**
      * Everything the guest can observe of the UART, and the host input not yet delivered.
@@ -31,6 +31,9 @@ final class Uart16550 implements Device, ConsoleInput {
             int ier, int lcr, int mcr, int lsr, int msr, int scr, int divisor,
             boolean fifoEnabled, int triggerLevel, boolean thrEmptyPending,
             byte[] receiveFifo, byte[] hostQueue) {}
+
+    /** The version of {@link State}'s layout. */
+    static final int STATE_VERSION = 1;
 
     static final int FIFO_SIZE = 16;
     /** Bytes of host input accepted but not yet in the receive FIFO. */
@@ -168,16 +171,18 @@ final class Uart16550 implements Device, ConsoleInput {
     }
 
     @Override
+    public int stateVersion() {
+        return STATE_VERSION;
+    }
+
+    @Override
     public synchronized State saveState() {
         return new State(ier, lcr, mcr, lsr, msr, scr, divisor, fifoEnabled, triggerLevel, thrEmptyPending,
                 bytes(rxFifo), bytes(hostQueue));
     }
 
     @Override
-    public synchronized void restoreState(Record saved) {
-        if (!(saved instanceof State s)) {
-            throw new IllegalArgumentException("not a UART state: " + saved);
-        }
+    public synchronized void restoreState(State s) {
         if (s.receiveFifo().length > FIFO_SIZE || s.hostQueue().length > HOST_QUEUE_LIMIT
                 || Arrays.stream(TRIGGER_LEVELS).noneMatch(t -> t == s.triggerLevel())) {
             throw new IllegalArgumentException("inconsistent UART state: FIFO " + s.receiveFifo().length

@@ -38,7 +38,7 @@ public final class Uart16550Provider implements DeviceProvider {
     }
 
     @Override
-    public Device create(DeviceContext context) {
+    public Device<?> create(DeviceContext context) {
         return new Uart16550(config.port(), context.interruptLine(config.irq()), context.console());
     }
 }

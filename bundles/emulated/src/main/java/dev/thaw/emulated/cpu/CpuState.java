@@ -22,10 +22,11 @@ import java.util.Objects;
  * @param msrs the saveable MSRs in restore order (see {@link Interpreter#exportState()})
  * @param xsave x87/SSE/AVX state: not used by the interpreter, carried through unchanged
  * @param xcrs carried through unchanged
+ * @param tscKhz the rate the TSC counts at, in kHz; {@link VcpuState#TSC_KHZ_UNKNOWN}: the interpreter's own
  */
 public record CpuState(
         List<CpuidEntry> cpuid, MpState mpState, Regs regs, Sregs sregs, Xsave xsave, Xcrs xcrs,
-        DebugRegs debugRegs, List<MsrEntry> msrs, VcpuEvents events) {
+        DebugRegs debugRegs, List<MsrEntry> msrs, VcpuEvents events, long tscKhz) {
 
     public CpuState {
         cpuid = List.copyOf(cpuid);
@@ -39,14 +40,20 @@ public record CpuState(
         Objects.requireNonNull(events, "events");
     }
 
+    /** A state whose TSC runs at the interpreter's own rate. */
+    public CpuState(List<CpuidEntry> cpuid, MpState mpState, Regs regs, Sregs sregs, Xsave xsave, Xcrs xcrs,
+            DebugRegs debugRegs, List<MsrEntry> msrs, VcpuEvents events) {
+        this(cpuid, mpState, regs, sregs, xsave, xcrs, debugRegs, msrs, events, VcpuState.TSC_KHZ_UNKNOWN);
+    }
+
     /** The CPU part of a snapshot's vCPU state. */
     public static CpuState of(VcpuState s) {
         return new CpuState(s.cpuid(), s.mpState(), s.regs(), s.sregs(), s.xsave(), s.xcrs(), s.debugRegs(),
-                s.msrs(), s.events());
+                s.msrs(), s.events(), s.tscKhz());
     }
 
     /** A snapshot's vCPU state: this and the local APIC's. */
     public VcpuState withLapic(LapicState lapic) {
-        return new VcpuState(cpuid, mpState, regs, sregs, xsave, xcrs, debugRegs, lapic, msrs, events);
+        return new VcpuState(cpuid, mpState, regs, sregs, xsave, xcrs, debugRegs, lapic, msrs, events, tscKhz);
     }
 }

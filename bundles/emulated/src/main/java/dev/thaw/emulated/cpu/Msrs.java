@@ -17,8 +17,9 @@ import java.util.Map;
  * and the runtime restores it with the APIC. TSC_DEADLINE (0x6E0) is not modelled, and the default CPUID
  * does not report it (nor x2APIC, which the APIC does not emulate).
  *
- * <p>The TSC counts nanoseconds of {@link System#nanoTime()} (1 GHz) plus an offset that WRMSR TSC and
- * import set; all vCPUs of a VM started from one state read the same clock.
+ * <p>The TSC counts {@link System#nanoTime()} at {@link #tscKhz} (1 GHz, a tick a nanosecond, unless a
+ * state brought the rate of the machine it was saved on) from the value WRMSR TSC and import set; all vCPUs
+ * of a VM started from one state read the same clock.
  */
 final class Msrs {
 
@@ -33,7 +34,15 @@ final class Msrs {
 
     private final Cpu c;
 
-    long tscOffset;
+    /** The rate of the TSC of a vCPU that no state has given another: 1 GHz. */
+    static final long DEFAULT_TSC_KHZ = 1_000_000;
+    private static final long NANOS_PER_MILLI = 1_000_000;
+
+    /** The TSC's rate in kHz: ticks per millisecond. */
+    private long tscKhz = DEFAULT_TSC_KHZ;
+    /** The TSC was {@link #tscBase} at {@link #tscBaseNanos} of {@link System#nanoTime()}; it counts on from there. */
+    private long tscBase = System.nanoTime();
+    private long tscBaseNanos = tscBase;
     long star, lstar, cstar, sfmask, kernelGsBase, tscAux;
     long pat = 0x0007_0406_0007_0406L;
     long miscEnable = 1; // fast strings
@@ -46,7 +55,33 @@ final class Msrs {
     }
 
     long tsc() {
-        return System.nanoTime() + tscOffset;
+        return tscBase + ticks(System.nanoTime() - tscBaseNanos);
+    }
+
+    /** The TSC counts on from {@code value} now. */
+    private void setTsc(long value) {
+        tscBaseNanos = System.nanoTime();
+        tscBase = value;
+    }
+
+    long tscKhz() {
+        return tscKhz;
+    }
+
+    /** The TSC counts on from where it is at {@code khz}. */
+    void setTscKhz(long khz) {
+        if (khz <= 0) {
+            throw new IllegalArgumentException("TSC rate " + khz + " kHz");
+        }
+        long now = System.nanoTime();
+        tscBase += ticks(now - tscBaseNanos);
+        tscBaseNanos = now;
+        tscKhz = khz;
+    }
+
+    /** TSC ticks in {@code nanos}, exact to a tick and without overflow for centuries at any 32-bit kHz rate. */
+    private long ticks(long nanos) {
+        return nanos / NANOS_PER_MILLI * tscKhz + nanos % NANOS_PER_MILLI * tscKhz / NANOS_PER_MILLI;
     }
 
     long read(long index) {
@@ -92,7 +127,7 @@ final class Msrs {
 
     void write(long index, long v) {
         if (index == TSC) {
-            tscOffset = v - System.nanoTime();
+            setTsc(v);
         } else if (index == APIC_BASE) {
             writeApicBase(v);
         } else if (index == MISC_ENABLE) {
@@ -181,7 +216,7 @@ final class Msrs {
             long index = e.index();
             long v = e.data();
             if (index == TSC) {
-                tscOffset = v - System.nanoTime();
+                setTsc(v);
             } else if (index == APIC_BASE) {
                 continue;
             } else if (index == MISC_ENABLE) {

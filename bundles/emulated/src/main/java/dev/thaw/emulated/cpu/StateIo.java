@@ -7,6 +7,7 @@ import dev.thaw.api.state.Regs;
 import dev.thaw.api.state.Segment;
 import dev.thaw.api.state.Sregs;
 import dev.thaw.api.state.VcpuEvents;
+import dev.thaw.api.state.VcpuState;
 import dev.thaw.api.state.Xcr;
 import dev.thaw.api.state.Xcrs;
 import dev.thaw.api.state.Xsave;
@@ -17,7 +18,8 @@ import java.util.List;
  * imported into a fresh interpreter continues exactly where the exporter stopped.
  *
  * <p>Ordering (import): CPUID first (it decides the physical address width, NX, 1 GiB pages and which CR4
- * and EFER bits exist); then Sregs (control registers, EFER, segments; the mode follows); then the MSRs
+ * and EFER bits exist); then Sregs (control registers, EFER, segments; the mode follows); then the TSC rate
+ * (the TSC among the MSRs counts on from its value at that rate); then the MSRs
  * (some, like EFER or FS_BASE, may repeat Sregs values and win); then Regs (RFLAGS after the mode);
  * then the debug registers, MP state and VcpuEvents (pending events, interrupt shadow) last; the TLB is
  * flushed at the end. CR8 goes to {@link InterruptSource#setTaskPriority}: restore the local APIC after
@@ -80,7 +82,8 @@ final class StateIo {
                 0, 0, 0);
         DebugRegs dr = new DebugRegs(c.dr[0], c.dr[1], c.dr[2], c.dr[3], c.dr[6], c.dr[7], 0);
         MpState mp = owner.sipiWait != null ? owner.sipiWait : owner.halted ? MpState.HALTED : MpState.RUNNABLE;
-        return new CpuState(owner.cpuid.table(), mp, regs, sregs, xsave, xcrs, dr, owner.msrs.exportMsrs(), events);
+        return new CpuState(owner.cpuid.table(), mp, regs, sregs, xsave, xcrs, dr, owner.msrs.exportMsrs(), events,
+                owner.msrs.tscKhz());
     }
 
     private Segment seg(int s) {
@@ -121,6 +124,7 @@ final class StateIo {
         c.cr4 = sr.cr4();
         c.efer = sr.efer();
         c.irq.setTaskPriority((int) sr.cr8() & 0xf);
+        owner.msrs.setTscKhz(s.tscKhz() == VcpuState.TSC_KHZ_UNKNOWN ? Msrs.DEFAULT_TSC_KHZ : s.tscKhz());
         owner.msrs.importMsrs(s.msrs());
         c.updateMode();
         // CPL is SS.DPL in protected mode, as KVM and VMX have it

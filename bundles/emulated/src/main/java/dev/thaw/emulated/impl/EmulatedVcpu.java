@@ -134,12 +134,17 @@ final class EmulatedVcpu implements Vcpu {
 
     /**
      * Ordering: the CPU first, then the local APIC with the APIC base MSR from the state's Sregs (the CPU
-     * reads and writes that MSR through its APIC).
+     * reads and writes that MSR through its APIC). The TSC runs at the state's rate, whatever it is: an
+     * interpreter keeps any rate.
      */
     @Override
     public void restoreState(VcpuState state) {
         control.requireStill("writing vCPU " + index + "'s state");
         StateCarryOver.check(index, state);
+        if (state.tscKhz() == VcpuState.TSC_KHZ_UNKNOWN && index == 0) {
+            LOG.info("VM {}: the state does not say the guest's TSC rate (saved before Thaw recorded it): its TSC runs"
+                    + " at the emulated runtime's own rate", vm.name());
+        }
         cpu.importState(CpuState.of(state));
         lapic.restore(state.sregs().apicBase(), state.lapic());
     }

@@ -8,6 +8,7 @@ import dev.thaw.api.state.MpState;
 import dev.thaw.api.state.MsrEntry;
 import dev.thaw.api.state.Sregs;
 import dev.thaw.api.state.VcpuEvents;
+import dev.thaw.api.state.VcpuState;
 import java.util.ArrayList;
 import java.util.List;
 import org.junit.jupiter.api.Test;
@@ -76,6 +77,56 @@ class StateTest {
             long tsc = t.c.r[Cpu.RDX] << 32 | t.c.r[Cpu.RAX];
             assertTrue(tsc >= 1L << 40 && tsc < (1L << 40) + 10_000_000_000L, Long.toHexString(tsc));
         }
+    }
+
+    /**
+     * A snapshot's TSC rate is the guest's: an interpreter given a state saved at 3 GHz counts three ticks a
+     * nanosecond, and saves that rate again. The two RDTSCs are bracketed by host clock reads, so the elapsed
+     * time between them is known to within those brackets, and 1 GHz (the interpreter's own rate) falls far
+     * outside what 3 GHz allows.
+     */
+    @Test
+    void tscCountsAtTheImportedRateAndExportsIt() throws Exception {
+        try (TestCpu t = system()) {
+            CpuState s = t.cpu.exportState();
+            assertEquals(Msrs.DEFAULT_TSC_KHZ, s.tscKhz(), "the interpreter's own rate is saved");
+            long khz = 3_000_000;
+            t.cpu.importState(withTscKhz(s, khz));
+            assertEquals(khz, t.cpu.exportState().tscKhz());
+
+            long before1 = System.nanoTime();
+            long tsc1 = rdtsc(t);
+            long after1 = System.nanoTime();
+            Thread.sleep(50);
+            long before2 = System.nanoTime();
+            long tsc2 = rdtsc(t);
+            long after2 = System.nanoTime();
+            long ticks = tsc2 - tsc1;
+            long least = (before2 - after1) * khz / 1_000_000 - 1;
+            long most = (after2 - before1) * khz / 1_000_000 + 1;
+            assertTrue(ticks >= least && ticks <= most, ticks + " ticks, expected " + least + " to " + most);
+        }
+    }
+
+    /** A state that does not say its rate (saved before Thaw recorded it) runs at the interpreter's own rate. */
+    @Test
+    void aStateWithoutARateRunsAtTheInterpretersOwn() {
+        try (TestCpu t = system()) {
+            CpuState s = t.cpu.exportState();
+            t.cpu.importState(withTscKhz(s, 2_500_000));
+            t.cpu.importState(withTscKhz(s, VcpuState.TSC_KHZ_UNKNOWN));
+            assertEquals(Msrs.DEFAULT_TSC_KHZ, t.cpu.exportState().tscKhz());
+        }
+    }
+
+    private static CpuState withTscKhz(CpuState s, long khz) {
+        return new CpuState(s.cpuid(), s.mpState(), s.regs(), s.sregs(), s.xsave(), s.xcrs(), s.debugRegs(), s.msrs(),
+                s.events(), khz);
+    }
+
+    private static long rdtsc(TestCpu t) {
+        t.exec(1, 0x0f, 0x31);
+        return t.c.r[Cpu.RDX] << 32 | t.c.r[Cpu.RAX];
     }
 
     @Test

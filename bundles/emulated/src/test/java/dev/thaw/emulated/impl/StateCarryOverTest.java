@@ -71,10 +71,10 @@ class StateCarryOverTest {
 
     private static VcpuState withoutTsc(VcpuState s) {
         return new VcpuState(s.cpuid(), s.mpState(), s.regs(), s.sregs(), s.xsave(), s.xcrs(), s.debugRegs(), s.lapic(),
-                s.msrs().stream().filter(m -> m.index() != 0x10).toList(), s.events());
+                s.msrs().stream().filter(m -> m.index() != 0x10).toList(), s.events(), s.tscKhz());
     }
 
     private static VcpuState with(VcpuState s, VcpuEvents events, MpState mp) {
-        return new VcpuState(s.cpuid(), mp, s.regs(), s.sregs(), s.xsave(), s.xcrs(), s.debugRegs(), s.lapic(), s.msrs(), events);
+        return new VcpuState(s.cpuid(), mp, s.regs(), s.sregs(), s.xsave(), s.xcrs(), s.debugRegs(), s.lapic(), s.msrs(), events, s.tscKhz());
     }
 }

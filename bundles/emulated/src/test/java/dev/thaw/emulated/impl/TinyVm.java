@@ -74,7 +74,7 @@ final class TinyVm implements AutoCloseable {
                 r.apicBase(), new long[Sregs.INTERRUPT_BITMAP_WORDS]);
         Regs regs = new Regs(0, 0, 0, 0, 0, 0, 0x1000, 0, 0, 0, 0, 0, 0, 0, 0, 0, eip, 2);
         v.restoreState(new VcpuState(reset.cpuid(), MpState.RUNNABLE, regs, sregs, reset.xsave(), reset.xcrs(),
-                reset.debugRegs(), reset.lapic(), reset.msrs(), reset.events()));
+                reset.debugRegs(), reset.lapic(), reset.msrs(), reset.events(), reset.tscKhz()));
     }
 
     /** Starts the vCPUs and waits for the VM to end. */

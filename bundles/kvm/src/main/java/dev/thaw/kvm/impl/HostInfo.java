@@ -16,9 +16,11 @@ import java.util.List;
  * @param identityMap whether KVM_SET_IDENTITY_MAP_ADDR exists
  * @param memorySlots KVM_CAP_NR_MEMSLOTS (0: unknown)
  * @param maxVcpus KVM_CAP_MAX_VCPUS or KVM_CAP_NR_VCPUS (0: unknown)
+ * @param tscKhzReadable whether KVM_GET_TSC_KHZ exists (KVM_CAP_GET_TSC_KHZ)
+ * @param tscControl whether KVM_SET_TSC_KHZ can run a guest's TSC at another rate than the host's (KVM_CAP_TSC_CONTROL)
  */
 record HostInfo(int vcpuMmapSize, List<CpuidEntry> supportedCpuid, long[] msrIndexList,
-        boolean identityMap, int memorySlots, int maxVcpus) {
+        boolean identityMap, int memorySlots, int maxVcpus, boolean tscKhzReadable, boolean tscControl) {
 
     /** Capabilities Thaw cannot work without. */
     private static final int[] REQUIRED = {KvmConstants.KVM_CAP_IRQCHIP, KvmConstants.KVM_CAP_USER_MEMORY,
@@ -41,7 +43,9 @@ record HostInfo(int vcpuMmapSize, List<CpuidEntry> supportedCpuid, long[] msrInd
                     kvm.checkExtension(KvmConstants.KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0,
                     kvm.checkExtension(KvmConstants.KVM_CAP_NR_MEMSLOTS),
                     Math.max(kvm.checkExtension(KvmConstants.KVM_CAP_MAX_VCPUS),
-                            kvm.checkExtension(KvmConstants.KVM_CAP_NR_VCPUS)));
+                            kvm.checkExtension(KvmConstants.KVM_CAP_NR_VCPUS)),
+                    kvm.checkExtension(KvmConstants.KVM_CAP_GET_TSC_KHZ) > 0,
+                    kvm.checkExtension(KvmConstants.KVM_CAP_TSC_CONTROL) > 0);
         } catch (ErrnoException e) {
             throw new KvmException("open " + device + ": " + e.getMessage(), e);
         }

@@ -14,13 +14,23 @@ import dev.thaw.api.state.Xcrs;
 import dev.thaw.api.state.Xsave;
 import dev.thaw.kvm.KvmException;
 import dev.thaw.kvm.Vcpu;
+import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.kvm.Kvm;
 import dev.thaw.linux.kvm.VcpuFd;
 import java.util.List;
 import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** A vCPU of a {@link KvmVm}: its fd, and state access that refuses while the guest runs. */
 final class KvmVcpu implements Vcpu {
+
+    private static final Logger LOG = LoggerFactory.getLogger(KvmVcpu.class);
+    /**
+     * Rates this close (parts per million) count as the same: TSC calibration differs by this much between
+     * boots of one host, and KVM itself runs a requested rate within it unscaled (its tsc_tolerance_ppm).
+     */
+    static final long TSC_TOLERANCE_PPM = 250;
 
     private final KvmVm vm;
     private final int index;
@@ -172,6 +182,41 @@ final class KvmVcpu implements Vcpu {
         set("vcpu events", () -> fd.setVcpuEvents(events));
     }
 
+    /** KVM_GET_TSC_KHZ: the rate of the TSC as the guest sees it; {@link VcpuState#TSC_KHZ_UNKNOWN} where KVM cannot say. */
+    long tscKhz() {
+        return vm.host().tscKhzReadable() ? get("TSC rate", fd::getTscKhz) : VcpuState.TSC_KHZ_UNKNOWN;
+    }
+
+    /**
+     * Runs the guest's TSC at {@code saved} kHz where this host's rate differs (KVM_SET_TSC_KHZ), or refuses
+     * with both rates where KVM cannot. A state that does not say its rate keeps the host's, as before Thaw
+     * saved it.
+     */
+    private void restoreTscKhz(long saved) {
+        if (saved == VcpuState.TSC_KHZ_UNKNOWN) {
+            if (index == 0) {
+                LOG.info("{}: the state does not say the guest's TSC rate (saved before Thaw recorded it): its TSC runs"
+                        + " at this host's rate, {} kHz", "VM " + vm.name(), tscKhz());
+            }
+            return;
+        }
+        long here = tscKhz();
+        if (here != VcpuState.TSC_KHZ_UNKNOWN && Math.abs(here - saved) * 1_000_000 <= saved * TSC_TOLERANCE_PPM) {
+            return;
+        }
+        String rates = context + ": the snapshot's TSC runs at " + saved + " kHz, this host's at "
+                + (here == VcpuState.TSC_KHZ_UNKNOWN ? "a rate KVM does not tell" : here + " kHz");
+        if (!vm.host().tscControl()) {
+            throw new KvmException(rates + ", and this KVM cannot run a guest's TSC at another rate (no KVM_CAP_TSC_CONTROL)");
+        }
+        vm.requireNotRunning("TSC rate", index);
+        try {
+            fd.setTscKhz(saved);
+        } catch (ErrnoException e) {
+            throw new KvmException(rates + ", and KVM cannot scale it to that: " + e.getMessage(), e);
+        }
+    }
+
     /**
      * Ordering (after Firecracker's save_state):
      * <ol>
@@ -195,13 +240,15 @@ final class KvmVcpu implements Vcpu {
         List<CpuidEntry> cpuid = cpuid();
         List<MsrEntry> msrs = msrs();
         VcpuEvents events = vcpuEvents();
-        return new VcpuState(cpuid, mpState, regs, sregs, xsave, xcrs, debugRegs, lapic, msrs, events);
+        return new VcpuState(cpuid, mpState, regs, sregs, xsave, xcrs, debugRegs, lapic, msrs, events, tscKhz());
     }
 
     /**
      * Ordering (KVM's requirements, as Firecracker's restore_state documents them):
      * <ol>
-     *   <li>CPUID first: it decides which features, MSRs and XSAVE components the rest may use.</li>
+     *   <li>The TSC rate before anything: KVM turns the TSC value among the MSRs into an offset at the rate in
+     *       force, and a refusal (the rate cannot be had here) comes before any state is written.</li>
+     *   <li>CPUID: it decides which features, MSRs and XSAVE components the rest may use.</li>
      *   <li>MP state.</li>
      *   <li>regs before vCPU events: KVM_SET_REGS clears a pending exception, which the events restore.</li>
      *   <li>sregs, then xsave, xcrs and debug regs.</li>
@@ -214,6 +261,7 @@ final class KvmVcpu implements Vcpu {
     @Override
     public void restoreState(VcpuState state) {
         vm.requireNotRunning("restore the state", index);
+        restoreTscKhz(state.tscKhz());
         setCpuid(state.cpuid());
         setMpState(state.mpState());
         setRegs(state.regs());

@@ -68,6 +68,11 @@ final class KvmVm implements VirtualMachine {
         return name;
     }
 
+    /** What this host's KVM offers. */
+    HostInfo host() {
+        return host;
+    }
+
     @Override
     public GuestMemoryRegion addMemory(long guestAddress, long size) {
         long begin = System.nanoTime();

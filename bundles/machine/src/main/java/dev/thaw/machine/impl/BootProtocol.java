@@ -30,6 +30,6 @@ final class BootProtocol {
         Regs regs = new Regs(0, BootParameters.ADDRESS, 0, 0, index, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                 GuestImage.ENTRY, Regs.RFLAGS_RESERVED_ONE);
         return new VcpuState(reset.cpuid(), MpState.RUNNABLE, regs, sregs, reset.xsave(), reset.xcrs(), reset.debugRegs(),
-                reset.lapic(), reset.msrs(), reset.events());
+                reset.lapic(), reset.msrs(), reset.events(), reset.tscKhz());
     }
 }

@@ -64,7 +64,7 @@ final class GuestVm implements Vm, DeviceContext {
     private final ConsoleLog console = new ConsoleLog();
     private final PortBus bus = new PortBus();
     /** Devices by type, in bus order. */
-    private final Map<String, Device> devices = new LinkedHashMap<>();
+    private final Map<String, Device<?>> devices = new LinkedHashMap<>();
     /** When the boot or restore was requested: uptime, first output and resume latency count from here. */
     private final long bootNanos;
     private final Consumer<GuestVm> onStopped;
@@ -207,7 +207,7 @@ final class GuestVm implements Vm, DeviceContext {
 
     private void attachDevices() {
         for (DeviceProvider p : parts.deviceProviders()) {
-            Device d = p.create(this);
+            Device<?> d = p.create(this);
             devices.put(p.type(), d);
             bus.attach(d);
             if (d instanceof ConsoleInput in) {
@@ -477,7 +477,7 @@ final class GuestVm implements Vm, DeviceContext {
             machine.close();
             machine = null;
         }
-        for (Device d : devices.values()) {
+        for (Device<?> d : devices.values()) {
             try {
                 d.close();
             } catch (RuntimeException e) {

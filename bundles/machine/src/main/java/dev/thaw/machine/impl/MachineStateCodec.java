@@ -12,7 +12,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Turns each device's own state record into a JSON object tree and back. The records made from a saved
+ * Turns each device's own state record into a JSON object tree with its version, and back into the
+ * device's record type: a state of the device's version as it is, an older one the device restores
+ * after the device brought it up to date, any other refused in one line. The records made from a saved
  * state are kept for the next restore of the same state: the snapshot format hands out the same parsed
  * state for the same snapshot (its state cache), and converting the trees again each time cost about
  * 0.15 ms on the path to the resumed VM (the state's JSON then parsed a second time, in effect).
@@ -23,16 +25,16 @@ final class MachineStateCodec {
     /** Device states converted lately; a restore of a snapshot restores a handful of devices. */
     static final int MAX_CONVERTED = 32;
 
-    /** A saved device state, by identity, and the record type it was converted to. */
-    private record Converted(DeviceState saved, Class<? extends Record> type) {
+    /** A saved device state, by identity, and the record type and version it was converted to. */
+    private record Converted(DeviceState saved, Class<? extends Record> type, int version) {
         @Override
         public boolean equals(Object o) {
-            return o instanceof Converted c && c.saved == saved && c.type == type;
+            return o instanceof Converted c && c.saved == saved && c.type == type && c.version == version;
         }
 
         @Override
         public int hashCode() {
-            return System.identityHashCode(saved) * 31 + type.hashCode();
+            return (System.identityHashCode(saved) * 31 + type.hashCode()) * 31 + version;
         }
     }
 
@@ -45,9 +47,10 @@ final class MachineStateCodec {
         }
     };
 
-    List<DeviceState> saveDevices(Map<String, Device> devices) {
+    List<DeviceState> saveDevices(Map<String, Device<?>> devices) {
         List<DeviceState> states = new ArrayList<>();
-        devices.forEach((type, device) -> states.add(new DeviceState(type, json.convertValue(device.saveState(), TREE))));
+        devices.forEach((type, device) -> states.add(
+                new DeviceState(type, device.stateVersion(), json.convertValue(device.saveState(), TREE))));
         return states;
     }
 
@@ -55,17 +58,17 @@ final class MachineStateCodec {
      * Gives each device its saved state. Every saved device must exist here and every device here must
      * have been saved: a VM restored with a different set of devices would not continue exactly.
      */
-    void restoreDevices(List<DeviceState> states, Map<String, Device> devices) {
+    void restoreDevices(List<DeviceState> states, Map<String, Device<?>> devices) {
         Set<String> restored = new HashSet<>();
         for (DeviceState s : states) {
-            Device d = devices.get(s.type());
+            Device<?> d = devices.get(s.type());
             if (d == null) {
                 throw new IllegalArgumentException("the snapshot has a " + s.type() + " device, which is not installed here");
             }
             if (!restored.add(s.type())) {
                 throw new IllegalArgumentException("the snapshot has two " + s.type() + " devices");
             }
-            d.restoreState(record(s, d.stateType()));
+            restore(d, s);
         }
         for (String type : devices.keySet()) {
             if (!restored.contains(type)) {
@@ -74,20 +77,46 @@ final class MachineStateCodec {
         }
     }
 
-    /** The device state as its record: converted from its tree, or the record converted before from this state. */
-    private Record record(DeviceState saved, Class<? extends Record> type) {
-        Converted key = new Converted(saved, type);
+    private <S extends Record> void restore(Device<S> device, DeviceState saved) {
+        device.restoreState(record(saved, device));
+    }
+
+    /**
+     * The device state as the device's record: converted from its tree (brought up to date by the device
+     * first where it is of an older version the device restores), or the record converted before from this
+     * state for a device of the same type and version.
+     */
+    private <S extends Record> S record(DeviceState saved, Device<S> device) {
+        Class<S> type = device.stateType();
+        int version = device.stateVersion();
+        int oldest = device.oldestStateVersion();
+        if (saved.version() > version || saved.version() < oldest) {
+            throw new IllegalArgumentException("the " + saved.type() + " device state is version " + saved.version() + ", "
+                    + (saved.version() > version ? "newer" : "older") + " than the " + saved.type() + " device here restores ("
+                    + (oldest == version ? "version " + version : "versions " + oldest + " to " + version) + ")");
+        }
+        Converted key = new Converted(saved, type, version);
         synchronized (converted) {
             Record r = converted.get(key);
             if (r != null) {
-                return r;
+                return type.cast(r);
             }
         }
-        Record r;
+        Map<String, Object> tree = saved.state();
+        if (saved.version() < version) {
+            try {
+                tree = device.upgradeState(saved.version(), tree);
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("the " + saved.type() + " device state of version " + saved.version()
+                        + " cannot be brought to version " + version + ": " + e.getMessage(), e);
+            }
+        }
+        S r;
         try {
-            r = json.convertValue(saved.state(), type);
+            r = json.convertValue(tree, type);
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the " + saved.type() + " device state is malformed: " + e.getMessage(), e);
+            throw new IllegalArgumentException("the " + saved.type() + " device state (version " + saved.version()
+                    + ") is malformed: " + e.getMessage(), e);
         }
         synchronized (converted) {
             converted.put(key, r);

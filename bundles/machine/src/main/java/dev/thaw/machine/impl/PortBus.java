@@ -15,13 +15,13 @@ final class PortBus {
 
     private static final Logger LOG = LoggerFactory.getLogger(PortBus.class);
 
-    private record Mapping(PortRange range, Device device) {}
+    private record Mapping(PortRange range, Device<?> device) {}
 
     private final List<Mapping> mappings = new ArrayList<>();
     private final boolean[] unclaimedSeen = new boolean[0x10000];
 
     /** Adds a device; its ports must not overlap another device's. */
-    void attach(Device device) {
+    void attach(Device<?> device) {
         for (PortRange r : device.ports()) {
             for (Mapping m : mappings) {
                 if (m.range().overlaps(r)) {
@@ -35,7 +35,7 @@ final class PortBus {
     }
 
     long read(int port, int size) {
-        Device d = owner(port);
+        Device<?> d = owner(port);
         if (d == null) {
             return size >= 4 ? 0xffff_ffffL : (1L << (size * 8)) - 1;
         }
@@ -43,13 +43,13 @@ final class PortBus {
     }
 
     void write(int port, int size, long value) {
-        Device d = owner(port);
+        Device<?> d = owner(port);
         if (d != null) {
             d.write(port, size, value);
         }
     }
 
-    private Device owner(int port) {
+    private Device<?> owner(int port) {
         for (Mapping m : mappings) {
             if (m.range().contains(port)) {
                 return m.device();

@@ -60,6 +60,10 @@ public final class Ioctls {
     public static final long KVM_SET_VCPU_EVENTS = iow(KVMIO, 0xa0, KvmVcpuEvents.LAYOUT.byteSize());
     public static final long KVM_GET_DEBUGREGS = ior(KVMIO, 0xa1, KvmDebugregs.LAYOUT.byteSize());
     public static final long KVM_SET_DEBUGREGS = iow(KVMIO, 0xa2, KvmDebugregs.LAYOUT.byteSize());
+    /** The rate in kHz is the ioctl's argument itself, not a pointer (KVM_CAP_TSC_CONTROL). */
+    public static final long KVM_SET_TSC_KHZ = io(KVMIO, 0xa2);
+    /** Returns the rate in kHz (KVM_CAP_GET_TSC_KHZ). */
+    public static final long KVM_GET_TSC_KHZ = io(KVMIO, 0xa3);
     public static final long KVM_GET_XSAVE = ior(KVMIO, 0xa4, KvmXsave.LAYOUT.byteSize());
     public static final long KVM_SET_XSAVE = iow(KVMIO, 0xa5, KvmXsave.LAYOUT.byteSize());
     public static final long KVM_GET_XCRS = ior(KVMIO, 0xa6, KvmXcrs.LAYOUT.byteSize());

@@ -19,6 +19,8 @@ public final class KvmConstants {
     public static final int KVM_CAP_VCPU_EVENTS = 41;
     public static final int KVM_CAP_DEBUGREGS = 50;
     public static final int KVM_CAP_XSAVE = 55;
+    public static final int KVM_CAP_TSC_CONTROL = 60;
+    public static final int KVM_CAP_GET_TSC_KHZ = 61;
     public static final int KVM_CAP_XCRS = 56;
     public static final int KVM_CAP_MAX_VCPUS = 66;
     public static final int KVM_CAP_IMMEDIATE_EXIT = 136;

@@ -304,6 +304,22 @@ public final class VcpuFd implements AutoCloseable {
         }
     }
 
+    /** KVM_GET_TSC_KHZ (KVM_CAP_GET_TSC_KHZ): the rate of this vCPU's TSC as the guest sees it, in kHz. */
+    public long getTscKhz() {
+        return Integer.toUnsignedLong(Libc.ioctl(fd.get(), Ioctls.KVM_GET_TSC_KHZ, 0, "KVM_GET_TSC_KHZ"));
+    }
+
+    /**
+     * KVM_SET_TSC_KHZ (KVM_CAP_TSC_CONTROL): runs this vCPU's TSC at {@code khz} as the guest sees it. KVM
+     * refuses (EINVAL) a rate it cannot scale to on this CPU.
+     */
+    public void setTscKhz(long khz) {
+        if (khz <= 0 || khz > 0xffff_ffffL) {
+            throw new IllegalArgumentException("TSC rate " + khz + " kHz does not fit KVM_SET_TSC_KHZ's __u32");
+        }
+        Libc.ioctl(fd.get(), Ioctls.KVM_SET_TSC_KHZ, khz, "KVM_SET_TSC_KHZ");
+    }
+
     /**
      * KVM_SET_SIGNAL_MASK: the signal mask in force while this vCPU is inside KVM_RUN ({@code mask}: bit
      * n-1 blocks signal n). A signal blocked outside KVM_RUN but not in this mask makes KVM_RUN return

@@ -6,7 +6,7 @@
  * retries or logging. Javadoc names the ioctl and the capability it needs.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.thaw.linux.kvm;
 
 import org.osgi.annotation.bundle.Export;

@@ -118,6 +118,8 @@ class BadFdTest {
             ebadf("KVM_GET_CPUID2", () -> vcpu.getCpuid2(8));
             ebadf("KVM_SET_CPUID2", () -> vcpu.setCpuid2(List.of(new CpuidEntry(0, 0, 0, 1, 0, 0, 0))));
             ebadf("KVM_SET_SIGNAL_MASK", () -> vcpu.setSignalMask(0));
+            ebadf("KVM_GET_TSC_KHZ", vcpu::getTscKhz);
+            ebadf("KVM_SET_TSC_KHZ", () -> vcpu.setTscKhz(2_000_000));
         }
     }
 

@@ -162,8 +162,9 @@ public final class FileCommands {
         t.print(out);
     }
 
+    /** {@code uart16550 v1}: the device's name, its instance after {@code #} if not the first, its state's version if known. */
     private static String deviceName(SnapshotDevice d) {
-        return d.instance() == 0 ? d.name() : d.name() + "#" + d.instance();
+        return (d.instance() == 0 ? d.name() : d.name() + "#" + d.instance()) + (d.version() < 0 ? "" : " v" + d.version());
     }
 
     /** SHA-256 of a region's contents as the guest would see them, absent pages as zeros. */

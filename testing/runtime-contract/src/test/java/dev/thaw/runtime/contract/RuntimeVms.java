@@ -115,7 +115,7 @@ final class RuntimeVms implements AutoCloseable {
         Regs regs = new Regs(0, ENTRY_EBX, 0, 0, index, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
                 Guests.ENTRY, Regs.RFLAGS_RESERVED_ONE);
         return new VcpuState(reset.cpuid(), MpState.RUNNABLE, regs, sregs, reset.xsave(), reset.xcrs(), reset.debugRegs(),
-                reset.lapic(), reset.msrs(), reset.events());
+                reset.lapic(), reset.msrs(), reset.events(), reset.tscKhz());
     }
 
     /** As {@link #create}, started with a {@link Recorder} and {@link Exits}. */

@@ -131,7 +131,7 @@ class StateTest {
 
     private static VcpuState withoutMsrs(VcpuState s) {
         return new VcpuState(s.cpuid(), s.mpState(), s.regs(), s.sregs(), s.xsave(), s.xcrs(), s.debugRegs(),
-                s.lapic(), List.of(), s.events());
+                s.lapic(), List.of(), s.events(), s.tscKhz());
     }
 
     private static PitChannelState withoutLoadTime(PitChannelState c) {

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.JsonMappingException;
 import com.fasterxml.jackson.databind.json.JsonMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.support.files.IoFailures;
 import java.io.IOException;
@@ -30,8 +29,6 @@ final class StateJson {
             .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
             .build();
 
-    private static final String RUNTIME = "runtime";
-
     private StateJson() {}
 
     static byte[] write(MachineState state) throws JsonProcessingException {
@@ -40,8 +37,9 @@ final class StateJson {
 
     /**
      * Streams through the JSON checking it is within what a machine has ({@link StateLimits}), then maps it
-     * straight to the records. States written before runtimes were named have no {@code runtime}: they ran
-     * on KVM, and read so (through a tree, into which it is put: such states are few and, bounded, small).
+     * straight to the records. A state written before one of the {@link AddedFields} lacks it, and reads as
+     * what such a state means (e.g. no {@code runtime}: it ran on KVM), through a tree into which the missing
+     * fields are put: such states are few and, bounded, small.
      *
      * @throws StateLimits.Beyond when the state is beyond what a machine has
      * @throws IOException or a runtime exception of Jackson or a record's constructor when the JSON is not a state
@@ -52,9 +50,7 @@ final class StateJson {
             state = MAPPER.readValue(json, MachineState.class);
         } else {
             JsonNode tree = MAPPER.readTree(json);
-            if (tree instanceof ObjectNode object) {
-                object.put(RUNTIME, MachineState.RUNTIME_BEFORE_NAMES);
-            }
+            AddedFields.fillIn(tree);
             state = MAPPER.treeToValue(tree, MachineState.class);
         }
         if (state == null) {

@@ -13,8 +13,10 @@ import dev.thaw.api.state.Xcrs;
 import java.io.IOException;
 import java.io.Serial;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * What a machine's state JSON may hold, checked while the JSON streams past, before anything is built from
@@ -97,32 +99,39 @@ final class StateLimits {
         }
     }
 
-    /** An object or a list being read: its path, and how many entries or fields it has had so far. */
+    /**
+     * An object or a list being read: its path, how many entries or fields it has had so far, and (an object)
+     * the {@link AddedFields} it has not had yet.
+     */
     private static final class Open {
         final String pattern;
         final boolean list;
         final int limit;
         int count;
         String field;
+        final Set<String> awaited;
 
         Open(String pattern, boolean list, int limit) {
             this.pattern = pattern;
             this.list = list;
             this.limit = limit;
+            Set<String> added = list ? null : AddedFields.BY_OBJECT.get(pattern);
+            this.awaited = added == null ? Set.of() : new HashSet<>(added);
         }
     }
 
     private StateLimits() {}
 
     /**
-     * Streams through {@code json} checking every bound; true when its root object has a {@code runtime}.
+     * Streams through {@code json} checking every bound; true when it has every field of {@link AddedFields}
+     * (it was written since they were all added).
      *
      * @throws Beyond when a bound is passed
      * @throws IOException when it is not JSON (Jackson's own exceptions, with their location)
      */
     static boolean check(byte[] json) throws IOException {
         List<Open> open = new ArrayList<>();
-        boolean runtime = false;
+        boolean complete = true;
         try (JsonParser p = FACTORY.createParser(json)) {
             for (JsonToken t = p.nextToken(); t != null; t = p.nextToken()) {
                 Open top = open.isEmpty() ? null : open.getLast();
@@ -133,9 +142,11 @@ final class StateLimits {
                                     + " fields");
                         }
                         top.field = p.currentName();
-                        runtime |= open.size() == 1 && top.field.equals("runtime");
+                        if (!top.awaited.isEmpty()) {
+                            top.awaited.remove(top.field);
+                        }
                     }
-                    case END_OBJECT, END_ARRAY -> open.removeLast();
+                    case END_OBJECT, END_ARRAY -> complete &= open.removeLast().awaited.isEmpty();
                     default -> { // a value: count it in its list
                         if (top != null && top.list && ++top.count > top.limit) {
                             open.removeLast(); // the list itself is named, not the entry past its bound
@@ -157,7 +168,7 @@ final class StateLimits {
         } catch (StreamConstraintsException e) {
             throw new Beyond(e.getOriginalMessage());
         }
-        return runtime;
+        return complete;
     }
 
     /** The path of a value inside {@code parent}, indexes as {@code []}. */

@@ -129,12 +129,12 @@ final class ThawSnapshotReader implements SnapshotReader {
         return Optional.of(state);
     }
 
-    /** The guest's name as the machine; devices numbered per type in the order the state lists them. */
+    /** The guest's name as the machine; devices numbered per type in the order the state lists them, with their state's version. */
     @Override
     public SnapshotOrigin origin() {
         Map<String, Long> seen = new HashMap<>();
         List<SnapshotDevice> devices = state.devices().stream()
-                .map(d -> new SnapshotDevice(d.type(), seen.merge(d.type(), 1L, Long::sum) - 1, -1)).toList();
+                .map(d -> new SnapshotDevice(d.type(), seen.merge(d.type(), 1L, Long::sum) - 1, d.version())).toList();
         return new SnapshotOrigin(state.guest().name(), List.of(), devices);
     }
 

@@ -72,7 +72,7 @@ final class Snapshots {
         List<DeviceState> devices = List.of(
                 new DeviceState("uart16550", Map.of("ier", 1, "lcr", 3, "mcr", 11, "scratch", 0,
                         "rx", List.of(104, 105), "dlab", false, "lsr", 0x60)),
-                new DeviceState("debug-exit", Map.of("port", 0xf4, "exits", 3_000_000_000L)));
+                new DeviceState("debug-exit", 2, Map.of("port", 0xf4, "exits", 3_000_000_000L)));
         SessionState session = new SessionState("thaw-test-guest ready\nresult function 0123456789abcdef\n\u00e9t\u00e9",
                 1L << 33, 2, 3);
         return new MachineState(new GuestInfo("thaw-test-guest", HexFormat.of().formatHex(bytes(r, 32))), boot, memory, vm,
@@ -112,7 +112,7 @@ final class Snapshots {
                 new VcpuEvents.SmiState(0, 0, 0, 0), 0, 0, 0);
         return new VcpuState(cpuid, index == 0 ? MpState.RUNNABLE : MpState.HALTED, regs, sregs, new Xsave(bytes(r, 4096)),
                 new Xcrs(0, List.of(new Xcr(0, 0x7))), new DebugRegs(0, 0, 0, 0, 0xffff_0ff0L, 0x400, 0),
-                new LapicState(lapic), msrs, events);
+                new LapicState(lapic), msrs, events, 2_900_000 + r.nextInt(1000));
     }
 
     private static PitState pit(Random r) {

@@ -13,7 +13,6 @@ import dev.thaw.api.restore.RestoreStats.Phase;
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Userfaultfd;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -87,7 +86,7 @@ final class LazyRestoreImpl implements LazyRestore {
     private volatile Optional<WorkingSet> workingSet;
     private final List<String> warnings = new CopyOnWriteArrayList<>();
     private final Userfaultfd uffd;
-    private final int stopFd;
+    private final StopSignal stop;
 
     private final AtomicReference<Phase> phase;
     private final CompletableFuture<RestoreStats> completion = new CompletableFuture<>();
@@ -160,11 +159,11 @@ final class LazyRestoreImpl implements LazyRestore {
 
         // Ordering: uffd and its registration before any thread starts and before the caller's vCPUs.
         Userfaultfd fd = Userfaultfd.open(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
-        int efd = -1;
+        StopSignal signal = null;
         int registered = 0;
         try {
             fd.api(Userfaultfd.UFFD_FEATURE_THREAD_ID);
-            efd = Libc.eventfd(0, Libc.EFD_CLOEXEC | Libc.EFD_NONBLOCK);
+            signal = new StopSignal();
             for (; registered < pages.regions(); registered++) {
                 fd.register(pages.host[registered], pages.size[registered], Userfaultfd.UFFDIO_REGISTER_MODE_MISSING);
             }
@@ -173,13 +172,13 @@ final class LazyRestoreImpl implements LazyRestore {
                 quietly(() -> fd.unregister(pages.host[0], pages.size[0]));
             }
             fd.close();
-            if (efd >= 0) {
-                Libc.close(efd);
+            if (signal != null) {
+                signal.close();
             }
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
         }
         this.uffd = fd;
-        this.stopFd = efd;
+        this.stop = signal;
         this.faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
         if (pages.presentTotal == 0) {
             maybeComplete();
@@ -291,10 +290,18 @@ final class LazyRestoreImpl implements LazyRestore {
         int generation = faultServiceGeneration.get();
         try {
             MemorySegment staging = Staging.of((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
-            int[] fds = {uffd.fd(), stopFd};
             int[] events = {Libc.POLLIN, Libc.POLLIN};
             while (!stopping.get() && !failed.get() && generation == faultServiceGeneration.get()) {
-                int[] revents = Libc.poll(fds, events, -1);
+                int stopFd = stop.fd().tryAcquire();
+                if (stopFd < 0) {
+                    break; // released: nothing to poll
+                }
+                int[] revents;
+                try {
+                    revents = Libc.poll(new int[] {uffd.fd(), stopFd}, events, -1);
+                } finally {
+                    stop.fd().release();
+                }
                 if (revents[1] != 0 || stopping.get()) {
                     break;
                 }
@@ -808,13 +815,7 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     private void signalStop() {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment one = arena.allocate(8);
-            one.set(java.lang.foreign.ValueLayout.JAVA_LONG, 0, 1);
-            Libc.write(stopFd, one);
-        } catch (RuntimeException e) {
-            // the fd is closed: the fault service has ended already
-        }
+        stop.signal();
     }
 
     /**
@@ -844,7 +845,7 @@ final class LazyRestoreImpl implements LazyRestore {
             quietly(() -> uffd.unregister(pages.host[region], pages.size[region]));
         }
         uffd.close();
-        Libc.close(stopFd);
+        stop.close();
         policy.close();
         Phase end = phase.get();
         if (end == Phase.COMPLETE) {
@@ -928,6 +929,13 @@ final class LazyRestoreImpl implements LazyRestore {
     @Override
     public List<String> warnings() {
         return List.copyOf(warnings);
+    }
+
+    /** Test hook: the stop eventfd's number, while open. */
+    int stopFd() {
+        int fd = stop.fd().acquire();
+        stop.fd().release();
+        return fd;
     }
 
     /** Test hook: the userfaultfd's fd. */

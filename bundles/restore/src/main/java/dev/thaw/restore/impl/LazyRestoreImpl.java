@@ -774,6 +774,7 @@ final class LazyRestoreImpl implements LazyRestore {
                 copies.incrementAndGet((int) p);
             }
         }
+        claims.markLoaded(first, count); // present now, by this call or an earlier one: stays accessible at release
         return mapped;
     }
 
@@ -819,8 +820,10 @@ final class LazyRestoreImpl implements LazyRestore {
     }
 
     /**
-     * Ordering: loaders end first (they use the uffd), then pages that could not be loaded are made
-     * inaccessible (after a failure, so that no waiter ever sees zeros), then unregister, then close.
+     * Ordering: loaders end first (they use the uffd), then pages not loaded are made inaccessible (after
+     * a failure or a close while loading alike), then unregister, then close: unregistering first would
+     * let a thread still touching guest memory, or one waiting on a fault, read zero-fill where the
+     * snapshot has data.
      */
     private void release() {
         if (!released.compareAndSet(false, true)) {
@@ -837,7 +840,7 @@ final class LazyRestoreImpl implements LazyRestore {
         for (Task t : loaders) {
             t.await(JOIN_MILLIS);
         }
-        if (loadedPresent.get() != pages.presentTotal && failed.get()) {
+        if (loadedPresent.get() != pages.presentTotal) {
             protectUnloaded();
         }
         for (int r = 0; r < pages.regions(); r++) {
@@ -860,22 +863,37 @@ final class LazyRestoreImpl implements LazyRestore {
         }
     }
 
+    /**
+     * Makes every snapshot-held page not loaded inaccessible (PROT_NONE): in runs that span the untouched
+     * holes between such pages (fewer mappings to split), the whole region if a run cannot be protected
+     * (e.g. too many mappings). Pages loaded, holes mapped on a fault included, stay as they are.
+     */
     private void protectUnloaded() {
-        long total = pages.total();
-        for (long p = 0; p < total; ) {
+        for (int r = 0; r < pages.regions(); r++) {
+            try {
+                protectUnloaded(pages.first[r], pages.first[r + 1]);
+            } catch (ErrnoException e) {
+                LOG.warn("{}: protecting region {} whole: {}", request.reader().file(), r, e.getMessage());
+                int region = r;
+                quietly(() -> Libc.mprotect(pages.host[region], pages.size[region], Libc.PROT_NONE));
+            }
+        }
+    }
+
+    private void protectUnloaded(long from, long to) {
+        for (long p = from; p < to; ) {
             if (!pages.present(p) || claims.loaded(p)) {
                 p++;
                 continue;
             }
-            long q = p + 1;
-            long regionEnd = pages.regionEnd(p);
-            while (q < regionEnd && pages.present(q) && !claims.loaded(q)) {
-                q++;
+            long end = p + 1; // one past the last unloaded snapshot page of the run
+            for (long q = end; q < to && !claims.loaded(q); q++) {
+                if (pages.present(q)) {
+                    end = q + 1;
+                }
             }
-            long from = p;
-            long to = q;
-            quietly(() -> Libc.mprotect(pages.address(from), (to - from) << pages.shift, Libc.PROT_NONE));
-            p = q;
+            Libc.mprotect(pages.address(p), (end - p) << pages.shift, Libc.PROT_NONE);
+            p = end;
         }
     }
 

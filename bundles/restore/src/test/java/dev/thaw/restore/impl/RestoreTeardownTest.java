@@ -1,18 +1,30 @@
 package dev.thaw.restore.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.api.snapshot.MachineState;
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.api.snapshot.SnapshotRegion;
+import dev.thaw.linux.Errno;
+import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
 import dev.thaw.testing.RequiresUserfaultfd;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -90,11 +102,109 @@ class RestoreTeardownTest {
                     page++;
                 }
                 new Fixture.Toucher(g, dir.resolve("t"), List.of(page)).done.get(10, TimeUnit.SECONDS);
+                // The fault is counted just after its wake: give the fault service a moment.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+                while (b.stats().faults() < 1 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
                 assertEquals(RestoreStats.Phase.LOADING, b.stats().phase());
                 assertEquals(1, b.stats().faults(), b.stats().toString());
             } finally {
                 b.close();
                 fds.forEach(Libc::close);
+            }
+        }
+    }
+
+    /** A real reader whose reads of {@code page} (region 0) wait until {@code go} opens: a slow disk. */
+    record SlowReader(SnapshotReader reader, long page, CountDownLatch reading, CountDownLatch go) implements SnapshotReader {
+        public Path file() {
+            return reader.file();
+        }
+
+        public String format() {
+            return reader.format();
+        }
+
+        public int version() {
+            return reader.version();
+        }
+
+        public Optional<MachineState> state() {
+            return reader.state();
+        }
+
+        public List<SnapshotRegion> regions() {
+            return reader.regions();
+        }
+
+        public boolean isPresent(int region, long p) {
+            return reader.isPresent(region, p);
+        }
+
+        public void readPages(int region, long first, long count, MemorySegment target) {
+            if (region == 0 && first <= page && page < first + count) {
+                reading.countDown();
+                try {
+                    go.await();
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+            }
+            reader.readPages(region, first, count, target);
+        }
+
+        public void close() {}
+    }
+
+    private static long presentPage(Fixture f, long from) {
+        long p = from;
+        while (f.isZero(p)) {
+            p++;
+        }
+        return p;
+    }
+
+    private static void assertEfault(CompletableFutureLike touch, String what) {
+        ExecutionException e = assertThrows(ExecutionException.class, touch::get, what + ": no fault");
+        ErrnoException errno = assertInstanceOf(ErrnoException.class, e.getCause(), what);
+        assertEquals(Errno.EFAULT, errno.errno(), what);
+    }
+
+    interface CompletableFutureLike {
+        void get() throws Exception;
+    }
+
+    @Test
+    void closeWhileLoadingLeavesNoZerosWhereTheSnapshotHasData() throws Exception {
+        try (Fixture f = new Fixture(dir, 33, 8L << 20)) {
+            long waited = presentPage(f, 100);
+            long untouched = presentPage(f, 1000);
+            long touched = presentPage(f, 10);
+            CountDownLatch reading = new CountDownLatch(1);
+            CountDownLatch go = new CountDownLatch(1);
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(new SlowReader(f.reader, waited, reading, go),
+                    f.hostRegions(), new NonePolicy(), x -> {}), false);
+            Fixture.Toucher waiter;
+            try {
+                restore.resumed();
+                new Fixture.Toucher(f, dir.resolve("touched"), List.of(touched)).done.get(10, TimeUnit.SECONDS);
+                // A vCPU waits on a page whose read is slow when the VM is closed.
+                waiter = new Fixture.Toucher(f, dir.resolve("waiter"), List.of(waited));
+                assertTrue(reading.await(10, TimeUnit.SECONDS));
+            } finally {
+                restore.close();
+            }
+            try {
+                assertEfault(() -> waiter.done.get(10, TimeUnit.SECONDS), "the thread waiting on page " + waited);
+                // A thread touching a page never loaded after the close: a fault, not zero-fill.
+                Fixture.Toucher late = new Fixture.Toucher(f, dir.resolve("late"), List.of(untouched));
+                assertEfault(() -> late.done.get(10, TimeUnit.SECONDS), "a touch of page " + untouched + " after close");
+                assertFalse(f.resident(untouched), "page " + untouched + " was zero-filled");
+                assertEquals(-1, f.guestPage(touched).mismatch(f.expectedPage(touched)), "a loaded page stays readable");
+                assertEquals(RestoreStats.Phase.CLOSED, restore.stats().phase());
+            } finally {
+                go.countDown();
             }
         }
     }

@@ -115,12 +115,14 @@ final class GuardedPolicy {
         }
     }
 
-    /** Closes the session (now, or when it opens). */
+    /** Closes the session (now, or when it opens); a caller waiting for it to open goes on. */
     void close() {
         PolicySession s;
         synchronized (opened) {
             closed = true;
             s = session;
+            session = NO_OP;
+            opened.countDown();
         }
         closeQuietly(s);
     }

@@ -168,20 +168,44 @@ final class LazyRestoreImpl implements LazyRestore {
                 fd.register(pages.host[registered], pages.size[registered], Userfaultfd.UFFDIO_REGISTER_MODE_MISSING);
             }
         } catch (RuntimeException e) {
-            for (int r = 0; r < registered; r++) {
-                quietly(() -> fd.unregister(pages.host[0], pages.size[0]));
-            }
-            fd.close();
-            if (signal != null) {
-                signal.close();
-            }
+            rollBack(fd, signal, registered);
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
         }
         this.uffd = fd;
         this.stop = signal;
-        this.faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
+        try {
+            this.faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
+        } catch (RuntimeException | Error e) { // no thread to be had, or the engine is stopping
+            rollBack(fd, signal, registered);
+            throw new RestoreException(snapshot + ": cannot start the fault service: " + e, e);
+        }
         if (pages.presentTotal == 0) {
             maybeComplete();
+        }
+    }
+
+    /** Undoes the constructor's set-up of the first {@code registered} regions, the uffd and the stop signal. */
+    private void rollBack(Userfaultfd fd, StopSignal signal, int registered) {
+        for (int r = 0; r < registered; r++) {
+            int region = r;
+            quietly(() -> fd.unregister(pages.host[region], pages.size[region]));
+        }
+        fd.close();
+        if (signal != null) {
+            signal.close();
+        }
+    }
+
+    /**
+     * Starts a job of the running restore; a start the executor refuses (no thread to be had, the engine
+     * stopping) fails the restore, with the reason, instead of leaving its work undone. Null then.
+     */
+    private Task start(String name, Runnable job) {
+        try {
+            return Task.start(executor, name, job);
+        } catch (RuntimeException | Error e) {
+            fail(-1, "cannot start " + name + ": " + e, e);
+            return null;
         }
     }
 
@@ -196,7 +220,10 @@ final class LazyRestoreImpl implements LazyRestore {
     private void startPolicy() {
         synchronized (policyStartLock) {
             if (policyStart == null && !stopping.get()) {
-                policyStart = Task.start(executor, "thaw-restore-policy", this::openSession);
+                policyStart = start("thaw-restore-policy", this::openSession);
+                if (policyStart == null) {
+                    policy.close(); // never opens: nobody waits for it
+                }
             }
         }
     }
@@ -237,7 +264,12 @@ final class LazyRestoreImpl implements LazyRestore {
                 serve(held.get(i), t0, staging, -1);
             }
         }
-        faultService = Task.start(executor, "thaw-restore-faults", this::serveFaults);
+        Task next = start("thaw-restore-faults", this::serveFaults);
+        if (next == null) {
+            release(); // no fault service will: the waiting vCPUs get EFAULT now
+        } else {
+            faultService = next;
+        }
     }
 
     private final class View implements RestoreView {
@@ -584,8 +616,12 @@ final class LazyRestoreImpl implements LazyRestore {
             return;
         }
         // At least one loader, even where the request asked for none: the caller needs every page.
-        for (int i = 0; i < Math.max(1, request.loaderThreads()); i++) {
-            loaders.add(Task.start(executor, "thaw-restore-loader-" + i, this::backgroundLoad));
+        for (int i = 0; i < Math.max(1, request.loaderThreads()) && !stopping.get(); i++) {
+            Task loader = start("thaw-restore-loader-" + i, this::backgroundLoad);
+            if (loader == null) {
+                return;
+            }
+            loaders.add(loader);
         }
     }
 

@@ -8,6 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.policy.PolicySession;
+import dev.thaw.api.restore.HostRegion;
+import dev.thaw.api.restore.RestoreException;
+import dev.thaw.api.restore.RestoreFailure;
 import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.snapshot.MachineState;
@@ -16,6 +19,7 @@ import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.linux.Errno;
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
+import dev.thaw.linux.Mapping;
 import dev.thaw.testing.RequiresUserfaultfd;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Files;
@@ -23,9 +27,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -205,6 +213,140 @@ class RestoreTeardownTest {
                 assertEquals(RestoreStats.Phase.CLOSED, restore.stats().phase());
             } finally {
                 go.countDown();
+            }
+        }
+    }
+
+    /**
+     * What a restore may leave behind: open fds, live engine threads, and the mappings over guest memory
+     * (a split or a registration left over shows there). The rest of /proc/self/maps is not compared: the
+     * JVM's heap, code cache and malloc arenas grow under any test, and the engine maps nothing else.
+     */
+    record Held(long fds, long threads, List<String> guestMappings) {
+        static Held now(List<HostRegion> guest) throws Exception {
+            long threads = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.isAlive() && t.getName().startsWith("thaw-restore")).count();
+            List<String> mappings = new ArrayList<>();
+            for (String line : Files.readAllLines(Path.of("/proc/self/maps"))) {
+                String[] range = line.substring(0, line.indexOf(' ')).split("-");
+                long from = Long.parseUnsignedLong(range[0], 16);
+                long to = Long.parseUnsignedLong(range[1], 16);
+                if (guest.stream().anyMatch(r -> from < r.hostAddress() + r.size() && to > r.hostAddress())) {
+                    mappings.add(line);
+                }
+            }
+            return new Held(Fixture.openFds(), threads, mappings);
+        }
+
+        /** The same as {@code before}, once the threads that just ended are gone (a few ms). */
+        static void assertBack(Held before, List<HostRegion> guest) throws Exception {
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+            Held now = now(guest);
+            while (!now.equals(before) && System.nanoTime() < deadline) {
+                Thread.sleep(10);
+                now = now(guest);
+            }
+            assertEquals(before, now, "fds, engine threads and guest memory mappings before and after");
+        }
+    }
+
+    /** Runs the first {@code accepted} jobs on new threads and refuses the rest, as a pool that is stopping. */
+    static Executor acceptingOnly(int accepted) {
+        AtomicInteger jobs = new AtomicInteger();
+        return job -> {
+            if (jobs.incrementAndGet() > accepted) {
+                throw new RejectedExecutionException("no more threads (job " + jobs.get() + ")");
+            }
+            Thread.ofPlatform().daemon().start(job);
+        };
+    }
+
+    /** Whether any of {@code region}'s mappings is registered with a userfaultfd (smaps VmFlags "um"). */
+    static boolean registered(HostRegion region) throws Exception {
+        boolean inside = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                String[] range = line.substring(0, line.indexOf(' ')).split("-");
+                long from = Long.parseUnsignedLong(range[0], 16);
+                long to = Long.parseUnsignedLong(range[1], 16);
+                inside = from < region.hostAddress() + region.size() && to > region.hostAddress();
+            } else if (inside && line.startsWith("VmFlags:") && List.of(line.substring(8).trim().split(" ")).contains("um")) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private void warmUp(Fixture f) {
+        new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(), new NonePolicy(), x -> {}), false).close();
+    }
+
+    @Test
+    void aRefusedFaultServiceStartIsRefusedWithOneLineAndLeavesNothingBehind() throws Exception {
+        try (Fixture f = new Fixture(dir, 34, 2L << 20, 1L << 20)) {
+            warmUp(f);
+            Held before = Held.now(f.hostRegions());
+            RestoreException e = assertThrows(RestoreException.class, () -> new LazyRestoreImpl(RestoreRequest.of(f.reader,
+                    f.hostRegions(), BACKGROUND, x -> {}), false, new ProfileCache(), acceptingOnly(0)));
+            assertTrue(e.getMessage().startsWith(f.file + ": cannot start the fault service: "), e.getMessage());
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            Held.assertBack(before, f.hostRegions());
+            for (HostRegion r : f.hostRegions()) {
+                assertFalse(registered(r), r + " is still registered");
+            }
+        }
+    }
+
+    @Test
+    void aRegistrationThatFailsForALaterRegionUnregistersEveryEarlierOneAndLeavesNothingBehind() throws Exception {
+        try (Fixture f = new Fixture(dir, 35, 1L << 20, 1L << 20, 1L << 20)) {
+            warmUp(f);
+            // Region 2 is a shared file mapping: userfaultfd refuses to register it (EINVAL).
+            Path backing = dir.resolve("backing");
+            Files.write(backing, new byte[1 << 20]);
+            int fd = Libc.open(backing.toString(), Libc.O_RDWR | Libc.O_CLOEXEC);
+            try (Mapping shared = Mapping.file(fd, 1L << 20, Libc.PROT_READ, Libc.MAP_SHARED, 0)) {
+                List<HostRegion> regions = new ArrayList<>(f.hostRegions());
+                regions.set(2, new HostRegion(shared.address(), shared.size()));
+                Held before = Held.now(regions);
+                RestoreException e = assertThrows(RestoreException.class, () -> new LazyRestoreImpl(
+                        RestoreRequest.of(f.reader, regions, BACKGROUND, x -> {}), false));
+                assertTrue(e.getMessage().startsWith(f.file + ": cannot set up userfaultfd: UFFDIO_REGISTER failed"),
+                        e.getMessage());
+                Held.assertBack(before, regions);
+                for (HostRegion r : regions) {
+                    assertFalse(registered(r), r + " is still registered");
+                }
+            } finally {
+                Libc.close(fd);
+            }
+        }
+    }
+
+    @Test
+    void aRefusedStartOfThePolicyTaskOrALoaderFailsTheRestoreWithTheReasonAndLeavesNothingBehind() throws Exception {
+        try (Fixture f = new Fixture(dir, 36, 2L << 20)) {
+            warmUp(f);
+            // 1: the fault service starts, the policy's task does not; 2: the policy's task starts, a loader does not.
+            for (int accepted = 1; accepted <= 2; accepted++) {
+                // Pages not loaded are protected (split mappings) after a failure, as they must be: not compared.
+                Held before = Held.now(List.of());
+                CompletableFuture<RestoreFailure> failure = new CompletableFuture<>();
+                LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(), BACKGROUND,
+                        failure::complete).withLoaderThreads(1), false, new ProfileCache(), acceptingOnly(accepted));
+                try {
+                    restore.resumed();
+                    RestoreFailure reported = failure.get(10, TimeUnit.SECONDS);
+                    String job = accepted == 1 ? "thaw-restore-policy" : "thaw-restore-loader-0";
+                    assertTrue(reported.message().contains("cannot start " + job + ": "), reported.message());
+                    assertThrows(ExecutionException.class, () -> restore.completion().get(10, TimeUnit.SECONDS));
+                    assertEquals(RestoreStats.Phase.FAILED, restore.stats().phase());
+                    restore.loadRemaining(); // returns: nothing to wait for
+                } finally {
+                    restore.close();
+                }
+                Held.assertBack(before, List.of());
+                assertFalse(registered(f.hostRegions().getFirst()), "guest memory is still registered");
             }
         }
     }

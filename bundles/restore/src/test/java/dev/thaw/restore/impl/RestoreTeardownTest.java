@@ -16,12 +16,15 @@ import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
+import dev.thaw.format.thaw.impl.ThawSnapshotFormat;
 import dev.thaw.linux.Errno;
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Mapping;
 import dev.thaw.testing.RequiresUserfaultfd;
 import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -347,6 +350,102 @@ class RestoreTeardownTest {
                 }
                 Held.assertBack(before, List.of());
                 assertFalse(registered(f.hostRegions().getFirst()), "guest memory is still registered");
+            }
+        }
+    }
+
+    /** Flips a byte of region 0's bitmap in a Thaw file (its offset from the region table; docs/thaw-format.md). */
+    private static void damageBitmap(Path file) throws Exception {
+        byte[] bytes = Files.readAllBytes(file);
+        ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
+        long table = b.getLong(32); // header: region table offset
+        long bitmap = b.getLong((int) table + 32); // region 0: bitmap offset
+        bytes[(int) bitmap] ^= 0x10;
+        Files.write(file, bytes);
+    }
+
+    /** Flips a byte of the first snapshot-held page at or after {@code from}; returns the page. */
+    private static long damagePage(Fixture f, long from) throws Exception {
+        long victim = presentPage(f, from);
+        byte[] file = Files.readAllBytes(f.file);
+        byte[] page = f.expectedPage(victim).toArray(java.lang.foreign.ValueLayout.JAVA_BYTE);
+        for (int at = 0; at + page.length <= file.length; at += Fixture.PAGE) {
+            if (java.util.Arrays.equals(file, at, at + page.length, page, 0, page.length)) {
+                file[at + 100] ^= (byte) 0xff;
+                Files.write(f.file, file);
+                return victim;
+            }
+        }
+        throw new AssertionError("page " + victim + " not found in the file");
+    }
+
+    /** Runs {@code failing} (which fails a restore of {@code f}) and checks what the failure leaves. */
+    private void assertFailureLeavesNothing(Fixture f, String expected, ThrowingBody failing) throws Exception {
+        warmUp(f);
+        Held before = Held.now(List.of());
+        CompletableFuture<RestoreFailure> failure = new CompletableFuture<>();
+        try (SnapshotReader reader = new ThawSnapshotFormat().open(f.file)) {
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(reader, f.hostRegions(), BACKGROUND,
+                    failure::complete).withLoaderThreads(2), false);
+            try {
+                failing.run(restore);
+                RestoreFailure reported = failure.get(30, TimeUnit.SECONDS);
+                assertTrue(reported.message().contains(expected), reported.message());
+                assertThrows(ExecutionException.class, () -> restore.completion().get(30, TimeUnit.SECONDS));
+                assertEquals(RestoreStats.Phase.FAILED, restore.stats().phase());
+            } finally {
+                restore.close();
+            }
+            assertEquals(RestoreStats.Phase.FAILED, restore.stats().phase(), "closing a failed restore changes nothing");
+        }
+        Held.assertBack(before, List.of());
+        for (HostRegion r : f.hostRegions()) {
+            assertFalse(registered(r), r + " is still registered");
+        }
+    }
+
+    interface ThrowingBody {
+        void run(LazyRestoreImpl restore) throws Exception;
+    }
+
+    @Test
+    void aBitmapDamagedAtItsFirstUseFailsTheRestoreAndLeavesNothingBehind() throws Exception {
+        try (Fixture f = new Fixture(dir, 37, 4L << 20, 1L << 20)) {
+            damageBitmap(f.file);
+            assertFailureLeavesNothing(f, "bitmap", LazyRestoreImpl::resumed);
+        }
+    }
+
+    @Test
+    void aPageThatCannotBeReadFailsTheRestoreNamingItAndLeavesNothingBehind() throws Exception {
+        try (Fixture f = new Fixture(dir, 38, 4L << 20, 1L << 20)) {
+            long bad = damagePage(f, 300);
+            assertFailureLeavesNothing(f, "page " + bad + " (region 0 page " + bad + ")", restore -> {
+                restore.resumed(); // the loaders (up to 128 pages a read) find it
+                restore.loadRemaining();
+            });
+        }
+    }
+
+    @Test
+    void closeDuringLoadingAndCloseAgainLeaveNothingBehind() throws Exception {
+        try (Fixture f = new Fixture(dir, 39, 32L << 20, 1L << 20)) {
+            warmUp(f);
+            Held before = Held.now(List.of());
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(), BACKGROUND,
+                    x -> {}).withLoaderThreads(2), false);
+            restore.resumed();
+            restore.close();
+            RestoreStats closed = restore.stats();
+            assertEquals(RestoreStats.Phase.CLOSED, closed.phase());
+            assertTrue(closed.loadedPages() < closed.presentPages(), "closed while loading: " + closed);
+            Held.assertBack(before, List.of());
+            restore.close();
+            Held.assertBack(before, List.of());
+            assertEquals(closed.loadedPages(), restore.stats().loadedPages());
+            assertThrows(ExecutionException.class, () -> restore.completion().get(1, TimeUnit.SECONDS));
+            for (HostRegion r : f.hostRegions()) {
+                assertFalse(registered(r), r + " is still registered");
             }
         }
     }

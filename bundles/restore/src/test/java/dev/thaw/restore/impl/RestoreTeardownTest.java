@@ -194,8 +194,9 @@ class RestoreTeardownTest {
             long touched = presentPage(f, 10);
             CountDownLatch reading = new CountDownLatch(1);
             CountDownLatch go = new CountDownLatch(1);
+            CompletableFuture<RestoreFailure> failure = new CompletableFuture<>();
             LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(new SlowReader(f.reader, waited, reading, go),
-                    f.hostRegions(), new NonePolicy(), x -> {}), false);
+                    f.hostRegions(), new NonePolicy(), failure::complete), false);
             Fixture.Toucher waiter;
             try {
                 restore.resumed();
@@ -217,6 +218,10 @@ class RestoreTeardownTest {
             } finally {
                 go.countDown();
             }
+            // The fault service the slow read held finds the restore closed when it returns: that is no failure.
+            Held.assertBack(new Held(Fixture.openFds(), 0, List.of()), List.of());
+            assertEquals(RestoreStats.Phase.CLOSED, restore.stats().phase());
+            assertFalse(failure.isDone(), () -> "reported after the close: " + failure.join().message());
         }
     }
 

@@ -11,6 +11,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
@@ -29,8 +30,9 @@ final class GuardedPolicy {
     /** A policy call slower than this is a policy error; {@link #SLOW_CALLS_TO_DISABLE} of them disable the policy. */
     static final long SLOW_CALL_NANOS = 10_000_000;
     static final int SLOW_CALLS_TO_DISABLE = 3;
-    /** A call this long is taken as hung: the policy is disabled (see {@link LazyRestoreImpl}'s watchdog). */
+    /** A call this long is taken as hung: the policy is disabled (see {@link #watchOnFault}). */
     static final long HUNG_CALL_NANOS = 500_000_000;
+    static final long WATCH_PERIOD_NANOS = 10_000_000;
 
     private static final PolicySession NO_OP = new PolicySession() {};
 
@@ -115,12 +117,14 @@ final class GuardedPolicy {
         }
     }
 
-    /** Closes the session (now, or when it opens). */
+    /** Closes the session (now, or when it opens); a caller waiting for it to open goes on. */
     void close() {
         PolicySession s;
         synchronized (opened) {
             closed = true;
             s = session;
+            session = NO_OP;
+            opened.countDown();
         }
         closeQuietly(s);
     }
@@ -151,14 +155,21 @@ final class GuardedPolicy {
         }
     }
 
-    /** When the current onFault call began, or 0 when none runs (or it was given up). */
-    long onFaultSince() {
-        return onFaultSince;
-    }
-
-    /** The current onFault call is hung and its faults are served without it: it no longer counts as running. */
-    void giveUpOnFault() {
-        onFaultSince = 0;
+    /**
+     * The watchdog, run on after the session opened while {@code running} says so: a fault service stuck in
+     * the policy's onFault (a hung policy) would leave its vCPUs waiting forever. After
+     * {@link #HUNG_CALL_NANOS} the policy is disabled and {@code rescue} serves the faults it held.
+     */
+    void watchOnFault(BooleanSupplier running, Runnable rescue) {
+        while (running.getAsBoolean()) {
+            LockSupport.parkNanos(WATCH_PERIOD_NANOS);
+            long since = onFaultSince;
+            if (since != 0 && System.nanoTime() - since > HUNG_CALL_NANOS && running.getAsBoolean()) {
+                onFaultSince = 0; // given up: its faults are served without it
+                disable("onFault did not return within " + HUNG_CALL_NANOS / 1_000_000 + " ms");
+                rescue.run();
+            }
+        }
     }
 
     /**

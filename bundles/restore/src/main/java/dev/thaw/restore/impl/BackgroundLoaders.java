@@ -1,0 +1,171 @@
+package dev.thaw.restore.impl;
+
+import dev.thaw.api.policy.PageRange;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedDeque;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The background loaders: each claims runs of snapshot-held pages (the policy's order, then address
+ * order), reads them into its thread's staging buffer ({@link Staging}) and copies them in, and pauses
+ * while the fault service has faults in hand. Zero pages are never claimed or copied here.
+ */
+final class BackgroundLoaders {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BackgroundLoaders.class);
+
+    /**
+     * Pages per background copy: 512 KiB. In {@code ./thaw bench restore} runs, 256 KiB loaded 10 to 30%
+     * slower (more calls per byte) and 1 MiB made a fault on a page being loaded wait for up to 5 ms.
+     */
+    static final int LOADER_CHUNK_PAGES = 128;
+    /** Consecutive next() batches with nothing left to load before the loaders stop asking the policy. */
+    static final int MAX_IDLE_BATCHES = 1_000;
+
+    private final LazyRestoreImpl restore;
+    private final RestorePhase phase;
+    private final Pages pages;
+    private final Claims claims;
+    private final GuardedPolicy policy;
+    private final PageLoader loader;
+    private final Figures figures;
+    private final FaultService faults;
+    private final int threads;
+
+    private final AtomicBoolean started = new AtomicBoolean();
+    private final List<Task> tasks = new CopyOnWriteArrayList<>();
+    private final ConcurrentLinkedDeque<PageRange> policyQueue = new ConcurrentLinkedDeque<>();
+    /** Set once the policy has nothing more to say (or is disabled): address order from then on. */
+    private volatile boolean policyExhausted;
+    private final AtomicLong sweepCursor = new AtomicLong();
+
+    /** @param threads loaders to start; at least one, even where the request asked for none */
+    BackgroundLoaders(LazyRestoreImpl restore, RestorePhase phase, Pages pages, Claims claims, GuardedPolicy policy,
+            PageLoader loader, Figures figures, FaultService faults, int threads) {
+        this.restore = restore;
+        this.phase = phase;
+        this.pages = pages;
+        this.claims = claims;
+        this.policy = policy;
+        this.loader = loader;
+        this.figures = figures;
+        this.faults = faults;
+        this.threads = Math.max(1, threads);
+    }
+
+    /** The policy was disabled: stop asking it. */
+    void policyDisabled() {
+        policyExhausted = true;
+    }
+
+    /** Starts the loaders, once, while the restore is active; a refused start fails the restore. */
+    void start() {
+        if (!phase.active() || !started.compareAndSet(false, true)) {
+            return;
+        }
+        for (int i = 0; i < threads && phase.active(); i++) {
+            Task t = restore.start("thaw-restore-loader-" + i, this::run);
+            if (t == null) {
+                return;
+            }
+            tasks.add(t);
+        }
+    }
+
+    /** Waits up to {@code millis} for each loader to end. */
+    void await(long millis) {
+        for (Task t : tasks) {
+            t.await(millis);
+        }
+    }
+
+    private void run() {
+        try {
+            MemorySegment staging = Staging.of((long) LOADER_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+            long[] run = new long[2];
+            while (phase.active()) {
+                yieldToFaults();
+                if (!nextRun(run) || !loader.load(run[0], run[1], staging)) {
+                    return;
+                }
+                figures.background(run[1]);
+            }
+        } catch (RuntimeException | Error e) {
+            if (phase.active()) {
+                LOG.error("restore loader failed", e);
+            }
+            restore.fail(-1, "a background loader failed: " + e, e);
+        }
+    }
+
+    private void yieldToFaults() {
+        while (faults.faultsInHand() > 0 && phase.active()) {
+            Thread.onSpinWait();
+            Thread.yield();
+        }
+    }
+
+    /** Claims the next run to load in the background into {@code run} ({first, count}); false when none. */
+    private boolean nextRun(long[] run) {
+        int idle = 0;
+        while (!policyExhausted && phase.active()) {
+            PageRange r = policyQueue.pollFirst();
+            if (r == null) {
+                // One loader asks the policy at a time; the others look again (see GuardedPolicy.next).
+                List<PageRange> next = policy.next(() -> policyQueue.isEmpty() && !policyExhausted);
+                if (next == null) {
+                    continue;
+                }
+                if (next.isEmpty() || ++idle > MAX_IDLE_BATCHES) {
+                    policyExhausted = true;
+                }
+                if (!policy.disabled()) {
+                    policyQueue.addAll(next);
+                }
+                continue;
+            }
+            if (claimIn(r.first(), r.end(), run)) {
+                if (run[0] + run[1] < r.end()) {
+                    policyQueue.addFirst(new PageRange(run[0] + run[1], r.end() - run[0] - run[1]));
+                }
+                return true;
+            }
+        }
+        long total = pages.total();
+        while (phase.active()) {
+            long from = sweepCursor.get();
+            if (from >= total) {
+                return false;
+            }
+            if (claimIn(from, total, run)) {
+                sweepCursor.accumulateAndGet(run[0] + run[1], Math::max);
+                return true;
+            }
+            sweepCursor.accumulateAndGet(total, Math::max);
+        }
+        return false;
+    }
+
+    /** Claims the first run of claimable snapshot pages in {@code [from, end)}, within one region. */
+    private boolean claimIn(long from, long end, long[] run) {
+        for (long p = from; p < end; p++) {
+            if (claims.claimed(p) || !pages.present(p) || !claims.claim(p)) {
+                continue;
+            }
+            long limit = Math.min(end, pages.regionEnd(p));
+            long q = p + 1;
+            while (q < limit && q - p < LOADER_CHUNK_PAGES && pages.present(q) && claims.claim(q)) {
+                q++;
+            }
+            run[0] = p;
+            run[1] = q - p;
+            return true;
+        }
+        return false;
+    }
+}

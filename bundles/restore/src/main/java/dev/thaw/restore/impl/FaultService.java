@@ -1,0 +1,276 @@
+package dev.thaw.restore.impl;
+
+import dev.thaw.api.policy.PageRange;
+import dev.thaw.api.restore.RestoreRequest;
+import dev.thaw.linux.Libc;
+import dev.thaw.linux.Userfaultfd;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The fault service: owns the userfaultfd's read side. It polls the uffd and the stop signal, serves each
+ * fault (the page, plus the policy's range around it in one UFFDIO_COPY, then wakes; the policy's other
+ * ranges after the wake), and releases the restore when it completed or failed.
+ */
+final class FaultService {
+
+    private static final Logger LOG = LoggerFactory.getLogger(FaultService.class);
+
+    /** Pages per copy on the fault path at most (the policy's range around the faulting page). */
+    static final int FAULT_CHUNK_PAGES = 512;
+    /** Fault messages taken per read(2): one per vCPU that can be waiting, with room to spare. */
+    static final int MESSAGES_PER_READ = 64;
+    static final String NAME = "thaw-restore-faults";
+    private static final int[] POLL_IN = {Libc.POLLIN, Libc.POLLIN};
+
+    private final LazyRestoreImpl restore;
+    private final RestoreRequest request;
+    private final RestorePhase phase;
+    private final Pages pages;
+    private final Claims claims;
+    private final UffdCopier copier;
+    private final StopSignal stop;
+    private final GuardedPolicy policy;
+    private final PageLoader loader;
+    private final Figures figures;
+    private final ProfileRecorder profile;
+
+    private volatile Task task;
+    /** Counts fault services: one that a hung policy held up, when it returns, sees it was replaced and ends. */
+    private final AtomicInteger generation = new AtomicInteger();
+    /** Faults read and not yet served: loaders wait while it is above zero. */
+    private final AtomicInteger faultsInHand = new AtomicInteger();
+    /** The batch being served and the index of the fault in it, for the watchdog. */
+    private volatile List<Userfaultfd.Message> batchInHand = List.of();
+    private volatile int servingIndex;
+
+    FaultService(LazyRestoreImpl restore, RestoreRequest request, RestorePhase phase, Pages pages, Claims claims,
+            UffdCopier copier, StopSignal stop, GuardedPolicy policy, PageLoader loader, Figures figures,
+            ProfileRecorder profile) {
+        this.restore = restore;
+        this.request = request;
+        this.phase = phase;
+        this.pages = pages;
+        this.claims = claims;
+        this.copier = copier;
+        this.stop = stop;
+        this.policy = policy;
+        this.loader = loader;
+        this.figures = figures;
+        this.profile = profile;
+    }
+
+    /** Starts the service; throws what the executor throws when it refuses. */
+    void start(Executor executor) {
+        task = Task.start(executor, NAME, this::run);
+    }
+
+    /** Waits up to {@code millis} for the service to end. */
+    void await(long millis) {
+        Task t = task;
+        if (t != null) {
+            t.await(millis);
+        }
+    }
+
+    int faultsInHand() {
+        return faultsInHand.get();
+    }
+
+    private void run() {
+        int mine = generation.get();
+        try {
+            MemorySegment staging = Staging.of((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+            while (phase.serving() && mine == generation.get()) {
+                int[] revents = poll();
+                if (revents == null || revents[1] != 0) {
+                    break;
+                }
+                if ((revents[0] & Libc.POLLIN) == 0) {
+                    continue;
+                }
+                faultsInHand.incrementAndGet();
+                try {
+                    // One read(2) takes every queued fault; the next poll says when there are more.
+                    List<Userfaultfd.Message> batch = copier.read(MESSAGES_PER_READ);
+                    batchInHand = batch;
+                    long t0 = System.nanoTime(); // a fault's service time includes waiting behind others of its batch
+                    for (int i = 0; i < batch.size() && mine == generation.get(); i++) {
+                        servingIndex = i;
+                        if (batch.get(i).isPagefault() && phase.active()) {
+                            serve(batch.get(i), t0, staging, mine);
+                        }
+                    }
+                } finally {
+                    if (mine == generation.get()) {
+                        faultsInHand.decrementAndGet();
+                    }
+                }
+            }
+        } catch (PageLoadException e) {
+            restore.fail(e.page(), e.getMessage(), e.getCause());
+        } catch (RuntimeException | Error e) {
+            if (phase.active()) {
+                LOG.error("restore fault service failed", e);
+            }
+            restore.fail(-1, "the fault service failed: " + e, e);
+        }
+        // After a failure too: a vCPU waiting on a page that will never come gets EFAULT now (the
+        // pages are made inaccessible before unregistering), instead of waiting until close().
+        RestorePhase.Stage end = phase.stage();
+        if (mine == generation.get() && (end == RestorePhase.Stage.FAILED || end == RestorePhase.Stage.COMPLETE)) {
+            restore.release();
+        }
+    }
+
+    /** Polls the uffd and the stop signal, under leases on both; null once either is closed. */
+    private int[] poll() {
+        int stopFd = stop.fd().tryAcquire();
+        if (stopFd < 0) {
+            return null;
+        }
+        try {
+            int uffdFd = copier.fd().tryAcquire();
+            if (uffdFd < 0) {
+                return null;
+            }
+            try {
+                return Libc.poll(new int[] {uffdFd, stopFd}, POLL_IN, -1);
+            } finally {
+                copier.fd().release();
+            }
+        } finally {
+            stop.fd().release();
+        }
+    }
+
+    /** The watchdog's part when the policy held this service in onFault: serve its faults, start a new one. */
+    void rescue() {
+        List<Userfaultfd.Message> held = batchInHand;
+        int from = servingIndex;
+        generation.incrementAndGet(); // the stuck service ends when (if) the policy returns
+        faultsInHand.decrementAndGet(); // the stuck service's count
+        MemorySegment staging = Staging.of((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
+        long t0 = System.nanoTime();
+        for (int i = from; i < held.size(); i++) {
+            if (held.get(i).isPagefault() && phase.active()) {
+                serve(held.get(i), t0, staging, -1);
+            }
+        }
+        Task next = restore.start(NAME, this::run);
+        if (next == null) {
+            restore.release(); // no fault service will: the waiting vCPUs get EFAULT now
+        } else {
+            task = next;
+        }
+    }
+
+    /** @param mine the fault service's generation, or -1 for the watchdog's rescue (which no policy can hold up) */
+    private void serve(Userfaultfd.Message message, long t0, MemorySegment staging, int mine) {
+        long page = pages.pageAt(message.address());
+        if (page < 0) {
+            LOG.warn("fault at 0x{} outside guest memory", Long.toHexString(message.address()));
+            return;
+        }
+        int vcpu = vcpuOf(message.ptid());
+        boolean recording = phase.recording();
+        List<PageRange> extras = recording ? List.of() : policy.onFault(page, vcpu);
+        if (mine >= 0 && mine != generation.get()) {
+            return; // this service was replaced while the policy held it; the watchdog served this fault
+        }
+        figures.noteFault(page);
+        if (!pages.present(page)) {
+            if (copier.zero(page, 1, true) > 0) {
+                figures.faultPage();
+                profile.touch(page);
+            }
+        } else if (claims.claim(page)) {
+            profile.touch(page);
+            long[] run = around(page, extras);
+            if (!loader.load(run[0], run[1] - run[0], staging)) {
+                return;
+            }
+            figures.faultPage();
+            long prefetched = run[1] - run[0] - 1;
+            if (prefetched > 0) {
+                figures.prefetched(run[0], run[1], prefetched);
+            }
+        } else {
+            // Another thread claimed it and is loading it: its UFFDIO_COPY wakes us; wait so the service
+            // time is honest, then wake in case the copy came before this thread queued.
+            while (!claims.loaded(page)) {
+                if (!phase.active()) {
+                    return;
+                }
+                Thread.onSpinWait();
+            }
+            copier.wake(page);
+        }
+        figures.fault(vcpu, System.nanoTime() - t0);
+        for (PageRange r : extras) {
+            if (!r.contains(page) && phase.active()) {
+                prefetch(r, staging);
+            }
+        }
+    }
+
+    /** Claims the policy's range around the claimed {@code page} (one region, at most a chunk): {first, end}. */
+    private long[] around(long page, List<PageRange> extras) {
+        long first = page;
+        long end = page + 1;
+        PageRange around = extras.stream().filter(r -> r.contains(page)).findFirst().orElse(null);
+        if (around != null) {
+            long regionEnd = pages.regionEnd(page);
+            long regionFirst = pages.first[pages.regionOf(page)];
+            while (end < Math.min(around.end(), regionEnd) && end - first < FAULT_CHUNK_PAGES
+                    && pages.present(end) && claims.claim(end)) {
+                end++;
+            }
+            while (first > Math.max(around.first(), regionFirst) && end - first < FAULT_CHUNK_PAGES
+                    && pages.present(first - 1) && claims.claim(first - 1)) {
+                first--;
+            }
+        }
+        return new long[] {first, end};
+    }
+
+    private int vcpuOf(int tid) {
+        try {
+            return request.vcpuOfThread().applyAsInt(tid);
+        } catch (RuntimeException e) {
+            return -1;
+        }
+    }
+
+    /** Loads the policy's range {@code r}: claimable snapshot pages in runs, zero pages as zero runs. */
+    private void prefetch(PageRange r, MemorySegment staging) {
+        long p = r.first();
+        while (p < r.end() && phase.active()) {
+            long regionEnd = Math.min(r.end(), pages.regionEnd(p));
+            if (!pages.present(p)) {
+                long q = p + 1;
+                while (q < regionEnd && !pages.present(q)) {
+                    q++;
+                }
+                figures.prefetchedZeros(copier.zero(p, q - p, false) / pages.pageSize);
+                p = q;
+            } else if (claims.claim(p)) {
+                long q = p + 1;
+                while (q < regionEnd && q - p < FAULT_CHUNK_PAGES && pages.present(q) && claims.claim(q)) {
+                    q++;
+                }
+                if (!loader.load(p, q - p, staging)) {
+                    return;
+                }
+                figures.prefetched(p, q, q - p);
+                p = q;
+            } else {
+                p++;
+            }
+        }
+    }
+}

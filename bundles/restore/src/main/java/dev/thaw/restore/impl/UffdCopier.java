@@ -1,0 +1,246 @@
+package dev.thaw.restore.impl;
+
+import dev.thaw.linux.ErrnoException;
+import dev.thaw.linux.Libc;
+import dev.thaw.linux.Userfaultfd;
+import java.lang.foreign.MemorySegment;
+import java.util.List;
+import java.util.concurrent.atomic.AtomicIntegerArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The restore's userfaultfd and every call made on it: register, read, copy, zero, wake, and at the end
+ * protect, unregister, close. Each call holds a lease on the fd ({@link SharedFd}): the fd is closed once,
+ * after its last use, and a call after {@link #release} throws instead of reaching a reused number.
+ *
+ * <p>Ordering of the release: pages not loaded are made inaccessible first, then the memory is
+ * unregistered, then the fd closed. Unregistering first would let a thread still touching guest memory,
+ * or one woken from a fault by the unregister, read zero-fill where the snapshot has data.
+ */
+final class UffdCopier {
+
+    private static final Logger LOG = LoggerFactory.getLogger(UffdCopier.class);
+
+    private final Pages pages;
+    private final Claims claims;
+    private final Userfaultfd uffd;
+    private final SharedFd fd;
+    /** Test hook: successful UFFDIO_COPY/ZEROPAGE per page, when not null. */
+    private final AtomicIntegerArray copies;
+
+    private UffdCopier(Pages pages, Claims claims, Userfaultfd uffd, AtomicIntegerArray copies) {
+        this.pages = pages;
+        this.claims = claims;
+        this.uffd = uffd;
+        this.fd = new SharedFd("userfaultfd", uffd.fd(), uffd::close);
+        this.copies = copies;
+    }
+
+    /**
+     * A userfaultfd with every region registered (MISSING); nothing is left behind when that fails.
+     *
+     * @throws ErrnoException naming the call that failed
+     */
+    static UffdCopier open(Pages pages, Claims claims, AtomicIntegerArray copies) {
+        Userfaultfd uffd = Userfaultfd.open(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
+        UffdCopier copier = new UffdCopier(pages, claims, uffd, copies);
+        int registered = 0;
+        try {
+            uffd.api(Userfaultfd.UFFD_FEATURE_THREAD_ID);
+            for (; registered < pages.regions(); registered++) {
+                uffd.register(pages.host[registered], pages.size[registered], Userfaultfd.UFFDIO_REGISTER_MODE_MISSING);
+            }
+            return copier;
+        } catch (RuntimeException e) {
+            copier.unregister(registered);
+            copier.fd.close();
+            throw e;
+        }
+    }
+
+    /** The fd, for poll, under a lease. */
+    SharedFd fd() {
+        return fd;
+    }
+
+    /** The fault messages queued now (at most {@code max}); none when none is. */
+    List<Userfaultfd.Message> read(int max) {
+        fd.acquire();
+        try {
+            return uffd.read(max);
+        } finally {
+            fd.release();
+        }
+    }
+
+    /**
+     * Copies {@code count} pages from {@code from} to claimed pages {@code [first, first+count)} (one
+     * region), waking their waiters.
+     *
+     * @throws PageLoadException naming the first page not copied
+     */
+    void copy(long first, long count, MemorySegment from) {
+        long dst = pages.address(first);
+        long bytes = count << pages.shift;
+        long done = 0;
+        fd.acquire();
+        try {
+            while (done < bytes) {
+                try {
+                    done += uffd.copy(dst + done, from.address() + done, bytes - done, 0);
+                } catch (Userfaultfd.RangeException e) {
+                    done += e.completed();
+                    if (e.alreadyExists()) {
+                        // Present already (not for a claimed page, unless someone else mapped it): wake, skip.
+                        wakeQuietly(dst + done);
+                        done += pages.pageSize;
+                    } else if (e.wouldBlock()) {
+                        Thread.onSpinWait();
+                    } else {
+                        long bad = first + (done >>> pages.shift);
+                        throw new PageLoadException(bad, "page " + bad + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        } finally {
+            fd.release();
+        }
+        count(first, count);
+    }
+
+    /**
+     * Maps zero pages over {@code [first, first+count)} (one region), skipping present ones (waking their
+     * waiters if {@code wakeIfPresent}); returns the bytes mapped. The pages count as loaded after.
+     *
+     * @throws PageLoadException naming the first page not mapped
+     */
+    long zero(long first, long count, boolean wakeIfPresent) {
+        long start = pages.address(first);
+        long bytes = count << pages.shift;
+        long done = 0;
+        long mapped = 0;
+        fd.acquire();
+        try {
+            while (done < bytes) {
+                try {
+                    long n = uffd.zeropage(start + done, bytes - done, 0);
+                    done += n;
+                    mapped += n;
+                } catch (Userfaultfd.RangeException e) {
+                    done += e.completed();
+                    mapped += e.completed();
+                    if (e.alreadyExists()) {
+                        if (wakeIfPresent) {
+                            wakeQuietly(start + done);
+                        }
+                        done += pages.pageSize;
+                    } else if (!e.wouldBlock()) {
+                        long bad = first + (done >>> pages.shift);
+                        throw new PageLoadException(bad, "page " + bad + ": " + e.getMessage(), e);
+                    }
+                }
+            }
+        } finally {
+            fd.release();
+        }
+        if (mapped == bytes) {
+            count(first, count);
+        }
+        claims.markLoaded(first, count); // present now, by this call or an earlier one: stays accessible at release
+        return mapped;
+    }
+
+    /** Wakes the threads waiting on {@code page} (one another thread copied in). */
+    void wake(long page) {
+        fd.acquire();
+        try {
+            wakeQuietly(pages.address(page));
+        } finally {
+            fd.release();
+        }
+    }
+
+    private void wakeQuietly(long address) {
+        try {
+            uffd.wake(address, pages.pageSize);
+        } catch (ErrnoException e) {
+            LOG.debug("ignored: {}", e.getMessage());
+        }
+    }
+
+    private void count(long first, long count) {
+        if (copies != null) {
+            for (long p = first; p < first + count; p++) {
+                copies.incrementAndGet((int) p);
+            }
+        }
+    }
+
+    /**
+     * Ends the restore's hold on guest memory (see the class comment for the order): protects the pages
+     * not loaded if {@code protectUnloaded}, unregisters every region, closes the fd. Once only.
+     */
+    void release(boolean protectUnloaded) {
+        if (fd.tryAcquire() < 0) {
+            return; // released already
+        }
+        try {
+            if (protectUnloaded) {
+                protectUnloaded();
+            }
+            unregister(pages.regions());
+        } finally {
+            fd.close();
+            fd.release(); // the last lease: closes the fd (or a call still running does, when it ends)
+        }
+    }
+
+    private void unregister(int regions) {
+        for (int r = 0; r < regions; r++) {
+            try {
+                uffd.unregister(pages.host[r], pages.size[r]);
+            } catch (ErrnoException e) {
+                LOG.warn("region {}: {}", r, e.getMessage());
+            }
+        }
+    }
+
+    /**
+     * Makes every snapshot-held page not loaded inaccessible (PROT_NONE): in runs that span the untouched
+     * holes between such pages (fewer mappings to split), the whole region if a run cannot be protected
+     * (e.g. too many mappings, or a bitmap that cannot be read). Pages loaded, holes mapped on a fault included, stay as they are.
+     */
+    private void protectUnloaded() {
+        for (int r = 0; r < pages.regions(); r++) {
+            try {
+                protectUnloaded(pages.first[r], pages.first[r + 1]);
+            } catch (RuntimeException e) { // mprotect, or the snapshot cannot say which pages it holds
+                LOG.warn("{}: protecting region {} whole: {}", pages.reader.file(), r, e.getMessage());
+                try {
+                    Libc.mprotect(pages.host[r], pages.size[r], Libc.PROT_NONE);
+                } catch (ErrnoException whole) {
+                    LOG.error("{}: region {} cannot be protected; pages not loaded will read as zeros: {}",
+                            pages.reader.file(), r, whole.getMessage());
+                }
+            }
+        }
+    }
+
+    private void protectUnloaded(long from, long to) {
+        for (long p = from; p < to; ) {
+            if (!pages.present(p) || claims.loaded(p)) {
+                p++;
+                continue;
+            }
+            long end = p + 1; // one past the last unloaded snapshot page of the run
+            for (long q = end; q < to && !claims.loaded(q); q++) {
+                if (pages.present(q)) {
+                    end = q + 1;
+                }
+            }
+            Libc.mprotect(pages.address(p), (end - p) << pages.shift, Libc.PROT_NONE);
+            p = end;
+        }
+    }
+}

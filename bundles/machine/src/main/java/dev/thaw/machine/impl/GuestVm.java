@@ -6,20 +6,13 @@ import dev.thaw.api.device.Device;
 import dev.thaw.api.device.DeviceContext;
 import dev.thaw.api.device.DeviceProvider;
 import dev.thaw.api.device.InterruptLine;
-import dev.thaw.api.policy.PagePolicy;
-import dev.thaw.api.restore.HostRegion;
-import dev.thaw.api.restore.LazyRestore;
-import dev.thaw.api.restore.LazyRestorer;
-import dev.thaw.api.restore.ProfileMode;
 import dev.thaw.api.restore.RestoreFailure;
-import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.snapshot.GuestMemory;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SessionState;
 import dev.thaw.api.snapshot.SnapshotSummary;
-import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.Vm;
@@ -27,7 +20,6 @@ import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmInfo;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
-import dev.thaw.api.runtime.GuestMemoryRegion;
 import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.api.runtime.Vcpu;
@@ -72,10 +64,8 @@ final class GuestVm implements Vm, DeviceContext {
     private volatile VirtualMachine machine;
     /** The runtime's counters as they were when the VM was released: what {@link #runtimeCounters()} shows after. */
     private volatile Map<String, Long> lastCounters = Map.of();
-    /** The lazy restore still loading this VM's memory, or null. */
-    private volatile LazyRestore lazy;
-    /** The snapshot a lazy restore reads from, or null. */
-    private SnapshotReader lazyReader;
+    /** A restored VM's memory while a lazy restore loads it, and its figures after; null for a booted VM. */
+    private volatile RestoredMemory restored;
     private ConsoleInput input;
     private volatile VmStatus status = VmStatus.RUNNING;
     private volatile int exitCode = -1;
@@ -84,12 +74,6 @@ final class GuestVm implements Vm, DeviceContext {
     /** For a restored VM, from the restore request to every vCPU running; null for a booted one. */
     private volatile Duration resumeLatency;
     private boolean restoring;
-    /** The lazy restore's figures once it completed (it is released then). */
-    private volatile RestoreStats finalStats;
-    /** How long a snapshot waits for a lazy restore to bring in the rest of memory. */
-    static final Duration FULL_LOAD_TIMEOUT = Duration.ofMinutes(10);
-    /** How often {@link #awaitLoaded} reports progress. */
-    static final long PROGRESS_PERIOD_MILLIS = 50;
 
     private GuestVm(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped, long requested) {
         this.bootNanos = requested;
@@ -123,7 +107,7 @@ final class GuestVm implements Vm, DeviceContext {
         GuestVm vm = new GuestVm(plan, parts, onStopped, requested);
         vm.restoring = true;
         return vm.build(() -> {
-            vm.lazy = loader.load(vm.machine.memory(), vm);
+            vm.restored = loader.load(vm.machine.memory(), vm);
             vm.attachDevices();
             vm.machine.createVcpus(state.vcpus().size());
             // Ordering: vCPU state first (CPUID before everything, as KVM requires; the runtime keeps
@@ -137,34 +121,6 @@ final class GuestVm implements Vm, DeviceContext {
             vm.console.restore(state.session().consoleText(), state.session().consoleBytes(), state.session().results());
             vm.invocations = state.session().invocations();
         });
-    }
-
-    /**
-     * Fills a restored VM's memory from its snapshot: before returning (eager), or after the vCPUs start
-     * (lazy; returns the restore that loads it, and owns the reader from then on).
-     */
-    @FunctionalInterface
-    interface MemoryLoader {
-        LazyRestore load(List<GuestMemoryRegion> regions, GuestVm vm);
-    }
-
-    static MemoryLoader eager(SnapshotReader reader, Progress progress) {
-        return (regions, vm) -> {
-            EagerLoader.load(reader, regions, progress);
-            return null;
-        };
-    }
-
-    /** Memory arrives through userfaultfd while the vCPUs run; {@code policy} decides the order. */
-    static MemoryLoader lazy(LazyRestorer restorer, SnapshotReader reader, PagePolicy policy, int loaderThreads, boolean record,
-            Path profile) {
-        return (regions, vm) -> {
-            vm.lazyReader = reader; // read until every page is in; closed with the lazy restore
-            return restorer.start(new RestoreRequest(reader,
-                regions.stream().map(r -> new HostRegion(r.hostAddress(), r.size())).toList(), policy, Map.of(),
-                loaderThreads, record ? ProfileMode.RECORD : ProfileMode.USE, profile, vm::vcpuOfThread, vm::memoryFailed,
-                vm.bootNanos));
-        };
     }
 
     private GuestVm build(Runnable prepare) {
@@ -185,8 +141,8 @@ final class GuestVm implements Vm, DeviceContext {
             if (restoring) {
                 resumeLatency = Duration.ofNanos(System.nanoTime() - bootNanos);
             }
-            if (lazy != null) {
-                lazy.resumed(); // the resume point: every vCPU runs, memory still arriving
+            if (restored != null) {
+                restored.resumed(); // the resume point: every vCPU runs, memory still arriving
             }
             LOG.info("{} running on {}: {} MiB, {} vCPUs, workload {}", plan.id(), machine.runtime(),
                     plan.request().memoryBytes() >> 20, plan.request().vcpus(), plan.request().workload().label());
@@ -298,11 +254,9 @@ final class GuestVm implements Vm, DeviceContext {
             invocations = index;
             String line = console.awaitResult(index, timeout, this::id);
             Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
-            LazyRestore l = lazy;
-            if (l != null && l.recording()) {
-                // The first invocation after a recording restore is complete: its touches are the working set.
-                Path profile = l.saveProfile();
-                LOG.info("{}: working-set profile saved to {}", plan.id(), profile);
+            RestoredMemory m = restored;
+            if (m != null) {
+                m.invocationDone();
             }
             return new Invocation(index, line, elapsed);
         }
@@ -322,7 +276,10 @@ final class GuestVm implements Vm, DeviceContext {
             }
             boolean written = false;
             try {
-                awaitFullLoad(); // the writer reads guest memory, which must all be present
+                RestoredMemory m = restored;
+                if (m != null) {
+                    m.awaitFullLoad(); // the writer reads guest memory, which must all be present
+                }
 
                 MachineState state = new MachineState(parts.image().info(), plan.request(), plan.layouts(),
                         k.saveState(), k.vcpus().stream().map(Vcpu::saveState).toList(),
@@ -352,65 +309,28 @@ final class GuestVm implements Vm, DeviceContext {
 
     @Override
     public Optional<RestoreStats> restoreStats() {
-        LazyRestore l = lazy;
-        return l == null ? Optional.ofNullable(finalStats) : Optional.of(l.stats());
+        RestoredMemory m = restored;
+        return m == null ? Optional.empty() : m.stats();
     }
 
     @Override
     public Optional<RestoreStats> awaitLoaded(Duration timeout, Progress progress) {
-        LazyRestore l = lazy;
-        if (l == null) {
-            return restoreStats(); // ended already, or no lazy restore
-        }
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (true) {
-            try {
-                RestoreStats s = l.completion().get(PROGRESS_PERIOD_MILLIS, java.util.concurrent.TimeUnit.MILLISECONDS);
-                progress.update(s.loadedPages() * 4096, s.presentPages() * 4096);
-                return Optional.of(s);
-            } catch (java.util.concurrent.TimeoutException e) {
-                RestoreStats s = l.stats();
-                progress.update(s.loadedPages() * 4096, s.presentPages() * 4096);
-                if (System.nanoTime() > deadline) {
-                    throw new VmException(plan.id() + ": memory still loading after " + timeout.toSeconds() + " s");
-                }
-            } catch (java.util.concurrent.ExecutionException e) {
-                return Optional.of(l.stats()); // failed or closed: the figures say so
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new VmException(plan.id() + ": interrupted while waiting for its memory");
-            }
-        }
+        RestoredMemory m = restored;
+        return m == null ? Optional.empty() : m.awaitLoaded(timeout, progress);
     }
 
     @Override
     public Path saveProfile() {
-        LazyRestore l = lazy;
-        if (l == null || !l.recording()) {
+        RestoredMemory m = restored;
+        if (m == null) {
             throw new VmException(plan.id() + " is not recording a working-set profile (restore it with --record-profile)");
         }
-        return l.saveProfile();
+        return m.saveProfile();
     }
 
-    private void awaitFullLoad() {
-        LazyRestore l = lazy;
-        if (l == null) {
-            return;
-        }
-        if (l.recording()) {
-            l.saveProfile(); // the touches so far are the working set; loading the rest ends the recording
-        }
-        l.loadRemaining();
-        try {
-            finalStats = l.completion().get(FULL_LOAD_TIMEOUT.toSeconds(), java.util.concurrent.TimeUnit.SECONDS);
-        } catch (java.util.concurrent.TimeoutException e) {
-            throw new VmException(plan.id() + ": memory still loading after " + FULL_LOAD_TIMEOUT.toSeconds() + " s");
-        } catch (java.util.concurrent.ExecutionException e) {
-            throw new VmException(plan.id() + ": its memory could not be loaded: " + e.getCause().getMessage(), e.getCause());
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new VmException(plan.id() + ": interrupted while its memory loads");
-        }
+    /** When the boot or restore was requested ({@link System#nanoTime()}). */
+    long requestedNanos() {
+        return bootNanos;
     }
 
     /** The vCPU index of a Linux thread, for blocktime; -1 for other threads. */
@@ -463,14 +383,8 @@ final class GuestVm implements Vm, DeviceContext {
         if (machine != null) {
             machine.stop();
         }
-        if (lazy != null) {
-            finalStats = lazy.stats();
-            lazy.close();
-            lazy = null;
-        }
-        if (lazyReader != null) {
-            lazyReader.close();
-            lazyReader = null;
+        if (restored != null) {
+            restored.close(); // keeps its figures for thaw:stats
         }
         if (machine != null) {
             lastCounters = machine.counters(); // final: the vCPUs have stopped

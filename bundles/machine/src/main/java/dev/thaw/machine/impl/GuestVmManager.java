@@ -223,9 +223,9 @@ public final class GuestVmManager implements VmManager {
                 unreserve(plan.id());
                 throw e;
             }
-            GuestVm.MemoryLoader loader = options.eager()
-                    ? GuestVm.eager(reader, progress)
-                    : GuestVm.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile(), profileFile(file));
+            MemoryLoader loader = options.eager()
+                    ? MemoryLoader.eager(reader, progress)
+                    : MemoryLoader.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile(), profileFile(file));
             Vm vm = register(plan, () -> {
                 try {
                     return GuestVm.restore(plan, parts(runtime), state, loader, this::forget, requested);

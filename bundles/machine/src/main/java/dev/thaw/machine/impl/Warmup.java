@@ -53,10 +53,10 @@ final class Warmup {
             } finally {
                 original.stop();
             }
-            restoreAndInvoke(plan, parts, formats, file, reader -> GuestVm.eager(reader, Progress.NONE), true);
+            restoreAndInvoke(plan, parts, formats, file, reader -> MemoryLoader.eager(reader, Progress.NONE), true);
             if (policy.isPresent()) {
                 restoreAndInvoke(plan, parts, formats, file,
-                        reader -> GuestVm.lazy(restorer, reader, policy.get(), 1, false,
+                        reader -> MemoryLoader.lazy(restorer, reader, policy.get(), 1, false,
                                 RestoreRequest.profileBeside(reader.file())), false);
             }
             LOG.debug("restore path warmed up in {} ms", (System.nanoTime() - start) / 1_000_000);
@@ -70,7 +70,7 @@ final class Warmup {
     }
 
     private static void restoreAndInvoke(BootPlan plan, GuestVm.Parts parts, SnapshotFormats formats, Path file,
-            java.util.function.Function<SnapshotReader, GuestVm.MemoryLoader> loaderFor, boolean closeReader) {
+            java.util.function.Function<SnapshotReader, MemoryLoader> loaderFor, boolean closeReader) {
         SnapshotReader reader = formats.open(file);
         boolean handedOver = false; // a lazily restored VM closes its reader when it stops
         try {

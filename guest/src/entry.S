@@ -337,8 +337,10 @@ idle_loop:
  * start the APs through a real-mode trampoline, and join the common path.
  * Without a module the page at BOOT_PARAMS_ADDR is taken as it is. RAM is
  * what the boot parameters say; the loader's memory map is not read. The
- * Thaw boot ABI never comes here.
+ * Thaw boot ABI never comes here. Section .multiboot is linked after .data,
+ * so every other byte of the image keeps the address it has without it.
  */
+	.section .multiboot, "ax"
 	.macro	send_ipi icr		/* no stack here: ICR low, then wait until delivered */
 	movl	$(\icr), LAPIC_BASE + 0x300
 9:	pause

@@ -19,6 +19,11 @@ for c in "${classes[@]}"; do
 done
 dir=${THAW_QEMU_DIR:-$(mktemp -d -t thaw-qemu-guest.XXXXXX)}
 java=${JAVA_HOME:+$JAVA_HOME/bin/}java
+major=$("$java" -XshowSettings:properties -version 2>&1 | sed -n 's/^ *java\.specification\.version = \([0-9]*\).*/\1/p' | head -n 1)
+if [ -z "$major" ] || [ "$major" -lt 25 ]; then
+	echo "qemu-guest: $java is Java ${major:-of unknown version}; the built classes need 25 or newer: set JAVA_HOME to a JDK 25" >&2
+	exit 2
+fi
 out=$("$java" -cp "$cp" dev.thaw.machine.impl.QemuGuest "$dir" "$@")
 mapfile -t cmd <<<"$out"
 echo "${cmd[*]}" >&2

@@ -8,6 +8,7 @@
  *   +0x0000 jmp; image header at +0x10; GDT descriptor; entry code
  *   +0x0100 GDT (kernel code/data, user data/code, one TSS per vCPU)
  *   +0x0800 TSSs (RSP0 = top of the vCPU's kernel stack)
+ *   +0x0f00 multiboot header (for loaders that start the image that way: QEMU -kernel)
  *   +0x1000 interrupt entry points (exception stubs, timer, UART, int 0x80)
  *   +0x2000 IDT
  *   +0x3000 PML4, +0x4000 PDPT, +0x5000 PD for GiB 0, +0x6000 PD for GiB 3
@@ -112,6 +113,23 @@ gdt_end:
 	.fill	TSS_STRIDE - 104, 1, 0
 	.set	i, i + 1
 	.endr
+
+/*
+ * ---- multiboot (version 1) header, a.out kludge: a flat image ----
+ * Only for loaders that start kernels this way (QEMU's -kernel). The Thaw
+ * boot ABI does not use it; the VMM enters at _start as before.
+ */
+	.org	MB_HDR_ADDR - IMAGE_BASE
+	.globl	multiboot_header
+multiboot_header:
+	.long	MB_MAGIC
+	.long	MB_FLAGS
+	.long	-(MB_MAGIC + MB_FLAGS)
+	.long	multiboot_header	/* header_addr */
+	.long	IMAGE_BASE		/* load_addr: the file from its first byte */
+	.long	__image_end		/* load_end_addr */
+	.long	__bss_end		/* bss_end_addr: the loader keeps its own data above */
+	.long	mb_entry		/* entry_addr */
 
 /* ---- interrupt entry points ---- */
 	.org	VEC_ADDR - IMAGE_BASE
@@ -306,5 +324,111 @@ idle_loop:
 	sti
 1:	hlt
 	jmp	1b
+
+/*
+ * ---- multiboot entry (QEMU -kernel) ----
+ * The loader enters here in 32-bit protected mode, paging off, flat
+ * segments from its own GDT, EAX = 0x2BADB002, EBX = the multiboot
+ * information; ESP is undefined and the APs wait for INIT/SIPI. So: copy
+ * the boot parameters page from the first module (QEMU's -initrd) to
+ * BOOT_PARAMS_ADDR (firmware clears that area on a PC before the loader
+ * runs, so it cannot be placed there directly), set up what _start expects
+ * (our GDT, flat data segments, EBX = boot parameters, ESI = 0, ESP = 0),
+ * start the APs through a real-mode trampoline, and join the common path.
+ * Without a module the page at BOOT_PARAMS_ADDR is taken as it is. RAM is
+ * what the boot parameters say; the loader's memory map is not read. The
+ * Thaw boot ABI never comes here. Section .multiboot is linked after .data,
+ * so every other byte of the image keeps the address it has without it.
+ */
+	.section .multiboot, "ax"
+	.macro	send_ipi icr		/* no stack here: ICR low, then wait until delivered */
+	movl	$(\icr), LAPIC_BASE + 0x300
+9:	pause
+	testl	$0x1000, LAPIC_BASE + 0x300
+	jnz	9b
+	.endm
+
+	.code32
+mb_entry:
+	cli
+	cld
+	lgdtl	gdt_desc
+	movl	$SEL_KDATA, %ecx
+	movl	%ecx, %ds
+	movl	%ecx, %es
+	movl	%ecx, %fs
+	movl	%ecx, %gs
+	movl	%ecx, %ss
+	cmpl	$MB_BOOT_MAGIC, %eax
+	jne	1f
+	testl	$MB_INFO_MODS, (%ebx)	/* flags: mods_count, mods_addr valid */
+	jz	1f
+	cmpl	$0, 20(%ebx)		/* mods_count */
+	je	1f
+	movl	24(%ebx), %edx		/* mods_addr: {mod_start, mod_end, ...} */
+	movl	(%edx), %esi
+	movl	4(%edx), %ecx
+	subl	%esi, %ecx
+	cmpl	$4096, %ecx
+	jbe	2f
+	movl	$4096, %ecx
+2:	movl	$BOOT_PARAMS_ADDR, %edi
+	rep movsb
+1:
+	movl	$ap_tramp, %esi		/* the trampoline must run below 1 MiB */
+	movl	$TRAMP_ADDR, %edi
+	movl	$(ap_tramp_end - ap_tramp), %ecx
+	rep movsb
+	movl	$0x1ff, LAPIC_BASE + 0xf0	/* SVR: enabled (kmain writes the same) */
+	send_ipi ICR_INIT_OTHERS
+	send_ipi ICR_SIPI_OTHERS
+	send_ipi ICR_SIPI_OTHERS		/* the MP protocol's second SIPI; a started AP ignores it */
+	movl	$BOOT_PARAMS_ADDR, %ebx
+	xorl	%esi, %esi
+	xorl	%esp, %esp
+	jmp	start32
+
+/* An AP after the trampoline: 32-bit protected mode on the trampoline's GDT. */
+ap_start32:
+	movl	$SEL_KDATA, %eax	/* the same selector in both GDTs */
+	movl	%eax, %ds
+	movl	%eax, %es
+	movl	%eax, %fs
+	movl	%eax, %gs
+	movl	%eax, %ss
+	movl	$1, %eax		/* initial APIC ID = vCPU index (QEMU numbers them 0..n-1) */
+	cpuid
+	shrl	$24, %ebx
+	movl	%ebx, %esi
+	movl	$BOOT_PARAMS_ADDR, %ebx
+	xorl	%esp, %esp
+	jmp	start32
+
+/*
+ * Real-mode AP start-up code, copied to TRAMP_ADDR (SIPI vector
+ * TRAMP_ADDR >> 12, so CS = TRAMP_ADDR >> 4, IP = 0). Position-independent
+ * within its copy: it addresses its own GDT through DS = CS. That GDT has a
+ * 32-bit code segment (ours has only 64-bit code); start32 then loads ours,
+ * as the Thaw boot ABI has it: CS 0x08 flat 32-bit, data 0x10 flat.
+ */
+	.code16
+ap_tramp:
+	cli
+	movw	%cs, %ax
+	movw	%ax, %ds
+	lgdtl	tramp_gdtr - ap_tramp
+	movl	%cr0, %eax
+	orl	$1, %eax		/* PE */
+	movl	%eax, %cr0
+	ljmpl	$SEL_KCODE, $ap_start32
+tramp_gdt:
+	.quad	0
+	.quad	0x00cf9a000000ffff	/* 0x08 flat 32-bit code */
+	.quad	0x00cf92000000ffff	/* 0x10 flat data */
+tramp_gdtr:
+	.word	3 * 8 - 1
+	.long	TRAMP_ADDR + (tramp_gdt - ap_tramp)
+ap_tramp_end:
+	.code64
 
 	.section .note.GNU-stack, "", @progbits

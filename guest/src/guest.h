@@ -23,6 +23,24 @@
 #define PD0_ADDR        (IMAGE_BASE + 0x5000) /* GiB 0 (boot: 0..4 MiB mapped)  */
 #define PD3_ADDR        (IMAGE_BASE + 0x6000) /* GiB 3: IOAPIC + LAPIC pages    */
 #define FIXED_END       (IMAGE_BASE + 0x7000) /* C code and data follow         */
+#define MB_HDR_ADDR     (IMAGE_BASE + 0xf00)  /* multiboot header, after the TSSs */
+
+/* boot parameters page: the VMM puts it here (multiboot: the guest copies it here) */
+#define BOOT_PARAMS_ADDR 0x7000
+
+/*
+ * Multiboot (version 1), for QEMU's -kernel: magic, and flags with only
+ * bit 16 (the load addresses are in the header: a flat image, not ELF).
+ * On that path the boot parameters come as the first module (-initrd) and
+ * APs are started at TRAMP_ADDR (below 1 MiB, page aligned).
+ */
+#define MB_MAGIC        0x1badb002
+#define MB_FLAGS        0x00010000
+#define MB_BOOT_MAGIC   0x2badb002      /* EAX at the multiboot entry */
+#define MB_INFO_MODS    0x8             /* information flags: modules present */
+#define TRAMP_ADDR      0x8000
+#define ICR_INIT_OTHERS 0x000c4500      /* INIT, level assert, all excluding self */
+#define ICR_SIPI_OTHERS (0x000c4600 | (TRAMP_ADDR >> 12)) /* start-up, all excluding self */
 
 /* entry points inside the vector page */
 #define VEC_EXC(v)      (VEC_ADDR + 16 * (v))   /* exceptions 0..31           */

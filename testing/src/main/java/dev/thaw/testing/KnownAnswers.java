@@ -1,0 +1,56 @@
+package dev.thaw.testing;
+
+import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.TouchOrder;
+import dev.thaw.api.vm.Workload;
+import java.util.List;
+
+/**
+ * The test guest's known answers (guest/README.md, "Example values"): the boot requests and the result lines
+ * every runtime must print for them. They were computed by reference implementations independent of the
+ * guest (the bench bundle's fill loop recomputes the fill answer), so a runtime whose CPU, memory or devices
+ * go wrong prints something else.
+ */
+public final class KnownAnswers {
+
+    /** {@code fill}: 64 MiB, seed 1; the same answer for any vCPU count. */
+    public static final String FILL = "result fill a984f427d1253169";
+    public static final long FILL_MEMORY = 64L << 20;
+
+    /** {@code touch}: 256 MiB, seed 7, a 32 MiB working set; the strided order with a stride of 3 pages. */
+    public static final long TOUCH_MEMORY = 256L << 20;
+    public static final long TOUCH_WORKING_SET = 32L << 20;
+    public static final long TOUCH_STRIDE = 3 * 4096;
+
+    /** {@code function}: 256 MiB, seed 42, a 32 MiB working set. */
+    public static final long FUNCTION_MEMORY = 256L << 20;
+    public static final long FUNCTION_WORKING_SET = 32L << 20;
+    /** The result of the initial fill, then of invocations 1, 2 and 3. */
+    public static final List<String> FUNCTION = List.of(
+            "result function e016509f7aa8e586",
+            "result function 6c71a93ec3e9c7ee",
+            "result function 2f3a6c86c9bbb019",
+            "result function 0bd8172ee3aec3cd");
+
+    private KnownAnswers() {}
+
+    public static BootRequest fill(String name, int vcpus) {
+        return new BootRequest(name, FILL_MEMORY, vcpus, Workload.FILL, 1, 4096, TouchOrder.SEQUENTIAL, 4096);
+    }
+
+    public static BootRequest touch(String name, TouchOrder order) {
+        return new BootRequest(name, TOUCH_MEMORY, 1, Workload.TOUCH, 7, TOUCH_WORKING_SET, order, TOUCH_STRIDE);
+    }
+
+    public static String touch(TouchOrder order) {
+        return switch (order) {
+            case SEQUENTIAL -> "result touch 8de0d17337370957";
+            case RANDOM -> "result touch 7545c2853a48c2aa";
+            case STRIDED -> "result touch 64c1981362201b5d";
+        };
+    }
+
+    public static BootRequest function(String name, int vcpus) {
+        return new BootRequest(name, FUNCTION_MEMORY, vcpus, Workload.FUNCTION, 42, FUNCTION_WORKING_SET, TouchOrder.SEQUENTIAL, 4096);
+    }
+}

@@ -139,7 +139,7 @@ class PostcopyQemuTest {
             MigrationFile file = MigrationFile.of(reader);
             try (PostcopySource source = serve(file, destination, sequential(), Map.of("background", false))) {
                 Await.until("the device state loaded", MIGRATION_TIMEOUT, () -> source.stats().resumeLatency() >= 0);
-                destination.close(); // SIGKILL, mid-stream: most pages are not sent
+                destination.kill(); // mid-stream: most pages are not sent
                 ExecutionException failed = assertThrows(ExecutionException.class,
                         () -> source.completion().get(MIGRATION_TIMEOUT.toSeconds(), TimeUnit.SECONDS));
                 e = (RestoreException) failed.getCause();

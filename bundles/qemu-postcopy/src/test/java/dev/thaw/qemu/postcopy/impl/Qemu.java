@@ -117,6 +117,11 @@ final class Qemu implements AutoCloseable {
         assertEquals("completed", r.path("status").asText(), "saving to " + file + ": " + r);
     }
 
+    /** Kills it now (SIGKILL), as a crash would. */
+    void kill() {
+        kill(process);
+    }
+
     @Override
     public void close() {
         qmp.close();

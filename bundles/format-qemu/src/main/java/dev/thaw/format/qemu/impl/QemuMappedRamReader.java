@@ -5,6 +5,7 @@ import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotOrigin;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
+import dev.thaw.format.qemu.QemuMigrationFile;
 import dev.thaw.support.files.RegularFiles;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -17,13 +18,14 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.UUID;
 
 /**
  * A mapped-ram file opened for reading: each RAM block is a region whose pages are read in place, with
  * one positional read per run of present pages; absent pages read as zeros. Opening reads the stream's
  * headers and the page bitmaps only, never the pages. Safe for use from several threads.
  */
-final class QemuMappedRamReader implements SnapshotReader {
+final class QemuMappedRamReader implements SnapshotReader, QemuMigrationFile {
 
     private final Path file;
     private final FileChannel channel;
@@ -164,6 +166,39 @@ final class QemuMappedRamReader implements SnapshotReader {
         } catch (IOException e) {
             throw new SnapshotException(file, "cannot read page " + page + " of RAM block " + b.name() + ": " + e.getMessage(), e);
         }
+    }
+
+    @Override
+    public long ramSectionId() {
+        return stream.layout().ramSection();
+    }
+
+    @Override
+    public long ramSectionVersion() {
+        return stream.layout().ramVersion();
+    }
+
+    @Override
+    public Optional<UUID> uuid() {
+        return stream.layout().uuid();
+    }
+
+    @Override
+    public byte[] deviceSections() {
+        MigrationLayout layout = stream.layout();
+        if (layout.devicesEnd() < 0) {
+            throw new SnapshotException(file, "its device sections cannot be delimited (no section footers to walk them "
+                    + "by, or commands among them), so they cannot be copied into a migration stream");
+        }
+        ByteBuffer bytes = ByteBuffer.allocate(Math.toIntExact(layout.devicesEnd() - layout.devicesStart()));
+        try {
+            readFully(channel, bytes, layout.devicesStart());
+        } catch (BadStream e) {
+            throw new SnapshotException(file, "its device sections: " + e.getMessage());
+        } catch (IOException e) {
+            throw new SnapshotException(file, "cannot read its device sections: " + e.getMessage(), e);
+        }
+        return bytes.array();
     }
 
     private void checkPages(int region, long first, long count) {

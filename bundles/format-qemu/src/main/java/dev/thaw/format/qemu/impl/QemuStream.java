@@ -12,6 +12,7 @@ import java.util.List;
  * @param devices the device sections, from the VMDESCRIPTION JSON where the file has one, else from the
  *     section headers where section footers let them be walked; empty when neither
  * @param devicesFrom {@code vmdescription}, {@code sections}, or {@code none}
+ * @param layout where the RAM section's header and the device sections are, for a migration source
  */
 record QemuStream(String machine, List<String> capabilities, List<RamBlock> blocks, List<SnapshotDevice> devices,
-        String devicesFrom) {}
+        String devicesFrom, MigrationLayout layout) {}

@@ -1,8 +1,11 @@
 package dev.thaw.format.qemu.impl;
 
 import dev.thaw.api.snapshot.SnapshotDevice;
+import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
+import java.util.UUID;
 
 /**
  * Walks the stream of a mapped-ram file (docs/qemu-mapped-ram.md): header, configuration section, the RAM
@@ -71,6 +74,13 @@ final class StreamParser {
     private final List<SnapshotDevice> sectionDevices = new ArrayList<>();
     private String machine;
     private long ramSection = -1;
+    private long ramVersion = -1;
+    private UUID uuid;
+    /** Where the first device section starts, and the EOF byte after the last; -1 until found. */
+    private long devicesStart = -1;
+    private long devicesEnd = -1;
+    /** A command or RAM part among the device sections: their bytes are not one run of sections. */
+    private boolean devicesInterrupted;
     private boolean footers;
     /** Bytes of device state skipped so far. */
     private long deviceBytes;
@@ -87,12 +97,15 @@ final class StreamParser {
         header();
         configuration();
         boolean walkedToEnd = sections();
+        MigrationLayout layout = new MigrationLayout(ramSection, ramVersion, Optional.ofNullable(uuid),
+                devicesEnd < 0 || devicesInterrupted ? -1 : devicesStart < 0 ? devicesEnd : devicesStart,
+                devicesInterrupted ? -1 : devicesEnd);
         List<SnapshotDevice> fromJson = VmDescription.devices(in, walkedToEnd);
         if (fromJson != null) {
-            return new QemuStream(machine, capabilities, blocks, fromJson, "vmdescription");
+            return new QemuStream(machine, capabilities, blocks, fromJson, "vmdescription", layout);
         }
-        return walkedToEnd ? new QemuStream(machine, capabilities, blocks, sectionDevices, "sections")
-                : new QemuStream(machine, capabilities, blocks, List.of(), "none");
+        return walkedToEnd ? new QemuStream(machine, capabilities, blocks, sectionDevices, "sections", layout)
+                : new QemuStream(machine, capabilities, blocks, List.of(), "none", layout);
     }
 
     private void header() {
@@ -150,7 +163,10 @@ final class StreamParser {
                             + "writes " + PAGE_SIZE + "-byte pages, the only size Thaw serves");
                 }
             }
-            case "configuration/uuid" -> in.bytes(16, "the VM's UUID");
+            case "configuration/uuid" -> {
+                ByteBuffer b = ByteBuffer.wrap(in.bytes(16, "the VM's UUID"));
+                uuid = new UUID(b.getLong(), b.getLong());
+            }
             default -> throw new BadStream("unknown configuration subsection '" + name + "' at byte " + at);
         }
     }
@@ -172,6 +188,7 @@ final class StreamParser {
                                     + "reader cannot walk (only ram's)");
                         }
                         ramSection = id;
+                        ramVersion = version;
                         ramSetup();
                     } else {
                         if (ramSection < 0) {
@@ -182,6 +199,9 @@ final class StreamParser {
                                     + at + ")");
                         }
                         sectionDevices.add(new SnapshotDevice(idstr, instance, version));
+                        if (devicesStart < 0) {
+                            devicesStart = at;
+                        }
                         if (!footers) {
                             return false; // its length is known only to the device: stop here
                         }
@@ -191,6 +211,7 @@ final class StreamParser {
                 }
                 case SECTION_PART, SECTION_END -> {
                     long id = in.be32("a section id");
+                    devicesInterrupted |= devicesStart >= 0;
                     if (id != ramSection) {
                         throw new BadStream("section " + id + " continues at byte " + at + " but was never started");
                     }
@@ -198,6 +219,7 @@ final class StreamParser {
                     footer(id, at);
                 }
                 case COMMAND -> {
+                    devicesInterrupted |= devicesStart >= 0;
                     in.be16("a command");
                     int length = in.be16("a command's length");
                     in.seek(in.position() + length);
@@ -206,6 +228,7 @@ final class StreamParser {
                     if (ramSection < 0) {
                         throw new BadStream("the stream ends at byte " + at + " without a ram section");
                     }
+                    devicesEnd = at;
                     return true;
                 }
                 default -> throw new BadStream(String.format("unknown section type 0x%02x at byte %d", type, at));

@@ -1,0 +1,303 @@
+package dev.thaw.qemu.postcopy.impl;
+
+import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.restore.RestoreException;
+import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.api.restore.RestoreStats.Phase;
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.qemu.postcopy.impl.Batch.Cause;
+import dev.thaw.qemu.postcopy.impl.PageScheduler.Request;
+import dev.thaw.qemu.postcopy.impl.ReturnPathReader.Message;
+import dev.thaw.qemu.postcopy.impl.ReturnPathReader.PageRequest;
+import dev.thaw.qemu.postcopy.impl.ReturnPathReader.Pong;
+import dev.thaw.qemu.postcopy.impl.ReturnPathReader.ProtocolException;
+import dev.thaw.qemu.postcopy.impl.ReturnPathReader.Shut;
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedChannelException;
+import java.nio.channels.SocketChannel;
+import java.util.HashSet;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicReference;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Serves a QEMU mapped-ram file to an incoming QEMU as the source of its postcopy migration
+ * (docs/qemu-postcopy.md): the {@link Preamble} with the device state, then RAM parts of requested pages at
+ * once and the rest in the policy's order, every page exactly once, then RAM END and EOF; done when the
+ * destination says SHUT 0. Two threads: one sends, one reads the return path from the moment the first byte goes
+ * (pages are requested while the package's devices load). Any failure ends both with one line naming the file,
+ * the peer and the problem; {@link #close()} ends it at any point. The source owns the channel; the caller keeps
+ * the file's reader open until the source has ended.
+ */
+public final class PostcopySource implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(PostcopySource.class);
+    /** How long {@link #close()} waits for each thread. */
+    static final long JOIN_MILLIS = 5_000;
+
+    private final MigrationFile file;
+    private final SocketChannel channel;
+    private final String peer;
+    private final SentPages sent;
+    private final PolicyGuard policy;
+    private final SourceFigures figures;
+    private final PageScheduler scheduler;
+    private final SourceView view;
+    private final ByteBuffer preamble;
+    private final CompletableFuture<RestoreStats> completion = new CompletableFuture<>();
+    /** Why it ended (the first reason wins); null while it runs. */
+    private final AtomicReference<String> ended = new AtomicReference<>();
+    /** Set as RAM END and EOF start to go: the destination's SHUT 0 may come before the write returns. */
+    private volatile boolean eofSent;
+    private final Thread sender;
+    private final Thread returnPath;
+
+    private PostcopySource(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
+            Map<String, Object> parameters, long startNanos) {
+        this.file = file;
+        this.channel = channel;
+        this.peer = peer;
+        this.sent = new SentPages(file.pages());
+        this.policy = new PolicyGuard(policy, file.pages());
+        this.figures = new SourceFigures(startNanos);
+        this.scheduler = new PageScheduler(file, sent, this.policy, figures);
+        this.view = new SourceView(file, sent, parameters);
+        this.preamble = Preamble.of(file);
+        this.sender = Thread.ofPlatform().name("thaw-postcopy-sender").unstarted(this::send);
+        this.returnPath = Thread.ofPlatform().name("thaw-postcopy-return-path").unstarted(this::readReturnPath);
+    }
+
+    /**
+     * Starts serving {@code file} on {@code channel}, a blocking socket connected to an incoming QEMU that has
+     * {@code postcopy-ram} on ({@code peer} names it in messages), pages in {@code policy}'s order.
+     */
+    public static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
+            Map<String, Object> parameters) {
+        PostcopySource source = new PostcopySource(file, channel, peer, policy, parameters, System.nanoTime());
+        source.returnPath.start();
+        source.sender.start();
+        return source;
+    }
+
+    /** Completes with the final figures on SHUT 0; exceptionally with a {@link RestoreException} on a failure or close. */
+    public CompletableFuture<RestoreStats> completion() {
+        return completion;
+    }
+
+    public RestoreStats stats() {
+        return figures.stats(policy.name(), file.pages(), file.presentPages(), policy.errors(), policy.problem());
+    }
+
+    /** Bytes written to the destination so far. */
+    public long bytesSent() {
+        return figures.bytesSent();
+    }
+
+    /** Sends every page not yet sent, even under a policy without background loading. */
+    public void loadRemaining() {
+        scheduler.loadRemaining();
+    }
+
+    /** Stops at any point (a destination not complete is left to its owner) and waits for both threads. */
+    @Override
+    public void close() {
+        end(Phase.CLOSED, where() + ": closed before the destination completed");
+        join(sender);
+        join(returnPath);
+    }
+
+    private void send() {
+        try (Arena arena = Arena.ofConfined()) {
+            write(preamble);
+            policy.open(view);
+            Batch batch = new Batch(PageScheduler.BACKGROUND_PAGES * 4);
+            RamPart part = new RamPart(file.ramSectionId(), batch.capacity());
+            MemorySegment staging = arena.allocate((long) batch.capacity() * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE);
+            while (ended.get() == null) {
+                scheduler.fill(batch);
+                if (batch.size() > 0) {
+                    write(batch, part, staging);
+                } else if (scheduler.allSent()) {
+                    eofSent = true;
+                    write(Preamble.end(file.ramSectionId()));
+                    return; // the return path waits for SHUT
+                } else {
+                    scheduler.awaitWork();
+                }
+            }
+        } catch (SnapshotException e) {
+            fail("postcopy to " + peer + ": " + e.getMessage());
+        } catch (IOException e) {
+            fail(where() + ": " + hungUp(e));
+        } catch (InterruptedException e) {
+            fail(where() + ": interrupted");
+        } catch (RuntimeException | Error e) {
+            LOG.error("postcopy sender failed", e);
+            fail(where() + ": the sender failed: " + e);
+        } finally {
+            policy.close();
+        }
+    }
+
+    /** One RAM part: present pages read from the file, each run of them with one read; the others as ZERO records. */
+    private void write(Batch batch, RamPart part, MemorySegment staging) throws IOException {
+        part.begin();
+        for (int i = 0; i < batch.size(); ) {
+            long page = batch.page(i);
+            SourceBlock block = file.blockOf(page);
+            if (!file.present(page)) {
+                part.zero(block, page - block.firstPage());
+                figures.page(batch.cause(i), false);
+                i++;
+                continue;
+            }
+            int run = 1;
+            while (i + run < batch.size() && batch.page(i + run) == page + run && page + run < block.endPage()
+                    && file.present(page + run)) {
+                run++;
+            }
+            file.read(page, run, staging.asSlice(0, (long) run * Protocol.PAGE_SIZE));
+            for (int k = 0; k < run; k++) {
+                part.page(block, page + k - block.firstPage())
+                        .copyFrom(staging.asSlice((long) k * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE));
+                figures.page(batch.cause(i + k), true);
+            }
+            i += run;
+        }
+        write(part.finish());
+        long now = System.nanoTime();
+        Set<Request> answered = new HashSet<>();
+        for (int i = 0; i < batch.size(); i++) {
+            Request r = batch.request(i);
+            if (r != null && answered.add(r)) {
+                figures.latency(now - r.nanos());
+            }
+        }
+    }
+
+    private void write(ByteBuffer bytes) throws IOException {
+        while (bytes.hasRemaining()) {
+            figures.sent(channel.write(bytes));
+        }
+    }
+
+    private void readReturnPath() {
+        ReturnPathReader in = new ReturnPathReader(channel);
+        try {
+            while (true) {
+                Message m = in.next();
+                if (m == null) {
+                    fail(where() + ": the destination closed the connection after " + figures.pagesSent() + " of "
+                            + file.pages() + " pages, without saying it completed (its own error is on its stderr)");
+                    return;
+                }
+                switch (m) {
+                    case Shut s when s.status() == 0 && eofSent -> {
+                        complete();
+                        return;
+                    }
+                    case Shut s -> {
+                        fail(where() + ": the destination failed (SHUT " + s.status() + ") after " + figures.pagesSent()
+                                + " of " + file.pages() + " pages (its own error is on its stderr)");
+                        return;
+                    }
+                    case Pong p -> {
+                        if (p.value() == Preamble.PING_DEVICES_LOADED) {
+                            figures.resumed();
+                        }
+                    }
+                    case PageRequest r -> {
+                        Optional<Request> request = resolve(r);
+                        if (request.isEmpty()) {
+                            return;
+                        }
+                        scheduler.request(request.get());
+                    }
+                }
+            }
+        } catch (ClosedChannelException e) {
+            // closed by the other thread, which says why
+        } catch (ProtocolException e) {
+            fail(where() + ": the destination broke the protocol: " + e.getMessage());
+        } catch (IOException e) {
+            fail(where() + ": " + hungUp(e));
+        } catch (RuntimeException | Error e) {
+            LOG.error("postcopy return path failed", e);
+            fail(where() + ": the return path failed: " + e);
+        }
+    }
+
+    /** The pages a request names; a block or range the file does not have fails the source. */
+    private Optional<Request> resolve(PageRequest r) {
+        Optional<SourceBlock> block = file.block(r.block());
+        if (block.isEmpty() || r.offset() + r.length() > block.get().usedLength() || r.offset() + r.length() < r.offset()) {
+            fail(where() + String.format(": the destination asked for 0x%x bytes at 0x%x of RAM block %s, which the file "
+                    + "does not have%s", r.length(), r.offset(), r.block(), block.map(b -> String.format(" (it has 0x%x bytes)",
+                    b.usedLength())).orElse("")));
+            return Optional.empty();
+        }
+        return Optional.of(new Request(block.get().firstPage() + r.offset() / Protocol.PAGE_SIZE,
+                r.length() / Protocol.PAGE_SIZE, r.nanos()));
+    }
+
+    private void complete() {
+        if (ended.compareAndSet(null, "completed")) {
+            figures.completed();
+            closeChannel();
+            scheduler.wake();
+            completion.complete(stats());
+        }
+    }
+
+    private void fail(String line) {
+        if (end(Phase.FAILED, line)) {
+            LOG.warn(line);
+        }
+    }
+
+    /** Ends the source for {@code why} unless it ended already: the channel closed, both threads woken. */
+    private boolean end(Phase phase, String why) {
+        if (!ended.compareAndSet(null, why)) {
+            return false;
+        }
+        figures.ended(phase);
+        closeChannel();
+        scheduler.wake();
+        completion.completeExceptionally(new RestoreException(why));
+        return true;
+    }
+
+    private String where() {
+        return "postcopy of " + file.file() + " to " + peer;
+    }
+
+    private String hungUp(IOException e) {
+        return "the destination hung up after " + figures.pagesSent() + " of " + file.pages() + " pages (" + e.getMessage() + ")";
+    }
+
+    private void closeChannel() {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            LOG.debug("closing the migration socket to {}: {}", peer, e.toString());
+        }
+    }
+
+    private static void join(Thread t) {
+        try {
+            t.join(JOIN_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (t.isAlive()) {
+            LOG.warn("{} did not end within {} ms", t.getName(), JOIN_MILLIS);
+        }
+    }
+}

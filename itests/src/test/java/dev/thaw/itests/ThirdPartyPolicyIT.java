@@ -114,7 +114,7 @@ public class ThirdPartyPolicyIT {
             String text = gogo.executeUntil("thaw:policies", out -> out.contains("not usable: org.example.thaw.policy.future"),
                     FILE_INSTALL);
             assertTrue(text, text.contains("not usable: org.example.thaw.policy.future 1.0.0"));
-            assertTrue(text, text.contains("it was built for policy API [2.0,3), this Thaw has dev.thaw.api.policy 1.0.0"));
+            assertTrue(text, text.contains("it was built for policy API [2.0,3), this Thaw has dev.thaw.api.policy 1.1.0"));
             assertFalse("it is no policy here", gogo.execute("thaw:policies --json").contains("\"name\":\"future\""));
         } finally {
             watcher.delete();

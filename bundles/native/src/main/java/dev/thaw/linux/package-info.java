@@ -8,7 +8,7 @@
  * (bundles and class-path code are unnamed modules).
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.thaw.linux;
 
 import org.osgi.annotation.bundle.Export;

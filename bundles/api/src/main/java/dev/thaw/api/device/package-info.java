@@ -3,7 +3,7 @@
  * service makes one {@link dev.thaw.api.device.Device} per VM.
  */
 @Export
-@Version("2.0.0")
+@Version("3.0.0")
 package dev.thaw.api.device;
 
 import org.osgi.annotation.bundle.Export;

@@ -5,7 +5,7 @@
  * snapshot, region 0's pages first.
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.thaw.api.policy;
 
 import org.osgi.annotation.bundle.Export;

@@ -5,7 +5,7 @@
  * {@link LazyRestore#completion()}. Page policies ({@code dev.thaw.api.policy}) decide what is loaded first.
  */
 @Export
-@Version("1.1.0")
+@Version("2.0.0")
 package dev.thaw.api.restore;
 
 import org.osgi.annotation.bundle.Export;

@@ -4,13 +4,10 @@ import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
-import java.util.ArrayList;
+import dev.thaw.support.policy.guard.PolicyCalls;
 import java.util.List;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.concurrent.locks.LockSupport;
 import java.util.concurrent.locks.ReentrantLock;
 import java.util.function.BooleanSupplier;
@@ -21,37 +18,30 @@ import org.slf4j.LoggerFactory;
  * One restore's page policy behind guards: its session, opened once the vCPUs run (until then, and
  * whenever the policy is disabled, it answers as the no-op session does); every call timed and every
  * answer clipped to guest memory; errors counted, the first one kept; and a policy that misbehaves too
- * often disabled, after which faults load their page alone and loaders go in address order.
+ * often disabled, after which faults load their page alone and loaders go in address order. The account of
+ * the calls is {@link PolicyCalls}, as the QEMU postcopy source keeps it; the calls run on the engine's own
+ * threads (no hand-off on the fault path), so a hung one is found by {@link #watchOnFault} and rescued.
  */
 final class GuardedPolicy {
 
     private static final Logger LOG = LoggerFactory.getLogger(GuardedPolicy.class);
 
-    /** A policy call slower than this is a policy error; {@link #SLOW_CALLS_TO_DISABLE} of them disable the policy. */
-    static final long SLOW_CALL_NANOS = 10_000_000;
-    static final int SLOW_CALLS_TO_DISABLE = 3;
+    /** As {@link PolicyCalls} counts calls: a slower one is a policy error. */
+    static final long SLOW_CALL_NANOS = PolicyCalls.SLOW_CALL_NANOS;
     /** A call this long is taken as hung: the policy is disabled (see {@link #watchOnFault}). */
-    static final long HUNG_CALL_NANOS = 500_000_000;
+    static final long HUNG_CALL_NANOS = PolicyCalls.HUNG_CALL_NANOS;
     static final long WATCH_PERIOD_NANOS = 10_000_000;
 
     private static final PolicySession NO_OP = new PolicySession() {};
 
     private final PagePolicy policy;
     private final String name;
-    private final long pageCount;
-    /** Runs once when the policy is disabled (the engine stops asking it for background ranges). */
-    private final Runnable onDisabled;
+    private final PolicyCalls calls;
 
     private volatile PolicySession session = NO_OP;
     private final CountDownLatch opened = new CountDownLatch(1);
     private boolean closed; // guarded by opened
 
-    private final LongAdder errors = new LongAdder();
-    /** The first error, and why the policy was disabled: what the figures report as its problem. */
-    private final AtomicReference<String> firstError = new AtomicReference<>();
-    private volatile String disabledWhy;
-    private volatile boolean disabled;
-    private final AtomicInteger slowCalls = new AtomicInteger();
     /** When the fault service entered onFault; 0 when it is not in it. */
     private volatile long onFaultSince;
     /** When a loader entered next(); 0 when none is in it. */
@@ -59,11 +49,12 @@ final class GuardedPolicy {
     /** One loader asks next() at a time. */
     private final ReentrantLock nextLock = new ReentrantLock();
 
+    /** @param onDisabled runs once when the policy is disabled (the engine stops asking it for background ranges) */
     GuardedPolicy(PagePolicy policy, long pageCount, Runnable onDisabled) {
         this.policy = policy;
         this.name = policy.name();
-        this.pageCount = pageCount;
-        this.onDisabled = onDisabled;
+        this.calls = new PolicyCalls(pageCount, "faults load their page alone, the rest loads in address order",
+                onDisabled, problem -> LOG.warn("page policy {}: {}", name, problem));
     }
 
     String name() {
@@ -139,19 +130,19 @@ final class GuardedPolicy {
 
     /** The pages to load with the faulting {@code page}, checked; none when disabled or on an error. */
     List<PageRange> onFault(long page, int vcpu) {
-        if (disabled) {
+        if (calls.disabled()) {
             return List.of();
         }
         long since = System.nanoTime();
         onFaultSince = since;
         try {
-            return checked(session.onFault(page, vcpu), "onFault");
+            return calls.checked(session.onFault(page, vcpu), "onFault");
         } catch (RuntimeException e) {
             error("onFault(" + page + ") failed", e);
             return List.of();
         } finally {
             onFaultSince = 0;
-            timed("onFault(" + page + ")", since);
+            calls.timed("onFault(" + page + ")", since);
         }
     }
 
@@ -166,7 +157,7 @@ final class GuardedPolicy {
             long since = onFaultSince;
             if (since != 0 && System.nanoTime() - since > HUNG_CALL_NANOS && running.getAsBoolean()) {
                 onFaultSince = 0; // given up: its faults are served without it
-                disable("onFault did not return within " + HUNG_CALL_NANOS / 1_000_000 + " ms");
+                calls.hung("onFault");
                 rescue.run();
             }
         }
@@ -189,13 +180,13 @@ final class GuardedPolicy {
             long since = System.nanoTime();
             nextSince = since;
             try {
-                return checked(session.next(), "next");
+                return calls.checked(session.next(), "next");
             } catch (RuntimeException e) {
                 error("next failed", e);
                 return List.of();
             } finally {
                 nextSince = 0;
-                timed("next", since);
+                calls.timed("next", since);
             }
         } finally {
             nextLock.unlock();
@@ -212,7 +203,7 @@ final class GuardedPolicy {
         }
         long since = nextSince;
         if (since != 0 && System.nanoTime() - since > HUNG_CALL_NANOS) {
-            disable("next did not return within " + HUNG_CALL_NANOS / 1_000_000 + " ms"); // its loader is lost
+            calls.hung("next"); // its loader is lost
         }
         return false;
     }
@@ -228,63 +219,19 @@ final class GuardedPolicy {
     }
 
     boolean disabled() {
-        return disabled;
+        return calls.disabled();
     }
 
-    void disable(String why) {
-        if (!disabled) {
-            disabled = true;
-            disabledWhy = "disabled: " + why;
-            onDisabled.run();
-            error("disabled: " + why + "; faults load their page alone, the rest loads in address order", null);
-        }
-    }
-
-    /** A call that took longer than {@link #SLOW_CALL_NANOS} is an error; too many disable the policy. */
-    private void timed(String call, long since) {
-        long took = System.nanoTime() - since;
-        if (took > SLOW_CALL_NANOS) {
-            error(call + " took " + took / 1_000_000 + " ms", null);
-            if (slowCalls.incrementAndGet() >= SLOW_CALLS_TO_DISABLE) {
-                disable(SLOW_CALLS_TO_DISABLE + " calls took over " + SLOW_CALL_NANOS / 1_000_000 + " ms");
-            }
-        }
-    }
-
-    void error(String what, Throwable e) {
-        errors.increment();
-        firstError.compareAndSet(null, what + (e == null ? "" : ": " + e));
-        if (errors.sum() <= 10) {
-            LOG.warn("page policy {}: {}{}", name, what, e == null ? "" : ": " + e);
-        }
-    }
-
-    /** The session's ranges, clipped to guest memory; anything bad is a policy error. */
-    private List<PageRange> checked(List<PageRange> ranges, String call) {
-        if (ranges == null) {
-            error(call + " returned null", null);
-            return List.of();
-        }
-        List<PageRange> ok = new ArrayList<>(ranges.size());
-        for (PageRange r : ranges) {
-            if (r == null || r.first() >= pageCount) {
-                error(call + " returned " + r + " outside the " + pageCount + " pages", null);
-            } else if (r.end() > pageCount || r.end() < r.first()) {
-                error(call + " returned " + r + " beyond the " + pageCount + " pages", null);
-                ok.add(new PageRange(r.first(), pageCount - r.first()));
-            } else {
-                ok.add(r);
-            }
-        }
-        return ok;
+    private void error(String what, Throwable e) {
+        calls.error(what, e);
     }
 
     long errors() {
-        return errors.sum();
+        return calls.errors();
     }
 
     /** Why the policy was disabled, else its first error, else null. */
     String problem() {
-        return disabledWhy != null ? disabledWhy : firstError.get();
+        return calls.problem();
     }
 }

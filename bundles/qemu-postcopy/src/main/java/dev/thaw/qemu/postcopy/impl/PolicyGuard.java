@@ -4,41 +4,44 @@ import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.policy.RestoreView;
-import java.util.ArrayList;
+import dev.thaw.support.policy.guard.PolicyCalls;
 import java.util.List;
-import java.util.concurrent.atomic.AtomicReference;
-import java.util.concurrent.atomic.LongAdder;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeoutException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A page policy's session as a postcopy source asks it, from its one sending thread: every answer clipped to the
- * pages, every exception and slow call counted as a policy error (the first one kept), and a policy that is
- * slow {@link #SLOW_CALLS_TO_DISABLE} times disabled; then requests send their pages alone and the rest goes in
- * address order. Until {@link #open} and after {@link #close} it answers as the no-op session does.
+ * A page policy's session as a postcopy source asks it, from its one sending thread, with the restore engine's
+ * account of the calls ({@link PolicyCalls}): every answer clipped to the pages, every exception and slow call a
+ * policy error (the first one kept), and a policy that is slow {@link PolicyCalls#SLOW_CALLS_TO_DISABLE} times
+ * disabled; then requests send their pages alone and the rest goes in address order. Each call runs on a
+ * {@link PolicyCallThread} with a deadline of {@link PolicyCalls#HUNG_CALL_NANOS}: a call that does not return
+ * by then disables the policy and is left to it, and the source goes on without it (the restore engine instead
+ * calls on its own threads and rescues a stuck one; the source has one sending thread and nothing to rescue it
+ * with). Until {@link #open} and after {@link #close} it answers as the no-op session does.
  */
 final class PolicyGuard {
 
     private static final Logger LOG = LoggerFactory.getLogger(PolicyGuard.class);
     private static final PolicySession NO_OP = new PolicySession() {};
-
-    /** As the restore engine counts them: a call slower than this is a policy error. */
-    static final long SLOW_CALL_NANOS = 10_000_000;
-    static final int SLOW_CALLS_TO_DISABLE = 3;
+    private static final String THREAD = "thaw-postcopy-policy";
 
     private final PagePolicy policy;
     private final String name;
-    private final long pageCount;
+    private final PolicyCalls calls;
+    private PolicyCallThread thread = new PolicyCallThread(THREAD);
+    /** A call did not return: the thread is the policy's, and only {@link #close} asks it anything again. */
+    private boolean hung;
     private PolicySession session = NO_OP;
-    private boolean disabled;
-    private int slowCalls;
-    private final LongAdder errors = new LongAdder();
-    private final AtomicReference<String> problem = new AtomicReference<>();
 
     PolicyGuard(PagePolicy policy, long pageCount) {
         this.policy = policy;
         this.name = policy.name();
-        this.pageCount = pageCount;
+        this.calls = new PolicyCalls(pageCount, "requests send their pages alone, the rest goes in address order",
+                () -> {}, problem -> LOG.warn("page policy {}: {}", name, problem));
     }
 
     String name() {
@@ -47,122 +50,100 @@ final class PolicyGuard {
 
     /** Starts the policy's session for {@code view}; a policy that fails to start is an error, and the no-op session serves. */
     void open(RestoreView view) {
-        long since = System.nanoTime();
-        try {
-            PolicySession s = policy.start(view);
-            if (s == null) {
-                error("start returned null", null);
-            } else {
-                session = s;
-            }
-        } catch (RuntimeException e) {
-            error("start failed", e);
+        Optional<PolicySession> started = call("start", () -> Optional.ofNullable(policy.start(view)), null);
+        if (started != null && started.isEmpty()) {
+            calls.error("start returned null", null);
         }
-        timed("start", since);
+        if (started != null && started.isPresent()) {
+            session = started.get();
+        }
     }
 
     /** The pages to send with a requested {@code page} (the requesting vCPU is not known: -1). */
     List<PageRange> onFault(long page) {
-        if (disabled) {
+        if (calls.disabled()) {
             return List.of();
         }
-        long since = System.nanoTime();
-        try {
-            return checked(session.onFault(page, -1), "onFault");
-        } catch (RuntimeException e) {
-            error("onFault(" + page + ") failed", e);
-            return List.of();
-        } finally {
-            timed("onFault(" + page + ")", since);
-        }
+        PolicySession s = session;
+        List<PageRange> ranges = call("onFault(" + page + ")", () -> s.onFault(page, -1), List.of());
+        return calls.checked(ranges, "onFault");
     }
 
     /** The next ranges in the policy's order; empty when it has no preference left, is disabled, or failed. */
     List<PageRange> next() {
-        if (disabled) {
+        if (calls.disabled()) {
             return List.of();
         }
-        long since = System.nanoTime();
-        try {
-            return checked(session.next(), "next");
-        } catch (RuntimeException e) {
-            error("next failed", e);
-            return List.of();
-        } finally {
-            timed("next", since);
-        }
+        PolicySession s = session;
+        return calls.checked(call("next", s::next, List.of()), "next");
     }
 
-    /** Whether the session wants pages sent in the background; true if it fails to say. */
+    /** Whether the session wants pages sent in the background; true if it fails to say or hung. */
     boolean backgroundLoading() {
-        try {
-            return session.backgroundLoading();
-        } catch (RuntimeException e) {
-            error("backgroundLoading failed", e);
-            return true;
-        }
+        PolicySession s = session;
+        return call("backgroundLoading", s::backgroundLoading, true);
     }
 
     boolean disabled() {
-        return disabled;
+        return calls.disabled();
     }
 
+    /** Closes the session, on a fresh thread if a call hung; ends the thread (one that hung is left to the policy). */
     void close() {
         PolicySession s = session;
         session = NO_OP;
-        try {
+        if (hung) {
+            thread = new PolicyCallThread(THREAD + "-close");
+            hung = false;
+        }
+        call("close", () -> {
             s.close();
-        } catch (RuntimeException e) {
-            error("close failed", e);
+            return null;
+        }, null);
+        if (!hung) {
+            thread.end();
         }
     }
 
     long errors() {
-        return errors.sum();
+        return calls.errors();
     }
 
     /** Why the policy was disabled, else its first error; null when none. */
     String problem() {
-        return problem.get();
+        return calls.problem();
     }
 
-    private void timed(String call, long since) {
-        long took = System.nanoTime() - since;
-        if (took > SLOW_CALL_NANOS) {
-            error(call + " took " + took / 1_000_000 + " ms", null);
-            if (++slowCalls >= SLOW_CALLS_TO_DISABLE && !disabled) {
-                disabled = true;
-                String why = "disabled: " + SLOW_CALLS_TO_DISABLE + " calls took over " + SLOW_CALL_NANOS / 1_000_000 + " ms";
-                problem.set(why);
-                LOG.warn("page policy {}: {}; requests send their pages alone, the rest goes in address order", name, why);
+    /**
+     * {@code body}'s answer, or {@code otherwise} when it threw a {@link RuntimeException} (a policy error) or did
+     * not return within {@link PolicyCalls#HUNG_CALL_NANOS} (the policy is disabled); timed. An {@link Error}
+     * from the policy fails the source, as it would on the sending thread. A null answer is returned as such.
+     */
+    private <T> T call(String what, Callable<T> body, T otherwise) {
+        if (hung) {
+            return otherwise;
+        }
+        long since = System.nanoTime();
+        try {
+            T answer = thread.call(body, PolicyCalls.HUNG_CALL_NANOS);
+            calls.timed(what, since);
+            return answer;
+        } catch (TimeoutException e) {
+            hung = true;
+            thread.abandon();
+            calls.hung(what);
+            return otherwise;
+        } catch (ExecutionException e) {
+            calls.timed(what, since);
+            switch (e.getCause()) {
+                case RuntimeException failed -> calls.error(what + " failed", failed);
+                case Error error -> throw error;
+                default -> calls.error(what + " failed", e.getCause());
             }
+            return otherwise;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return otherwise;
         }
-    }
-
-    private void error(String what, Throwable e) {
-        errors.increment();
-        problem.compareAndSet(null, what + (e == null ? "" : ": " + e));
-        if (errors.sum() <= 10) {
-            LOG.warn("page policy {}: {}{}", name, what, e == null ? "" : ": " + e);
-        }
-    }
-
-    private List<PageRange> checked(List<PageRange> ranges, String call) {
-        if (ranges == null) {
-            error(call + " returned null", null);
-            return List.of();
-        }
-        List<PageRange> ok = new ArrayList<>(ranges.size());
-        for (PageRange r : ranges) {
-            if (r == null || r.first() >= pageCount) {
-                error(call + " returned " + r + " outside the " + pageCount + " pages", null);
-            } else if (r.end() > pageCount || r.end() < r.first()) {
-                error(call + " returned " + r + " beyond the " + pageCount + " pages", null);
-                ok.add(new PageRange(r.first(), pageCount - r.first()));
-            } else {
-                ok.add(r);
-            }
-        }
-        return ok;
     }
 }

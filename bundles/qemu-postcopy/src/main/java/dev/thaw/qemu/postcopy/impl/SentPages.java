@@ -2,7 +2,8 @@ package dev.thaw.qemu.postcopy.impl;
 
 /**
  * Which pages the stream carries already, numbered across all blocks: each is taken once, by the sending thread,
- * which alone reads and writes this. A page taken is never taken again, so none is sent twice.
+ * which alone writes this (policy calls read it through {@link SourceView} while it waits for them). A page
+ * taken is never taken again, so none is sent twice.
  */
 final class SentPages {
 

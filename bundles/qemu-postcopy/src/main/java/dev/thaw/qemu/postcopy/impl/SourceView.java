@@ -8,7 +8,8 @@ import java.util.Optional;
 /**
  * What a policy's session sees of a postcopy restore: the file's pages, and which are sent. As in the restore
  * engine, pages the file does not hold count as loaded: they are never read, and the source sends them itself
- * (a 9-byte ZERO record each) with the ranges around them and at the end. Called on the sending thread only.
+ * (a 9-byte ZERO record each) with the ranges around them and at the end. Called on the policy's call thread
+ * while the sending thread waits for the call ({@link PolicyGuard}); a call given up on may read on, stale.
  */
 final class SourceView implements RestoreView {
 

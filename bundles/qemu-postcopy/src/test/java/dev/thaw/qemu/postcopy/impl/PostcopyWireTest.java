@@ -156,7 +156,7 @@ class PostcopyWireTest {
         }
     }
 
-    private static void assertEveryPageOnceAsTheFileHoldsIt(SnapshotReader reader, List<PageRecord> records) {
+    static void assertEveryPageOnceAsTheFileHoldsIt(SnapshotReader reader, List<PageRecord> records) {
         Map<String, Integer> region = new HashMap<>();
         for (int i = 0; i < reader.regions().size(); i++) {
             region.put(reader.regions().get(i).name(), i);

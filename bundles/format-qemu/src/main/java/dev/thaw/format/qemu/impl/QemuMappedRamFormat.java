@@ -1,5 +1,6 @@
 package dev.thaw.format.qemu.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import dev.thaw.api.snapshot.SnapshotFormat;
 import dev.thaw.api.snapshot.SnapshotReader;
 import java.nio.ByteBuffer;
@@ -28,7 +29,7 @@ public final class QemuMappedRamFormat implements SnapshotFormat {
 
     @Override
     public boolean probe(byte[] head) {
-        return head.length >= 8 && ByteBuffer.wrap(head).getInt(0) == (int) StreamParser.MAGIC;
+        return head.length >= 8 && ByteBuffer.wrap(head).getInt(0) == (int) MigrationStream.MAGIC;
     }
 
     @Override

@@ -1,5 +1,6 @@
 package dev.thaw.format.qemu.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotOrigin;
@@ -102,7 +103,7 @@ final class QemuMappedRamReader implements SnapshotReader, QemuMigrationFile {
 
     @Override
     public int version() {
-        return (int) StreamParser.VERSION;
+        return (int) MigrationStream.VERSION;
     }
 
     @Override

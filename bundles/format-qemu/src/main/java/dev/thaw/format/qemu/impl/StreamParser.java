@@ -1,5 +1,7 @@
 package dev.thaw.format.qemu.impl;
 
+import static dev.thaw.format.qemu.MigrationStream.*;
+
 import dev.thaw.api.snapshot.SnapshotDevice;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
@@ -14,28 +16,6 @@ import java.util.UUID;
  */
 final class StreamParser {
 
-    static final long MAGIC = 0x5145564DL; // "QEVM"
-    static final long VERSION = 3;
-
-    static final int SECTION_EOF = 0x00;
-    static final int SECTION_START = 0x01;
-    static final int SECTION_PART = 0x02;
-    static final int SECTION_END = 0x03;
-    static final int SECTION_FULL = 0x04;
-    static final int SUBSECTION = 0x05;
-    static final int VMDESCRIPTION = 0x06;
-    static final int CONFIGURATION = 0x07;
-    static final int COMMAND = 0x08;
-    static final int FOOTER = 0x7e;
-
-    static final long RAM_FLAG_MEM_SIZE = 0x04;
-    static final long RAM_FLAG_EOS = 0x10;
-    static final long RAM_FLAG_MULTIFD_FLUSH = 0x200;
-    /** The flags below the smallest page size; the rest of a RAM word is a size or an address. */
-    static final long RAM_FLAG_MASK = 0x3ff;
-
-    static final String MAPPED_RAM = "mapped-ram";
-    static final String IGNORE_SHARED = "x-ignore-shared";
     static final long MAPPED_RAM_HEADER_VERSION = 1;
 
     static final int MAX_MACHINE_NAME = 256;
@@ -147,7 +127,7 @@ final class StreamParser {
         String name = in.shortName("a configuration subsection's name");
         in.be32("the subsection's version");
         switch (name) {
-            case "configuration/capabilities" -> {
+            case CAPABILITIES_SUBSECTION -> {
                 long count = in.be32("the number of capabilities");
                 if (count > MAX_CAPABILITIES) {
                     throw new BadStream("the configuration lists " + count + " capabilities (at most " + MAX_CAPABILITIES + ")");
@@ -163,7 +143,7 @@ final class StreamParser {
                             + "writes " + PAGE_SIZE + "-byte pages, the only size Thaw serves");
                 }
             }
-            case "configuration/uuid" -> {
+            case UUID_SUBSECTION -> {
                 ByteBuffer b = ByteBuffer.wrap(in.bytes(16, "the VM's UUID"));
                 uuid = new UUID(b.getLong(), b.getLong());
             }
@@ -239,7 +219,7 @@ final class StreamParser {
     /** The RAM section's start: total size, then per block its id, length and mapped-ram header. */
     private void ramSetup() {
         long word = in.be64("the RAM size");
-        if ((word & RAM_FLAG_MASK) != RAM_FLAG_MEM_SIZE) {
+        if ((word & RAM_FLAG_MASK) != RAM_MEM_SIZE) {
             throw new BadStream(String.format("the ram section starts with flags 0x%x, not the RAM size", word & RAM_FLAG_MASK));
         }
         long total = word & ~RAM_FLAG_MASK;
@@ -319,10 +299,10 @@ final class StreamParser {
         for (int i = 0; i < MAX_RAM_FLAGS; i++) {
             long at = in.position();
             long word = in.be64("the ram section's flags");
-            if (word == RAM_FLAG_EOS) {
+            if (word == RAM_EOS) {
                 return;
             }
-            if (word != RAM_FLAG_MULTIFD_FLUSH) {
+            if (word != RAM_MULTIFD_FLUSH) {
                 throw new BadStream(String.format("unexpected ram section flags 0x%x at byte %d (a mapped-ram stream has "
                         + "no inline pages)", word, at));
             }

@@ -1,5 +1,6 @@
 package dev.thaw.format.qemu.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -156,7 +157,7 @@ final class VmDescription {
         if (at == in.size()) {
             return -1;
         }
-        if (in.peek() != StreamParser.VMDESCRIPTION) {
+        if (in.peek() != MigrationStream.VMDESCRIPTION) {
             throw new BadStream(String.format("byte %d after the stream's end is 0x%02x, not a VMDESCRIPTION section", at,
                     in.peek()));
         }
@@ -176,7 +177,7 @@ final class VmDescription {
             piece.clear().limit((int) (end + 5 - from));
             in.read(piece, from, "the end of the file");
             for (int i = (int) (end - from) - 1; i >= 0; i--) {
-                if (piece.get(i) == StreamParser.SECTION_EOF && piece.get(i + 1) == StreamParser.VMDESCRIPTION
+                if (piece.get(i) == MigrationStream.SECTION_EOF && piece.get(i + 1) == MigrationStream.VMDESCRIPTION
                         && (piece.getInt(i + 2) & 0xffffffffL) == size - (from + i) - 6) {
                     return from + i + 1;
                 }

@@ -1,5 +1,6 @@
 package dev.thaw.format.qemu.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -36,14 +37,14 @@ class MigrationLayoutTest {
             ByteBuffer b = ByteBuffer.wrap(devices);
             List<String> names = new ArrayList<>();
             while (b.hasRemaining()) {
-                assertEquals(StreamParser.SECTION_FULL, b.get(), "a FULL section at byte " + (b.position() - 1));
+                assertEquals(MigrationStream.SECTION_FULL, b.get(), "a FULL section at byte " + (b.position() - 1));
                 int id = b.getInt();
                 byte[] name = new byte[b.get()];
                 b.get(name);
                 int instance = b.getInt();
                 names.add(new String(name) + (instance == 0 ? "" : "#" + instance));
                 b.getInt();
-                byte[] footer = {(byte) StreamParser.FOOTER, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
+                byte[] footer = {(byte) MigrationStream.FOOTER, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
                 int at = indexOf(devices, footer, b.position());
                 assertTrue(at > 0, "footer of section " + id);
                 b.position(at + 5);
@@ -52,10 +53,10 @@ class MigrationLayoutTest {
                     .toList(), names);
             int start = indexOf(whole, devices, (int) offset);
             assertTrue(start > 0);
-            assertEquals(StreamParser.SECTION_EOF, whole[start + devices.length], "the EOF byte follows");
+            assertEquals(MigrationStream.SECTION_EOF, whole[start + devices.length], "the EOF byte follows");
             byte[] ramStart = {0x03, 'r', 'a', 'm', 0, 0, 0, 0, 0, 0, 0, 4}; // idstr "ram", instance 0, version 4
             int ram = indexOf(whole, ramStart, (int) offset);
-            assertEquals(StreamParser.SECTION_START, whole[ram - 5]);
+            assertEquals(MigrationStream.SECTION_START, whole[ram - 5]);
             assertEquals(ByteBuffer.wrap(whole).getInt(ram - 4), m.ramSectionId(), "the id in the RAM section's START header");
         }
     }

@@ -1,5 +1,6 @@
 package dev.thaw.format.qemu.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -105,7 +106,7 @@ class QemuBadInputTest {
         for (int i = 0; i < 50; i++) {
             byte[] bytes = new byte[8 + random.nextInt(8192)];
             random.nextBytes(bytes);
-            ByteBuffer.wrap(bytes).putInt(0, (int) StreamParser.MAGIC).putInt(4, 3);
+            ByteBuffer.wrap(bytes).putInt(0, (int) MigrationStream.MAGIC).putInt(4, 3);
             Path file = dir.resolve("random" + i);
             Files.write(file, bytes);
             refused(file);

@@ -1,5 +1,6 @@
 package dev.thaw.format.qemu.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -289,7 +290,7 @@ class QemuHostileFileTest {
             f.write(tail);
             f.seek(0x54); // the ram section's total: flags in the low bits
             long word = f.readLong();
-            assertEquals(StreamParser.RAM_FLAG_MEM_SIZE, word & StreamParser.RAM_FLAG_MASK);
+            assertEquals(MigrationStream.RAM_MEM_SIZE, word & MigrationStream.RAM_FLAG_MASK);
             f.seek(0x54);
             f.writeLong(word - last.usedLength() + used);
         }
@@ -303,7 +304,7 @@ class QemuHostileFileTest {
     private Path deviceSections(String name, int count, long size) throws IOException {
         byte[] all = Files.readAllBytes(good);
         int first = QemuBadInputTest.indexOf(all, "\u0005timer") - 5; // 0x04, be32 id, then the idstr
-        assertEquals(StreamParser.SECTION_FULL, all[first]);
+        assertEquals(MigrationStream.SECTION_FULL, all[first]);
         Path file = copy(name);
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "rw")) {
             f.setLength(first);
@@ -311,18 +312,18 @@ class QemuHostileFileTest {
             for (int k = 0; k < count; k++) {
                 int id = 100 + k;
                 f.seek(at);
-                f.writeByte(StreamParser.SECTION_FULL);
+                f.writeByte(MigrationStream.SECTION_FULL);
                 f.writeInt(id);
                 f.writeByte(3);
                 f.writeBytes("dev");
                 f.writeInt(k);
                 f.writeInt(1);
                 f.seek(f.getFilePointer() + size);
-                f.writeByte(StreamParser.FOOTER);
+                f.writeByte(MigrationStream.FOOTER);
                 f.writeInt(id);
                 at = f.getFilePointer();
             }
-            f.writeByte(StreamParser.SECTION_EOF);
+            f.writeByte(MigrationStream.SECTION_EOF);
         }
         return file;
     }

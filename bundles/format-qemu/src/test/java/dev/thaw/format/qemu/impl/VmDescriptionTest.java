@@ -1,5 +1,6 @@
 package dev.thaw.format.qemu.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
@@ -54,7 +55,7 @@ class VmDescriptionTest {
         byte[] prefix = new byte[100_000];
         Arrays.fill(prefix, (byte) 0x7e);
         ByteBuffer file = ByteBuffer.allocate(prefix.length + 6 + json.length).put(prefix)
-                .put((byte) StreamParser.SECTION_EOF).put((byte) StreamParser.VMDESCRIPTION).putInt(json.length).put(json);
+                .put((byte) MigrationStream.SECTION_EOF).put((byte) MigrationStream.VMDESCRIPTION).putInt(json.length).put(json);
         Path path = Files.write(dir.resolve("described"), file.array());
         try (FileChannel ch = FileChannel.open(path)) {
             return VmDescription.devices(new Cursor(ch, ch.size(), 0), false);

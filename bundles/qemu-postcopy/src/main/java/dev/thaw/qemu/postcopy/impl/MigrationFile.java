@@ -1,5 +1,6 @@
 package dev.thaw.qemu.postcopy.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
@@ -43,7 +44,7 @@ public final class MigrationFile {
                     + "the stream, which Thaw does not serve; save it again without x-ignore-shared");
         }
         // docs/qemu-postcopy.md 4: the destination refuses a stream that lists mapped-ram, and must not have it on
-        caps.remove(Protocol.MAPPED_RAM);
+        caps.remove(MigrationStream.MAPPED_RAM);
         this.capabilities = List.copyOf(caps);
         this.uuid = qemu.uuid();
         this.ramSectionId = qemu.ramSectionId();
@@ -76,7 +77,7 @@ public final class MigrationFile {
         this.pages = first;
         this.presentPages = present;
         this.deviceSections = qemu.deviceSections();
-        if (deviceSections.length == 0 || deviceSections[0] != Protocol.SECTION_FULL) {
+        if (deviceSections.length == 0 || deviceSections[0] != MigrationStream.SECTION_FULL) {
             throw new SnapshotException(file, "its device state does not start with a device section (the stream's "
                     + "package would hold no devices)");
         }

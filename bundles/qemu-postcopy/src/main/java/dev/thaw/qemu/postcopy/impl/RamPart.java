@@ -1,5 +1,6 @@
 package dev.thaw.qemu.postcopy.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 
@@ -33,7 +34,7 @@ final class RamPart {
     /** Starts a new part: its section header. */
     void begin() {
         buffer.clear();
-        buffer.put((byte) Protocol.SECTION_PART).putInt((int) sectionId);
+        buffer.put((byte) MigrationStream.SECTION_PART).putInt((int) sectionId);
         named = null;
         records = 0;
     }
@@ -48,13 +49,13 @@ final class RamPart {
 
     /** A ZERO record for page {@code page} of {@code block} (numbered within the block). */
     void zero(SourceBlock block, long page) {
-        header(block, page, Protocol.RAM_ZERO);
+        header(block, page, MigrationStream.RAM_ZERO);
         buffer.put((byte) 0); // the fill byte: QEMU refuses any other
     }
 
     /** A PAGE record for page {@code page} of {@code block}; returns where its 4096 bytes go, to be filled. */
     MemorySegment page(SourceBlock block, long page) {
-        header(block, page, Protocol.RAM_PAGE);
+        header(block, page, MigrationStream.RAM_PAGE);
         MemorySegment data = segment.asSlice(buffer.position(), Protocol.PAGE_SIZE);
         buffer.position(buffer.position() + Protocol.PAGE_SIZE);
         return data;
@@ -66,7 +67,7 @@ final class RamPart {
         }
         long word = page * Protocol.PAGE_SIZE | flags;
         if (block == named) {
-            buffer.putLong(word | Protocol.RAM_CONTINUE);
+            buffer.putLong(word | MigrationStream.RAM_CONTINUE);
         } else {
             buffer.putLong(word).put((byte) block.idstr().length).put(block.idstr());
             named = block;
@@ -76,7 +77,7 @@ final class RamPart {
 
     /** Ends the part (EOS, footer) and returns its bytes, valid until the next {@link #begin}. */
     ByteBuffer finish() {
-        buffer.putLong(Protocol.RAM_EOS).put((byte) Protocol.FOOTER).putInt((int) sectionId);
+        buffer.putLong(MigrationStream.RAM_EOS).put((byte) MigrationStream.FOOTER).putInt((int) sectionId);
         return buffer.flip();
     }
 }

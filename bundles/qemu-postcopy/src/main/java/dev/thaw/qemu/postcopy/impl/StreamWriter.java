@@ -1,5 +1,6 @@
 package dev.thaw.qemu.postcopy.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
@@ -30,7 +31,7 @@ final class StreamWriter {
 
     /** "QEVM" and the stream version (3). */
     StreamWriter header() {
-        room(8).putInt(Protocol.MAGIC).putInt(Protocol.VERSION);
+        room(8).putInt(MigrationStream.MAGIC).putInt(MigrationStream.VERSION);
         return this;
     }
 
@@ -40,23 +41,23 @@ final class StreamWriter {
      */
     StreamWriter configuration(String machine, List<String> capabilities, Optional<UUID> uuid) {
         byte[] name = machine.getBytes(StandardCharsets.US_ASCII);
-        room(5 + name.length).put((byte) Protocol.CONFIGURATION).putInt(name.length).put(name);
+        room(5 + name.length).put((byte) MigrationStream.CONFIGURATION).putInt(name.length).put(name);
         if (!capabilities.isEmpty()) {
-            subsection(Protocol.CAPABILITIES);
+            subsection(MigrationStream.CAPABILITIES_SUBSECTION);
             room(4).putInt(capabilities.size());
             for (String c : capabilities) {
                 str8(c);
             }
         }
         uuid.ifPresent(u -> {
-            subsection(Protocol.UUID);
+            subsection(MigrationStream.UUID_SUBSECTION);
             room(16).putLong(u.getMostSignificantBits()).putLong(u.getLeastSignificantBits());
         });
         return this;
     }
 
     private void subsection(String name) {
-        room(1).put((byte) Protocol.SUBSECTION);
+        room(1).put((byte) MigrationStream.SUBSECTION);
         str8(name);
         room(4).putInt(Protocol.SUBSECTION_VERSION);
     }
@@ -67,7 +68,7 @@ final class StreamWriter {
         if (length > 0xffff) {
             throw new IllegalArgumentException("command " + cmd + " with " + length + " bytes (at most 65535)");
         }
-        room(5 + length).put((byte) Protocol.COMMAND).putShort((short) cmd).putShort((short) length).put(body.duplicate());
+        room(5 + length).put((byte) MigrationStream.COMMAND).putShort((short) cmd).putShort((short) length).put(body.duplicate());
         return this;
     }
 
@@ -124,27 +125,27 @@ final class StreamWriter {
      * block's name and used length, EOS, footer.
      */
     StreamWriter ramStart(long sectionId, List<SourceBlock> blocks) {
-        sectionHeader(Protocol.SECTION_START, sectionId);
+        sectionHeader(MigrationStream.SECTION_START, sectionId);
         str8(Protocol.RAM_IDSTR);
         room(8).putInt(0).putInt((int) Protocol.RAM_VERSION);
         long total = blocks.stream().mapToLong(SourceBlock::usedLength).sum();
-        room(8).putLong(total | Protocol.RAM_MEM_SIZE);
+        room(8).putLong(total | MigrationStream.RAM_MEM_SIZE);
         for (SourceBlock b : blocks) {
             room(1 + b.idstr().length + 8).put((byte) b.idstr().length).put(b.idstr()).putLong(b.usedLength());
         }
-        room(8).putLong(Protocol.RAM_EOS);
+        room(8).putLong(MigrationStream.RAM_EOS);
         return footer(sectionId);
     }
 
     /** The RAM section's END as QEMU sends it in postcopy: EOS only. */
     StreamWriter ramEnd(long sectionId) {
-        sectionHeader(Protocol.SECTION_END, sectionId);
-        room(8).putLong(Protocol.RAM_EOS);
+        sectionHeader(MigrationStream.SECTION_END, sectionId);
+        room(8).putLong(MigrationStream.RAM_EOS);
         return footer(sectionId);
     }
 
     StreamWriter eof() {
-        room(1).put((byte) Protocol.EOF);
+        room(1).put((byte) MigrationStream.SECTION_EOF);
         return this;
     }
 
@@ -153,7 +154,7 @@ final class StreamWriter {
     }
 
     private StreamWriter footer(long sectionId) {
-        room(5).put((byte) Protocol.FOOTER).putInt((int) sectionId);
+        room(5).put((byte) MigrationStream.FOOTER).putInt((int) sectionId);
         return this;
     }
 

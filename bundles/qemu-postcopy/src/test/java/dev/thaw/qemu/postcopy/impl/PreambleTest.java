@@ -1,5 +1,6 @@
 package dev.thaw.qemu.postcopy.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -30,19 +31,19 @@ class PreambleTest {
             assertEquals(List.of(), mf.capabilities());
             ByteBuffer b = Preamble.of(mf);
 
-            assertEquals(Protocol.MAGIC, b.getInt());
-            assertEquals(Protocol.VERSION, b.getInt());
-            assertEquals(Protocol.CONFIGURATION, b.get());
+            assertEquals(MigrationStream.MAGIC, b.getInt());
+            assertEquals(MigrationStream.VERSION, b.getInt());
+            assertEquals(MigrationStream.CONFIGURATION, b.get());
             assertEquals("pc-i440fx-10.0", text(b, b.getInt()));
             assertArrayEquals(Hex.of("08 0001 0000 08 0003 0010 0000000000001000 0000000000001000"), bytes(b, 26),
                     "no capabilities subsection: OPEN_RETURN_PATH and ADVISE follow the machine type");
 
-            assertEquals(Protocol.SECTION_START, b.get());
+            assertEquals(MigrationStream.SECTION_START, b.get());
             int sid = b.getInt();
             assertEquals(((QemuMigrationFile) reader).ramSectionId(), sid);
             assertArrayEquals(Hex.of("03 \"ram\" 00000000 00000004"), bytes(b, 12));
             long total = b.getLong();
-            assertEquals(Protocol.RAM_MEM_SIZE, total & 0xfff);
+            assertEquals(MigrationStream.RAM_MEM_SIZE, total & 0xfff);
             List<String> listed = new ArrayList<>();
             for (long sum = 0; sum < (total & ~0xfffL); ) {
                 String name = text(b, b.get());
@@ -51,8 +52,8 @@ class PreambleTest {
                 sum += used;
             }
             assertEquals(reader.regions().stream().map(r -> r.name() + ":" + r.size()).toList(), listed);
-            assertEquals(Protocol.RAM_EOS, b.getLong());
-            assertEquals(Protocol.FOOTER, b.get());
+            assertEquals(MigrationStream.RAM_EOS, b.getLong());
+            assertEquals(MigrationStream.FOOTER, b.get());
             assertEquals(sid, b.getInt());
 
             for (var r : reader.regions()) {

@@ -1,5 +1,6 @@
 package dev.thaw.qemu.postcopy.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import java.io.DataInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -84,14 +85,14 @@ final class RecordingDestination implements AutoCloseable {
         try (SocketChannel c = server.accept()) {
             channel = c;
             DataInputStream in = new DataInputStream(Channels.newInputStream(c));
-            expect(in.readInt() == Protocol.MAGIC && in.readInt() == Protocol.VERSION, "header");
-            expect(in.read() == Protocol.CONFIGURATION, "configuration");
+            expect(in.readInt() == MigrationStream.MAGIC && in.readInt() == MigrationStream.VERSION, "header");
+            expect(in.read() == MigrationStream.CONFIGURATION, "configuration");
             in.readNBytes(in.readInt());
             int type = in.read();
-            while (type == Protocol.SUBSECTION) {
+            while (type == MigrationStream.SUBSECTION) {
                 String name = str8(in);
                 in.readInt();
-                if (name.equals(Protocol.CAPABILITIES)) {
+                if (name.equals(MigrationStream.CAPABILITIES_SUBSECTION)) {
                     for (int n = in.readInt(); n > 0; n--) {
                         str8(in);
                     }
@@ -100,9 +101,9 @@ final class RecordingDestination implements AutoCloseable {
                 }
                 type = in.read();
             }
-            while (type != Protocol.EOF) {
+            while (type != MigrationStream.SECTION_EOF) {
                 switch (type) {
-                    case Protocol.COMMAND -> {
+                    case MigrationStream.COMMAND -> {
                         int cmd = in.readUnsignedShort();
                         byte[] body = in.readNBytes(in.readUnsignedShort());
                         if (cmd == Protocol.CMD_PACKAGED) {
@@ -110,7 +111,7 @@ final class RecordingDestination implements AutoCloseable {
                             send(script.afterPackage(this));
                         }
                     }
-                    case Protocol.SECTION_START -> {
+                    case MigrationStream.SECTION_START -> {
                         int sid = in.readInt();
                         expect(str8(in).equals("ram") && in.readInt() == 0 && in.readInt() == Protocol.RAM_VERSION, "ram START");
                         long total = in.readLong() & ~0xfffL;
@@ -120,10 +121,10 @@ final class RecordingDestination implements AutoCloseable {
                             blocks.put(name, used);
                             sum += used;
                         }
-                        expect(in.readLong() == Protocol.RAM_EOS, "EOS");
+                        expect(in.readLong() == MigrationStream.RAM_EOS, "EOS");
                         footer(in, sid);
                     }
-                    case Protocol.SECTION_PART, Protocol.SECTION_END -> {
+                    case MigrationStream.SECTION_PART, MigrationStream.SECTION_END -> {
                         int sid = in.readInt();
                         records(in);
                         footer(in, sid);
@@ -143,17 +144,17 @@ final class RecordingDestination implements AutoCloseable {
         while (true) {
             long word = in.readLong();
             long flags = word & 0xfff;
-            if (flags == Protocol.RAM_EOS) {
+            if (flags == MigrationStream.RAM_EOS) {
                 return;
             }
-            if ((flags & Protocol.RAM_CONTINUE) == 0) {
+            if ((flags & MigrationStream.RAM_CONTINUE) == 0) {
                 lastBlock = str8(in);
             }
             byte[] data = null;
-            if ((flags & ~Protocol.RAM_CONTINUE) == Protocol.RAM_ZERO) {
+            if ((flags & ~MigrationStream.RAM_CONTINUE) == MigrationStream.RAM_ZERO) {
                 expect(in.read() == 0, "zero fill byte");
             } else {
-                expect((flags & ~Protocol.RAM_CONTINUE) == Protocol.RAM_PAGE, "PAGE or ZERO, not flags " + flags);
+                expect((flags & ~MigrationStream.RAM_CONTINUE) == MigrationStream.RAM_PAGE, "PAGE or ZERO, not flags " + flags);
                 data = in.readNBytes(Protocol.PAGE_SIZE);
             }
             PageRecord r = new PageRecord(lastBlock, (word & ~0xfffL) / Protocol.PAGE_SIZE, data);
@@ -184,7 +185,7 @@ final class RecordingDestination implements AutoCloseable {
     }
 
     private static void footer(DataInputStream in, int sid) throws IOException {
-        expect(in.read() == Protocol.FOOTER && in.readInt() == sid, "footer of section " + sid);
+        expect(in.read() == MigrationStream.FOOTER && in.readInt() == sid, "footer of section " + sid);
     }
 
     private static String str8(DataInputStream in) throws IOException {

@@ -1,5 +1,6 @@
 package dev.thaw.qemu.postcopy.impl;
 
+import dev.thaw.format.qemu.MigrationStream;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -65,7 +66,7 @@ class StreamWriterTest {
     @Test
     void thePackageIsItsLengthThenListenTheDevicesPingAndRunAtTheOffsetsOfSectionTwo() {
         byte[] devices = new byte[12888]; // the pc file's 30 device sections are this long
-        devices[0] = Protocol.SECTION_FULL;
+        devices[0] = MigrationStream.SECTION_FULL;
         StreamWriter w = new StreamWriter(16).header().configuration("pc-i440fx-10.0", List.of(), Optional.empty())
                 .openReturnPath().ping(1).postcopyAdvise().ramStart(1, PC_BLOCKS);
         for (SourceBlock b : PC_BLOCKS) {

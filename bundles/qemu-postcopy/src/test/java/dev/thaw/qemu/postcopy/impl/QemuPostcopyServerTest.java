@@ -18,6 +18,7 @@ import dev.thaw.policy.sequential.impl.SequentialPolicy;
 import dev.thaw.testing.ConfigProxy;
 import dev.thaw.testing.ProcessResources;
 import dev.thaw.testing.RequiresQemu;
+import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -28,6 +29,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The PostcopyServer component, as {@code thaw:restore --serve} calls it, serving a QEMU 10 destination started
@@ -51,13 +54,15 @@ class QemuPostcopyServerTest {
         saved = PostcopyQemuTest.saveAGuest(shared);
     }
 
-    @Test
-    void aDestinationStartedWithTheDocumentedCommandLineCompletesWithTheFilesRam() throws Exception {
-        Path socket = dir.resolve("dst.sock");
+    @ParameterizedTest
+    @ValueSource(strings = {"unix", "tcp"})
+    void aDestinationStartedWithTheDocumentedCommandLineCompletesWithTheFilesRam(String channel) throws Exception {
+        String address = channel.equals("unix") ? "unix:" + dir.resolve("dst.sock") : "tcp:127.0.0.1:" + freePort();
         Path again = dir.resolve("again.mr");
         try (Qemu destination = Qemu.start(dir, "dst", "-S", "-global", "migration.x-postcopy-ram=on",
-                "-incoming", "unix:" + socket)) {
-            PostcopyServe serve = server.serve(new ServeRequest(saved, 0, "unix:" + socket, "sequential", Map.of()));
+                "-incoming", address)) {
+            // QEMU listens once it has parsed its command line, which is done when its monitor answers
+            PostcopyServe serve = server.serve(new ServeRequest(saved, 0, address, "sequential", Map.of()));
             RestoreStats stats;
             try (serve) {
                 assertEquals("serve1", serve.id());
@@ -65,7 +70,7 @@ class QemuPostcopyServerTest {
                 stats = serve.completion().get(PostcopyQemuTest.MIGRATION_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
             }
             destination.awaitMigration(Set.of("completed"), PostcopyQemuTest.MIGRATION_TIMEOUT);
-            System.out.printf("served %d pages (%d present) to -incoming unix: -S: full load %.1f ms, device state at %.1f ms, "
+            System.out.printf("served %d pages (%d present) to -incoming " + channel + ": -S: full load %.1f ms, device state at %.1f ms, "
                     + "%d requests, %d bytes sent%n", stats.pages(), stats.presentPages(), stats.fullLoadTime() / 1e6,
                     stats.resumeLatency() / 1e6, stats.faults(), serve.bytesSent());
             assertEquals(RestoreStats.Phase.COMPLETE, stats.phase());
@@ -106,10 +111,7 @@ class QemuPostcopyServerTest {
         RestoreException unix = assertThrows(RestoreException.class,
                 () -> server.serve(new ServeRequest(saved, 0, "unix:" + socket, "sequential", Map.of())));
         assertOneLine(unix, "cannot serve " + saved + " to unix:" + socket + ": ");
-        int port;
-        try (ServerSocket s = new ServerSocket(0)) {
-            port = s.getLocalPort(); // closed again: nobody listens there now
-        }
+        int port = freePort();
         RestoreException tcp = assertThrows(RestoreException.class,
                 () -> server.serve(new ServeRequest(saved, 0, "tcp:127.0.0.1:" + port, "sequential", Map.of())));
         assertOneLine(tcp, "cannot serve " + saved + " to tcp:127.0.0.1:" + port + ": ");
@@ -125,6 +127,13 @@ class QemuPostcopyServerTest {
         IllegalArgumentException policy = assertThrows(IllegalArgumentException.class,
                 () -> server.serve(new ServeRequest(saved, 0, "unix:" + dir.resolve("x.sock"), "bogus", Map.of())));
         assertOneLine(policy, "no page policy named 'bogus' is installed (installed: sequential)");
+    }
+
+    /** A TCP port nobody listened on a moment ago. */
+    private static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
     }
 
     private static void assertOneLine(Exception e, String start) {

@@ -2,6 +2,8 @@ package dev.thaw.shell.impl;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.thaw.api.migration.PostcopyServer;
+import dev.thaw.api.migration.ServeRequest;
 import dev.thaw.api.snapshot.SnapshotSummary;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.Vm;
@@ -9,6 +11,7 @@ import dev.thaw.api.vm.VmManager;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
@@ -16,6 +19,9 @@ import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /** Gogo commands to snapshot VMs and restore them. */
 @Component(service = SnapshotCommands.class, property = {
@@ -27,6 +33,10 @@ public final class SnapshotCommands {
 
     private final VmManager vms;
     private final ObjectMapper json = new ObjectMapper();
+    /** Absent without the qemu-postcopy bundle: then {@code --serve} says so. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile PostcopyServer server;
 
     @Activate
     public SnapshotCommands(@Reference VmManager vms) {
@@ -87,8 +97,15 @@ public final class SnapshotCommands {
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
             @Descriptor("the vCPU runtime to restore on, whichever the snapshot was taken on (default: config/dev.thaw.machine.cfg)")
             @Parameter(names = "--runtime", absentValue = "") String runtime,
+            @Descriptor("serve FILE, a QEMU mapped-ram file, to an incoming QEMU started with -incoming ADDRESS and "
+                    + "postcopy-ram on (unix:PATH or tcp:HOST:PORT; docs/qemu-postcopy.md, Serving your own QEMU)")
+            @Parameter(names = "--serve", absentValue = "") String serve,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file") String file) {
+        if (!serve.isEmpty()) {
+            serve(session, serve, file, policy, asJson, ServeCommand.conflicts(eager, record, name, runtime, loaderThreads));
+            return;
+        }
         Path path = Arguments.file(session, file);
         int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
         RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy.isEmpty() ? null : policy,
@@ -118,6 +135,21 @@ public final class SnapshotCommands {
         }
         out.printf("%s restored on %s from %s (%s): vCPUs running %.1f ms after the restore command%n", vm.id(),
                 vm.info().runtime(), path, mode, ms);
+    }
+
+    private void serve(CommandSession session, String address, String file, String policy, boolean asJson, List<String> conflicts) {
+        if (!conflicts.isEmpty()) {
+            throw new IllegalArgumentException("--serve cannot be combined with " + String.join("; nor with ", conflicts));
+        }
+        PostcopyServer s = server;
+        if (s == null) {
+            throw new IllegalStateException("--serve needs the QEMU postcopy source (bundle dev.thaw.qemu.postcopy, feature "
+                    + "formats), which is not active");
+        }
+        Arguments.SnapshotLocation at = Arguments.snapshot(session, file);
+        String used = policy.isEmpty() ? vms.restoreSettings().defaultPolicy() : policy;
+        ServeRequest request = new ServeRequest(at.file(), at.offset(), ServeCommand.address(session, address), used, Map.of());
+        ServeCommand.run(s, request, session.getConsole(), asJson);
     }
 
     private String toJson(Object value) {

@@ -2,6 +2,8 @@ package dev.thaw.shell.impl;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.thaw.api.migration.PostcopyServe;
+import dev.thaw.api.migration.PostcopyServer;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmManager;
@@ -9,13 +11,20 @@ import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.TreeMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import org.apache.felix.service.command.CommandSession;
 import org.apache.felix.service.command.Descriptor;
 import org.apache.felix.service.command.Parameter;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /** {@code thaw:stats} and {@code thaw:profile}: what a lazy restore cost, and its working-set recording. */
 @Component(service = StatsCommands.class, property = {
@@ -26,7 +35,11 @@ import org.osgi.service.component.annotations.Reference;
 public final class StatsCommands {
 
     private final VmManager vms;
-    private final ObjectMapper json = new ObjectMapper();
+    private static final ObjectMapper JSON = new ObjectMapper();
+    /** Absent without the qemu-postcopy bundle; its serves ({@code thaw:restore --serve}) have figures too. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile PostcopyServer server;
 
     private static final java.time.Duration WAIT_LIMIT = java.time.Duration.ofMinutes(10);
 
@@ -35,22 +48,33 @@ public final class StatsCommands {
         this.vms = vms;
     }
 
-    @Descriptor("show the figures of the lazy restore a VM came from (live while it loads)")
+    @Descriptor("show the figures of the lazy restore a VM came from, or of a thaw:restore --serve (live while it loads)")
     public void stats(
             CommandSession session,
             @Descriptor("first wait until every page is loaded, showing the loading progress (not for policy none, "
                     + "which loads on demand only)") @Parameter(names = "--wait", presentValue = "true", absentValue = "false") boolean wait,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("VM id") String id) throws JsonProcessingException {
+            @Descriptor("VM id, or serve id") String id) throws JsonProcessingException {
+        Optional<PostcopyServe> served = vms.find(id).isPresent() || server == null ? Optional.empty() : server.find(id);
+        if (served.isPresent()) {
+            PostcopyServe serve = served.get();
+            RestoreStats s = wait ? awaitServed(serve) : serve.stats();
+            Map<String, Object> m = json(id, "qemu", s);
+            m.put("destination", serve.destination());
+            print(session.getConsole(), m, asJson);
+            return;
+        }
         Vm vm = find(id);
         RestoreStats s = vm.restoreStats().orElseThrow(() -> new IllegalArgumentException(id + " was not restored lazily; it has no restore figures"));
         if (wait && !s.policy().equals("none")) {
             s = awaitLoaded(vm, s);
         }
-        Map<String, Object> m = json(id, vm.info().runtime(), s);
-        PrintStream out = session.getConsole();
+        print(session.getConsole(), json(id, vm.info().runtime(), s), asJson);
+    }
+
+    private static void print(PrintStream out, Map<String, Object> m, boolean asJson) {
         if (asJson) {
-            out.println(json.writeValueAsString(m));
+            out.println(toJson(m));
             return;
         }
         Table t = new Table("FIGURE", "VALUE").numeric(1);
@@ -62,6 +86,19 @@ public final class StatsCommands {
             }
         });
         t.print(out);
+    }
+
+    /** Waits for the serve to end (it may fail: its figures say how far it got). */
+    private static RestoreStats awaitServed(PostcopyServe serve) {
+        try {
+            return serve.completion().handle((done, failed) -> serve.stats()).get(WAIT_LIMIT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        } catch (ExecutionException | TimeoutException e) {
+            return serve.stats();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return serve.stats();
+        }
     }
 
     /** Waits for the restore to end, with a progress bar of the bytes loaded. */
@@ -84,7 +121,7 @@ public final class StatsCommands {
             throw new IllegalArgumentException("thaw:profile takes 'save', not '" + action + "'");
         }
         Path saved = find(id).saveProfile();
-        session.getConsole().println(asJson ? json.writeValueAsString(Map.of("id", id, "profile", saved.toString()))
+        session.getConsole().println(asJson ? JSON.writeValueAsString(Map.of("id", id, "profile", saved.toString()))
                 : id + ": working-set profile saved to " + saved);
     }
 
@@ -118,6 +155,14 @@ public final class StatsCommands {
         m.put("policyErrors", s.policyErrors());
         m.put("policyProblem", s.policyProblem());
         return m;
+    }
+
+    static String toJson(Object value) {
+        try {
+            return JSON.writeValueAsString(value);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("cannot write JSON: " + e.getMessage(), e);
+        }
     }
 
     private static double ms(long nanos) {

@@ -59,8 +59,13 @@ class PostcopyQemuTest {
     @BeforeAll
     static void saveAGuestWithQemusOwnMigration() throws Exception {
         Qemu.assumeInstalled();
-        saved = shared.resolve("saved.mr");
-        try (Qemu source = Qemu.start(shared, "saver")) {
+        saved = saveAGuest(shared);
+    }
+
+    /** The test machine's firmware run a moment and saved by QEMU's own migration to {@code saved.mr} in {@code dir}. */
+    static Path saveAGuest(Path dir) throws Exception {
+        Path saved = dir.resolve("saved.mr");
+        try (Qemu source = Qemu.start(dir, "saver")) {
             Thread.sleep(FIRMWARE_RUN_MILLIS);
             source.qmp().execute("stop");
             source.saveMappedRam(saved);
@@ -69,6 +74,7 @@ class PostcopyQemuTest {
             assertEquals("pc.ram", r.regions().getFirst().name());
             assertTrue(r.regions().getFirst().presentPages() > 16, "the firmware wrote to RAM: " + r.regions());
         }
+        return saved;
     }
 
     @Test
@@ -151,7 +157,7 @@ class PostcopyQemuTest {
         assertTrue(m.startsWith("postcopy of " + saved + " to unix:" + dir.resolve("dst.sock") + ": the destination "), m);
         assertTrue(m.contains("closed the connection after") || m.contains("hung up after"), m);
         Qemu.assertGone(pid);
-        assertNothingLeft(before);
+        assertNothingLeft(dir, before);
     }
 
     @Test
@@ -198,7 +204,7 @@ class PostcopyQemuTest {
         assertTrue(m.startsWith("postcopy to unix:" + dir.resolve("dst.sock") + ": " + shrinking + ": "), m);
         assertTrue(m.contains("page"), m);
         Qemu.assertGone(pid);
-        assertNothingLeft(before);
+        assertNothingLeft(dir, before);
     }
 
     /** An incoming QEMU with postcopy-ram on, listening on {@code NAME.sock} in the test's folder. */
@@ -230,7 +236,8 @@ class PostcopyQemuTest {
     }
 
     /** The two files hold the same blocks, and every page of each block is the same. */
-    private void assertSameRam(Path a, Path b) {
+    static void assertSameRam(Path a, Path b) {
+        QemuMappedRamFormat format = new QemuMappedRamFormat();
         try (SnapshotReader ra = format.open(a); SnapshotReader rb = format.open(b); Arena arena = Arena.ofConfined()) {
             assertEquals(ra.regions().stream().map(r -> r.name() + ":" + r.size()).toList(),
                     rb.regions().stream().map(r -> r.name() + ":" + r.size()).toList());
@@ -253,7 +260,7 @@ class PostcopyQemuTest {
     }
 
     /** No file descriptor opened and no Thaw thread started since {@code before} is still there. */
-    private void assertNothingLeft(ProcessResources.Held before) throws Exception {
+    static void assertNothingLeft(Path dir, ProcessResources.Held before) throws Exception {
         Await.until("the source's threads to end", Duration.ofSeconds(5), () -> Thread.getAllStackTraces().keySet().stream()
                 .noneMatch(t -> t.getName().startsWith("thaw-postcopy")));
         ProcessResources.Held after = ProcessResources.now(dir);

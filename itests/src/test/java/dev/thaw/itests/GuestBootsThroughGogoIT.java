@@ -156,6 +156,13 @@ public class GuestBootsThroughGogoIT {
         assertTrue("thaw:inspect shows each device's state version:\n" + inspect,
                 inspect.contains("{\"name\":\"uart16550\",\"instance\":0,\"version\":1}"));
 
+        // Nobody listens there: a Thaw file must be refused before anything connects, naming the file.
+        String nowhere = "unix:" + file.resolveSibling("nobody.sock");
+        Exception served = assertThrows("thaw:restore --serve of a Thaw file", Exception.class,
+                () -> gogo.execute("thaw:restore --serve " + nowhere + " " + file));
+        assertTrue("--serve refuses a Thaw snapshot before connecting, got: " + messages(served),
+                messages(served).contains(file.toString()) && messages(served).contains("not a QEMU mapped-ram file"));
+
         String restore = gogo.execute("thaw:restore --eager --name copy " + file);
         assertTrue("thaw:restore says the copy runs, and on which runtime:\n" + restore,
                 restore.startsWith("copy restored on " + ItestRuntime.name() + " from"));

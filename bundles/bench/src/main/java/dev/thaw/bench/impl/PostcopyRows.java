@@ -18,6 +18,9 @@ import java.util.function.Function;
  */
 final class PostcopyRows {
 
+    /** The policy that sends nothing unasked: with no vCPU running, its serve never completes. */
+    static final String ON_DEMAND_ONLY = "none";
+
     private final PostcopyServer server;
     private final QemuFileLoad load;
     private final Map<String, List<Figures>> rounds = new LinkedHashMap<>();
@@ -32,13 +35,16 @@ final class PostcopyRows {
 
     /** The rows to measure, or none with the reason in {@code notes}. */
     static PostcopyRows prepare(PostcopyServer server, QemuFileLoad load, List<PagePolicy> policies, List<String> notes) {
-        List<String> names = policies.stream().map(PagePolicy::name).toList();
+        List<String> names = policies.stream().map(PagePolicy::name).filter(n -> !n.equals(ON_DEMAND_ONLY)).toList();
         if (load == null) {
             notes.add("postcopy rows skipped: there is no QEMU row to start the destination like (see its note)");
             names = List.of();
         } else if (server == null) {
             notes.add("postcopy rows skipped: no PostcopyServer service (the qemu-postcopy bundle is not installed or not active)");
             names = List.of();
+        } else if (policies.stream().anyMatch(p -> p.name().equals(ON_DEMAND_ONLY))) {
+            notes.add(PostcopyLoad.PREFIX + ON_DEMAND_ONLY + " row skipped: " + ON_DEMAND_ONLY + " sends requested pages only, and "
+                    + "the destination, stopped with -S, requests none: it would never complete");
         }
         return new PostcopyRows(server, load, names, notes);
     }

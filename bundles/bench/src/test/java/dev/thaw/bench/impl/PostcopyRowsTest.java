@@ -13,6 +13,7 @@ import dev.thaw.format.qemu.impl.QemuMappedRamFormat;
 import dev.thaw.machine.impl.BenchFormats;
 import dev.thaw.policy.sequential.impl.SequentialPolicy;
 import dev.thaw.qemu.postcopy.impl.BenchPostcopyServer;
+import dev.thaw.restore.impl.NonePolicy;
 import dev.thaw.samples.impl.PackedSamples;
 import dev.thaw.testing.ConfigProxy;
 import dev.thaw.testing.RequiresQemu;
@@ -87,6 +88,17 @@ class PostcopyRowsTest {
         Map<String, Double> ratios = rows.ratios(100.0);
         assertEquals((double) figures.get("resumeMs") / 100, ratios.get("resume postcopy sequential/qemu"), 1e-9);
         assertEquals(row.fullLoadMs() / 100, ratios.get("fullLoad postcopy sequential/qemu"), 1e-9);
+    }
+
+    @Test
+    void noneIsSkippedWithItsReasonForADestinationStoppedWithDashSRequestsNothing() throws Exception {
+        prepare("qemu-microvm.mr");
+        NonePolicy none = new NonePolicy();
+        PostcopyRows rows = PostcopyRows.prepare(BenchPostcopyServer.of(formats, none, sequential), load, List.of(none, sequential), notes);
+        rows.round(true);
+        assertEquals(List.of("postcopy sequential"), rows.rows().stream().map(FileLoadReport.Row::mode).toList());
+        assertEquals(List.of("postcopy none row skipped: none sends requested pages only, and the destination, stopped with -S, "
+                + "requests none: it would never complete"), notes);
     }
 
     @Test

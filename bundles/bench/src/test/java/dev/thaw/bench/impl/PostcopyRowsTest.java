@@ -10,7 +10,7 @@ import dev.thaw.api.snapshot.SnapshotFormats;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.format.qemu.impl.QemuMappedRamFormat;
-import dev.thaw.machine.impl.BenchFormats;
+import dev.thaw.machine.impl.InstalledFormats;
 import dev.thaw.policy.sequential.impl.SequentialPolicy;
 import dev.thaw.qemu.postcopy.impl.BenchPostcopyServer;
 import dev.thaw.restore.impl.NonePolicy;
@@ -36,7 +36,7 @@ class PostcopyRowsTest {
     Path dir;
 
     private final SequentialPolicy sequential = new SequentialPolicy(ConfigProxy.defaults(SequentialPolicy.Config.class));
-    private final SnapshotFormats formats = BenchFormats.of(new QemuMappedRamFormat());
+    private final SnapshotFormats formats = InstalledFormats.of(new QemuMappedRamFormat());
     private final PostcopyServer server = BenchPostcopyServer.of(formats, sequential);
     private final List<String> notes = new ArrayList<>();
     private SnapshotReader reader;

@@ -13,8 +13,10 @@ import java.util.Map;
  * @param regionBytes its size
  * @param presentBytes the bytes of its pages the file holds
  * @param openMs median time to open the file: its headers and page bitmaps, what {@code thaw:inspect} reads
- * @param rows one per mode: {@code thaw-eager}, each policy, {@code qemu}
- * @param ratios {@code fullLoad POLICY/qemu} and {@code fullLoad POLICY/thaw-eager}
+ * @param rows one per mode: {@code thaw-eager}, each policy, {@code qemu}, {@code postcopy POLICY} (Thaw serving
+ *     the file to a destination QEMU; its note holds the resume time, pages and bytes sent)
+ * @param ratios {@code fullLoad POLICY/qemu}, {@code fullLoad POLICY/thaw-eager}, and {@code resume} and
+ *     {@code fullLoad} of each {@code postcopy POLICY} over {@code qemu}
  * @param notes what a reader should know (skipped rows, what QEMU loaded)
  * @param resultsDir where {@code results.json} was written
  */
@@ -28,7 +30,7 @@ public record FileLoadReport(FileLoadRequest request, String format, String regi
     }
 
     /**
-     * @param mode {@code thaw-eager}, a policy's name, or {@code qemu}
+     * @param mode {@code thaw-eager}, a policy's name, {@code qemu}, or {@code postcopy } and a policy's name
      * @param fullLoadMs median time to every page present (null: no row, see the note)
      * @param bandwidthMBps the file's bytes loaded per second at that median (for QEMU: its whole file's RAM)
      * @param note how it was measured, or why there is no figure

@@ -3,6 +3,7 @@ package dev.thaw.bench.impl;
 import dev.thaw.api.bench.FileLoadBenchmark;
 import dev.thaw.api.bench.FileLoadReport;
 import dev.thaw.api.bench.FileLoadRequest;
+import dev.thaw.api.migration.PostcopyServer;
 import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.restore.HostRegion;
 import dev.thaw.api.restore.LazyRestore;
@@ -26,11 +27,15 @@ import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
 import org.osgi.service.component.annotations.Reference;
+import org.osgi.service.component.annotations.ReferenceCardinality;
+import org.osgi.service.component.annotations.ReferencePolicy;
+import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * {@code thaw:bench qemu-file FILE}: the file's largest RAM block loaded into fresh anonymous memory, round
  * after round: by a plain eager read, by each policy's background loaders through userfaultfd (nothing
- * faults: this is the loaders' pace), and by QEMU's own eager load of the whole file.
+ * faults: this is the loaders' pace), by QEMU's own eager load of the whole file, and by Thaw serving the
+ * file to a destination QEMU through postcopy with each policy (when the qemu-postcopy bundle is there).
  */
 @Component(service = FileLoadBenchmark.class)
 public final class FileLoadBench implements FileLoadBenchmark {
@@ -44,6 +49,10 @@ public final class FileLoadBench implements FileLoadBenchmark {
     private final SnapshotFormats formats;
     private final LazyRestorer restorer;
     private final InstalledPolicies policies;
+    /** Optional: without the qemu-postcopy bundle the postcopy rows say why they are missing. */
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    private volatile PostcopyServer postcopyServer;
 
     @Activate
     public FileLoadBench(@Reference SnapshotFormats formats, @Reference LazyRestorer restorer,
@@ -63,31 +72,45 @@ public final class FileLoadBench implements FileLoadBenchmark {
             // none loads on demand only: with nothing faulting it would never finish
             List<PagePolicy> loading = policies.ordered().stream().filter(p -> !p.name().equals("none")).toList();
             List<String> notes = new ArrayList<>();
-            QemuFileLoad qemu = QemuFileLoad.prepare(reader, request.file(), request.offset(), notes);
-            Map<String, List<Double>> times = new LinkedHashMap<>();
-            List<Double> opens = new ArrayList<>();
-            for (int round = 0; round <= request.repeat(); round++) {
-                progress.accept(round == 0 ? "warm-up round" : "round " + round + " of " + request.repeat());
-                double open = open(request);
-                if (round > 0) {
-                    opens.add(open);
-                }
-                record(times, EAGER, round, eager(view, region));
-                for (PagePolicy p : loading) {
-                    record(times, p.name(), round, lazy(view, region, p, request.loaderThreads()));
-                }
-                if (qemu != null) {
-                    Double ms = qemu.load(notes);
-                    if (ms != null) {
-                        record(times, RestoreBench.QEMU, round, ms);
-                    } else {
-                        times.remove(RestoreBench.QEMU); // its note says why
-                        qemu = null;
-                    }
+            QemuFileLoad prepared = QemuFileLoad.prepare(reader, request.file(), request.offset(), notes);
+            try {
+                return measure(request, reader, view, region, presentBytes, loading, prepared, notes, progress);
+            } finally {
+                if (prepared != null) {
+                    prepared.delete(); // its firmware file, shared by QEMU's row and the postcopy rows
                 }
             }
-            return FileLoadResults.report(request, reader.format(), region, presentBytes, Median.of(opens), times, qemu, notes);
         }
+    }
+
+    private FileLoadReport measure(FileLoadRequest request, SnapshotReader reader, SnapshotReader view, SnapshotRegion region,
+            long presentBytes, List<PagePolicy> loading, QemuFileLoad prepared, List<String> notes, Consumer<String> progress) {
+        QemuFileLoad qemu = prepared;
+        PostcopyRows postcopy = PostcopyRows.prepare(postcopyServer, prepared, policies.ordered(), notes);
+        Map<String, List<Double>> times = new LinkedHashMap<>();
+        List<Double> opens = new ArrayList<>();
+        for (int round = 0; round <= request.repeat(); round++) {
+            progress.accept(round == 0 ? "warm-up round" : "round " + round + " of " + request.repeat());
+            double open = open(request);
+            if (round > 0) {
+                opens.add(open);
+            }
+            record(times, EAGER, round, eager(view, region));
+            for (PagePolicy p : loading) {
+                record(times, p.name(), round, lazy(view, region, p, request.loaderThreads()));
+            }
+            if (qemu != null) {
+                Double ms = qemu.load(notes);
+                if (ms != null) {
+                    record(times, RestoreBench.QEMU, round, ms);
+                } else {
+                    times.remove(RestoreBench.QEMU); // its note says why
+                    qemu = null;
+                }
+            }
+            postcopy.round(round > 0);
+        }
+        return FileLoadResults.report(request, reader.format(), region, presentBytes, Median.of(opens), times, qemu, postcopy, notes);
     }
 
     /** Milliseconds to open the file afresh: headers and bitmaps, no page. */

@@ -18,7 +18,7 @@ final class FileLoadResults {
     private FileLoadResults() {}
 
     static FileLoadReport report(FileLoadRequest request, String format, SnapshotRegion region, long presentBytes,
-            double openMs, Map<String, List<Double>> times, QemuFileLoad qemu, List<String> notes) {
+            double openMs, Map<String, List<Double>> times, QemuFileLoad qemu, PostcopyRows postcopy, List<String> notes) {
         List<FileLoadReport.Row> rows = new ArrayList<>();
         Map<String, Double> medians = new LinkedHashMap<>();
         times.forEach((mode, list) -> {
@@ -31,9 +31,7 @@ final class FileLoadResults {
             long bytes = isQemu ? qemu.presentBytes() : presentBytes;
             rows.add(new FileLoadReport.Row(mode, ms, bytes / 1e3 / ms, note(mode, region, qemu)));
         });
-        if (qemu != null) {
-            qemu.delete();
-        }
+        rows.addAll(postcopy.rows());
         Map<String, Double> ratios = new LinkedHashMap<>();
         for (String mode : medians.keySet()) {
             if (!mode.equals(FileLoadBench.EAGER) && !mode.equals(RestoreBench.QEMU)) {
@@ -43,12 +41,13 @@ final class FileLoadResults {
                 ratios.put("fullLoad " + mode + "/" + FileLoadBench.EAGER, medians.get(mode) / medians.get(FileLoadBench.EAGER));
             }
         }
+        ratios.putAll(postcopy.ratios(medians.get(RestoreBench.QEMU)));
         List<String> all = new ArrayList<>(notes);
         all.add("medians of " + request.repeat() + " rounds after one warm-up round; the file is read from the page cache");
         Path dir = ResultsFolder.create(request.resultsRoot(), "qemu-file");
         FileLoadReport report = new FileLoadReport(request, format, region.name(), region.size(), presentBytes, openMs, rows,
                 ratios, all, dir);
-        write(report);
+        write(report, postcopy);
         return report;
     }
 
@@ -63,7 +62,7 @@ final class FileLoadResults {
         return "userfaultfd, no vCPU: the policy's background loaders load " + region.name() + " into fresh memory";
     }
 
-    private static void write(FileLoadReport report) {
+    private static void write(FileLoadReport report, PostcopyRows postcopy) {
         Map<String, Object> json = new LinkedHashMap<>();
         json.put("request", report.request());
         json.put("format", report.format());
@@ -72,6 +71,7 @@ final class FileLoadResults {
         json.put("presentBytes", report.presentBytes());
         json.put("openMs", report.openMs());
         json.put("rows", report.rows());
+        json.put("postcopy", postcopy.figures());
         json.put("ratios", report.ratios());
         json.put("notes", report.notes());
         try {

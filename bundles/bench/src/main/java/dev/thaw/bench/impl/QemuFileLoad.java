@@ -29,7 +29,7 @@ final class QemuFileLoad {
     private QemuFileLoad(Path file, long offset, List<String> machine, Path firmware, long presentBytes) {
         this.file = file;
         this.offset = offset;
-        this.machine = machine;
+        this.machine = List.copyOf(machine);
         this.firmware = firmware;
         this.presentBytes = presentBytes;
     }
@@ -68,7 +68,6 @@ final class QemuFileLoad {
             return RestoreBench.ms(QemuPeer.timeLoad(file, offset, machine));
         } catch (IOException | RuntimeException e) {
             notes.add("qemu row failed (QEMU started with " + String.join(" ", machine) + "): " + e.getMessage());
-            delete();
             return null;
         }
     }
@@ -80,6 +79,19 @@ final class QemuFileLoad {
 
     String machine() {
         return String.join(" ", machine);
+    }
+
+    /** QEMU's options for the file's machine: what a destination QEMU that loads it is started with. */
+    List<String> machineOptions() {
+        return machine;
+    }
+
+    Path file() {
+        return file;
+    }
+
+    long offset() {
+        return offset;
     }
 
     void delete() {

@@ -50,10 +50,6 @@ final class RestorePhase {
         return active(s) || s == Stage.FAILING;
     }
 
-    boolean released() {
-        return state.get().released();
-    }
-
     /** RECORDING to LOADING; false if not recording. */
     boolean endRecording() {
         return move(Stage.RECORDING, Stage.RECORDING, Stage.LOADING);

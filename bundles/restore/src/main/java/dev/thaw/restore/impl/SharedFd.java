@@ -51,10 +51,6 @@ final class SharedFd {
         }
     }
 
-    boolean isClosed() {
-        return (state.get() & 1) != 0;
-    }
-
     /** Refuses new leases; closes the fd now, or when the last lease in progress ends. */
     void close() {
         while (true) {

@@ -67,18 +67,15 @@ final class PostcopyRows {
     /** The rows: medians of the counted rounds. */
     List<FileLoadReport.Row> rows() {
         List<FileLoadReport.Row> rows = new ArrayList<>();
-        rounds.forEach((policy, list) -> {
-            double complete = median(list, Figures::completeMs);
-            rows.add(new FileLoadReport.Row(PostcopyLoad.PREFIX + policy, complete, load.presentBytes() / 1e3 / complete,
-                    String.format(Locale.ROOT, "resume %.1f ms; %d pages sent, %d of them requested in %d requests, %d bytes sent. "
-                            + "Thaw's PostcopyServer serves the file to a QEMU " + QemuPeer.version() + " started as for the qemu "
-                            + "row plus postcopy-ram, -S; times from the start of serving to the destination's word that its "
-                            + "device state is loaded (resume) and that every page is placed (full load). QEMU places each "
-                            + "page into its guest memory itself (UFFDIO_COPY; UFFDIO_ZEROPAGE for zero pages), which maps it: "
-                            + "touched once, as QEMU's own load touches the pages it preads", median(list, Figures::resumeMs),
-                            Math.round(median(list, f -> (double) f.pagesSent())), Math.round(median(list, f -> (double) f.pagesRequested())),
-                            Math.round(median(list, f -> (double) f.requests())), Math.round(median(list, f -> (double) f.bytesSent())))));
-        });
+        medians().forEach((policy, m) -> rows.add(new FileLoadReport.Row(PostcopyLoad.PREFIX + policy, m.completeMs(),
+                load.presentBytes() / 1e3 / m.completeMs(),
+                String.format(Locale.ROOT, "resume %.1f ms; %d pages sent, %d of them requested in %d requests, %d bytes sent. "
+                        + "Thaw's PostcopyServer serves the file to a QEMU " + QemuPeer.version() + " started as for the qemu "
+                        + "row plus postcopy-ram, -S; times from the start of serving to the destination's word that its "
+                        + "device state is loaded (resume) and that every page is placed (full load). QEMU places each "
+                        + "page into its guest memory itself (UFFDIO_COPY; UFFDIO_ZEROPAGE for zero pages), which maps it: "
+                        + "touched once, as QEMU's own load touches the pages it preads", m.resumeMs(), m.pagesSent(),
+                        m.pagesRequested(), m.requests(), m.bytesSent()))));
         return rows;
     }
 
@@ -88,9 +85,9 @@ final class PostcopyRows {
         if (qemuMs == null || qemuMs <= 0) {
             return ratios;
         }
-        rounds.forEach((policy, list) -> {
-            ratios.put("resume " + PostcopyLoad.PREFIX + policy + "/qemu", median(list, Figures::resumeMs) / qemuMs);
-            ratios.put("fullLoad " + PostcopyLoad.PREFIX + policy + "/qemu", median(list, Figures::completeMs) / qemuMs);
+        medians().forEach((policy, m) -> {
+            ratios.put("resume " + PostcopyLoad.PREFIX + policy + "/qemu", m.resumeMs() / qemuMs);
+            ratios.put("fullLoad " + PostcopyLoad.PREFIX + policy + "/qemu", m.completeMs() / qemuMs);
         });
         return ratios;
     }
@@ -98,16 +95,29 @@ final class PostcopyRows {
     /** Each row's medians under their names, for results.json. */
     Map<String, Map<String, Object>> figures() {
         Map<String, Map<String, Object>> all = new LinkedHashMap<>();
-        rounds.forEach((policy, list) -> {
-            Map<String, Object> m = new LinkedHashMap<>();
-            m.put("resumeMs", median(list, Figures::resumeMs));
-            m.put("fullLoadMs", median(list, Figures::completeMs));
-            m.put("pagesSent", Math.round(median(list, f -> (double) f.pagesSent())));
-            m.put("pagesRequested", Math.round(median(list, f -> (double) f.pagesRequested())));
-            m.put("requests", Math.round(median(list, f -> (double) f.requests())));
-            m.put("bytesSent", Math.round(median(list, f -> (double) f.bytesSent())));
-            all.put(PostcopyLoad.PREFIX + policy, m);
+        medians().forEach((policy, m) -> {
+            Map<String, Object> f = new LinkedHashMap<>();
+            f.put("resumeMs", m.resumeMs());
+            f.put("fullLoadMs", m.completeMs());
+            f.put("pagesSent", m.pagesSent());
+            f.put("pagesRequested", m.pagesRequested());
+            f.put("requests", m.requests());
+            f.put("bytesSent", m.bytesSent());
+            all.put(PostcopyLoad.PREFIX + policy, f);
         });
+        return all;
+    }
+
+    /** The medians of a row's counted rounds, counts rounded to whole ones. */
+    private record Medians(double resumeMs, double completeMs, long pagesSent, long pagesRequested, long requests, long bytesSent) {}
+
+    /** Each policy's medians, in the rows' order. */
+    private Map<String, Medians> medians() {
+        Map<String, Medians> all = new LinkedHashMap<>();
+        rounds.forEach((policy, list) -> all.put(policy, new Medians(median(list, Figures::resumeMs),
+                median(list, Figures::completeMs), Math.round(median(list, f -> (double) f.pagesSent())),
+                Math.round(median(list, f -> (double) f.pagesRequested())), Math.round(median(list, f -> (double) f.requests())),
+                Math.round(median(list, f -> (double) f.bytesSent())))));
         return all;
     }
 

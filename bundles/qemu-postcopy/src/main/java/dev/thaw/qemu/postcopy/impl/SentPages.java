@@ -48,10 +48,6 @@ final class SentPages {
         return Math.min(pages, ((long) w << 6) + Long.numberOfTrailingZeros(word));
     }
 
-    long count() {
-        return taken;
-    }
-
     boolean all() {
         return taken == pages;
     }

@@ -25,11 +25,9 @@ final class SourceFigures {
     private final LongAdder pagesPrefetch = new LongAdder();
     private final LongAdder pagesBackground = new LongAdder();
     private final LongAdder presentSent = new LongAdder();
-    private final LongAdder bytesRead = new LongAdder();
     private final LongAdder bytesSent = new LongAdder();
     private long[] latencies = new long[64]; // guarded by this
     private int latencyCount; // guarded by this
-    private long latencySum; // guarded by this
 
     SourceFigures(long startNanos) {
         this.startNanos = startNanos;
@@ -48,7 +46,6 @@ final class SourceFigures {
         }
         if (present) {
             presentSent.increment();
-            bytesRead.add(Protocol.PAGE_SIZE);
         }
         if (firstPageNanos < 0) {
             firstPageNanos = System.nanoTime();
@@ -64,7 +61,6 @@ final class SourceFigures {
             latencies = Arrays.copyOf(latencies, latencyCount * 2);
         }
         latencies[latencyCount++] = nanos;
-        latencySum += nanos;
     }
 
     /** The device state is loaded (the PONG to the package's PING): the vCPUs start now, unless QEMU has -S. */
@@ -105,14 +101,15 @@ final class SourceFigures {
             Arrays.sort(sorted);
             p50 = percentile(sorted, 50);
             p99 = percentile(sorted, 99);
-            blocked = latencySum;
+            blocked = Arrays.stream(sorted).sum();
         }
         long complete = completeNanos;
         long end = complete >= 0 ? complete : System.nanoTime();
         long first = firstPageNanos;
         double seconds = first < 0 ? 0 : (end - first) / 1e9;
-        long read = bytesRead.sum();
-        return new RestoreStats(policy, phase, pages, presentPages, presentSent.sum(),
+        long present = presentSent.sum();
+        long read = present * Protocol.PAGE_SIZE; // a page from the file is read whole; a zero page is not read
+        return new RestoreStats(policy, phase, pages, presentPages, present,
                 resumeNanos < 0 ? -1 : resumeNanos - startNanos, complete < 0 ? -1 : complete - startNanos,
                 requests.sum(), p50, p99, Map.of(-1, blocked), pagesRequest.sum(), pagesPrefetch.sum(),
                 pagesBackground.sum(), 0, read, seconds > 0 ? read / seconds : 0, policyErrors, policyProblem);

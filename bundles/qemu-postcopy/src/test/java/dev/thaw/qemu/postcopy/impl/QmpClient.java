@@ -22,7 +22,7 @@ import java.util.Map;
  * {@code return} value; events that come meanwhile are kept for {@link #nextEvent}. Every wait is bounded.
  * Not thread-safe: one caller at a time.
  */
-public final class QmpClient implements AutoCloseable {
+final class QmpClient implements AutoCloseable {
 
     /** How long a command may take to answer. */
     static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
@@ -49,7 +49,7 @@ public final class QmpClient implements AutoCloseable {
      *
      * @throws QmpException naming the socket and the problem
      */
-    public static QmpClient connect(Path path, Duration timeout) {
+    static QmpClient connect(Path path, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         SocketChannel channel = null;
         while (channel == null) {
@@ -90,7 +90,7 @@ public final class QmpClient implements AutoCloseable {
         }
     }
 
-    public JsonNode execute(String command) {
+    JsonNode execute(String command) {
         return execute(command, Map.of());
     }
 
@@ -100,7 +100,7 @@ public final class QmpClient implements AutoCloseable {
      *
      * @throws QmpException with QEMU's error description, or when QEMU does not answer in time
      */
-    public JsonNode execute(String command, Map<String, ?> arguments) {
+    JsonNode execute(String command, Map<String, ?> arguments) {
         ObjectNode message = JSON.createObjectNode().put("execute", command);
         if (!arguments.isEmpty()) {
             message.set("arguments", JSON.valueToTree(arguments));
@@ -130,7 +130,7 @@ public final class QmpClient implements AutoCloseable {
     }
 
     /** The next event (one kept from before, or one that comes within {@code timeout}); null if none comes. */
-    public JsonNode nextEvent(Duration timeout) {
+    JsonNode nextEvent(Duration timeout) {
         if (!events.isEmpty()) {
             return events.poll();
         }

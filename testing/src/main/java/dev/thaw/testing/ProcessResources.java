@@ -44,6 +44,16 @@ public final class ProcessResources {
 
     /** What the process holds now; {@code folder} names the files whose mappings are listed. */
     public static Held now(Path folder) throws IOException {
+        Set<String> fds = fds();
+        List<String> maps = Files.readAllLines(Path.of("/proc/self/maps"));
+        String under = " " + folder.toRealPath() + "/";
+        Set<String> folderMappings = maps.stream().filter(line -> line.contains(under)).collect(Collectors.toSet());
+        Set<Thread> threads = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).collect(Collectors.toSet());
+        return new Held(fds, maps.size(), folderMappings, threads);
+    }
+
+    /** Each open file descriptor's number with what it names ({@code "7 -> /tmp/vm.thaw"}). */
+    public static Set<String> fds() throws IOException {
         Set<String> fds = new HashSet<>();
         try (Stream<Path> list = Files.list(Path.of("/proc/self/fd"))) {
             for (Path fd : (Iterable<Path>) list::iterator) {
@@ -54,11 +64,7 @@ public final class ProcessResources {
                 }
             }
         }
-        List<String> maps = Files.readAllLines(Path.of("/proc/self/maps"));
-        String under = " " + folder.toRealPath() + "/";
-        Set<String> folderMappings = maps.stream().filter(line -> line.contains(under)).collect(Collectors.toSet());
-        Set<Thread> threads = Thread.getAllStackTraces().keySet().stream().filter(Thread::isAlive).collect(Collectors.toSet());
-        return new Held(fds, maps.size(), folderMappings, threads);
+        return fds;
     }
 
     /**

@@ -1,19 +1,19 @@
 package dev.thaw.restore.impl;
 
+import static dev.thaw.testing.FileModes.mode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.WorkingSet;
 import dev.thaw.api.restore.RestoreException;
+import dev.thaw.testing.FileModes;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.ArrayList;
@@ -41,10 +41,6 @@ class ProfileFileModeTest {
 
     @TempDir
     Path dir;
-
-    private static String mode(Path file) throws IOException {
-        return PosixFilePermissions.toString(Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
-    }
 
     /** A profile of {@code n} runs of {@code n} pages each, so profiles of different {@code n} differ. */
     private static List<PageRange> runs(int n) {
@@ -150,31 +146,14 @@ class ProfileFileModeTest {
         }
     }
 
-    /** Root may write into a folder of mode 0555, but not into sysfs's top folder. */
     @Test
     void aFolderThatRefusesNewFilesFailsInOneLineAndLeavesNothing() throws Exception {
-        Path folder;
-        if ("root".equals(System.getProperty("user.name"))) {
-            folder = Path.of("/sys");
-            assumeFalse(takesNewFiles(folder), folder + " takes new files here: no folder that refuses root to try");
-        } else {
-            folder = Files.createDirectory(dir.resolve("read-only"));
-            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("r-xr-xr-x"));
-        }
+        Path folder = FileModes.folderRefusingNewFiles(dir);
         Path file = folder.resolve("vm.thaw.profile.json");
         RestoreException e = assertThrows(RestoreException.class, () -> save(file, 2));
         assertEquals(file + ": cannot write the working-set profile: permission denied", e.getMessage());
         try (Stream<Path> left = Files.list(folder)) {
             assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith(".vm.thaw.profile.json")));
-        }
-    }
-
-    private static boolean takesNewFiles(Path folder) {
-        try {
-            Files.delete(Files.createFile(folder.resolve(".thaw-probe")));
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 

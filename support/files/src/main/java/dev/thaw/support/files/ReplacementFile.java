@@ -95,10 +95,6 @@ public final class ReplacementFile implements Closeable {
         }
     }
 
-    public Path target() {
-        return target;
-    }
-
     /** The temporary file's path, for messages: it is written through {@link #channel()}, never reopened. */
     public Path temp() {
         return temp;

@@ -169,7 +169,6 @@ final class ThawFileValidator {
 
     private static RegionEntry decodeEntry(Path file, ByteBuffer table, int i) {
         int at = i * Layout.REGION_ENTRY_SIZE;
-        table.order(ByteOrder.LITTLE_ENDIAN);
         long nameLength = Integer.toUnsignedLong(table.getInt(at + Layout.R_NAME_LENGTH));
         if (nameLength < 1 || nameLength > Layout.MAX_NAME_BYTES) {
             throw fail(file, "region " + i + ": name length " + nameLength + " is out of range (1 to "

@@ -51,7 +51,6 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import java.util.stream.Stream;
 import org.junit.jupiter.api.function.Executable;
 
 /** Realistic machine states, guest memory with every kind of page, and surgery on written files. */
@@ -333,11 +332,5 @@ final class Snapshots {
         write(file, p.stateOffset(), ByteBuffer.wrap(changed));
         int stateCrc = Layout.crc32c(changed, 0, changed.length);
         patchHeader(file, h -> h.putLong(Layout.H_STATE_LENGTH, changed.length).putInt(Layout.H_STATE_CRC, stateCrc));
-    }
-
-    static long openFds() throws IOException {
-        try (Stream<Path> fds = Files.list(Path.of("/proc/self/fd"))) {
-            return fds.count();
-        }
     }
 }

@@ -18,6 +18,7 @@ import dev.thaw.api.vm.BootRequest;
 import dev.thaw.format.thaw.impl.Snapshots.Entry;
 import dev.thaw.format.thaw.impl.Snapshots.Memory;
 import dev.thaw.format.thaw.impl.Snapshots.Parsed;
+import dev.thaw.testing.ProcessResources;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -463,7 +464,7 @@ class ThawSnapshotBadInputTest {
             format.open(file).close();
             assertThrows(SnapshotException.class, () -> format.open(damaged));
         }
-        long before = Snapshots.openFds();
+        long before = ProcessResources.fds().size();
         for (int i = 0; i < 50; i++) {
             try (SnapshotReader reader = format.open(file)) {
                 reader.readPages(0, 0, 1, page);
@@ -480,7 +481,7 @@ class ThawSnapshotBadInputTest {
                         throw new IllegalStateException("stop");
                     }
                 }));
-        assertEquals(before, Snapshots.openFds(), "open file descriptors");
+        assertEquals(before, ProcessResources.fds().size(), "open file descriptors");
         try (var left = Files.list(outFolder)) {
             assertEquals(List.of(), left.toList());
         }

@@ -1,21 +1,21 @@
 package dev.thaw.format.thaw.impl;
 
+import static dev.thaw.testing.FileModes.mode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.format.thaw.impl.Snapshots.Memory;
+import dev.thaw.testing.FileModes;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.util.stream.Stream;
@@ -53,10 +53,6 @@ class ThawSnapshotFileModeTest {
 
     private void write(Path file) {
         writer.write(file, Snapshots.state(31, memory.layouts()), memory.regions(), Progress.NONE);
-    }
-
-    private static String mode(Path file) throws IOException {
-        return PosixFilePermissions.toString(Files.getPosixFilePermissions(file, LinkOption.NOFOLLOW_LINKS));
     }
 
     private void assertOnly(Path... files) throws IOException {
@@ -106,30 +102,13 @@ class ThawSnapshotFileModeTest {
         assertOnly(link, pointedTo);
     }
 
-    /** Root may write into a folder of mode 0555, but not into sysfs's top folder. */
     @Test
     void aFolderThatRefusesNewFilesFailsInOneLineAndLeavesNothing() throws Exception {
-        Path folder;
-        if ("root".equals(System.getProperty("user.name"))) {
-            folder = Path.of("/sys");
-            assumeFalse(takesNewFiles(folder), folder + " takes new files here: no folder that refuses root to try");
-        } else {
-            folder = Files.createDirectory(dir.resolve("read-only"));
-            Files.setPosixFilePermissions(folder, PosixFilePermissions.fromString("r-xr-xr-x"));
-        }
+        Path folder = FileModes.folderRefusingNewFiles(dir);
         Path file = folder.resolve("vm.thaw");
         Snapshots.assertProblem(file, "cannot create a temporary file beside it: permission denied", () -> write(file));
         try (Stream<Path> left = Files.list(folder)) {
             assertTrue(left.noneMatch(p -> p.getFileName().toString().startsWith(".vm.thaw")), "a temporary file left");
-        }
-    }
-
-    private static boolean takesNewFiles(Path folder) {
-        try {
-            Files.delete(Files.createFile(folder.resolve(".thaw-probe")));
-            return true;
-        } catch (IOException e) {
-            return false;
         }
     }
 

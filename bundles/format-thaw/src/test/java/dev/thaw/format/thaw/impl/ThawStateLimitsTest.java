@@ -21,6 +21,7 @@ import dev.thaw.format.thaw.impl.Layout.Header;
 import dev.thaw.format.thaw.impl.Layout.Placement;
 import dev.thaw.format.thaw.impl.Layout.Plan;
 import dev.thaw.format.thaw.impl.Layout.RegionEntry;
+import dev.thaw.testing.ProcessResources;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.lang.foreign.Arena;
@@ -158,13 +159,13 @@ class ThawStateLimitsTest {
         for (Path file : refused) { // warm up: whatever class loading opens stays open
             assertThrows(SnapshotException.class, () -> format.open(file));
         }
-        long before = Snapshots.openFds();
+        long before = ProcessResources.fds().size();
         for (int i = 0; i < 20; i++) {
             for (Path file : refused) {
                 assertThrows(SnapshotException.class, () -> format.open(file));
             }
         }
-        assertEquals(before, Snapshots.openFds(), "open file descriptors");
+        assertEquals(before, ProcessResources.fds().size(), "open file descriptors");
     }
 
     // ---- the writer ----

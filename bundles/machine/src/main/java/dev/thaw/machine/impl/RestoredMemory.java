@@ -25,6 +25,8 @@ final class RestoredMemory {
     static final Duration FULL_LOAD_TIMEOUT = Duration.ofMinutes(10);
     /** How often {@link #awaitLoaded} reports progress. */
     static final long PROGRESS_PERIOD_MILLIS = 50;
+    /** The restore engine's page: its figures count pages of this size. */
+    private static final long PAGE_SIZE = 4096;
 
     private final String vmId;
     /** The lazy restore while it may still be loading, null once released. */
@@ -61,12 +63,9 @@ final class RestoredMemory {
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             try {
-                RestoreStats s = l.completion().get(PROGRESS_PERIOD_MILLIS, TimeUnit.MILLISECONDS);
-                progress.update(s.loadedPages() * 4096, s.presentPages() * 4096);
-                return Optional.of(s);
+                return Optional.of(reported(l.completion().get(PROGRESS_PERIOD_MILLIS, TimeUnit.MILLISECONDS), progress));
             } catch (TimeoutException e) {
-                RestoreStats s = l.stats();
-                progress.update(s.loadedPages() * 4096, s.presentPages() * 4096);
+                reported(l.stats(), progress);
                 if (System.nanoTime() > deadline) {
                     throw new VmException(vmId + ": memory still loading after " + timeout.toSeconds() + " s");
                 }
@@ -77,6 +76,11 @@ final class RestoredMemory {
                 throw new VmException(vmId + ": interrupted while waiting for its memory");
             }
         }
+    }
+
+    private static RestoreStats reported(RestoreStats s, Progress progress) {
+        progress.update(s.loadedPages() * PAGE_SIZE, s.presentPages() * PAGE_SIZE);
+        return s;
     }
 
     Path saveProfile() {

@@ -123,18 +123,23 @@ final class PolicyGuard {
         if (hung) {
             return otherwise;
         }
-        long since = System.nanoTime();
+        // Timed on the call's own thread: the hand-off to it and back is not the policy's time.
+        Callable<T> timed = () -> {
+            long since = System.nanoTime();
+            try {
+                return body.call();
+            } finally {
+                calls.timed(what, since);
+            }
+        };
         try {
-            T answer = thread.call(body, PolicyCalls.HUNG_CALL_NANOS);
-            calls.timed(what, since);
-            return answer;
+            return thread.call(timed, PolicyCalls.HUNG_CALL_NANOS);
         } catch (TimeoutException e) {
             hung = true;
             thread.abandon();
             calls.hung(what);
             return otherwise;
         } catch (ExecutionException e) {
-            calls.timed(what, since);
             switch (e.getCause()) {
                 case RuntimeException failed -> calls.error(what + " failed", failed);
                 case Error error -> throw error;

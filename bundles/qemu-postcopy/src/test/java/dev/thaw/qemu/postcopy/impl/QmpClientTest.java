@@ -1,5 +1,7 @@
 package dev.thaw.qemu.postcopy.impl;
 
+import dev.thaw.support.qemu.QmpClient;
+import dev.thaw.support.qemu.QmpException;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;

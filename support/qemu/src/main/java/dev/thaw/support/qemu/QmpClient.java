@@ -1,4 +1,4 @@
-package dev.thaw.qemu.postcopy.impl;
+package dev.thaw.support.qemu;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -22,10 +22,10 @@ import java.util.Map;
  * {@code return} value; events that come meanwhile are kept for {@link #nextEvent}. Every wait is bounded.
  * Not thread-safe: one caller at a time.
  */
-final class QmpClient implements AutoCloseable {
+public final class QmpClient implements AutoCloseable {
 
     /** How long a command may take to answer. */
-    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
+    public static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(10);
     private static final int MAX_LINE = 16 << 20;
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -49,7 +49,7 @@ final class QmpClient implements AutoCloseable {
      *
      * @throws QmpException naming the socket and the problem
      */
-    static QmpClient connect(Path path, Duration timeout) {
+    public static QmpClient connect(Path path, Duration timeout) {
         long deadline = System.nanoTime() + timeout.toNanos();
         SocketChannel channel = null;
         while (channel == null) {
@@ -90,7 +90,7 @@ final class QmpClient implements AutoCloseable {
         }
     }
 
-    JsonNode execute(String command) {
+    public JsonNode execute(String command) {
         return execute(command, Map.of());
     }
 
@@ -100,7 +100,7 @@ final class QmpClient implements AutoCloseable {
      *
      * @throws QmpException with QEMU's error description, or when QEMU does not answer in time
      */
-    JsonNode execute(String command, Map<String, ?> arguments) {
+    public JsonNode execute(String command, Map<String, ?> arguments) {
         ObjectNode message = JSON.createObjectNode().put("execute", command);
         if (!arguments.isEmpty()) {
             message.set("arguments", JSON.valueToTree(arguments));
@@ -130,7 +130,7 @@ final class QmpClient implements AutoCloseable {
     }
 
     /** The next event (one kept from before, or one that comes within {@code timeout}); null if none comes. */
-    JsonNode nextEvent(Duration timeout) {
+    public JsonNode nextEvent(Duration timeout) {
         if (!events.isEmpty()) {
             return events.poll();
         }

@@ -1,4 +1,4 @@
-package dev.thaw.qemu.postcopy.impl;
+package dev.thaw.support.qemu;
 
 import java.io.Serial;
 
@@ -8,11 +8,11 @@ public final class QmpException extends RuntimeException {
     @Serial
     private static final long serialVersionUID = 1L;
 
-    QmpException(String message) {
+    public QmpException(String message) {
         super(message);
     }
 
-    QmpException(String message, Throwable cause) {
+    public QmpException(String message, Throwable cause) {
         super(message, cause);
     }
 }

@@ -20,6 +20,7 @@ import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmInfo;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
+import dev.thaw.support.guest.ConsoleLog;
 import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.api.runtime.Vcpu;
@@ -45,7 +46,6 @@ import org.slf4j.LoggerFactory;
 final class GuestVm implements Vm, DeviceContext {
 
     private static final Logger LOG = LoggerFactory.getLogger(GuestVm.class);
-    static final String INVOKE_COMMAND = "invoke\n";
 
     /** What a new VM gets from its manager. */
     record Parts(VcpuRuntime runtime, List<DeviceProvider> deviceProviders, SnapshotWriter writer,
@@ -245,20 +245,16 @@ final class GuestVm implements Vm, DeviceContext {
         }
         synchronized (invocationLock) {
             requireRunning("invoke");
-            // Result line 0 is the function's init; invocation k prints result line k. The guest drains
-            // its UART while it initializes, so input sent before the init result would be lost.
-            console.awaitResult(0, timeout, this::id);
             int index = invocations + 1;
-            long start = System.nanoTime();
-            sendInput(INVOKE_COMMAND);
-            invocations = index;
-            String line = console.awaitResult(index, timeout, this::id);
-            Duration elapsed = Duration.ofNanos(System.nanoTime() - start);
+            Invocation done = console.invoke(index, () -> {
+                sendInput(ConsoleLog.INVOKE_REQUEST);
+                invocations = index; // sent: counted even if its result never comes
+            }, timeout, this::id);
             RestoredMemory m = restored;
             if (m != null) {
                 m.invocationDone();
             }
-            return new Invocation(index, line, elapsed);
+            return done;
         }
     }
 

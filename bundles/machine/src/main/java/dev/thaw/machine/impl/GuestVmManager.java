@@ -12,6 +12,9 @@ import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.ProcessBoot;
+import dev.thaw.api.vm.ProcessRestore;
+import dev.thaw.api.vm.ProcessRuntime;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.RestoreSettings;
 import dev.thaw.api.vm.RuntimeInfo;
@@ -86,7 +89,8 @@ public final class GuestVmManager implements VmManager {
     private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
     private final MachineStateCodec codec = new MachineStateCodec();
     private final GuestImage image = GuestImage.bundled();
-    private final Map<String, GuestVm> vms = new LinkedHashMap<>();
+    /** By id; null while one is being made. */
+    private final Map<String, Vm> vms = new LinkedHashMap<>();
     private final List<DeviceProvider> deviceProviders = new CopyOnWriteArrayList<>();
     private int nextNumber = 1;
     private Thread warmup;
@@ -183,9 +187,15 @@ public final class GuestVmManager implements VmManager {
     @Override
     public Vm boot(BootRequest request, String runtime) {
         long requested = System.nanoTime();
+        Optional<ProcessRuntime> process = runtimes.processRuntime(runtime);
+        if (process.isPresent()) {
+            BootPlan plan = reserve(request.name(), request);
+            return register(plan.id(), () -> process.get().boot(new ProcessBoot(plan.id(), request, image.bytes(),
+                    plan.bootParameters(), MemoryLayout.LOW_RAM_LIMIT, requested, this::forget)));
+        }
         VcpuRuntime chosen = runtimes.choose(runtime);
         BootPlan plan = reserve(request.name(), request);
-        return register(plan, () -> GuestVm.boot(plan, parts(chosen), this::forget, requested));
+        return register(plan.id(), () -> GuestVm.boot(plan, parts(chosen), this::forget, requested));
     }
 
     @Override
@@ -205,12 +215,14 @@ public final class GuestVmManager implements VmManager {
         PagePolicy policy = options.eager() ? null : policy(options.policy() != null ? options.policy() : settings.defaultPolicy(),
                 settings.fallbackPolicy());
         int loaderThreads = options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
-        VcpuRuntime runtime = runtimes.choose(options.runtime());
         SnapshotReader reader = formats.open(file);
+        if (reader.state().isEmpty()) {
+            return restoreInProcess(options, reader, policy, loaderThreads, requested);
+        }
         boolean handedOver = false;
         try {
-            MachineState state = reader.state().orElseThrow(() -> new SnapshotException(file,
-                    "is a " + reader.format() + " snapshot without Thaw machine state; it can be inspected, not restored as a VM"));
+            VcpuRuntime runtime = runtimes.choose(options.runtime());
+            MachineState state = reader.state().orElseThrow();
             BootPlan plan;
             try {
                 plan = reserve(name, state.boot());
@@ -226,7 +238,7 @@ public final class GuestVmManager implements VmManager {
             MemoryLoader loader = options.eager()
                     ? MemoryLoader.eager(reader, progress)
                     : MemoryLoader.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile(), profileFile(file));
-            Vm vm = register(plan, () -> {
+            Vm vm = register(plan.id(), () -> {
                 try {
                     return GuestVm.restore(plan, parts(runtime), state, loader, this::forget, requested);
                 } catch (IllegalArgumentException e) {
@@ -240,6 +252,32 @@ public final class GuestVmManager implements VmManager {
                 reader.close();
             }
         }
+    }
+
+    /**
+     * A snapshot without Thaw machine state (QEMU's, say) goes to the process runtime that restores its format,
+     * which owns the reader from then on.
+     */
+    private Vm restoreInProcess(RestoreOptions options, SnapshotReader reader, PagePolicy policy, int loaderThreads, long requested) {
+        String id;
+        ProcessRuntime runtime;
+        try {
+            runtime = runtimes.restoring(reader.format()).orElseThrow(() -> new SnapshotException(reader.file(), "is a "
+                    + reader.format() + " snapshot without Thaw machine state, and no installed runtime restores that format;"
+                    + " it can be inspected, not restored as a VM"));
+            if (options.runtime() != null && !options.runtime().equals(runtime.name())) {
+                throw new IllegalArgumentException("a " + reader.format() + " snapshot is restored by the " + runtime.name()
+                        + " runtime, not " + options.runtime());
+            }
+            runtimes.processRuntime(runtime.name()); // refuses one that cannot run here, naming why
+            id = reserve(options.name());
+        } catch (RuntimeException e) {
+            reader.close();
+            throw e;
+        }
+        return register(id, () -> runtime.restore(new ProcessRestore(id, reader, options.eager(),
+                policy == null ? null : policy.name(), loaderThreads, profileFile(reader.file()), options.recordProfile(),
+                image.bytes(), requested, this::forget)));
     }
 
     /** The installed policy {@code name}, else the fallback (with a warning), else a clear refusal. */
@@ -294,14 +332,24 @@ public final class GuestVmManager implements VmManager {
 
     /** Checks the request and reserves its name (or a new one) while the VM is made outside the lock. */
     private BootPlan reserve(String name, BootRequest request) {
+        String id = reserve(name);
+        try {
+            return BootPlan.of(id, request, image);
+        } catch (RuntimeException e) {
+            unreserve(id);
+            throw e;
+        }
+    }
+
+    /** Reserves {@code name}, or a new name, and returns it. */
+    private String reserve(String name) {
         synchronized (vms) {
             String id = name != null ? name : nextFreeName();
             if (vms.containsKey(id)) {
                 throw new IllegalArgumentException("a VM named '" + id + "' exists already");
             }
-            BootPlan plan = BootPlan.of(id, request, image);
             vms.put(id, null);
-            return plan;
+            return id;
         }
     }
 
@@ -311,15 +359,15 @@ public final class GuestVmManager implements VmManager {
         }
     }
 
-    private Vm register(BootPlan plan, Supplier<GuestVm> make) {
+    private Vm register(String id, Supplier<? extends Vm> make) {
         try {
-            GuestVm vm = make.get();
+            Vm vm = make.get();
             synchronized (vms) {
-                vms.put(plan.id(), vm);
+                vms.put(id, vm);
             }
             return vm;
         } catch (RuntimeException e) {
-            unreserve(plan.id());
+            unreserve(id);
             throw e;
         }
     }
@@ -331,7 +379,7 @@ public final class GuestVmManager implements VmManager {
     @Override
     public List<Vm> list() {
         synchronized (vms) {
-            return vms.values().stream().filter(v -> v != null).map(Vm.class::cast).toList();
+            return vms.values().stream().filter(v -> v != null).toList();
         }
     }
 
@@ -361,7 +409,7 @@ public final class GuestVmManager implements VmManager {
         }
     }
 
-    private void forget(GuestVm vm) {
+    private void forget(Vm vm) {
         synchronized (vms) {
             vms.remove(vm.id(), vm);
         }

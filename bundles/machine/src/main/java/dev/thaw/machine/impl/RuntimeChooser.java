@@ -1,9 +1,11 @@
 package dev.thaw.machine.impl;
 
 import dev.thaw.api.runtime.VcpuRuntime;
+import dev.thaw.api.vm.ProcessRuntime;
 import dev.thaw.api.vm.RuntimeInfo;
 import dev.thaw.api.vm.VmException;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -23,8 +25,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The installed vCPU runtimes (whiteboard: each a {@link VcpuRuntime} service named by
- * {@link VcpuRuntime#NAME_PROPERTY}) and which one a VM runs on when its command names none, as
+ * The installed runtimes (whiteboard: each a {@link VcpuRuntime} service named by
+ * {@link VcpuRuntime#NAME_PROPERTY}, or a {@link ProcessRuntime} that runs whole VMs in a process of its own) and which one a VM runs on when its command names none, as
  * {@code config/dev.thaw.machine.cfg} says: {@code auto} is KVM where {@code /dev/kvm} opens, else the
  * emulated runtime; or a runtime by name. A change with a bad value is refused with the reason logged,
  * and the choice before it stays.
@@ -49,6 +51,7 @@ public final class RuntimeChooser {
     }
 
     private final Map<String, VcpuRuntime> runtimes = new ConcurrentSkipListMap<>();
+    private final Map<String, ProcessRuntime> processRuntimes = new ConcurrentSkipListMap<>();
     private volatile String configured = AUTO;
     /** The last auto choice reported in the log, so that it is said once, not at every boot. */
     private volatile String lastAutoChoice = "";
@@ -84,6 +87,38 @@ public final class RuntimeChooser {
         runtimes.remove(name(runtime, properties), runtime);
     }
 
+    @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    void addProcessRuntime(ProcessRuntime runtime) {
+        processRuntimes.put(runtime.name(), runtime);
+    }
+
+    void removeProcessRuntime(ProcessRuntime runtime) {
+        processRuntimes.remove(runtime.name(), runtime);
+    }
+
+    /**
+     * The runtime that runs whole VMs in a process of its own which {@code requested} (or, null, the
+     * configuration) names, ready to make a VM; empty when the name is a vCPU runtime's or {@code auto}.
+     *
+     * @throws VmException when it is installed but cannot run here (the message says why)
+     */
+    Optional<ProcessRuntime> processRuntime(String requested) {
+        ProcessRuntime runtime = processRuntimes.get(requested != null ? requested : configured);
+        if (runtime == null) {
+            return Optional.empty();
+        }
+        runtime.unavailableReason().ifPresent(why -> {
+            throw new VmException("the " + runtime.name() + " runtime cannot run VMs here: " + why);
+        });
+        return Optional.of(runtime);
+    }
+
+    /** The installed process runtime that restores snapshots of {@code format}, if any. */
+    Optional<ProcessRuntime> restoring(String format) {
+        return processRuntimes.values().stream().filter(r -> r.restores(format)).findFirst();
+    }
+
     private static String name(VcpuRuntime runtime, Map<String, Object> properties) {
         Object named = properties.get(VcpuRuntime.NAME_PROPERTY);
         return named instanceof String s && !s.isBlank() ? s : runtime.name();
@@ -103,7 +138,7 @@ public final class RuntimeChooser {
         VcpuRuntime runtime = runtimes.get(name);
         if (runtime == null) {
             throw new IllegalArgumentException("no vCPU runtime named '" + name + "' is installed (installed: "
-                    + String.join(", ", runtimes.keySet()) + ")" + (requested == null ? "; config/" + PID + ".cfg names it" : ""));
+                    + String.join(", ", installedNames()) + ")" + (requested == null ? "; config/" + PID + ".cfg names it" : ""));
         }
         Optional<String> why = runtime.unavailableReason();
         if (why.isPresent()) {
@@ -141,11 +176,17 @@ public final class RuntimeChooser {
         return name.equals(KVM) ? "runtime=auto, and /dev/kvm opens" : "runtime=auto, and KVM cannot be used: " + kvmProblem.orElse("");
     }
 
+    private List<String> installedNames() {
+        List<String> names = new ArrayList<>(runtimes.keySet());
+        names.addAll(processRuntimes.keySet());
+        return names.stream().sorted().toList();
+    }
+
     /** Every installed runtime, the default marked. */
     List<RuntimeInfo> list() {
         String defaultName;
         try {
-            defaultName = choose(null).name();
+            defaultName = processRuntimes.containsKey(configured) ? configured : choose(null).name();
         } catch (RuntimeException e) {
             defaultName = "";
         }
@@ -156,6 +197,13 @@ public final class RuntimeChooser {
             out.add(new RuntimeInfo(e.getKey(), e.getValue().description(), why.isEmpty(), why.orElse(""), isDefault,
                     isDefault ? whyDefault(e.getKey()) : ""));
         }
+        for (ProcessRuntime r : processRuntimes.values()) {
+            Optional<String> why = r.unavailableReason();
+            boolean isDefault = r.name().equals(defaultName);
+            out.add(new RuntimeInfo(r.name(), r.description(), why.isEmpty(), why.orElse(""), isDefault,
+                    isDefault ? whyDefault(r.name()) : ""));
+        }
+        out.sort(Comparator.comparing(RuntimeInfo::name));
         return out;
     }
 }

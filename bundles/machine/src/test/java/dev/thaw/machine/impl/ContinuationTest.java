@@ -1,5 +1,6 @@
 package dev.thaw.machine.impl;
 
+import dev.thaw.support.guest.ConsoleLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -186,7 +187,7 @@ class ContinuationTest {
     private static void startWork(Vm vm) {
         if (isFunction(vm)) {
             vm.awaitLine("result ", 0, WAIT);
-            vm.sendInput(GuestVm.INVOKE_COMMAND.repeat(INVOCATIONS));
+            vm.sendInput(ConsoleLog.INVOKE_REQUEST.repeat(INVOCATIONS));
         }
     }
 

@@ -1,5 +1,6 @@
 package dev.thaw.machine.impl;
 
+import dev.thaw.support.guest.ConsoleLog;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -164,7 +165,7 @@ class GuestVmManagerTest {
         assertTrue(status[STATUS_TICKS] > 0, "LAPIC timer ticks on vCPU 0: " + status[STATUS_TICKS]);
         assertEquals(2, status[STATUS_CPUS_ONLINE], "cpus_online");
         assertTrue(status[STATUS_UART_IRQS] > 0, "UART interrupts: " + status[STATUS_UART_IRQS]);
-        assertEquals((long) invocations * GuestVm.INVOKE_COMMAND.length(), status[STATUS_RX_BYTES], "rx_bytes");
+        assertEquals((long) invocations * ConsoleLog.INVOKE_REQUEST.length(), status[STATUS_RX_BYTES], "rx_bytes");
         assertEquals(invocations, status[STATUS_INVOCATIONS], "invocations");
         assertTrue(vm.invoke(WAIT).resultLine().startsWith("result function "), "the VM runs on after the snapshot");
     }

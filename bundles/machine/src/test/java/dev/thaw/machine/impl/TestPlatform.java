@@ -1,6 +1,11 @@
 package dev.thaw.machine.impl;
 
+import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.runtime.VcpuRuntime;
+import dev.thaw.api.snapshot.SnapshotFormat;
+import dev.thaw.api.snapshot.SnapshotFormats;
+import dev.thaw.api.vm.ProcessRuntime;
+import dev.thaw.api.vm.VmManager;
 import dev.thaw.devices.impl.DebugExitProvider;
 import dev.thaw.devices.impl.Uart16550Provider;
 import dev.thaw.emulated.impl.EmulatedRuntime;
@@ -15,6 +20,7 @@ import dev.thaw.restore.impl.RestoreEngine;
 import dev.thaw.testing.ConfigProxy;
 import dev.thaw.testing.Runtimes;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -23,13 +29,18 @@ import java.util.Map;
  * format, the real restore engine and every shipped policy, each with its Metatype defaults. Making one
  * for a runtime that cannot run here skips the test ({@link Runtimes#assumeUsable}).
  */
-final class TestPlatform implements AutoCloseable {
+public final class TestPlatform implements AutoCloseable {
 
     private final AutoCloseable runtime;
     private final SnapshotFormatRegistry formats = new SnapshotFormatRegistry();
     private final GuestVmManager manager;
 
-    TestPlatform(String runtimeName) {
+    public TestPlatform(String runtimeName) {
+        this(runtimeName, List.of());
+    }
+
+    /** With {@code processRuntimes} installed too (the qemu runtime's tests), {@code runtimeName} the default. */
+    public TestPlatform(String runtimeName, List<ProcessRuntime> processRuntimes) {
         Runtimes.assumeUsable(runtimeName);
         VcpuRuntime made = switch (runtimeName) {
             case Runtimes.KVM -> new KvmHypervisor();
@@ -40,14 +51,12 @@ final class TestPlatform implements AutoCloseable {
         formats.addFormat(new ThawSnapshotFormat());
         RuntimeChooser runtimes = new RuntimeChooser(ConfigProxy.of(RuntimeChooser.Config.class, Map.of("runtime", runtimeName)));
         runtimes.addRuntime(made, Map.of(VcpuRuntime.NAME_PROPERTY, runtimeName));
+        processRuntimes.forEach(runtimes::addProcessRuntime);
         manager = new GuestVmManager(runtimes, new ThawSnapshotWriter(), formats, new RestoreEngine(),
                 ConfigProxy.defaults(GuestVmManager.Config.class), Path.of("").toAbsolutePath());
         manager.addDeviceProvider(new Uart16550Provider(ConfigProxy.defaults(Uart16550Provider.Config.class)));
         manager.addDeviceProvider(new DebugExitProvider(ConfigProxy.defaults(DebugExitProvider.Config.class)));
-        manager.addPolicy(new NonePolicy());
-        manager.addPolicy(new SequentialPolicy(ConfigProxy.defaults(SequentialPolicy.Config.class)));
-        manager.addPolicy(new HotPageFirstPolicy(ConfigProxy.defaults(HotPageFirstPolicy.Config.class)));
-        manager.addPolicy(new PrefetchWindowPolicy(ConfigProxy.defaults(PrefetchWindowPolicy.Config.class)));
+        policies().forEach(manager::addPolicy);
     }
 
     GuestVmManager manager() {
@@ -56,6 +65,27 @@ final class TestPlatform implements AutoCloseable {
 
     SnapshotFormatRegistry formats() {
         return formats;
+    }
+
+    /** The VM manager, for tests outside this package. */
+    public VmManager vms() {
+        return manager;
+    }
+
+    /** The installed formats (Thaw's; more as {@link #addFormat} adds them). */
+    public SnapshotFormats snapshotFormats() {
+        return formats;
+    }
+
+    public void addFormat(SnapshotFormat format) {
+        formats.addFormat(format);
+    }
+
+    /** A fresh instance of each page policy the platform installs (for another component that takes policies). */
+    public List<PagePolicy> policies() {
+        return List.of(new NonePolicy(), new SequentialPolicy(ConfigProxy.defaults(SequentialPolicy.Config.class)),
+                new HotPageFirstPolicy(ConfigProxy.defaults(HotPageFirstPolicy.Config.class)),
+                new PrefetchWindowPolicy(ConfigProxy.defaults(PrefetchWindowPolicy.Config.class)));
     }
 
     @Override

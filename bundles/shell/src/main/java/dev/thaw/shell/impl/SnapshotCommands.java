@@ -95,7 +95,7 @@ public final class SnapshotCommands {
             @Descriptor("record the guest's first-touch order into the snapshot's working-set profile, until its first invocation completes")
             @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
-            @Descriptor("the vCPU runtime to restore on, whichever the snapshot was taken on (default: config/dev.thaw.machine.cfg)")
+            @Descriptor("the vCPU runtime to restore a Thaw snapshot on, whichever it was taken on (default: config/dev.thaw.machine.cfg); QEMU files restore on qemu")
             @Parameter(names = "--runtime", absentValue = "") String runtime,
             @Descriptor("serve FILE, a QEMU mapped-ram file, to an incoming QEMU started with -incoming ADDRESS and "
                     + "postcopy-ram on (unix:PATH or tcp:HOST:PORT; docs/qemu-postcopy.md, Serving your own QEMU)")

@@ -54,7 +54,7 @@ public final class VmCommands {
             @Descriptor("page order of touch: sequential, random or strided (default sequential)") @Parameter(names = "--order", absentValue = "sequential") String order,
             @Descriptor("stride of the strided touch order (default 64K)") @Parameter(names = "--stride", absentValue = "64K") String stride,
             @Descriptor("the VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
-            @Descriptor("the vCPU runtime: kvm, emulated, ... (default: config/dev.thaw.machine.cfg; thaw:runtimes lists them)")
+            @Descriptor("the runtime: kvm, emulated, qemu, ... (default: config/dev.thaw.machine.cfg; thaw:runtimes lists them)")
             @Parameter(names = "--runtime", absentValue = "") String runtime,
             @Descriptor("return after the workload's first result line, and print it") @Parameter(names = "--wait", presentValue = "true", absentValue = "false") boolean wait,
             @Descriptor("seconds --wait waits at most (default 600)") @Parameter(names = "--timeout", absentValue = "600") String timeout,
@@ -114,7 +114,7 @@ public final class VmCommands {
         table.print(out);
     }
 
-    @Descriptor("list the vCPU runtimes: whether each can run VMs here (or why not), and the default")
+    @Descriptor("list the runtimes: whether each can run VMs here (or why not), and the default")
     public void runtimes(
             CommandSession session,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson) {

@@ -44,7 +44,7 @@ public final class QemuPostcopyServer implements PostcopyServer {
 
     @Reference(cardinality = ReferenceCardinality.MULTIPLE, policy = ReferencePolicy.DYNAMIC,
             policyOption = ReferencePolicyOption.GREEDY)
-    void addPolicy(PagePolicy policy) {
+    public void addPolicy(PagePolicy policy) {
         policies.add(policy);
     }
 

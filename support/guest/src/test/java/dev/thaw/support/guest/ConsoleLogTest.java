@@ -1,4 +1,4 @@
-package dev.thaw.machine.impl;
+package dev.thaw.support.guest;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;

@@ -1,6 +1,7 @@
-package dev.thaw.machine.impl;
+package dev.thaw.support.guest;
 
 import dev.thaw.api.device.ConsoleOutput;
+import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.VmException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -13,11 +14,14 @@ import java.util.function.Supplier;
 /**
  * A guest's console output: the newest {@link #RETAINED} bytes, a count of every byte, and the complete
  * lines that start with {@code result } (the guest's machine-readable output), which waiters can await.
- * Bytes map one to one to chars (ISO-8859-1): the guest prints ASCII, and offsets stay byte offsets.
+ * Bytes map one to one to chars (ISO-8859-1): the guest prints ASCII, and offsets stay byte offsets. Whatever
+ * runtime runs the guest, its console is one of these.
  */
-final class ConsoleLog implements ConsoleOutput {
+public final class ConsoleLog implements ConsoleOutput {
 
-    static final int RETAINED = 1 << 20;
+    public static final int RETAINED = 1 << 20;
+    /** What the {@code function} workload reads as one invocation request. */
+    public static final String INVOKE_REQUEST = "invoke\n";
     static final String RESULT_PREFIX = "result ";
 
     private final ReentrantLock lock = new ReentrantLock();
@@ -64,7 +68,7 @@ final class ConsoleLog implements ConsoleOutput {
         }
     }
 
-    String text() {
+    public String text() {
         lock.lock();
         try {
             return text.toString();
@@ -73,7 +77,7 @@ final class ConsoleLog implements ConsoleOutput {
         }
     }
 
-    long bytesWritten() {
+    public long bytesWritten() {
         lock.lock();
         try {
             return written;
@@ -83,7 +87,7 @@ final class ConsoleLog implements ConsoleOutput {
     }
 
     /** Time from this log's creation (the boot request) to the first byte, or null before it. */
-    Duration firstOutput() {
+    public Duration firstOutput() {
         lock.lock();
         try {
             return firstByteNanos < 0 ? null : Duration.ofNanos(firstByteNanos - createdNanos);
@@ -92,7 +96,7 @@ final class ConsoleLog implements ConsoleOutput {
         }
     }
 
-    int resultCount() {
+    public int resultCount() {
         lock.lock();
         try {
             return resultsBefore + results.size();
@@ -105,7 +109,7 @@ final class ConsoleLog implements ConsoleOutput {
      * Takes over the history of a snapshot: its retained text, its byte count and its result line count.
      * Only before any output.
      */
-    void restore(String retained, long bytes, int resultLines) {
+    public void restore(String retained, long bytes, int resultLines) {
         lock.lock();
         try {
             if (written != 0) {
@@ -121,7 +125,7 @@ final class ConsoleLog implements ConsoleOutput {
     }
 
     /** No more output will come; waiters fail with {@code reason}. */
-    void end(String reason) {
+    public void end(String reason) {
         lock.lock();
         try {
             if (ended == null) {
@@ -134,13 +138,26 @@ final class ConsoleLog implements ConsoleOutput {
     }
 
     /** Waits for result line number {@code index} (0 is the first the guest printed) and returns it. */
-    String awaitResult(int index, Duration timeout, Supplier<String> vmName) {
+    public String awaitResult(int index, Duration timeout, Supplier<String> vmName) {
         return await(() -> index - resultsBefore < results.size() && index >= resultsBefore ? results.get(index - resultsBefore) : null, timeout,
                 () -> vmName.get() + ": no result line " + (index + 1));
     }
 
+    /**
+     * One invocation of the {@code function} workload on this console: waits for its init result (line 0: the
+     * guest drains its UART while it initializes, so a request sent before it would be lost), runs
+     * {@code sendRequest}, and waits for result line {@code index}.
+     */
+    public Invocation invoke(int index, Runnable sendRequest, Duration timeout, Supplier<String> vmName) {
+        awaitResult(0, timeout, vmName);
+        long start = System.nanoTime();
+        sendRequest.run(); // sends INVOKE_REQUEST
+        String line = awaitResult(index, timeout, vmName);
+        return new Invocation(index, line, Duration.ofNanos(System.nanoTime() - start));
+    }
+
     /** Waits until a complete line starting with {@code prefix} begins at or after byte {@code fromByte}. */
-    String awaitLine(String prefix, long fromByte, Duration timeout, Supplier<String> vmName) {
+    public String awaitLine(String prefix, long fromByte, Duration timeout, Supplier<String> vmName) {
         return await(() -> findLine(prefix, fromByte), timeout, () -> vmName.get() + ": no line starting '" + prefix.strip() + "'");
     }
 

@@ -1,0 +1,191 @@
+package dev.thaw.qemu.impl;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.thaw.api.migration.PostcopyServe;
+import dev.thaw.api.migration.PostcopyServer;
+import dev.thaw.api.migration.ServeRequest;
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.api.snapshot.SnapshotRegion;
+import dev.thaw.api.vm.ProcessRestore;
+import dev.thaw.api.vm.VmException;
+import dev.thaw.api.vm.VmStatus;
+import dev.thaw.support.qemu.QmpClient;
+import dev.thaw.support.qemu.QmpException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * Restores a snapshot of the qemu runtime into a QEMU started for its machine with {@code -incoming defer}:
+ * eagerly by QEMU's own load of the mapped-ram file, or lazily with Thaw as the source of a postcopy migration
+ * (docs/qemu-postcopy.md), the page policy choosing the order. Returns once the guest runs.
+ */
+final class IncomingQemu {
+
+    /** QEMU's name of the guest's RAM block on a PC. */
+    static final String RAM_BLOCK = "pc.ram";
+    /** How long an eager load may take before the guest runs: QEMU reads all RAM first, at disk speed. */
+    static final Duration LOAD_TIMEOUT = Duration.ofMinutes(10);
+
+    private final QemuInstallation qemu;
+    private final String accel;
+    private final SnapshotSaver saver;
+
+    IncomingQemu(QemuInstallation qemu, String accel, SnapshotSaver saver) {
+        this.qemu = qemu;
+        this.accel = accel;
+        this.saver = saver;
+    }
+
+    /**
+     * Restores {@code r}; closes its snapshot reader in every case (a lazy restore's serve reads the file itself).
+     *
+     * @param postcopy the postcopy source, or null where its bundle is not installed (then only eager restores work)
+     */
+    QemuVm restore(ProcessRestore r, PostcopyServer postcopy) {
+        Path file;
+        SessionFile session;
+        try (SnapshotReader reader = r.snapshot()) {
+            file = reader.file();
+            session = SessionFile.readFor(file);
+            check(reader, session);
+        }
+        if (!r.eager() && postcopy == null) {
+            throw new VmException(r.id() + ": a lazy restore on the qemu runtime needs Thaw's postcopy source "
+                    + "(bundle dev.thaw.qemu.postcopy, feature formats), which is not installed; --eager loads without it");
+        }
+        if (r.recordProfile()) {
+            throw new IllegalArgumentException("the qemu runtime does not record working-set profiles yet");
+        }
+        QemuVm vm = new QemuVm(r.id(), session.request(), session.machine(), session.session(), r.requestedNanos(),
+                r.onStopped(), saver);
+        try {
+            QemuProcess process = QemuProcess.start(qemu, r.id(), dir -> {
+                List<String> options = new ArrayList<>(session.machine().options(accel));
+                // The kernel makes QEMU add its multiboot option ROM, a RAM block the snapshot holds too; QEMU
+                // refuses a stream with a block it lacks. The guest booted long ago: no boot module is needed.
+                options.addAll(List.of("-kernel", Files.write(dir.resolve("thaw-guest.bin"), r.image()).toString(),
+                        "-incoming", "defer"));
+                return options;
+            }, vm.console());
+            vm.attach(process);
+            QmpClient qmp = process.qmp();
+            if (r.eager()) {
+                capabilities(qmp, "mapped-ram");
+                qmp.execute("migrate-incoming", Map.of("uri", "file:" + file));
+                awaitLoaded(vm, process, file);
+                // The snapshot was taken of a stopped VM, and QEMU restores that run state: start it ourselves.
+                qmp.execute("cont");
+            } else {
+                capabilities(qmp, "postcopy-ram");
+                Path socket = process.dir().resolve("migration");
+                qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket));
+                PostcopyServe serve = postcopy.serve(new ServeRequest(file, 0, "unix:" + socket, r.policy(), Map.of()));
+                vm.servedBy(serve);
+            }
+            awaitRunning(vm, process, file);
+            vm.resumed();
+            return vm;
+        } catch (QmpException e) {
+            vm.stop();
+            throw new VmException(r.id() + ": restoring " + file + ": " + e.getMessage(), e);
+        } catch (RuntimeException e) {
+            vm.stop();
+            throw e;
+        }
+    }
+
+    /** The file's machine must be the one its session names. */
+    private static void check(SnapshotReader reader, SessionFile session) {
+        String type = reader.origin().machine();
+        if (!type.equals(session.machine().type())) {
+            throw new SnapshotException(reader.file(), "is of machine " + type + ", its session file names " + session.machine().type());
+        }
+        SnapshotRegion ram = reader.regions().stream().filter(region -> region.name().equals(RAM_BLOCK)).findFirst()
+                .orElseThrow(() -> new SnapshotException(reader.file(), "holds no RAM block " + RAM_BLOCK));
+        if (ram.size() != session.machine().memoryBytes()) {
+            throw new SnapshotException(reader.file(), "holds " + ram.size() + " bytes of " + RAM_BLOCK + ", its session file "
+                    + session.machine().memoryBytes());
+        }
+    }
+
+    private static void capabilities(QmpClient qmp, String on) {
+        qmp.execute("migrate-set-capabilities", Map.of("capabilities", List.of(Map.of("capability", on, "state", true))));
+    }
+
+    /** Waits until QEMU has loaded the whole file; fails at once when QEMU ends or the load fails. */
+    private static void awaitLoaded(QemuVm vm, QemuProcess process, Path file) {
+        long deadline = System.nanoTime() + LOAD_TIMEOUT.toNanos();
+        while (true) {
+            JsonNode state;
+            try {
+                state = process.qmp().execute("query-migrate");
+            } catch (QmpException e) {
+                throw process.failure("restoring " + file + ": QEMU ended while it loaded the file");
+            }
+            String status = state.path("status").asText();
+            if (status.equals("completed")) {
+                return;
+            }
+            if (status.equals("failed") || status.equals("cancelled")) {
+                throw process.failure("restoring " + file + ": QEMU's load " + status + ": " + state.path("error-desc").asText(""));
+            }
+            waitABit(vm, process, file, deadline);
+        }
+    }
+
+    /**
+     * Between two looks at QEMU: gives up when it has ended, the VM failed, the deadline passed or the thread
+     * was interrupted.
+     */
+    private static void waitABit(QemuVm vm, QemuProcess process, Path file, long deadline) {
+        if (vm.info().status() == VmStatus.FAILED) {
+            throw new VmException(vm.id() + ": restoring " + file + ": " + vm.info().reason());
+        }
+        if (!process.alive()) {
+            throw process.failure("restoring " + file + ": QEMU ended before the guest ran");
+        }
+        if (System.nanoTime() > deadline) {
+            throw process.failure("restoring " + file + ": the guest did not run within " + LOAD_TIMEOUT.toMinutes() + " min");
+        }
+        try {
+            Thread.sleep(2); // QEMU tells the end of an incoming load only when asked (no events capability)
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException(vm.id() + ": restoring " + file + ": interrupted");
+        }
+    }
+
+    /** Waits for QEMU's word that the guest runs (RESUME); fails at once when QEMU ends or the load fails. */
+    private static void awaitRunning(QemuVm vm, QemuProcess process, Path file) {
+        long deadline = System.nanoTime() + LOAD_TIMEOUT.toNanos();
+        QmpClient qmp = process.qmp();
+        while (true) {
+            JsonNode event;
+            try {
+                event = qmp.nextEvent(Duration.ofMillis(50));
+            } catch (QmpException e) {
+                throw process.failure("restoring " + file + ": QEMU ended before the guest ran");
+            }
+            if (event != null && event.path("event").asText().equals("RESUME")) {
+                return;
+            }
+            if (Thread.interrupted()) {
+                throw new VmException(vm.id() + ": restoring " + file + ": interrupted");
+            }
+            if (vm.info().status() == VmStatus.FAILED) {
+                throw new VmException(vm.id() + ": restoring " + file + ": " + vm.info().reason());
+            }
+            if (!process.alive()) {
+                throw process.failure("restoring " + file + ": QEMU ended before the guest ran");
+            }
+            if (System.nanoTime() > deadline) {
+                throw process.failure("restoring " + file + ": the guest did not run within " + LOAD_TIMEOUT.toMinutes() + " min");
+            }
+        }
+    }
+}

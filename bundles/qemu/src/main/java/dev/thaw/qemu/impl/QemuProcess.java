@@ -1,0 +1,168 @@
+package dev.thaw.qemu.impl;
+
+import dev.thaw.api.device.ConsoleOutput;
+import dev.thaw.api.vm.VmException;
+import dev.thaw.support.qemu.QmpClient;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One QEMU child process with its own folder: its monitor (QMP) on a unix socket there, COM1 on a unix socket
+ * Thaw listens on, its standard error in a file there. {@link #close()} ends it in every case (SIGTERM, then
+ * SIGKILL), waits for it and removes the folder.
+ */
+final class QemuProcess implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QemuProcess.class);
+    /** How long QEMU may take to start: create its monitor, connect its serial port. */
+    static final Duration START_TIMEOUT = Duration.ofSeconds(30);
+
+    private final String name;
+    private final Path dir;
+    private final Path stderr;
+    private final SerialPort serial;
+    private Process process;
+    private QmpClient qmp;
+
+    private QemuProcess(String name, Path dir, SerialPort serial) {
+        this.name = name;
+        this.dir = dir;
+        this.stderr = dir.resolve("stderr");
+        this.serial = serial;
+    }
+
+    /** QEMU's options, made once its folder exists: they may name files written there first. */
+    @FunctionalInterface
+    interface Options {
+        List<String> in(Path dir) throws IOException;
+    }
+
+    /**
+     * Starts {@code qemu} with {@code options} for the VM {@code name}, its serial output going to
+     * {@code console}; returns once its monitor answers.
+     *
+     * @throws VmException naming the VM and what QEMU said
+     */
+    static QemuProcess start(QemuInstallation qemu, String name, Options options, ConsoleOutput console) {
+        QemuProcess p = null;
+        try {
+            Path dir = Files.createTempDirectory("thaw-qemu-" + name.replaceAll("[^A-Za-z0-9_.-]", "_") + "-");
+            p = new QemuProcess(name, dir, SerialPort.listen(dir.resolve("com1")));
+            p.launch(qemu, options.in(dir), console);
+            return p;
+        } catch (IOException | RuntimeException e) {
+            VmException failure = p == null ? new VmException(name + ": cannot start QEMU: " + e.getMessage(), e)
+                    : p.failure("cannot start QEMU: " + e.getMessage());
+            if (p != null) {
+                p.close();
+            }
+            throw failure;
+        }
+    }
+
+    private void launch(QemuInstallation qemu, List<String> options, ConsoleOutput console) throws IOException {
+        Path monitor = dir.resolve("qmp");
+        List<String> command = new ArrayList<>();
+        command.add(qemu.binary().toString());
+        command.addAll(options);
+        command.addAll(List.of(
+                "-chardev", "socket,id=com1,path=" + option(serial.path()), "-serial", "chardev:com1",
+                "-qmp", "unix:" + option(monitor) + ",server=on,wait=off"));
+        LOG.debug("{}: starting {}", name, command);
+        process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile()).start();
+        // QEMU connects COM1 while it parses its options, before it creates its monitor
+        serial.accept(START_TIMEOUT, process::isAlive, console, "qemu-com1-" + name);
+        qmp = QmpClient.connect(monitor, START_TIMEOUT);
+    }
+
+    /** A path as one QEMU option value: commas are doubled, as QEMU's option parser wants. */
+    static String option(Path path) {
+        return path.toString().replace(",", ",,");
+    }
+
+    Path dir() {
+        return dir;
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    boolean alive() {
+        return process.isAlive();
+    }
+
+    /** Completes with QEMU's exit status when it ends. */
+    CompletableFuture<Integer> exit() {
+        return process.onExit().thenApply(Process::exitValue);
+    }
+
+    /** The monitor; one caller at a time. */
+    QmpClient qmp() {
+        return qmp;
+    }
+
+    SerialPort serial() {
+        return serial;
+    }
+
+    /** A one-line failure of this VM's QEMU: {@code what}, its exit status if it ended, and the last line of its stderr. */
+    VmException failure(String what) {
+        String exit = process != null && !process.isAlive() ? " (QEMU exited with " + process.exitValue() + ")" : "";
+        String said = lastStderrLine();
+        return new VmException(name + ": " + what + exit + (said.isEmpty() ? "" : "; QEMU said: " + said));
+    }
+
+    /** The last non-empty line QEMU wrote to its standard error, or empty. */
+    String lastStderrLine() {
+        try {
+            List<String> lines = Files.readAllLines(stderr).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
+            return lines.isEmpty() ? "" : lines.getLast();
+        } catch (IOException e) {
+            return "";
+        }
+    }
+
+    /** Waits up to {@code timeout} for QEMU to end by itself; true when it has. */
+    boolean awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    @Override
+    public void close() {
+        if (qmp != null) {
+            qmp.close();
+        }
+        if (process != null) {
+            process.destroy();
+            try {
+                if (!process.waitFor(5, TimeUnit.SECONDS)) {
+                    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
+                }
+            } catch (InterruptedException e) {
+                process.destroyForcibly(); // never leave a QEMU behind, even when asked to hurry
+                Thread.currentThread().interrupt();
+            }
+        }
+        serial.close();
+        try (Stream<Path> left = Files.list(dir)) {
+            for (Path p : left.toList()) {
+                Files.deleteIfExists(p);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            LOG.debug("{}: removing {}: {}", name, dir, e.toString());
+        }
+    }
+}

@@ -1,0 +1,346 @@
+package dev.thaw.qemu.impl;
+
+import dev.thaw.api.migration.PostcopyServe;
+import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.SessionState;
+import dev.thaw.api.snapshot.SnapshotSummary;
+import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.Invocation;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmException;
+import dev.thaw.api.vm.VmInfo;
+import dev.thaw.api.vm.VmStatus;
+import dev.thaw.api.vm.Workload;
+import dev.thaw.support.guest.ConsoleLog;
+import dev.thaw.support.qemu.QmpClient;
+import dev.thaw.support.qemu.QmpException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Locale;
+import java.util.Optional;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A VM of the qemu runtime: the test guest in a QEMU child process, its COM1 wired to a console log. The guest's
+ * exit through the debug exit port ends QEMU with status {@code (code << 1) | 1}, which is how its code comes
+ * back. A VM restored lazily holds its postcopy serve until every page is in QEMU.
+ */
+final class QemuVm implements Vm {
+
+    private static final Logger LOG = LoggerFactory.getLogger(QemuVm.class);
+    static final String RUNTIME = "qemu";
+    /** How long QEMU may take to answer a monitor command that does not move guest memory. */
+    static final Duration INPUT_TIMEOUT = Duration.ofSeconds(10);
+
+    private final String id;
+    private final BootRequest request;
+    private final QemuMachine machine;
+    private final long requestedNanos;
+    private final Consumer<Vm> onStopped;
+    private final ConsoleLog console = new ConsoleLog();
+    /** Held by every user of the monitor (one caller at a time), and across an invocation or a snapshot. */
+    private final Object monitor = new Object();
+    private final SnapshotSaver saver;
+    private QemuProcess qemu;
+    private volatile PostcopyServe serve;
+    private volatile VmStatus status = VmStatus.RUNNING;
+    private volatile int exitCode = -1;
+    private volatile String reason = "";
+    private volatile Duration resumeLatency;
+    private int invocations;
+    private boolean released;
+
+    QemuVm(String id, BootRequest request, QemuMachine machine, SessionState session, long requestedNanos,
+            Consumer<Vm> onStopped, SnapshotSaver saver) {
+        this.id = id;
+        this.request = request;
+        this.machine = machine;
+        this.requestedNanos = requestedNanos;
+        this.onStopped = onStopped;
+        this.saver = saver;
+        if (session != null) {
+            console.restore(session.consoleText(), session.consoleBytes(), session.results());
+            invocations = session.invocations();
+        }
+    }
+
+    ConsoleLog console() {
+        return console;
+    }
+
+    /** Takes over the running QEMU: its end ends this VM. */
+    void attach(QemuProcess process) {
+        this.qemu = process;
+        process.exit().whenComplete((exitStatus, e) -> ended(exitStatus == null ? -1 : exitStatus));
+    }
+
+    /** The lazy restore this VM comes from: its failure fails the VM (QEMU has no memory behind its guest then). */
+    void servedBy(PostcopyServe serve) {
+        this.serve = serve;
+        serve.completion().whenComplete((stats, e) -> {
+            if (e != null) {
+                fail("its memory could not be loaded: " + rootMessage(e));
+            }
+        });
+    }
+
+    /** The moment every vCPU runs again after a restore. */
+    void resumed() {
+        resumeLatency = Duration.ofNanos(System.nanoTime() - requestedNanos);
+    }
+
+    QemuProcess process() {
+        return qemu;
+    }
+
+    QemuMachine machine() {
+        return machine;
+    }
+
+    BootRequest request() {
+        return request;
+    }
+
+    /** QEMU ended: the guest's exit, QEMU's own failure, or our stop. */
+    private void ended(int exitStatus) {
+        if (status != VmStatus.RUNNING && status != VmStatus.PAUSED) {
+            return; // stopped or failed already: that reason stands
+        }
+        String said = qemu.lastStderrLine();
+        // isa-debug-exit gives odd statuses; QEMU's own fatal errors exit 1 too, but say why on stderr first
+        if ((exitStatus & 1) == 1 && said.isEmpty()) {
+            exitCode = exitStatus >> 1;
+            status = VmStatus.EXITED;
+            LOG.info("{}: guest exited with code {}", id, exitCode);
+            console.end("the guest exited with code " + exitCode);
+        } else {
+            reason = "QEMU exited with " + exitStatus + (said.isEmpty() ? "" : ": " + said);
+            status = VmStatus.FAILED;
+            LOG.warn("{} failed: {}", id, reason);
+            console.end("the VM failed: " + reason);
+        }
+    }
+
+    private void fail(String why) {
+        if (status != VmStatus.RUNNING && status != VmStatus.PAUSED) {
+            return;
+        }
+        reason = why;
+        status = VmStatus.FAILED;
+        LOG.error("{} failed: {}", id, why);
+        console.end("the VM failed: " + why);
+        // A QEMU whose source is gone waits in postcopy-paused forever: end it now.
+        Thread.ofPlatform().name("fail-" + id).start(() -> {
+            QemuProcess q = qemu;
+            if (q != null) {
+                q.close();
+            }
+        });
+    }
+
+    @Override
+    public String id() {
+        return id;
+    }
+
+    @Override
+    public VmInfo info() {
+        return new VmInfo(id, status, request.memoryBytes(), request.vcpus(), request.workload(),
+                Duration.ofNanos(System.nanoTime() - requestedNanos), exitCode, reason, console.firstOutput(), resumeLatency, RUNTIME);
+    }
+
+    @Override
+    public String consoleText() {
+        return console.text();
+    }
+
+    @Override
+    public long consoleBytesWritten() {
+        return console.bytesWritten();
+    }
+
+    @Override
+    public void sendInput(String text) {
+        requireRunning("send input");
+        try {
+            qemu.serial().send(text.getBytes(StandardCharsets.UTF_8), INPUT_TIMEOUT);
+        } catch (IOException e) {
+            requireRunning("send input"); // it ended meanwhile: say so
+            throw new VmException(id + ": console input: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public String awaitLine(String prefix, long fromByte, Duration timeout) {
+        return console.awaitLine(prefix, fromByte, timeout, this::id);
+    }
+
+    @Override
+    public Invocation invoke(Duration timeout) {
+        if (request.workload() != Workload.FUNCTION) {
+            throw new VmException(id + " runs the " + request.workload().label() + " workload; only function can be invoked");
+        }
+        synchronized (monitor) {
+            requireRunning("invoke");
+            int index = invocations + 1;
+            return console.invoke(index, () -> {
+                sendInput(ConsoleLog.INVOKE_REQUEST);
+                invocations = index; // sent: counted even if its result never comes
+            }, timeout, this::id);
+        }
+    }
+
+    @Override
+    public SnapshotSummary snapshot(Path file, boolean resume, Progress progress) {
+        synchronized (monitor) {
+            requireRunning("snapshot");
+            awaitServed(); // QEMU saves only a VM whose incoming migration has completed
+            boolean written = false;
+            try {
+                QmpClient qmp = qemu.qmp();
+                qmp.execute("stop");
+                status = VmStatus.PAUSED;
+                qemu.serial().drain(); // every byte printed before the stop, into the session
+                SessionState session = new SessionState(console.text(), console.bytesWritten(), console.resultCount(), invocations);
+                SnapshotSummary summary = saver.save(qemu, file, request, machine, session, progress);
+                written = true;
+                LOG.info("{}: snapshot {} written by QEMU ({} present pages, {} zero pages)", id, file, summary.presentPages(),
+                        summary.zeroPages());
+                return summary;
+            } catch (IOException e) {
+                throw new VmException(id + ": " + e.getMessage(), e);
+            } catch (QmpException e) {
+                requireRunning("snapshot");
+                throw new VmException(id + ": " + e.getMessage(), e);
+            } finally {
+                if (resume || !written) {
+                    resumeAfterSnapshot();
+                } else {
+                    stop();
+                }
+            }
+        }
+    }
+
+    private void resumeAfterSnapshot() {
+        if (status != VmStatus.PAUSED) {
+            return;
+        }
+        try {
+            qemu.qmp().execute("cont");
+            status = VmStatus.RUNNING;
+        } catch (QmpException e) {
+            fail("QEMU did not resume after the snapshot: " + e.getMessage());
+        }
+    }
+
+    private void awaitServed() {
+        PostcopyServe s = serve;
+        if (s == null) {
+            return;
+        }
+        try {
+            s.completion().get();
+        } catch (ExecutionException e) {
+            throw new VmException("cannot snapshot " + id + ": its memory could not be loaded: " + rootMessage(e));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException("cannot snapshot " + id + ": interrupted while its memory loaded");
+        }
+    }
+
+    @Override
+    public Optional<RestoreStats> restoreStats() {
+        PostcopyServe s = serve;
+        return s == null ? Optional.empty() : Optional.of(s.stats());
+    }
+
+    @Override
+    public Optional<RestoreStats> awaitLoaded(Duration timeout, Progress progress) {
+        PostcopyServe s = serve;
+        if (s == null) {
+            return Optional.empty();
+        }
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (true) {
+            RestoreStats now = s.stats();
+            progress.update(now.loadedPages(), now.presentPages());
+            try {
+                s.completion().get(Math.min(100, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)), TimeUnit.MILLISECONDS);
+                RestoreStats done = s.stats();
+                progress.update(done.loadedPages(), done.presentPages());
+                return Optional.of(done);
+            } catch (ExecutionException e) {
+                return Optional.of(s.stats()); // phase FAILED; the VM says why
+            } catch (TimeoutException e) {
+                if (System.nanoTime() > deadline) {
+                    throw new VmException(id + ": its memory was not all loaded within " + timeout.toSeconds() + " s");
+                }
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new VmException(id + ": interrupted while waiting for its memory");
+            }
+        }
+    }
+
+    @Override
+    public Path saveProfile() {
+        throw new VmException(id + " is not recording a working-set profile (restore it with --record-profile)");
+    }
+
+    @Override
+    public void stop() {
+        if (status == VmStatus.RUNNING || status == VmStatus.PAUSED) {
+            status = VmStatus.STOPPED;
+        }
+        release();
+    }
+
+    /** Ends QEMU and the serve, if they still run, and frees the VM's folder. Idempotent. */
+    private void release() {
+        synchronized (this) {
+            if (released) {
+                return;
+            }
+            released = true;
+        }
+        console.end(status == VmStatus.EXITED ? "the guest exited with code " + exitCode
+                : status == VmStatus.FAILED ? "the VM failed: " + reason : "the VM was stopped");
+        PostcopyServe s = serve;
+        if (s != null) {
+            s.close(); // keeps its figures for thaw:stats
+        }
+        if (qemu != null) {
+            qemu.close();
+        }
+        onStopped.accept(this);
+    }
+
+    private void requireRunning(String what) {
+        VmStatus s = status;
+        if (s != VmStatus.RUNNING) {
+            String why = switch (s) {
+                case EXITED -> "the guest exited with code " + exitCode;
+                case FAILED -> "it failed: " + reason;
+                default -> "it is " + s.name().toLowerCase(Locale.ROOT);
+            };
+            throw new VmException("cannot " + what + " " + id + ": " + why);
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while ((t instanceof ExecutionException || t instanceof java.util.concurrent.CompletionException) && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t.getMessage();
+    }
+}

@@ -1,0 +1,100 @@
+package dev.thaw.qemu.impl;
+
+import com.fasterxml.jackson.core.JacksonException;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.thaw.api.snapshot.SessionState;
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.vm.BootRequest;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
+
+/**
+ * What a QEMU mapped-ram file of the qemu runtime does not hold, kept beside it as {@code FILE.session.json}: the
+ * guest's boot request and QEMU machine (the incoming QEMU must be started with the same), and the host side of
+ * its session (console history, invocations). It names the snapshot's size and modification time, so that a
+ * snapshot replaced since is not restored with another's session.
+ *
+ * @param version this file's layout, {@value #VERSION}
+ * @param request what the guest was booted with
+ * @param machine the QEMU machine it runs on
+ * @param session its console history and invocations at the snapshot
+ * @param snapshotBytes the snapshot's length
+ * @param snapshotModified the snapshot's modification time, in milliseconds since the epoch
+ */
+record SessionFile(int version, BootRequest request, QemuMachine machine, SessionState session, long snapshotBytes,
+        long snapshotModified) {
+
+    static final int VERSION = 1;
+    static final String SUFFIX = ".session.json";
+    /** A session file is small (1 MiB of console history at most, as JSON); more is not one of ours. */
+    static final long MAX_BYTES = 16L << 20;
+    private static final ObjectMapper JSON = new ObjectMapper().enable(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES);
+
+    static Path of(Path snapshot) {
+        return snapshot.resolveSibling(snapshot.getFileName() + SUFFIX);
+    }
+
+    /** This session for {@code snapshot} as it is now (written, not yet renamed into place: renaming keeps both). */
+    static SessionFile describing(Path snapshot, BootRequest request, QemuMachine machine, SessionState session) throws IOException {
+        return new SessionFile(VERSION, request, machine, session, Files.size(snapshot), Files.getLastModifiedTime(snapshot).toMillis());
+    }
+
+    /** Writes it as the session of {@code snapshot}, replacing an older one at once. */
+    void writeFor(Path snapshot) throws IOException {
+        Path target = of(snapshot);
+        Path part = target.resolveSibling("." + target.getFileName() + ".part");
+        try {
+            JSON.writeValue(part.toFile(), this);
+            Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } finally {
+            Files.deleteIfExists(part);
+        }
+    }
+
+    /**
+     * The session of {@code snapshot}, checked against it.
+     *
+     * @throws SnapshotException when there is none, it is damaged, or it belongs to an earlier file of that name
+     */
+    static SessionFile readFor(Path snapshot) {
+        Path file = of(snapshot);
+        SessionFile s;
+        try {
+            if (!Files.isRegularFile(file)) {
+                throw new SnapshotException(snapshot, "was not saved by Thaw's qemu runtime (no " + file.getFileName()
+                        + " beside it names its guest); serve it to a QEMU you start with thaw:restore --serve");
+            }
+            if (Files.size(file) > MAX_BYTES) {
+                throw new SnapshotException(file, "is " + Files.size(file) + " bytes, more than a session file holds");
+            }
+            s = JSON.readValue(file.toFile(), SessionFile.class);
+        } catch (JacksonException e) {
+            throw new SnapshotException(file, "is not a session file: " + e.getOriginalMessage().lines().findFirst().orElse(""));
+        } catch (IllegalArgumentException e) {
+            throw new SnapshotException(file, "is not a session file: " + e.getMessage());
+        } catch (IOException e) {
+            throw new SnapshotException(file, "cannot be read: " + e.getMessage());
+        }
+        if (s == null || s.version != VERSION) {
+            throw new SnapshotException(file, "has layout version " + (s == null ? "none" : s.version) + "; this Thaw reads " + VERSION);
+        }
+        if (s.request == null || s.machine == null || s.session == null) {
+            throw new SnapshotException(file, "lacks its request, machine or session");
+        }
+        try {
+            long size = Files.size(snapshot);
+            FileTime modified = Files.getLastModifiedTime(snapshot);
+            if (size != s.snapshotBytes || modified.toMillis() != s.snapshotModified) {
+                throw new SnapshotException(snapshot, "has changed since " + file.getFileName() + " was written with it ("
+                        + size + " bytes now, " + s.snapshotBytes + " then): it is not the snapshot that session belongs to");
+            }
+        } catch (IOException e) {
+            throw new SnapshotException(snapshot, "cannot be read: " + e.getMessage());
+        }
+        return s;
+    }
+}

@@ -1,0 +1,107 @@
+package dev.thaw.qemu.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.vm.RestoreOptions;
+import dev.thaw.api.vm.RuntimeInfo;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmStatus;
+import dev.thaw.testing.KnownAnswers;
+import dev.thaw.testing.RequiresQemu;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/**
+ * The qemu runtime through the VM manager, as {@code thaw:boot --runtime qemu}, {@code thaw:snapshot} and
+ * {@code thaw:restore} use it: the guest's known answers computed by QEMU, its snapshots saved by QEMU and
+ * restored eagerly by QEMU or lazily by Thaw's postcopy source, continuing exactly.
+ */
+@RequiresQemu
+@Timeout(180)
+class QemuRuntimeTest {
+
+    static final Duration WAIT = Duration.ofSeconds(60);
+
+    @TempDir
+    Path dir;
+
+    final QemuPlatform platform = new QemuPlatform();
+
+    @AfterEach
+    void nothingLeftRunning() {
+        platform.close();
+        assertEquals(List.of(), QemuPlatform.qemusLeft(), "QEMU processes left behind");
+    }
+
+    @Test
+    void isListedWithTheOtherRuntimesAndNotTheDefault() {
+        RuntimeInfo qemu = platform.vms().runtimes().stream().filter(r -> r.name().equals("qemu")).findFirst().orElseThrow();
+        assertTrue(qemu.available(), qemu.toString());
+        assertFalse(qemu.isDefault(), qemu.toString());
+        assertTrue(qemu.description().contains("QEMU 1"), qemu.description());
+    }
+
+    @Test
+    void theFunctionGuestGivesTheKnownAnswersInQemu() {
+        Vm vm = platform.vms().boot(KnownAnswers.function("q1", 1), "qemu");
+        assertEquals("qemu", vm.info().runtime());
+        assertEquals(KnownAnswers.FUNCTION.get(0), vm.awaitLine("result ", 0, WAIT));
+        for (int i = 1; i <= 3; i++) {
+            assertEquals(KnownAnswers.FUNCTION.get(i), vm.invoke(WAIT).resultLine());
+        }
+        assertEquals(List.of(vm), platform.vms().list());
+        vm.stop();
+        assertEquals(VmStatus.STOPPED, vm.info().status());
+        assertEquals(List.of(), platform.vms().list(), "a stopped VM leaves the list");
+        assertEquals(List.of(), QemuPlatform.qemusLeft());
+    }
+
+    @Test
+    void theFillGuestsExitCodeComesBackThroughQemusExitStatus() throws Exception {
+        Vm vm = platform.vms().boot(KnownAnswers.fill("f1", 2), "qemu");
+        assertEquals(KnownAnswers.FILL, vm.awaitLine("result ", 0, WAIT));
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (vm.info().status() == VmStatus.RUNNING && System.nanoTime() < deadline) {
+            Thread.sleep(10); // the guest exits right after its result line; QEMU's end is polled, bounded
+        }
+        assertEquals(VmStatus.EXITED, vm.info().status(), vm.info().toString());
+        assertEquals(0, vm.info().exitCode());
+    }
+
+    /** Saved by QEMU after invocation 1, restored each way, the guest goes on with invocations 2 and 3. */
+    @ParameterizedTest
+    @ValueSource(strings = {"eager", "none", "sequential", "hot-page-first", "prefetch-window"})
+    void aGuestSavedByQemuContinuesExactlyAfterARestore(String how) {
+        Path file = dir.resolve("function.mr");
+        Vm vm = platform.vms().boot(KnownAnswers.function("saved", 1), "qemu");
+        assertEquals(KnownAnswers.FUNCTION.get(1), vm.invoke(WAIT).resultLine());
+        vm.snapshot(file, false, Progress.NONE);
+        assertEquals(VmStatus.STOPPED, vm.info().status(), "saved and stopped");
+        assertTrue(Files.isRegularFile(SessionFile.of(file)));
+
+        boolean eager = how.equals("eager");
+        Vm restored = platform.vms().restore(new RestoreOptions(file, "back", eager, eager ? null : how, 0, false), Progress.NONE);
+        assertEquals("qemu", restored.info().runtime());
+        assertTrue(restored.info().resumeLatency() != null);
+        assertEquals(KnownAnswers.FUNCTION.get(2), restored.invoke(WAIT).resultLine());
+        assertEquals(2, restored.invoke(WAIT).index() - 1, "invocations count on from the snapshot");
+        if (!eager && !how.equals("none")) {
+            RestoreStats stats = restored.awaitLoaded(WAIT, Progress.NONE).orElseThrow();
+            assertEquals(RestoreStats.Phase.COMPLETE, stats.phase(), stats.toString());
+            assertEquals(stats.presentPages(), stats.loadedPages());
+        }
+        assertTrue(restored.consoleText().contains(KnownAnswers.FUNCTION.get(3)), restored.consoleText());
+    }
+}

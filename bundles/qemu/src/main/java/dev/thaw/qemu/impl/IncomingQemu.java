@@ -8,6 +8,7 @@ import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.api.vm.ProcessRestore;
+import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.support.qemu.QmpClient;
@@ -18,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Consumer;
 
 /**
  * Restores a snapshot of the qemu runtime into a QEMU started for its machine with {@code -incoming defer}:
@@ -45,8 +47,9 @@ final class IncomingQemu {
      * Restores {@code r}; closes its snapshot reader in every case (a lazy restore's serve reads the file itself).
      *
      * @param postcopy the postcopy source, or null where its bundle is not installed (then only eager restores work)
+     * @param onStopped told once the VM is stopped (instead of the request's own, which it calls)
      */
-    QemuVm restore(ProcessRestore r, PostcopyServer postcopy) {
+    QemuVm restore(ProcessRestore r, PostcopyServer postcopy, Consumer<Vm> onStopped) {
         Path file;
         SessionFile session;
         try (SnapshotReader reader = r.snapshot()) {
@@ -62,7 +65,7 @@ final class IncomingQemu {
             throw new IllegalArgumentException("the qemu runtime does not record working-set profiles yet");
         }
         QemuVm vm = new QemuVm(r.id(), session.request(), session.machine(), session.session(), r.requestedNanos(),
-                r.onStopped(), saver);
+                onStopped, saver);
         try {
             QemuProcess process = QemuProcess.start(qemu, r.id(), dir -> {
                 List<String> options = new ArrayList<>(session.machine().options(accel));

@@ -11,8 +11,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -49,6 +53,8 @@ public final class QemuRuntime implements ProcessRuntime {
     }
 
     private final SnapshotSaver saver;
+    /** The VMs this runtime made that are not stopped yet: a deactivation ends their QEMUs. */
+    private final Set<Vm> running = ConcurrentHashMap.newKeySet();
     private volatile QemuInstallation installation;
     private volatile String accel;
     private volatile PostcopyServer postcopy;
@@ -91,6 +97,26 @@ public final class QemuRuntime implements ProcessRuntime {
         }
     }
 
+    /** {@code onStopped}, after the VM leaves this runtime's set. */
+    private Consumer<Vm> tracked(Consumer<Vm> onStopped) {
+        return vm -> {
+            running.remove(vm);
+            onStopped.accept(vm);
+        };
+    }
+
+    /** The bundle stops: no QEMU of its VMs may outlive it. */
+    @Deactivate
+    void deactivate() {
+        for (Vm vm : List.copyOf(running)) {
+            try {
+                vm.stop();
+            } catch (RuntimeException e) {
+                LOG.warn("stopping {} failed", vm.id(), e);
+            }
+        }
+    }
+
     @Override
     public String name() {
         return QemuVm.RUNTIME;
@@ -116,7 +142,7 @@ public final class QemuRuntime implements ProcessRuntime {
     @Override
     public Vm boot(ProcessBoot boot) {
         QemuMachine machine = new QemuMachine("pc", boot.request().memoryBytes(), boot.request().vcpus(), boot.lowMemoryLimit());
-        QemuVm vm = new QemuVm(boot.id(), boot.request(), machine, null, boot.requestedNanos(), boot.onStopped(), saver);
+        QemuVm vm = new QemuVm(boot.id(), boot.request(), machine, null, boot.requestedNanos(), tracked(boot.onStopped()), saver);
         String on = accel;
         QemuProcess process = QemuProcess.start(installation, boot.id(), dir -> {
             List<String> options = new ArrayList<>(machine.options(on));
@@ -127,6 +153,7 @@ public final class QemuRuntime implements ProcessRuntime {
             return options;
         }, vm.console());
         vm.attach(process);
+        running.add(vm);
         LOG.info("{} running on qemu (pid {}, {}): {} MiB, {} vCPUs, workload {}", boot.id(), process.pid(), on,
                 boot.request().memoryBytes() >> 20, boot.request().vcpus(), boot.request().workload().label());
         return vm;
@@ -134,7 +161,8 @@ public final class QemuRuntime implements ProcessRuntime {
 
     @Override
     public Vm restore(ProcessRestore restore) {
-        QemuVm vm = new IncomingQemu(installation, accel, saver).restore(restore, postcopy);
+        QemuVm vm = new IncomingQemu(installation, accel, saver).restore(restore, postcopy, tracked(restore.onStopped()));
+        running.add(vm);
         LOG.info("{} restored on qemu from {} ({}), resumed in {} ms", restore.id(), restore.snapshot().file(),
                 restore.eager() ? "eager" : "lazy, policy " + restore.policy(), vm.info().resumeLatency().toMillis());
         return vm;

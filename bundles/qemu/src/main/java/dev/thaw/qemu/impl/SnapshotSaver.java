@@ -74,14 +74,16 @@ final class SnapshotSaver {
             JsonNode state = qmp.execute("query-migrate");
             String status = state.path("status").asText();
             JsonNode ram = state.path("ram");
-            progress.update(ram.path("transferred").asLong(), ram.path("total").asLong());
+            long total = ram.path("total").asLong();
             switch (status) {
                 case "completed" -> {
+                    progress.update(total, total);
                     return;
                 }
                 case "failed", "cancelled" -> throw new SnapshotException(file, "QEMU could not save it: "
                         + state.path("error-desc").asText(status));
                 default -> {
+                    progress.update(ram.path("transferred").asLong(), total);
                     if (System.nanoTime() > deadline) {
                         qmp.execute("migrate_cancel");
                         throw new SnapshotException(file, "QEMU had not saved it after " + SAVE_TIMEOUT.toMinutes() + " min");

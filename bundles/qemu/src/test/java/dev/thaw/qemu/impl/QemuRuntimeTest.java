@@ -80,6 +80,17 @@ class QemuRuntimeTest {
         assertEquals(0, vm.info().exitCode());
     }
 
+    @Test
+    void theRuntimesDeactivationEndsTheQemusOfItsVms() {
+        Vm vm = platform.vms().boot(KnownAnswers.function("q2", 1), "qemu");
+        assertEquals(KnownAnswers.FUNCTION.get(0), vm.awaitLine("result ", 0, WAIT));
+        assertEquals(1, QemuPlatform.qemusLeft().size());
+        platform.runtime().deactivate();
+        assertEquals(List.of(), QemuPlatform.qemusLeft(), "the bundle stopped, its QEMUs with it");
+        assertEquals(VmStatus.STOPPED, vm.info().status());
+        assertEquals(List.of(), platform.vms().list());
+    }
+
     /** Saved by QEMU after invocation 1, restored each way, the guest goes on with invocations 2 and 3. */
     @ParameterizedTest
     @ValueSource(strings = {"eager", "none", "sequential", "hot-page-first", "prefetch-window"})

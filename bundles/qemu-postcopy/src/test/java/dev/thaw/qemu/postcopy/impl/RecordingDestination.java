@@ -64,6 +64,11 @@ final class RecordingDestination implements AutoCloseable {
         return socket;
     }
 
+    /** A source's end, connected. */
+    SocketChannel connect() throws IOException {
+        return SocketChannel.open(UnixDomainSocketAddress.of(socket));
+    }
+
     /** Completes once EOF was read and SHUT 0 sent; exceptionally if the stream broke. */
     CompletableFuture<Void> done() {
         return done;

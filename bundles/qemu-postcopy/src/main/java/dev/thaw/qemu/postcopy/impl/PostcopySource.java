@@ -54,6 +54,7 @@ public final class PostcopySource implements AutoCloseable {
     private final SourceView view;
     private final ServeProfile profile;
     private final ByteBuffer preamble;
+    private final SendWindow window = new SendWindow();
     private final CompletableFuture<RestoreStats> completion = new CompletableFuture<>();
     /** Why it ended (the first reason wins); null while it runs. */
     private final AtomicReference<String> ended = new AtomicReference<>();
@@ -145,7 +146,7 @@ public final class PostcopySource implements AutoCloseable {
             RamPart part = new RamPart(file.ramSectionId(), batch.capacity());
             MemorySegment staging = arena.allocate((long) batch.capacity() * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE);
             while (ended.get() == null) {
-                scheduler.fill(batch);
+                scheduler.fill(batch, window.open());
                 if (batch.size() > 0) {
                     write(batch, part, staging);
                 } else if (scheduler.allSent()) {
@@ -195,7 +196,14 @@ public final class PostcopySource implements AutoCloseable {
             }
             i += run;
         }
-        write(part.finish());
+        ByteBuffer bytes = part.finish();
+        window.wrote(bytes.remaining());
+        write(bytes);
+        ByteBuffer ping = window.pingIfDue();
+        if (ping != null) {
+            window.wrote(ping.remaining());
+            write(ping);
+        }
         long now = System.nanoTime();
         Set<Request> answered = new HashSet<>();
         for (int i = 0; i < batch.size(); i++) {
@@ -235,6 +243,8 @@ public final class PostcopySource implements AutoCloseable {
                     case Pong p -> {
                         if (p.value() == Preamble.PING_DEVICES_LOADED) {
                             figures.resumed();
+                        } else if (window.ponged(p.value())) {
+                            scheduler.wake(); // background parts may wait for this
                         }
                     }
                     case PageRequest r -> {

@@ -8,12 +8,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.WorkingSet;
-import dev.thaw.api.snapshot.SnapshotReader;
-import dev.thaw.format.qemu.impl.QemuMappedRamFormat;
 import dev.thaw.policy.hotpagefirst.impl.HotPageFirstPolicy;
 import dev.thaw.policy.sequential.impl.SequentialPolicy;
 import dev.thaw.qemu.postcopy.impl.RecordingDestination.PageRecord;
-import dev.thaw.samples.impl.PackedSamples;
 import dev.thaw.support.profile.Profiles;
 import dev.thaw.testing.ConfigProxy;
 import java.nio.charset.StandardCharsets;
@@ -25,7 +22,6 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,12 +34,6 @@ class ServeProfileWireTest {
 
     @TempDir
     Path dir;
-    Path file;
-
-    @BeforeEach
-    void sample() {
-        file = new PackedSamples().write("qemu-pc.mr", dir);
-    }
 
     @Test
     void aProfileSavedWhenAskedHoldsTheRequestsUntilThenAndNoneAfter() throws Exception {
@@ -74,11 +64,10 @@ class ServeProfileWireTest {
                 return new byte[0];
             }
         };
-        try (SnapshotReader reader = new QemuMappedRamFormat().open(file);
-                RecordingDestination destination = new RecordingDestination(dir, script)) {
-            MigrationFile mf = MigrationFile.of(reader);
-            ServeProfile recording = new ServeProfile(file, mf.pages(), null, profile);
-            try (PostcopySource source = PostcopySource.start(mf, destination.connect(), "test", sequential(),
+        try (WireFixture wire = WireFixture.of(dir, script)) {
+            MigrationFile mf = wire.file;
+            ServeProfile recording = new ServeProfile(wire.sample, mf.pages(), null, profile);
+            try (PostcopySource source = PostcopySource.start(mf, wire.destination.connect(), "test", sequential(),
                     Map.of("background", false, "faultChunkKiB", 4), recording)) {
                 running.set(source);
                 source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
@@ -87,17 +76,16 @@ class ServeProfileWireTest {
                 IllegalStateException again = assertThrows(IllegalStateException.class, source::saveProfile);
                 assertTrue(again.getMessage().contains("any more"), again.getMessage());
             }
-            assertEquals(List.of(new PageRange(0x100, 1), new PageRange(0x50, 1)), read(profile, mf.pages()).runs(),
+            assertEquals(List.of(new PageRange(0x100, 1), new PageRange(0x50, 1)), read(profile, wire).runs(),
                     "the completion did not write it again with the later request");
         }
     }
 
     @Test
     void aServeThatRecordsNothingHasNoProfileToSave() throws Exception {
-        try (SnapshotReader reader = new QemuMappedRamFormat().open(file);
-                RecordingDestination destination = new RecordingDestination(dir, new RecordingDestination.Script() {})) {
-            MigrationFile mf = MigrationFile.of(reader);
-            try (PostcopySource source = PostcopySource.start(mf, destination.connect(), "test", sequential(), Map.of())) {
+        try (WireFixture wire = WireFixture.of(dir, new RecordingDestination.Script() {})) {
+            try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(),
+                    Map.of())) {
                 source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 assertThrows(IllegalStateException.class, source::saveProfile);
                 assertEquals(Optional.empty(), source.savedProfile());
@@ -128,11 +116,9 @@ class ServeProfileWireTest {
     void aProfileThatCannotBeWrittenAtTheEndIsAWarningNamingItNotAFailedServe() throws Exception {
         Path notAFolder = Files.writeString(dir.resolve("plain-file"), "x");
         Path profile = notAFolder.resolve("p.profile.json");
-        try (SnapshotReader reader = new QemuMappedRamFormat().open(file);
-                RecordingDestination destination = new RecordingDestination(dir, new RecordingDestination.Script() {})) {
-            MigrationFile mf = MigrationFile.of(reader);
-            try (PostcopySource source = PostcopySource.start(mf, destination.connect(), "test", sequential(), Map.of(),
-                    new ServeProfile(file, mf.pages(), null, profile))) {
+        try (WireFixture wire = WireFixture.of(dir, new RecordingDestination.Script() {})) {
+            try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(),
+                    Map.of(), new ServeProfile(wire.sample, wire.file.pages(), null, profile))) {
                 source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 assertEquals(1, source.warnings().size(), source.warnings().toString());
                 assertOneLine(source.warnings().getFirst(), profile + ": cannot write the working-set profile");
@@ -143,29 +129,24 @@ class ServeProfileWireTest {
 
     /** Serves the sample with hot-page-first reading {@code profile}; its warnings. Pages went in address order. */
     private List<String> serveReading(Path profile) throws Exception {
-        try (SnapshotReader reader = new QemuMappedRamFormat().open(file);
-                RecordingDestination destination = new RecordingDestination(dir, new RecordingDestination.Script() {})) {
-            MigrationFile mf = MigrationFile.of(reader);
+        try (WireFixture wire = WireFixture.of(dir, new RecordingDestination.Script() {})) {
             List<String> warnings;
-            try (PostcopySource source = PostcopySource.start(mf, destination.connect(), "test",
+            try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test",
                     new HotPageFirstPolicy(ConfigProxy.defaults(HotPageFirstPolicy.Config.class)), Map.of(),
-                    new ServeProfile(file, mf.pages(), profile, null))) {
+                    new ServeProfile(wire.sample, wire.file.pages(), profile, null))) {
                 source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 warnings = source.warnings();
             }
-            List<Long> sent = new ArrayList<>();
-            for (PageRecord r : destination.records()) {
-                sent.add(mf.block(r.block()).orElseThrow().firstPage() + r.page());
-            }
+            List<Long> sent = wire.destination.records().stream().map(wire::pageOf).toList();
             assertEquals(List.of(0L, 1L, 2L, 3L), sent.subList(0, 4), "no working set: address order");
             return warnings;
         }
     }
 
-    private static WorkingSet read(Path profile, long pages) {
+    private static WorkingSet read(Path profile, WireFixture wire) {
         List<String> warnings = new ArrayList<>();
-        Optional<WorkingSet> ws = Profiles.read(profile, Profiles.snapshotId(profile.resolveSibling("qemu-pc.mr")),
-                Protocol.PAGE_SIZE, pages, warnings);
+        Optional<WorkingSet> ws = Profiles.read(profile, Profiles.snapshotId(wire.sample), Protocol.PAGE_SIZE,
+                wire.file.pages(), warnings);
         assertEquals(List.of(), warnings);
         return ws.orElseThrow();
     }

@@ -57,12 +57,21 @@ class RequestLatencyProbe {
         Assumptions.assumeTrue(where != null, "a measurement: -Dthaw.probe.file=PATH runs it");
         Path file = Path.of(where);
         Path dir = Files.createTempDirectory("thaw-probe");
-        if (!Files.exists(file)) {
-            make(file, dir);
-        }
-        int rounds = Integer.getInteger("thaw.probe.rounds", 3);
-        for (int round = 0; round < rounds; round++) {
-            round(file, dir, round);
+        try {
+            if (!Files.exists(file)) {
+                make(file, dir);
+            }
+            int rounds = Integer.getInteger("thaw.probe.rounds", 3);
+            for (int round = 0; round < rounds; round++) {
+                round(file, dir, round);
+            }
+        } finally {
+            try (var files = Files.list(dir)) { // the monitors' sockets and QEMU's output
+                for (Path f : files.toList()) {
+                    Files.deleteIfExists(f);
+                }
+            }
+            Files.delete(dir);
         }
     }
 

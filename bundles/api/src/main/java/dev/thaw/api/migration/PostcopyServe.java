@@ -2,6 +2,8 @@ package dev.thaw.api.migration;
 
 import dev.thaw.api.restore.RestoreStats;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.osgi.annotation.versioning.ProviderType;
 
@@ -36,6 +38,31 @@ public interface PostcopyServe extends AutoCloseable {
      * closed first.
      */
     CompletableFuture<RestoreStats> completion();
+
+    /**
+     * Sends every page not yet sent now, even under a policy without background loading (for example once a
+     * profile is saved, or before the destination's memory is saved).
+     */
+    void loadRemaining();
+
+    /**
+     * Ends recording: writes the working-set profile of the page requests so far to the request's
+     * {@link ServeRequest#recordProfileTo()} and records no more; returns that file.
+     *
+     * @throws IllegalStateException if the serve does not record a profile, saved it already, or ended without
+     *     completing
+     * @throws dev.thaw.api.restore.RestoreException if the file cannot be written (one line naming it)
+     */
+    Path saveProfile();
+
+    /** The working-set profile file this serve wrote, once it did ({@link #saveProfile()}, or on completion). */
+    Optional<Path> savedProfile();
+
+    /**
+     * Warnings so far, each one line naming its file: a profile ignored (recorded on another snapshot, damaged),
+     * a recorded profile that could not be written when the destination completed.
+     */
+    List<String> warnings();
 
     /** Stops serving if it still does (a destination not complete is left to its owner) and releases the file. */
     @Override

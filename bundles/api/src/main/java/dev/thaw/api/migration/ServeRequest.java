@@ -4,7 +4,8 @@ import java.nio.file.Path;
 import java.util.Map;
 
 /**
- * What to serve, to whom, in which order.
+ * What to serve, to whom, in which order, and the working-set profiles it reads and records
+ * (docs/working-set-profile.md).
  *
  * @param file a QEMU mapped-ram file
  * @param offset the byte of {@code file} the snapshot starts at (QEMU's {@code file:PATH,offset=N}), else 0
@@ -12,10 +13,33 @@ import java.util.Map;
  *     {@code tcp:HOST:PORT}; it listens, Thaw connects
  * @param policy the name of the installed page policy that orders the pages not asked for
  * @param parameters what the policy's session reads from {@code RestoreView.parameters()}
+ * @param profile a working-set profile of {@code file} for the policy ({@code RestoreView.workingSet()}, which
+ *     {@code hot-page-first} sends first); null for none. A file that does not exist is no profile; one recorded
+ *     on another snapshot, or that cannot be read, is ignored with a warning ({@link PostcopyServe#warnings()}),
+ *     as a restore ignores it
+ * @param recordProfileTo where to write the profile this serve records: the destination's page requests in the
+ *     order they first came (its guest's first touches; pages it had before it touched them are not asked for),
+ *     written when the destination completes or at {@link PostcopyServe#saveProfile()}; null to record none
  */
-public record ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters) {
+public record ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
+        Path profile, Path recordProfileTo) {
 
     public ServeRequest {
         parameters = Map.copyOf(parameters);
+    }
+
+    /** A request that reads no profile and records none. */
+    public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters) {
+        this(file, offset, destination, policy, parameters, null, null);
+    }
+
+    /** This request reading the working-set profile {@code profile} (null: none). */
+    public ServeRequest withProfile(Path profile) {
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo);
+    }
+
+    /** This request recording a working-set profile into {@code file} (null: none). */
+    public ServeRequest withRecordProfileTo(Path file) {
+        return new ServeRequest(this.file, offset, destination, policy, parameters, profile, file);
     }
 }

@@ -1,6 +1,7 @@
 package dev.thaw.restore.impl;
 
 import dev.thaw.api.policy.WorkingSet;
+import dev.thaw.support.profile.Profiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

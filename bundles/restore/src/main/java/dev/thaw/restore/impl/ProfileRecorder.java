@@ -4,11 +4,11 @@ import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.WorkingSet;
 import dev.thaw.api.restore.ProfileMode;
 import dev.thaw.api.restore.RestoreRequest;
+import dev.thaw.support.profile.FirstTouches;
+import dev.thaw.support.profile.Profiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.BitSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -29,10 +29,8 @@ final class ProfileRecorder {
     private final ProfileCache profiles;
     private final RestorePhase phase;
     private final List<String> warnings = new CopyOnWriteArrayList<>();
-    /** First-touch log while recording; guarded by {@link #touched}. */
-    private long[] touches = new long[1024];
-    private int touchCount;
-    private final BitSet touched = new BitSet();
+    /** First-touch log while recording; guarded by itself. */
+    private final FirstTouches touches = new FirstTouches();
     /** The snapshot's identity, computed when first needed (reading the file is not for the resume path). */
     private volatile String snapshotId;
     /** The working-set profile, read when the policy first asks; null until then. */
@@ -47,15 +45,10 @@ final class ProfileRecorder {
 
     /** A fault on {@code page}: logged if it is the first touch of it while recording. */
     void touch(long page) {
-        synchronized (touched) {
-            if (!phase.recording() || touched.get((int) page)) {
-                return;
+        synchronized (touches) {
+            if (phase.recording()) {
+                touches.touch(page);
             }
-            touched.set((int) page);
-            if (touchCount == touches.length) {
-                touches = Arrays.copyOf(touches, touchCount * 2);
-            }
-            touches[touchCount++] = page;
         }
     }
 
@@ -63,12 +56,12 @@ final class ProfileRecorder {
     Path save() {
         List<PageRange> runs;
         long count;
-        synchronized (touched) {
+        synchronized (touches) {
             if (!phase.endRecording()) {
                 throw new IllegalStateException("this restore does not record a working-set profile (any more)");
             }
-            runs = Profiles.runs(touches, touchCount);
-            count = touchCount;
+            runs = touches.runs();
+            count = touches.count();
         }
         Path file = request.profileFile();
         Profiles.write(file, snapshotId(), request.reader().file(), pages.pageSize, pages.total(), count, runs);

@@ -6,6 +6,7 @@ import dev.thaw.api.migration.ServeRequest;
 import dev.thaw.api.restore.RestoreException;
 import dev.thaw.api.restore.RestoreStats;
 import java.io.PrintStream;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -27,13 +28,10 @@ final class ServeCommand {
     private ServeCommand() {}
 
     /** The options of a restore that make no sense for a serve, each with why; empty if there are none. */
-    static List<String> conflicts(boolean eager, boolean record, String name, String runtime, String loaderThreads) {
+    static List<String> conflicts(boolean eager, String name, String runtime, String loaderThreads) {
         List<String> why = new ArrayList<>();
         if (eager) {
             why.add("--eager (the destination QEMU loads lazily; for an eager load give it the file with migrate-incoming file:)");
-        }
-        if (record) {
-            why.add("--record-profile (profiles are not recorded from a served QEMU yet)");
         }
         if (!name.isEmpty()) {
             why.add("--name (the VM is the destination QEMU's, not Thaw's)");
@@ -55,6 +53,15 @@ final class ServeCommand {
         return text;
     }
 
+    /**
+     * What to serve: the snapshot's working-set profile ({@code profile}, where a restore of it reads and records
+     * one) read for the policy, or with {@code record} recorded into it from the destination's page requests
+     * instead, as a recording restore does (docs/working-set-profile.md).
+     */
+    static ServeRequest request(Path file, long offset, String address, String policy, Path profile, boolean record) {
+        return new ServeRequest(file, offset, address, policy, Map.of(), record ? null : profile, record ? profile : null);
+    }
+
     /** Serves until the destination completes; prints the summary (or JSON); a failure throws its one line. */
     static void run(PostcopyServer server, ServeRequest request, PrintStream out, boolean asJson) {
         long start = System.nanoTime();
@@ -74,6 +81,9 @@ final class ServeCommand {
             m.put("destination", serve.destination());
             m.put("bytesSent", serve.bytesSent());
             m.put("completedMs", Math.round(elapsedMs * 10) / 10.0);
+            m.put("profile", String.valueOf(request.recordProfileTo() != null ? request.recordProfileTo() : request.profile()));
+            serve.savedProfile().ifPresent(p -> m.put("profileWritten", p.toString()));
+            m.put("warnings", serve.warnings());
             out.println(StatsCommands.toJson(m));
             return;
         }
@@ -89,6 +99,9 @@ final class ServeCommand {
         if (s.policyErrors() > 0) {
             out.printf("  policy errors: %d (%s)%n", s.policyErrors(), s.policyProblem());
         }
+        serve.savedProfile().ifPresent(p -> out.printf("  working-set profile of the %d pages the destination asked for "
+                + "written to %s%n", s.pagesFault(), p));
+        serve.warnings().forEach(w -> out.printf("  warning: %s%n", w));
         out.printf("  thaw:stats %s shows its figures%n", serve.id());
     }
 

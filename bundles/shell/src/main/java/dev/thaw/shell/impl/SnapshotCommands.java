@@ -92,7 +92,8 @@ public final class SnapshotCommands {
             @Parameter(names = "--policy", absentValue = "") String policy,
             @Descriptor("background loader threads of a lazy restore (default: loaderThreads in config/dev.thaw.restore.cfg, "
                     + "2 unless changed)") @Parameter(names = "--loader-threads", absentValue = "0") String loaderThreads,
-            @Descriptor("record the guest's first-touch order into the snapshot's working-set profile, until its first invocation completes")
+            @Descriptor("record the guest's first-touch order into the snapshot's working-set profile, until its first invocation "
+                    + "completes (with --serve: the destination's page requests, until it has every page)")
             @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
             @Descriptor("the vCPU runtime to restore a Thaw snapshot on, whichever it was taken on (default: config/dev.thaw.machine.cfg); QEMU files restore on qemu")
@@ -103,7 +104,7 @@ public final class SnapshotCommands {
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file") String file) {
         if (!serve.isEmpty()) {
-            serve(session, serve, file, policy, asJson, ServeCommand.conflicts(eager, record, name, runtime, loaderThreads));
+            serve(session, serve, file, policy, record, asJson, ServeCommand.conflicts(eager, name, runtime, loaderThreads));
             return;
         }
         Path path = Arguments.file(session, file);
@@ -137,7 +138,8 @@ public final class SnapshotCommands {
                 vm.info().runtime(), path, mode, ms);
     }
 
-    private void serve(CommandSession session, String address, String file, String policy, boolean asJson, List<String> conflicts) {
+    private void serve(CommandSession session, String address, String file, String policy, boolean record, boolean asJson,
+            List<String> conflicts) {
         if (!conflicts.isEmpty()) {
             throw new IllegalArgumentException("--serve cannot be combined with " + String.join("; nor with ", conflicts));
         }
@@ -148,7 +150,8 @@ public final class SnapshotCommands {
         }
         Arguments.SnapshotLocation at = Arguments.snapshot(session, file);
         String used = policy.isEmpty() ? vms.restoreSettings().defaultPolicy() : policy;
-        ServeRequest request = new ServeRequest(at.file(), at.offset(), ServeCommand.address(session, address), used, Map.of());
+        ServeRequest request = ServeCommand.request(at.file(), at.offset(), ServeCommand.address(session, address), used,
+                vms.profileFile(at.file()), record);
         ServeCommand.run(s, request, session.getConsole(), asJson);
     }
 

@@ -1,8 +1,11 @@
 package dev.thaw.shell.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import dev.thaw.api.migration.ServeRequest;
+import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
@@ -11,17 +14,29 @@ class ServeCommandTest {
 
     @Test
     void theRestoreDefaultsConflictWithNothing() {
-        assertEquals(List.of(), ServeCommand.conflicts(false, false, "", "", "0"));
+        assertEquals(List.of(), ServeCommand.conflicts(false, "", "", "0"));
     }
 
     @Test
     void eachOptionThatMakesNoSenseForAServeIsNamedWithItsReason() {
-        List<String> why = ServeCommand.conflicts(true, true, "vm9", "kvm", "4");
-        assertEquals(5, why.size(), why.toString());
-        for (String option : List.of("--eager", "--record-profile", "--name", "--runtime", "--loader-threads")) {
+        List<String> why = ServeCommand.conflicts(true, "vm9", "kvm", "4");
+        assertEquals(4, why.size(), why.toString());
+        for (String option : List.of("--eager", "--name", "--runtime", "--loader-threads")) {
             assertTrue(why.stream().anyMatch(w -> w.startsWith(option + " (")), option + " in " + why);
         }
         assertEquals(List.of("--loader-threads (one thread sends on the one migration connection)"),
-                ServeCommand.conflicts(false, false, "", "", "2"));
+                ServeCommand.conflicts(false, "", "", "2"));
+    }
+
+    @Test
+    void aServeReadsTheSnapshotsProfileOrWithRecordProfileRecordsIntoItInstead() {
+        Path file = Path.of("/snapshots/fn.mr");
+        Path profile = Path.of("/profiles/fn.mr.profile.json");
+        ServeRequest reading = ServeCommand.request(file, 0, "unix:/run/dst.sock", "hot-page-first", profile, false);
+        assertEquals(profile, reading.profile());
+        assertNull(reading.recordProfileTo());
+        ServeRequest recording = ServeCommand.request(file, 0, "unix:/run/dst.sock", "hot-page-first", profile, true);
+        assertNull(recording.profile(), "a recording serve reads none, as a recording restore");
+        assertEquals(profile, recording.recordProfileTo());
     }
 }

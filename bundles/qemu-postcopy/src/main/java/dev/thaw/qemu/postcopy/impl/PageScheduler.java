@@ -76,10 +76,11 @@ final class PageScheduler {
 
     /**
      * Fills {@code batch} with the next part's pages: requested ones (and their prefetch) alone, so that they
-     * go at once, else up to {@link #BACKGROUND_PAGES} in the background order. Empty when there is nothing to
-     * send now: every page is sent, or the policy loads on demand only and nothing is requested.
+     * go at once, else, if {@code background} (the {@link SendWindow} is open), up to {@link #BACKGROUND_PAGES}
+     * in the background order. Empty when there is nothing to send now: every page is sent, the window is full,
+     * or the policy loads on demand only and nothing is requested.
      */
-    void fill(Batch batch) {
+    void fill(Batch batch, boolean background) {
         batch.clear();
         for (Request r; (r = requests.poll()) != null; ) {
             if (r == WAKE) {
@@ -98,7 +99,7 @@ final class PageScheduler {
                 urgent.addFirst(new Pending(next, p.end(), p.cause(), p.request()));
             }
         }
-        if (batch.size() > 0 || !(loadRemaining || policy.backgroundLoading())) {
+        if (batch.size() > 0 || !background || !(loadRemaining || policy.backgroundLoading())) {
             return;
         }
         int limit = Math.min(BACKGROUND_PAGES, batch.capacity());

@@ -18,7 +18,9 @@ import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Path;
 import java.util.HashSet;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
@@ -50,7 +52,9 @@ public final class PostcopySource implements AutoCloseable {
     private final SourceFigures figures;
     private final PageScheduler scheduler;
     private final SourceView view;
+    private final ServeProfile profile;
     private final ByteBuffer preamble;
+    private final SendWindow window = new SendWindow();
     private final CompletableFuture<RestoreStats> completion = new CompletableFuture<>();
     /** Why it ended (the first reason wins); null while it runs. */
     private final AtomicReference<String> ended = new AtomicReference<>();
@@ -60,7 +64,7 @@ public final class PostcopySource implements AutoCloseable {
     private final Thread returnPath;
 
     private PostcopySource(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
-            Map<String, Object> parameters, long startNanos) {
+            Map<String, Object> parameters, ServeProfile profile, long startNanos) {
         this.file = file;
         this.channel = channel;
         this.peer = peer;
@@ -68,7 +72,8 @@ public final class PostcopySource implements AutoCloseable {
         this.policy = new PolicyGuard(policy, file.pages());
         this.figures = new SourceFigures(startNanos);
         this.scheduler = new PageScheduler(file, sent, this.policy, figures);
-        this.view = new SourceView(file, sent, parameters);
+        this.profile = profile;
+        this.view = new SourceView(file, sent, parameters, profile);
         this.preamble = Preamble.of(file);
         this.sender = Thread.ofPlatform().name("thaw-postcopy-sender").unstarted(this::send);
         this.returnPath = Thread.ofPlatform().name("thaw-postcopy-return-path").unstarted(this::readReturnPath);
@@ -80,7 +85,13 @@ public final class PostcopySource implements AutoCloseable {
      */
     public static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
             Map<String, Object> parameters) {
-        PostcopySource source = new PostcopySource(file, channel, peer, policy, parameters, System.nanoTime());
+        return start(file, channel, peer, policy, parameters, ServeProfile.none(file));
+    }
+
+    /** As above, with the working-set profiles {@code profile} reads for the policy and records from the requests. */
+    static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
+            Map<String, Object> parameters, ServeProfile profile) {
+        PostcopySource source = new PostcopySource(file, channel, peer, policy, parameters, profile, System.nanoTime());
         source.returnPath.start();
         source.sender.start();
         return source;
@@ -105,6 +116,19 @@ public final class PostcopySource implements AutoCloseable {
         scheduler.loadRemaining();
     }
 
+    /** Ends recording and writes the profile ({@link ServeProfile#save}). */
+    public Path saveProfile() {
+        return profile.save();
+    }
+
+    public Optional<Path> savedProfile() {
+        return profile.saved();
+    }
+
+    public List<String> warnings() {
+        return profile.warnings();
+    }
+
     /** Stops at any point (a destination not complete is left to its owner) and waits for both threads. */
     @Override
     public void close() {
@@ -116,12 +140,13 @@ public final class PostcopySource implements AutoCloseable {
     private void send() {
         try (Arena arena = Arena.ofConfined()) {
             write(preamble);
+            profile.read(); // while the destination loads the package's devices
             policy.open(view);
             Batch batch = new Batch(PageScheduler.BACKGROUND_PAGES * 4);
             RamPart part = new RamPart(file.ramSectionId(), batch.capacity());
             MemorySegment staging = arena.allocate((long) batch.capacity() * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE);
             while (ended.get() == null) {
-                scheduler.fill(batch);
+                scheduler.fill(batch, window.open());
                 if (batch.size() > 0) {
                     write(batch, part, staging);
                 } else if (scheduler.allSent()) {
@@ -171,7 +196,14 @@ public final class PostcopySource implements AutoCloseable {
             }
             i += run;
         }
-        write(part.finish());
+        ByteBuffer bytes = part.finish();
+        window.wrote(bytes.remaining());
+        write(bytes);
+        ByteBuffer ping = window.pingIfDue();
+        if (ping != null) {
+            window.wrote(ping.remaining());
+            write(ping);
+        }
         long now = System.nanoTime();
         Set<Request> answered = new HashSet<>();
         for (int i = 0; i < batch.size(); i++) {
@@ -211,6 +243,8 @@ public final class PostcopySource implements AutoCloseable {
                     case Pong p -> {
                         if (p.value() == Preamble.PING_DEVICES_LOADED) {
                             figures.resumed();
+                        } else if (window.ponged(p.value())) {
+                            scheduler.wake(); // background parts may wait for this
                         }
                     }
                     case PageRequest r -> {
@@ -218,6 +252,7 @@ public final class PostcopySource implements AutoCloseable {
                         if (request.isEmpty()) {
                             return;
                         }
+                        profile.requested(request.get().first(), request.get().count());
                         scheduler.request(request.get());
                     }
                 }
@@ -252,6 +287,7 @@ public final class PostcopySource implements AutoCloseable {
             figures.completed();
             closeChannel();
             scheduler.wake();
+            profile.completed(); // written before the completion is told
             completion.complete(stats());
         }
     }
@@ -268,6 +304,7 @@ public final class PostcopySource implements AutoCloseable {
             return false;
         }
         figures.ended(phase);
+        profile.abandon();
         closeChannel();
         scheduler.wake();
         completion.completeExceptionally(new RestoreException(why));

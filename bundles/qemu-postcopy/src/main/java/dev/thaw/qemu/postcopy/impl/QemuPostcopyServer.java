@@ -60,11 +60,14 @@ public final class QemuPostcopyServer implements PostcopyServer {
         try {
             MigrationFile file = MigrationFile.of(reader); // a foreign or damaged file is refused before connecting
             SocketChannel channel = destination.connect(reader.file());
-            PostcopySource source = PostcopySource.start(file, channel, destination.text(), policy, request.parameters());
+            ServeProfile profile = new ServeProfile(reader.file(), file.pages(), request.profile(), request.recordProfileTo());
+            PostcopySource source = PostcopySource.start(file, channel, destination.text(), policy, request.parameters(),
+                    profile);
             synchronized (serves) {
                 ServedFile served = new ServedFile("serve" + nextNumber++, destination.text(), reader, source);
                 serves.put(served.id(), served);
-                LOG.info("{}: serving {} to {} with policy {}", served.id(), reader.file(), destination.text(), policy.name());
+                LOG.info("{}: serving {} to {} with policy {}{}", served.id(), reader.file(), destination.text(), policy.name(),
+                        request.recordProfileTo() == null ? "" : ", recording a profile into " + request.recordProfileTo());
                 return served;
             }
         } catch (RuntimeException | Error e) {

@@ -4,6 +4,8 @@ import dev.thaw.api.migration.PostcopyServe;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.snapshot.SnapshotReader;
 import java.nio.file.Path;
+import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 
 /** A {@link PostcopySource} with its name and the reader it serves from, which closing releases after it. */
@@ -50,6 +52,26 @@ final class ServedFile implements PostcopyServe {
     @Override
     public CompletableFuture<RestoreStats> completion() {
         return source.completion();
+    }
+
+    @Override
+    public void loadRemaining() {
+        source.loadRemaining();
+    }
+
+    @Override
+    public Path saveProfile() {
+        return source.saveProfile();
+    }
+
+    @Override
+    public Optional<Path> savedProfile() {
+        return source.savedProfile();
+    }
+
+    @Override
+    public List<String> warnings() {
+        return source.warnings();
     }
 
     /** The source's threads end before the reader closes: they may be reading pages until then. */

@@ -16,11 +16,13 @@ final class SourceView implements RestoreView {
     private final MigrationFile file;
     private final SentPages sent;
     private final Map<String, Object> parameters;
+    private final ServeProfile profile;
 
-    SourceView(MigrationFile file, SentPages sent, Map<String, Object> parameters) {
+    SourceView(MigrationFile file, SentPages sent, Map<String, Object> parameters, ServeProfile profile) {
         this.file = file;
         this.sent = sent;
         this.parameters = Map.copyOf(parameters);
+        this.profile = profile;
     }
 
     @Override
@@ -53,10 +55,10 @@ final class SourceView implements RestoreView {
         return file.pages();
     }
 
-    /** Profiles are not recorded or read for QEMU files yet. */
+    /** The working-set profile the serve read ({@link ServeProfile#read}), if it names a usable one. */
     @Override
     public Optional<WorkingSet> workingSet() {
-        return Optional.empty();
+        return profile.workingSet();
     }
 
     @Override

@@ -18,6 +18,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 
 /**
  * The receiving end of a postcopy stream for tests of what goes over the wire, which QEMU does not report: it
@@ -46,6 +47,10 @@ final class RecordingDestination implements AutoCloseable {
     private final Path socket;
     private final Script script;
     private final List<PageRecord> records = new ArrayList<>();
+    /** The PINGs read after the package, in order. */
+    final List<Integer> pings = new CopyOnWriteArrayList<>();
+    private final List<Integer> heldPongs = new ArrayList<>(); // guarded by itself, as is answerPings
+    private boolean answerPings = true;
     final Map<String, Long> blocks = new LinkedHashMap<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private volatile SocketChannel channel;
@@ -62,6 +67,11 @@ final class RecordingDestination implements AutoCloseable {
 
     Path socket() {
         return socket;
+    }
+
+    /** A source's end, connected. */
+    SocketChannel connect() throws IOException {
+        return SocketChannel.open(UnixDomainSocketAddress.of(socket));
     }
 
     /** Completes once EOF was read and SHUT 0 sent; exceptionally if the stream broke. */
@@ -109,6 +119,16 @@ final class RecordingDestination implements AutoCloseable {
                         if (cmd == Protocol.CMD_PACKAGED) {
                             in.readNBytes(ByteBuffer.wrap(body).getInt());
                             send(script.afterPackage(this));
+                        } else if (cmd == Protocol.CMD_PING) { // answered as read, as QEMU's listen thread does
+                            int value = ByteBuffer.wrap(body).getInt();
+                            pings.add(value);
+                            boolean held;
+                            synchronized (heldPongs) {
+                                held = !answerPings && heldPongs.add(value);
+                            }
+                            if (!held) {
+                                send(pong(value));
+                            }
                         }
                     }
                     case MigrationStream.SECTION_START -> {
@@ -165,6 +185,35 @@ final class RecordingDestination implements AutoCloseable {
         }
     }
 
+    /** From now on PINGs are read but not answered (a destination that falls behind), until {@link #answerPings}. */
+    void holdPongs() {
+        synchronized (heldPongs) {
+            answerPings = false;
+        }
+    }
+
+    /** Answers the PINGs held, and every PING from now on. */
+    void answerPings() throws IOException {
+        List<Integer> held;
+        synchronized (heldPongs) {
+            answerPings = true;
+            held = List.copyOf(heldPongs);
+            heldPongs.clear();
+        }
+        for (int value : held) {
+            send(pong(value));
+        }
+    }
+
+    /** Sends {@code bytes} on the return path now (from the test's thread). */
+    void sendNow(byte[] bytes) throws IOException {
+        send(bytes);
+    }
+
+    private static byte[] pong(int value) {
+        return ByteBuffer.allocate(8).putShort((short) Protocol.RP_PONG).putShort((short) 4).putInt(value).array();
+    }
+
     /** A REQ_PAGES_ID for page {@code page} of {@code block}. */
     static byte[] request(String block, long page) {
         byte[] name = block.getBytes(StandardCharsets.US_ASCII);
@@ -177,7 +226,7 @@ final class RecordingDestination implements AutoCloseable {
         return ByteBuffer.allocate(8).putShort((short) Protocol.RP_SHUT).putShort((short) 4).putInt(status).array();
     }
 
-    private void send(byte[] bytes) throws IOException {
+    private synchronized void send(byte[] bytes) throws IOException {
         ByteBuffer b = ByteBuffer.wrap(bytes);
         while (b.hasRemaining()) {
             channel.write(b);

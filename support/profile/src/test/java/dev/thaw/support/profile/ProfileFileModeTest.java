@@ -1,4 +1,4 @@
-package dev.thaw.restore.impl;
+package dev.thaw.support.profile;
 
 import static dev.thaw.testing.FileModes.mode;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

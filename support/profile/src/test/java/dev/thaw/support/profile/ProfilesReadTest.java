@@ -1,4 +1,4 @@
-package dev.thaw.restore.impl;
+package dev.thaw.support.profile;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

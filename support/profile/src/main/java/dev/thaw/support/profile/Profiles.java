@@ -1,4 +1,4 @@
-package dev.thaw.restore.impl;
+package dev.thaw.support.profile;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -21,13 +21,16 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 
-/** Working-set profiles of a snapshot (docs/working-set-profile.md). */
-final class Profiles {
+/**
+ * Working-set profiles of a snapshot (docs/working-set-profile.md): the file's identity, runs made of a
+ * first-touch log, the profile written and read. Shared by the restore engine and the QEMU postcopy source.
+ */
+public final class Profiles {
 
-    static final String FORMAT = "thaw-working-set";
-    static final int VERSION = 1;
+    public static final String FORMAT = "thaw-working-set";
+    public static final int VERSION = 1;
     /** Bytes of the snapshot's head that its identity hashes (with its length). */
-    static final int IDENTITY_HEAD = 4096;
+    public static final int IDENTITY_HEAD = 4096;
 
     private Profiles() {}
 
@@ -37,7 +40,7 @@ final class Profiles {
     }
 
     /** {@code sha256:<hex of SHA-256(first 4 KiB, then the length as 8 little-endian bytes)>}. */
-    static String snapshotId(Path snapshot) {
+    public static String snapshotId(Path snapshot) {
         try (InputStream in = Files.newInputStream(snapshot)) {
             byte[] head = in.readNBytes(IDENTITY_HEAD);
             long length = Files.size(snapshot);
@@ -55,7 +58,7 @@ final class Profiles {
     }
 
     /** Pages in first-touch order merged into runs: a page that extends the previous run joins it. */
-    static List<PageRange> runs(long[] touches, int count) {
+    public static List<PageRange> runs(long[] touches, int count) {
         List<PageRange> runs = new ArrayList<>();
         long first = -1;
         long length = 0;
@@ -77,7 +80,7 @@ final class Profiles {
         return runs;
     }
 
-    static void write(Path file, String snapshotId, Path snapshot, int pageSize, long pages, long touches,
+    public static void write(Path file, String snapshotId, Path snapshot, int pageSize, long pages, long touches,
             List<PageRange> runs) {
         ObjectNode root = Json.MAPPER.createObjectNode();
         root.put("format", FORMAT);
@@ -107,7 +110,7 @@ final class Profiles {
      * The profile at {@code file} if it exists and belongs to {@code snapshotId}; else empty, with the
      * reason added to {@code warnings} (nothing when the file does not exist).
      */
-    static Optional<WorkingSet> read(Path file, String snapshotId, int pageSize, long pages, List<String> warnings) {
+    public static Optional<WorkingSet> read(Path file, String snapshotId, int pageSize, long pages, List<String> warnings) {
         if (!Files.exists(file)) {
             return Optional.empty();
         }
@@ -147,7 +150,7 @@ final class Profiles {
     }
 
     /** {@code text} with control characters and line separators (NEL, U+2028, U+2029) escaped: for a one-line warning. */
-    static String oneLine(String text) {
+    public static String oneLine(String text) {
         return String.valueOf(text).codePoints()
                 .mapToObj(c -> c < 0x20 || c == 0x85 || c == 0x2028 || c == 0x2029 ? "\\u%04x".formatted(c) : Character.toString(c))
                 .collect(java.util.stream.Collectors.joining());

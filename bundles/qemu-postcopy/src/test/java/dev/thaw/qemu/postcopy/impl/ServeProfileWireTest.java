@@ -1,0 +1,162 @@
+package dev.thaw.qemu.postcopy.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.policy.PageRange;
+import dev.thaw.api.policy.WorkingSet;
+import dev.thaw.policy.hotpagefirst.impl.HotPageFirstPolicy;
+import dev.thaw.policy.sequential.impl.SequentialPolicy;
+import dev.thaw.qemu.postcopy.impl.RecordingDestination.PageRecord;
+import dev.thaw.support.profile.Profiles;
+import dev.thaw.testing.ConfigProxy;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A serve's working-set profiles against a decoding destination (a file QEMU 10 wrote, pc with 32 MiB): saved
+ * when asked, the requests until then and none after; one that cannot be read or was recorded on another
+ * snapshot ignored with one line naming it, and so is one that cannot be written at the end.
+ */
+class ServeProfileWireTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void aProfileSavedWhenAskedHoldsTheRequestsUntilThenAndNoneAfter() throws Exception {
+        Path profile = dir.resolve("asked.profile.json");
+        AtomicReference<PostcopySource> running = new AtomicReference<>();
+        AtomicReference<Path> savedAt = new AtomicReference<>();
+        RecordingDestination.Script script = new RecordingDestination.Script() {
+            @Override
+            public byte[] afterPackage(RecordingDestination d) {
+                return RecordingDestination.request("pc.ram", 0x100);
+            }
+
+            @Override
+            public byte[] afterPage(RecordingDestination d, PageRecord r) {
+                if (!r.block().equals("pc.ram")) {
+                    return new byte[0];
+                }
+                if (r.page() == 0x100) {
+                    return RecordingDestination.request("pc.ram", 0x50);
+                }
+                if (r.page() == 0x50) {
+                    savedAt.set(running.get().saveProfile());
+                    return RecordingDestination.request("pc.ram", 0x200); // after the save: not in the profile
+                }
+                if (r.page() == 0x200) {
+                    running.get().loadRemaining();
+                }
+                return new byte[0];
+            }
+        };
+        try (WireFixture wire = WireFixture.of(dir, script)) {
+            MigrationFile mf = wire.file;
+            ServeProfile recording = new ServeProfile(wire.sample, mf.pages(), null, profile);
+            try (PostcopySource source = PostcopySource.start(mf, wire.destination.connect(), "test", sequential(),
+                    Map.of("background", false, "faultChunkKiB", 4), recording)) {
+                running.set(source);
+                source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                assertEquals(profile, savedAt.get());
+                assertEquals(Optional.of(profile), source.savedProfile());
+                IllegalStateException again = assertThrows(IllegalStateException.class, source::saveProfile);
+                assertTrue(again.getMessage().contains("any more"), again.getMessage());
+            }
+            assertEquals(List.of(new PageRange(0x100, 1), new PageRange(0x50, 1)), read(profile, wire).runs(),
+                    "the completion did not write it again with the later request");
+        }
+    }
+
+    @Test
+    void aServeThatRecordsNothingHasNoProfileToSave() throws Exception {
+        try (WireFixture wire = WireFixture.of(dir, new RecordingDestination.Script() {})) {
+            try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(),
+                    Map.of())) {
+                source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                assertThrows(IllegalStateException.class, source::saveProfile);
+                assertEquals(Optional.empty(), source.savedProfile());
+            }
+        }
+    }
+
+    @Test
+    void aProfileThatCannotBeReadIsIgnoredWithOneLineNamingItAndThePagesGoInAddressOrder() throws Exception {
+        Path damaged = dir.resolve("damaged.profile.json");
+        Files.writeString(damaged, "{\"format\": \"thaw-working-set\", \"runs\": [[1,", StandardCharsets.UTF_8);
+        List<String> warnings = serveReading(damaged);
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertOneLine(warnings.getFirst(), damaged + ": ");
+    }
+
+    @Test
+    void aProfileOfAnotherSnapshotIsIgnoredWithOneLineNamingIt() throws Exception {
+        Path foreign = dir.resolve("foreign.profile.json");
+        Profiles.write(foreign, "sha256:" + "0".repeat(64), Path.of("other.mr"), Protocol.PAGE_SIZE, 9314, 1,
+                List.of(new PageRange(0x1000, 1)));
+        List<String> warnings = serveReading(foreign);
+        assertEquals(1, warnings.size(), warnings.toString());
+        assertOneLine(warnings.getFirst(), foreign + ": recorded on another snapshot");
+    }
+
+    @Test
+    void aProfileThatCannotBeWrittenAtTheEndIsAWarningNamingItNotAFailedServe() throws Exception {
+        Path notAFolder = Files.writeString(dir.resolve("plain-file"), "x");
+        Path profile = notAFolder.resolve("p.profile.json");
+        try (WireFixture wire = WireFixture.of(dir, new RecordingDestination.Script() {})) {
+            try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(),
+                    Map.of(), new ServeProfile(wire.sample, wire.file.pages(), null, profile))) {
+                source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                assertEquals(1, source.warnings().size(), source.warnings().toString());
+                assertOneLine(source.warnings().getFirst(), profile + ": cannot write the working-set profile");
+                assertEquals(Optional.empty(), source.savedProfile());
+            }
+        }
+    }
+
+    /** Serves the sample with hot-page-first reading {@code profile}; its warnings. Pages went in address order. */
+    private List<String> serveReading(Path profile) throws Exception {
+        try (WireFixture wire = WireFixture.of(dir, new RecordingDestination.Script() {})) {
+            List<String> warnings;
+            try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test",
+                    new HotPageFirstPolicy(ConfigProxy.defaults(HotPageFirstPolicy.Config.class)), Map.of(),
+                    new ServeProfile(wire.sample, wire.file.pages(), profile, null))) {
+                source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                warnings = source.warnings();
+            }
+            List<Long> sent = wire.destination.records().stream().map(wire::pageOf).toList();
+            assertEquals(List.of(0L, 1L, 2L, 3L), sent.subList(0, 4), "no working set: address order");
+            return warnings;
+        }
+    }
+
+    private static WorkingSet read(Path profile, WireFixture wire) {
+        List<String> warnings = new ArrayList<>();
+        Optional<WorkingSet> ws = Profiles.read(profile, Profiles.snapshotId(wire.sample), Protocol.PAGE_SIZE,
+                wire.file.pages(), warnings);
+        assertEquals(List.of(), warnings);
+        return ws.orElseThrow();
+    }
+
+    private static void assertOneLine(String line, String start) {
+        assertTrue(line.startsWith(start), line);
+        assertFalse(line.contains("\n"), line);
+    }
+
+    private static PagePolicy sequential() {
+        return new SequentialPolicy(ConfigProxy.defaults(SequentialPolicy.Config.class));
+    }
+}

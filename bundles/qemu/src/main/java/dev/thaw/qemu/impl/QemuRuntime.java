@@ -13,6 +13,7 @@ import java.util.List;
 import java.util.Optional;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
+import org.osgi.service.component.annotations.Deactivate;
 import org.osgi.service.component.annotations.Modified;
 import org.osgi.service.component.annotations.Reference;
 import org.osgi.service.component.annotations.ReferenceCardinality;
@@ -46,9 +47,17 @@ public final class QemuRuntime implements ProcessRuntime {
 
         @AttributeDefinition(name = "Accelerator", description = "auto: kvm where /dev/kvm opens, else tcg; or kvm, or tcg")
         String accel() default "auto";
+
+        @AttributeDefinition(name = "Spare incoming QEMUs", description = "For this many machines (the last restored), "
+                + "keep a QEMU started with -incoming defer ready, so that the next restore of that machine, eager or lazy, "
+                + "skips QEMU's start-up; 0 keeps none (the default: no QEMU runs unasked)", min = "0", max = "" + MAX_SPARE_MACHINES)
+        int spareMachines() default 0;
     }
 
+    static final int MAX_SPARE_MACHINES = 8;
+
     private final SnapshotSaver saver;
+    private final SpareIncomingQemus spares = new SpareIncomingQemus(0);
     private volatile QemuInstallation installation;
     private volatile String accel;
     private volatile PostcopyServer postcopy;
@@ -64,7 +73,18 @@ public final class QemuRuntime implements ProcessRuntime {
         apply(config);
     }
 
+    SpareIncomingQemus spares() {
+        return spares;
+    }
+
+    /** Ends the spare QEMUs; the VMs are the VM manager's to stop. */
+    @Deactivate
+    void deactivate() {
+        spares.close();
+    }
+
     private void apply(Config config) {
+        spares.capacity(Math.clamp(config.spareMachines(), 0, MAX_SPARE_MACHINES));
         installation = QemuInstallation.find(config.binary().strip());
         accel = switch (config.accel().strip()) {
             case "kvm", "tcg" -> config.accel().strip();
@@ -134,7 +154,7 @@ public final class QemuRuntime implements ProcessRuntime {
 
     @Override
     public Vm restore(ProcessRestore restore) {
-        QemuVm vm = new IncomingQemu(installation, accel, saver).restore(restore, postcopy);
+        QemuVm vm = new IncomingQemu(installation, accel, saver, spares).restore(restore, postcopy);
         LOG.info("{} restored on qemu from {} ({}), resumed in {} ms", restore.id(), restore.snapshot().file(),
                 restore.eager() ? "eager" : "lazy, policy " + restore.policy(), vm.info().resumeLatency().toMillis());
         return vm;

@@ -13,9 +13,17 @@ import java.nio.file.Path;
  * @param resultsRoot the folder under which each run makes its own results folder
  * @param floorSource the C source of the userfaultfd cost floor to run beside Thaw's demand faults
  *     ({@code ../shared/tools/uffd-floor.c} on the team's machines), or null to leave that row out
+ * @param runtime the runtime the guest boots and is restored on ({@code qemu}: QEMU's own load is the eager row),
+ *     or null for the platform's default runtime
  */
 public record BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads,
-        Path resultsRoot, Path floorSource) {
+        Path resultsRoot, Path floorSource, String runtime) {
+
+    /** On the platform's default runtime. */
+    public BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads, Path resultsRoot,
+            Path floorSource) {
+        this(memoryBytes, workingSetBytes, vcpus, repeat, loaderThreads, resultsRoot, floorSource, null);
+    }
 
     public BenchRequest {
         if (memoryBytes <= 0 || workingSetBytes <= 0 || workingSetBytes >= memoryBytes) {

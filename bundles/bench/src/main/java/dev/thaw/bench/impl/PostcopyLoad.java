@@ -52,7 +52,7 @@ final class PostcopyLoad {
             destination.enableCapabilities("postcopy-ram", "events");
             String address = "unix:" + destination.socketPath("incoming");
             // QEMU listens when migrate-incoming returns
-            destination.execute("migrate-incoming", QemuProcess.uri(address));
+            destination.execute("migrate-incoming", Map.of("uri", address));
             RestoreStats stats;
             long bytes;
             try (PostcopyServe serve = server.serve(new ServeRequest(load.file(), load.offset(), address, policy, Map.of()))) {

@@ -1,7 +1,5 @@
 package dev.thaw.bench.impl;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -10,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
@@ -35,7 +34,6 @@ final class QemuPeer {
     private static final long LOW_RAM_END = 0xC000_0000L;
     /** Bound on every wait for QEMU; running out throws with the tail of QEMU's stderr. */
     static final Duration TIMEOUT = Duration.ofSeconds(60);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private QemuPeer() {}
 
@@ -96,9 +94,9 @@ final class QemuPeer {
         try (QemuProcess qemu = new QemuProcess(microvm(memoryBytes), "-device", "loader,file=" + option(data.toAbsolutePath())
                 + ",addr=" + DATA_ADDRESS + ",force-raw=on")) {
             qemu.enableMappedRam();
-            qemu.execute("migrate", JSON.createObjectNode().put("uri", uri(file)));
+            qemu.execute("migrate", Map.of("uri", uri(file)));
             qemu.awaitMigrationCompleted();
-            qemu.execute("quit", null);
+            qemu.execute("quit", Map.of());
             if (!qemu.awaitExit(TIMEOUT.toSeconds())) {
                 throw qemu.failure("QEMU did not exit within " + TIMEOUT.toSeconds() + " s of quit");
             }
@@ -132,15 +130,11 @@ final class QemuPeer {
         args.addAll(List.of("-incoming", "defer"));
         try (QemuProcess qemu = new QemuProcess(args)) {
             qemu.enableMappedRam();
-            ObjectNode arguments = JSON.createObjectNode().put("uri", uri(file.toAbsolutePath())
-                    + (offset == 0 ? "" : ",offset=" + offset));
+            String uri = uri(file.toAbsolutePath()) + (offset == 0 ? "" : ",offset=" + offset);
             long start = System.nanoTime();
-            qemu.execute("migrate-incoming", arguments);
+            qemu.execute("migrate-incoming", Map.of("uri", uri));
             qemu.awaitMigrationCompleted();
             return Duration.ofNanos(System.nanoTime() - start);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new QemuException("interrupted while QEMU loaded " + file);
         }
     }
 

@@ -1,47 +1,39 @@
 package dev.thaw.bench.impl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.bench.impl.QemuPeer.QemuException;
-import java.io.BufferedReader;
+import dev.thaw.support.qemu.QmpClient;
+import dev.thaw.support.qemu.QmpException;
 import java.io.File;
 import java.io.IOException;
-import java.net.SocketException;
-import java.net.UnixDomainSocketAddress;
-import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
-import java.nio.channels.SocketChannel;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayDeque;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** One stopped QEMU (TCG, {@code -S}, no default devices) and its QMP connection; {@link #close} ends the process in every case. */
+/**
+ * One stopped QEMU (TCG, {@code -S}, no default devices) and its monitor, spoken to with the shared
+ * {@link QmpClient}; {@link #close} ends the process in every case.
+ */
 final class QemuProcess implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(QemuProcess.class);
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path tmp = Files.createTempDirectory("thaw-qemu-");
     private final Path socket = tmp.resolve("qmp");
     private final Path stderr = tmp.resolve("stderr");
-    /** QMP messages in arrival order, then a String saying why the stream ended. */
-    private final BlockingQueue<Object> received = new LinkedBlockingQueue<>();
-    /** Events that arrived while a command waited for its reply. */
-    private final ArrayDeque<JsonNode> events = new ArrayDeque<>();
+    private final long startNanos = System.nanoTime();
+    private final long monitorNanos;
     private Process process;
-    private SocketChannel qmp;
+    private QmpClient qmp;
 
-    QemuProcess(List<String> machine, String... extra) throws IOException, InterruptedException {
+    QemuProcess(List<String> machine, String... extra) throws IOException {
         List<String> command = new ArrayList<>(List.of(QemuPeer.QEMU, "-accel", "tcg", "-S", "-nodefaults", "-nographic",
                 "-qmp", "unix:" + QemuPeer.option(socket) + ",server=on,wait=off"));
         command.addAll(machine);
@@ -50,63 +42,35 @@ final class QemuProcess implements AutoCloseable {
         try {
             process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                     .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile()).start();
-            qmp = connect();
-            Thread.ofVirtual().name("qmp-" + process.pid()).start(this::readLines);
-            if (!next(deadline()).has("QMP")) {
-                throw failure("QMP did not greet");
-            }
-            execute("qmp_capabilities", null);
-        } catch (IOException | InterruptedException | RuntimeException e) {
+            qmp = QmpClient.connect(socket, QemuPeer.TIMEOUT, process::isAlive);
+            monitorNanos = System.nanoTime() - startNanos;
+        } catch (QmpException e) {
+            QemuException failure = failure(e.getMessage());
+            close();
+            throw failure;
+        } catch (IOException | RuntimeException e) {
             close();
             throw e;
         }
     }
 
-    /** QEMU creates the socket a little after it starts; connecting is retried until it listens. */
-    private SocketChannel connect() throws IOException, InterruptedException {
-        for (long deadline = deadline(); System.nanoTime() - deadline < 0; Thread.sleep(5)) {
-            if (!process.isAlive()) {
-                throw failure("QEMU ended before QMP listened");
-            }
-            try {
-                return SocketChannel.open(UnixDomainSocketAddress.of(socket));
-            } catch (SocketException e) {
-                // no socket file yet (ENOENT), or QEMU not listening on it yet (ECONNREFUSED)
-            }
-        }
-        throw failure("QMP did not listen within " + QemuPeer.TIMEOUT.toSeconds() + " s");
-    }
-
-    /** On its own thread: each QMP line into {@code received}, then why the stream ended (QEMU or close). */
-    private void readLines() {
-        try (BufferedReader in = new BufferedReader(Channels.newReader(qmp, StandardCharsets.UTF_8))) {
-            for (String line; (line = in.readLine()) != null; ) {
-                received.add(JSON.readTree(line));
-            }
-            received.add("QEMU closed QMP");
-        } catch (IOException e) {
-            received.add("reading QMP: " + e);
-        }
+    /** From starting the process to its monitor's answer to {@code qmp_capabilities}: QEMU's own start-up. */
+    Duration startUp() {
+        return Duration.ofNanos(monitorNanos);
     }
 
     /** Both sides need mapped-ram, and "events" for QEMU to send MIGRATION events at all. */
-    void enableMappedRam() throws InterruptedException {
+    void enableMappedRam() {
         enableCapabilities("mapped-ram", "events");
     }
 
-    /** The arguments of {@code migrate} and {@code migrate-incoming}. */
-    static ObjectNode uri(String uri) {
-        return JSON.createObjectNode().put("uri", uri);
-    }
-
     /** Turns the named migration capabilities on. */
-    void enableCapabilities(String... names) throws InterruptedException {
-        ObjectNode arguments = JSON.createObjectNode();
-        var list = arguments.putArray("capabilities");
+    void enableCapabilities(String... names) {
+        List<Map<String, Object>> list = new ArrayList<>();
         for (String name : names) {
-            list.add(JSON.createObjectNode().put("capability", name).put("state", true));
+            list.add(Map.of("capability", name, "state", true));
         }
-        execute("migrate-set-capabilities", arguments);
+        execute("migrate-set-capabilities", Map.of("capabilities", list));
     }
 
     /** A path for a socket of this QEMU's, in its own temporary folder, removed by {@link #close}. */
@@ -120,35 +84,26 @@ final class QemuProcess implements AutoCloseable {
     }
 
     /** Runs one command and returns its "return"; events arriving before the reply are kept in order. */
-    JsonNode execute(String command, ObjectNode arguments) throws InterruptedException {
-        ObjectNode request = JSON.createObjectNode().put("execute", command);
-        if (arguments != null) {
-            request.set("arguments", arguments);
-        }
+    JsonNode execute(String command, Map<String, ?> arguments) {
         try {
-            ByteBuffer out = ByteBuffer.wrap((JSON.writeValueAsString(request) + "\n").getBytes(StandardCharsets.UTF_8));
-            while (out.hasRemaining()) {
-                qmp.write(out);
-            }
-        } catch (IOException e) {
-            throw failure("sending " + command + ": " + e.getMessage());
-        }
-        for (long deadline = deadline(); ; ) {
-            JsonNode message = next(deadline);
-            if (message.has("event")) {
-                events.add(message);
-            } else if (message.has("error")) {
-                throw failure(command + ": " + message.path("error").path("desc").asText());
-            } else if (message.has("return")) {
-                return message.get("return");
-            }
+            return qmp.execute(command, arguments);
+        } catch (QmpException e) {
+            throw failure(e.getMessage());
         }
     }
 
     /** Waits for MIGRATION "completed"; "failed" or "cancelled" throws with QEMU's reason. */
-    void awaitMigrationCompleted() throws InterruptedException {
-        for (long deadline = deadline(); ; ) {
-            JsonNode message = events.isEmpty() ? next(deadline) : events.poll();
+    void awaitMigrationCompleted() {
+        for (long deadline = System.nanoTime() + QemuPeer.TIMEOUT.toNanos(); ; ) {
+            JsonNode message;
+            try {
+                message = qmp.nextEvent(Duration.ofNanos(Math.max(1, deadline - System.nanoTime())));
+            } catch (QmpException e) {
+                throw failure(e.getMessage());
+            }
+            if (message == null) {
+                throw failure("no MIGRATION event within " + QemuPeer.TIMEOUT.toSeconds() + " s");
+            }
             String status = message.path("data").path("status").asText();
             if (!"MIGRATION".equals(message.path("event").asText())) {
                 continue; // SHUTDOWN, STOP and the like
@@ -157,28 +112,13 @@ final class QemuProcess implements AutoCloseable {
             } else if (status.equals("failed") || status.equals("cancelled")) {
                 String reason = "";
                 try {
-                    reason = ": " + execute("query-migrate", null).path("error-desc").asText("");
-                } catch (QemuException e) {
+                    reason = ": " + qmp.execute("query-migrate").path("error-desc").asText("");
+                } catch (QmpException e) {
                     // a failed incoming QEMU exits at once; its stderr, in the message, says why
                 }
                 throw failure("migration " + status + reason);
             }
         }
-    }
-
-    /** The next QMP message (a reply, an event or the greeting). */
-    private JsonNode next(long deadline) throws InterruptedException {
-        Object message = received.poll(deadline - System.nanoTime(), TimeUnit.NANOSECONDS);
-        if (message instanceof JsonNode node) {
-            return node;
-        } else if (message != null) {
-            received.add(message); // the stream stays ended for later waits too
-        }
-        throw failure(message == null ? "no answer on QMP within " + QemuPeer.TIMEOUT.toSeconds() + " s" : (String) message);
-    }
-
-    private static long deadline() {
-        return System.nanoTime() + QemuPeer.TIMEOUT.toNanos();
     }
 
     QemuException failure(String what) {
@@ -196,12 +136,8 @@ final class QemuProcess implements AutoCloseable {
     /** Ends QEMU (SIGTERM, then SIGKILL) whatever state it is in, and removes the socket and stderr. */
     @Override
     public void close() {
-        try {
-            if (qmp != null) {
-                qmp.close(); // also ends the reader thread
-            }
-        } catch (IOException e) {
-            LOG.debug("closing QMP: {}", e.toString());
+        if (qmp != null) {
+            qmp.close();
         }
         if (process != null) {
             process.destroy();

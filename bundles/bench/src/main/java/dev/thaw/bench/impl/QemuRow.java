@@ -21,7 +21,7 @@ import java.util.function.Consumer;
  * The peer row: QEMU's own eager load of a mapped-ram file holding as much non-zero memory as the
  * snapshot (its present pages, in order), in a guest of the same size, measured in the same run.
  */
-final class QemuRow {
+final class QemuRow implements PeerRow {
 
     private static final long CHUNK_PAGES = 1024;
 
@@ -64,7 +64,8 @@ final class QemuRow {
     }
 
     /** One timed load by a fresh QEMU, counted in the median when {@code counted}. */
-    void load(boolean counted) {
+    @Override
+    public void measure(boolean counted) {
         if (missing != null) {
             return;
         }
@@ -79,7 +80,8 @@ final class QemuRow {
     }
 
     /** The row (medians of the counted loads); removes QEMU's file. */
-    BenchRow row(List<String> notes) {
+    @Override
+    public BenchRow row(List<String> notes) {
         delete();
         if (missing != null) {
             notes.add(missing);
@@ -93,7 +95,8 @@ final class QemuRow {
     }
 
     /** Removes QEMU's file and folder, if made. Idempotent. */
-    void delete() {
+    @Override
+    public void delete() {
         try {
             if (file != null) {
                 Files.deleteIfExists(file);

@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.api.bench.BenchReport;
 import dev.thaw.api.bench.BenchRequest;
 import dev.thaw.api.bench.BenchRow;
+import dev.thaw.api.restore.RestoreStats;
 import java.io.ByteArrayInputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -63,6 +64,25 @@ class ReportTest {
         assertEquals(2.0, r.get("fullLoad eager/qemu"), 1e-9);
         assertTrue(r.keySet().stream().noneMatch(k -> k.contains("fullLoad none") || k.contains("warm/")
                 || k.contains("resumeLatency qemu") || k.contains("resumeLatency uffd-floor")), r.toString());
+    }
+
+    /** On the qemu runtime: no QEMU peer row, eager is QEMU's own load, and QEMU's start-up is no restore mode. */
+    @Test
+    void onQemuTheFullLoadTargetIsAgainstEagerAndQemusStartUpIsNoRestoreMode() {
+        List<BenchRow> rows = List.of(row("eager", 400.0, 3.0, null, 400.0, null), row("sequential", 40.0, 9.0, 30L, 500.0, null),
+                row("warm", null, 2.0, null, null, null), row(QemuStartRow.MODE, 90.0, null, null, null, null));
+        Map<String, Double> r = Ratios.of(rows);
+        assertEquals(0.1, r.get("resumeLatency sequential/eager"), 1e-9);
+        assertEquals(1.25, r.get("fullLoad sequential/eager"), 1e-9);
+        assertTrue(r.keySet().stream().noneMatch(k -> k.contains(QemuStartRow.MODE) || k.contains("/qemu")), r.toString());
+    }
+
+    /** A postcopy serve counts from its own start: shifted to the command by the resume it took to get there. */
+    @Test
+    void aServesFullLoadCountsFromTheCommandAsTheVmsResumeDoes() {
+        RestoreStats serve = new RestoreStats("sequential", RestoreStats.Phase.COMPLETE, 10, 5, 5, 10_000_000, 100_000_000, 0,
+                0, 0, Map.of(), 0, 0, 5, 0, 0, 0, 0, null);
+        assertEquals(120.0, RestoreBench.fromCommand(30.0, serve), 1e-9);
     }
 
     @Test

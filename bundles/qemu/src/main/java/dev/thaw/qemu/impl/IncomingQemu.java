@@ -13,16 +13,15 @@ import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.support.qemu.QmpClient;
 import dev.thaw.support.qemu.QmpException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Consumer;
 
 /**
- * Restores a snapshot of the qemu runtime into a QEMU started for its machine with {@code -incoming defer}:
+ * Restores a snapshot of the qemu runtime into a QEMU started for its machine with {@code -incoming defer} (a spare
+ * started ahead where there is one, see {@link SpareIncomingQemus}):
  * eagerly by QEMU's own load of the mapped-ram file, or lazily with Thaw as the source of a postcopy migration
  * (docs/qemu-postcopy.md), the page policy choosing the order. Returns once the guest runs.
  */
@@ -36,11 +35,13 @@ final class IncomingQemu {
     private final QemuInstallation qemu;
     private final String accel;
     private final SnapshotSaver saver;
+    private final SpareIncomingQemus spares;
 
-    IncomingQemu(QemuInstallation qemu, String accel, SnapshotSaver saver) {
+    IncomingQemu(QemuInstallation qemu, String accel, SnapshotSaver saver, SpareIncomingQemus spares) {
         this.qemu = qemu;
         this.accel = accel;
         this.saver = saver;
+        this.spares = spares;
     }
 
     /**
@@ -66,15 +67,9 @@ final class IncomingQemu {
         }
         QemuVm vm = new QemuVm(r.id(), session.request(), session.machine(), session.session(), r.requestedNanos(),
                 onStopped, saver);
+        SpareIncomingQemus.Kind kind = new SpareIncomingQemus.Kind(qemu, accel, session.machine(), r.image());
         try {
-            QemuProcess process = QemuProcess.start(qemu, r.id(), dir -> {
-                List<String> options = new ArrayList<>(session.machine().options(accel));
-                // The kernel makes QEMU add its multiboot option ROM, a RAM block the snapshot holds too; QEMU
-                // refuses a stream with a block it lacks. The guest booted long ago: no boot module is needed.
-                options.addAll(List.of("-kernel", Files.write(dir.resolve("thaw-guest.bin"), r.image()).toString(),
-                        "-incoming", "defer"));
-                return options;
-            }, vm.console());
+            QemuProcess process = spares.take(kind, r.id(), vm.console());
             vm.attach(process);
             QmpClient qmp = process.qmp();
             if (r.eager()) {
@@ -92,6 +87,7 @@ final class IncomingQemu {
             }
             awaitRunning(vm, process, file);
             vm.resumed();
+            spares.want(kind); // started now, it is ready long before the next restore of this machine
             return vm;
         } catch (QmpException e) {
             vm.stop();

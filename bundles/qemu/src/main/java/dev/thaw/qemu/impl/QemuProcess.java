@@ -27,7 +27,8 @@ final class QemuProcess implements AutoCloseable {
     /** How long QEMU may take to start: create its monitor, connect its serial port. */
     static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
-    private final String name;
+    /** The VM's id, in every message; a spare's changes when a VM takes it. */
+    private volatile String name;
     private final Path dir;
     private final Path stderr;
     private final SerialPort serial;
@@ -89,6 +90,11 @@ final class QemuProcess implements AutoCloseable {
     /** A path as one QEMU option value: commas are doubled, as QEMU's option parser wants. */
     static String option(Path path) {
         return path.toString().replace(",", ",,");
+    }
+
+    /** A spare taken by the VM {@code vm}: its messages name that VM from now on. */
+    void adoptedBy(String vm) {
+        name = vm;
     }
 
     Path dir() {

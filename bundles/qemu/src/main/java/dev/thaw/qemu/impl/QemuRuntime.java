@@ -50,11 +50,19 @@ public final class QemuRuntime implements ProcessRuntime {
 
         @AttributeDefinition(name = "Accelerator", description = "auto: kvm where /dev/kvm opens, else tcg; or kvm, or tcg")
         String accel() default "auto";
+
+        @AttributeDefinition(name = "Spare incoming QEMUs", description = "For this many machines (the last restored), "
+                + "keep a QEMU started with -incoming defer ready, so that the next restore of that machine, eager or lazy, "
+                + "skips QEMU's start-up; 0 keeps none (the default: no QEMU runs unasked)", min = "0", max = "" + MAX_SPARE_MACHINES)
+        int spareMachines() default 0;
     }
+
+    static final int MAX_SPARE_MACHINES = 8;
 
     private final SnapshotSaver saver;
     /** The VMs this runtime made that are not stopped yet: a deactivation ends their QEMUs. */
     private final Set<Vm> running = ConcurrentHashMap.newKeySet();
+    private final SpareIncomingQemus spares = new SpareIncomingQemus(0);
     private volatile QemuInstallation installation;
     private volatile String accel;
     private volatile PostcopyServer postcopy;
@@ -70,7 +78,13 @@ public final class QemuRuntime implements ProcessRuntime {
         apply(config);
     }
 
+    SpareIncomingQemus spares() {
+        return spares;
+    }
+
+    /** Ends the spare QEMUs; the VMs are the VM manager's to stop. */
     private void apply(Config config) {
+        spares.capacity(Math.clamp(config.spareMachines(), 0, MAX_SPARE_MACHINES));
         installation = QemuInstallation.find(config.binary().strip());
         accel = switch (config.accel().strip()) {
             case "kvm", "tcg" -> config.accel().strip();
@@ -105,9 +119,10 @@ public final class QemuRuntime implements ProcessRuntime {
         };
     }
 
-    /** The bundle stops: no QEMU of its VMs may outlive it. */
+    /** The bundle stops: no QEMU of its VMs or spares may outlive it. */
     @Deactivate
     void deactivate() {
+        spares.close();
         for (Vm vm : List.copyOf(running)) {
             try {
                 vm.stop();
@@ -161,7 +176,7 @@ public final class QemuRuntime implements ProcessRuntime {
 
     @Override
     public Vm restore(ProcessRestore restore) {
-        QemuVm vm = new IncomingQemu(installation, accel, saver).restore(restore, postcopy, tracked(restore.onStopped()));
+        QemuVm vm = new IncomingQemu(installation, accel, saver, spares).restore(restore, postcopy, tracked(restore.onStopped()));
         running.add(vm);
         LOG.info("{} restored on qemu from {} ({}), resumed in {} ms", restore.id(), restore.snapshot().file(),
                 restore.eager() ? "eager" : "lazy, policy " + restore.policy(), vm.info().resumeLatency().toMillis());

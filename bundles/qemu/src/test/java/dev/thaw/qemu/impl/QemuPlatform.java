@@ -52,8 +52,13 @@ final class QemuPlatform implements AutoCloseable {
                 .filter(p -> p.contains(QemuCondition.QEMU)).toList();
     }
 
+    /** Stops every VM, then deactivates the runtime as OSGi would (which ends its spare QEMUs). */
     @Override
     public void close() {
-        platform.close();
+        try {
+            platform.close();
+        } finally {
+            runtime.deactivate();
+        }
     }
 }

@@ -67,12 +67,16 @@ public final class BenchCommands {
             @Descriptor("restore: C source of the userfaultfd cost floor to run beside Thaw's demand faults, e.g. "
                     + "../shared/tools/uffd-floor.c (needs gcc; default: not run)")
             @Parameter(names = "--floor", absentValue = "") String floor,
+            @Descriptor("restore: the runtime the guest boots and is restored on (default: the platform's); on qemu the "
+                    + "eager row is QEMU's own load, with QEMU's start-up beside") @Parameter(names = "--runtime", absentValue = "")
+            String runtime,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the benchmark: restore, qemu-file FILE (a QEMU mapped-ram file, or file:PATH,offset=N), or cpu") String which,
             @Descriptor("qemu-file: the file") String... file) throws JsonProcessingException {
         if (which.equals("cpu")) {
             refuse("cpu", file.length > 0 ? "a file" : "", workingSet.isEmpty() ? "" : "--working-set", vcpus.isEmpty() ? "" : "--vcpus",
-                    loaderThreads.isEmpty() ? "" : "--loader-threads", floor.isEmpty() ? "" : "--floor");
+                    loaderThreads.isEmpty() ? "" : "--loader-threads", floor.isEmpty() ? "" : "--floor",
+                    runtime.isEmpty() ? "" : "--runtime");
             CpuBenchRequest request = new CpuBenchRequest(Sizes.parse("--memory", or(memory, "64M")),
                     Options.positiveInt("--repeat", repeat), Arguments.file(session, results));
             PrintStream err = System.err;
@@ -85,7 +89,7 @@ public final class BenchCommands {
                 throw new IllegalArgumentException("thaw:bench qemu-file takes one file, not " + file.length);
             }
             refuse("qemu-file", memory.isEmpty() ? "" : "--memory", workingSet.isEmpty() ? "" : "--working-set",
-                    vcpus.isEmpty() ? "" : "--vcpus", floor.isEmpty() ? "" : "--floor");
+                    vcpus.isEmpty() ? "" : "--vcpus", floor.isEmpty() ? "" : "--floor", runtime.isEmpty() ? "" : "--runtime");
             Arguments.SnapshotLocation at = Arguments.snapshot(session, file[0]);
             FileLoadRequest request = new FileLoadRequest(at.file(), at.offset(), Options.positiveInt("--repeat", repeat),
                     Options.positiveInt("--loader-threads", or(loaderThreads, "2")), Arguments.file(session, results));
@@ -101,7 +105,7 @@ public final class BenchCommands {
         BenchRequest request = new BenchRequest(Sizes.parse("--memory", or(memory, "1G")), Sizes.parse("--working-set", or(workingSet, "32M")),
                 Options.positiveInt("--vcpus", or(vcpus, "1")), Options.positiveInt("--repeat", repeat),
                 Options.positiveInt("--loader-threads", or(loaderThreads, "2")), Arguments.file(session, results),
-                floor.isEmpty() ? null : Arguments.file(session, floor));
+                floor.isEmpty() ? null : Arguments.file(session, floor), runtime.isEmpty() ? null : runtime);
         PrintStream err = System.err;
         BenchReport report = restoreBenchmark.run(request, line -> err.println("bench: " + line));
         PrintStream out = session.getConsole();

@@ -15,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.Map;
+import java.util.function.BooleanSupplier;
 
 /**
  * A client of QEMU's machine protocol (QMP) on a unix socket: JSON objects, one per line. Connecting reads
@@ -50,12 +51,25 @@ public final class QmpClient implements AutoCloseable {
      * @throws QmpException naming the socket and the problem
      */
     public static QmpClient connect(Path path, Duration timeout) {
+        return connect(path, timeout, () -> true);
+    }
+
+    /**
+     * As {@link #connect(Path, Duration)}, giving up at once when {@code starting} turns false (the QEMU that
+     * would create the socket has ended), rather than at the timeout.
+     *
+     * @throws QmpException naming the socket and the problem
+     */
+    public static QmpClient connect(Path path, Duration timeout, BooleanSupplier starting) {
         long deadline = System.nanoTime() + timeout.toNanos();
         SocketChannel channel = null;
         while (channel == null) {
             try {
                 channel = SocketChannel.open(UnixDomainSocketAddress.of(path));
             } catch (IOException e) {
+                if (!starting.getAsBoolean()) {
+                    throw new QmpException("QMP at " + path + ": QEMU ended before its monitor listened", e);
+                }
                 if (System.nanoTime() > deadline) {
                     throw new QmpException("QMP at " + path + ": cannot connect within " + timeout.toMillis() + " ms: "
                             + e.getMessage(), e);

@@ -1,0 +1,76 @@
+package dev.thaw.qemu.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.vm.RestoreOptions;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.testing.KnownAnswers;
+import dev.thaw.testing.RequiresQemu;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The spare incoming QEMUs a runtime configured with {@code spareMachines} keeps: a restore of a machine leaves one
+ * ready, the next restore of that machine takes it, eager and lazy alike, and the guest continues in it exactly;
+ * deactivating the runtime ends it.
+ */
+@RequiresQemu
+@Timeout(180)
+class SpareIncomingQemusTest {
+
+    @TempDir
+    Path dir;
+
+    final QemuPlatform platform = new QemuPlatform(Map.of("spareMachines", 1));
+
+    @AfterEach
+    void nothingLeftRunning() {
+        platform.close();
+        assertEquals(List.of(), QemuPlatform.qemusLeft(), "QEMU processes left behind");
+    }
+
+    @Test
+    void eachRestoreTakesTheSpareTheOneBeforeLeftAndTheGuestContinuesInIt() {
+        Path file = dir.resolve("function.mr");
+        Vm vm = platform.vms().boot(KnownAnswers.function("saved", 1), "qemu");
+        assertEquals(KnownAnswers.FUNCTION.get(1), vm.invoke(QemuRuntimeTest.WAIT).resultLine());
+        vm.snapshot(file, false, Progress.NONE);
+        assertEquals(List.of(), QemuPlatform.qemusLeft(), "no spare before the first restore of the machine");
+
+        long spare = -1;
+        int invocation = 2;
+        for (String how : List.of("eager", "sequential", "eager", "prefetch-window")) {
+            boolean eager = how.equals("eager");
+            QemuVm restored = (QemuVm) platform.vms().restore(new RestoreOptions(file, "back-" + invocation, eager,
+                    eager ? null : how, 0, false), Progress.NONE);
+            long pid = restored.process().pid();
+            if (spare != -1) {
+                assertEquals(spare, pid, how + " restore: the spare QEMU is the one restored into");
+            }
+            assertEquals(KnownAnswers.FUNCTION.get(2), restored.invoke(QemuRuntimeTest.WAIT).resultLine(),
+                    how + ": the guest's output reaches its console through the spare's serial port");
+            assertEquals(1, platform.runtime().spares().awaitStarted(), how + ": a spare started after the restore");
+            List<Long> others = qemuPids().stream().filter(p -> p != pid).toList();
+            assertEquals(1, others.size(), "one QEMU beside the VM's: " + QemuPlatform.qemusLeft());
+            spare = others.getFirst();
+            assertNotEquals(pid, spare);
+            restored.stop();
+            invocation++;
+        }
+        assertTrue(QemuPlatform.qemusLeft().getFirst().contains("-incoming defer"), QemuPlatform.qemusLeft().toString());
+        platform.runtime().deactivate();
+        assertEquals(List.of(), QemuPlatform.qemusLeft(), "deactivating the runtime ends its spare");
+    }
+
+    private static List<Long> qemuPids() {
+        return QemuPlatform.qemusLeft().stream().map(line -> Long.parseLong(line.substring(0, line.indexOf(' ')))).toList();
+    }
+}

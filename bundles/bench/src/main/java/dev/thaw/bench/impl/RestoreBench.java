@@ -83,17 +83,14 @@ public final class RestoreBench implements RestoreBenchmark {
             warm.add(Sample.timesOnly(null, ms(next.elapsed()), null, null, null));
             // On the qemu runtime the eager row is QEMU's own load; beside it goes QEMU's own start-up.
             peer = onQemu ? QemuStartRow.prepare(formats, snapshot) : QemuRow.prepare(formats, snapshot, request, presentBytes, progress);
-            if (modes.contains("hot-page-first") && onQemu) {
-                notes.add("hot-page-first runs without a working-set profile: the qemu runtime records none yet, and its "
-                        + "postcopy source reads none");
-            } else if (modes.contains("hot-page-first")) {
+            if (modes.contains("hot-page-first")) {
                 progress.accept("recording a working-set profile for hot-page-first");
                 recordProfile(snapshot, request, next.resultLine());
             }
             progress.accept("warm-up round (not in the medians)");
             List<String> firstResumes = new ArrayList<>();
             for (String mode : modes) {
-                Sample first = measure(mode, snapshot, request, next.resultLine(), presentBytes, onQemu);
+                Sample first = measure(mode, snapshot, request, next.resultLine(), presentBytes);
                 firstResumes.add(mode + " " + BarChart.number(first.resumeLatencyMs()));
             }
             peer.measure(false);
@@ -103,7 +100,7 @@ public final class RestoreBench implements RestoreBenchmark {
                 progress.accept("round " + round + " of " + request.repeat() + ": " + String.join(", ", modes) + ", "
                         + (onQemu ? QemuStartRow.MODE : QEMU));
                 for (String mode : modes) {
-                    samples.get(mode).add(measure(mode, snapshot, request, next.resultLine(), presentBytes, onQemu));
+                    samples.get(mode).add(measure(mode, snapshot, request, next.resultLine(), presentBytes));
                 }
                 peer.measure(true);
                 if (round > 1) {
@@ -168,9 +165,8 @@ public final class RestoreBench implements RestoreBenchmark {
 
     /**
      * Restores in {@code mode}, invokes, waits for the full load, invokes again; the copy must compute {@code expected}.
-     * {@code onQemu}: the restore's figures count from the serve's start, not the command (see {@link #fromCommand}).
      */
-    private Sample measure(String mode, Path snapshot, BenchRequest request, String expected, long presentBytes, boolean onQemu) {
+    private Sample measure(String mode, Path snapshot, BenchRequest request, String expected, long presentBytes) {
         boolean eager = mode.equals(EAGER);
         String name = "bench-" + (++restores);
         RestoreOptions options = eager ? RestoreOptions.eager(snapshot, name)
@@ -188,23 +184,13 @@ public final class RestoreBench implements RestoreBenchmark {
             RestoreStats s = loadsAll ? awaitFullLoad(vm) : vm.restoreStats().orElseThrow();
             double second = ms(vm.invoke(INVOCATION_TIMEOUT).elapsed());
             Double faultCost = s.faults() == 0 ? null : (ms(first.elapsed()) - second) * 1e3 / s.faults();
-            Double fullLoad = !loadsAll ? null : onQemu ? fromCommand(resume, s) : s.fullLoadTime() / 1e6;
+            Double fullLoad = !loadsAll ? null : s.fullLoadTime() / 1e6;
             return new Sample(resume, ms(first.elapsed()), second, s.faults(), s.faultLatencyP50() / 1e3,
                     s.faultLatencyP99() / 1e3, faultCost, s.pagesFault(), s.pagesPrefetch(), s.pagesBackground(), s.pagesWasted(),
                     fullLoad, s.bandwidth() / 1e6);
         } finally {
             vm.stop();
         }
-    }
-
-    /**
-     * A postcopy serve's full load counted from the restore command, in ms: its figures count from its own start, which
-     * comes after QEMU is taken and listening; the time from the command to the serve's start is the VM's resume (from
-     * the command) less the serve's resume (from its start). That runs to QEMU's RESUME event, a little after the
-     * serve's resume, so the full load is if anything over-counted.
-     */
-    static double fromCommand(double resumeMs, RestoreStats serve) {
-        return resumeMs - serve.resumeLatency() / 1e6 + serve.fullLoadTime() / 1e6;
     }
 
     private static void check(String mode, Invocation invocation, String expected) {

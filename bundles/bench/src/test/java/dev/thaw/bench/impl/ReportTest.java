@@ -77,14 +77,6 @@ class ReportTest {
         assertTrue(r.keySet().stream().noneMatch(k -> k.contains(QemuStartRow.MODE) || k.contains("/qemu")), r.toString());
     }
 
-    /** A postcopy serve counts from its own start: shifted to the command by the resume it took to get there. */
-    @Test
-    void aServesFullLoadCountsFromTheCommandAsTheVmsResumeDoes() {
-        RestoreStats serve = new RestoreStats("sequential", RestoreStats.Phase.COMPLETE, 10, 5, 5, 10_000_000, 100_000_000, 0,
-                0, 0, Map.of(), 0, 0, 5, 0, 0, 0, 0, null);
-        assertEquals(120.0, RestoreBench.fromCommand(30.0, serve), 1e-9);
-    }
-
     @Test
     void eachRunGetsItsOwnFolderWithTheJsonAndAChartOfEveryRow() throws Exception {
         BenchRequest request = new BenchRequest(1L << 30, 32L << 20, 1, 3, 1, dir, null);

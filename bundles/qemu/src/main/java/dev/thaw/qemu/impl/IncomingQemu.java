@@ -1,7 +1,6 @@
 package dev.thaw.qemu.impl;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import dev.thaw.api.migration.PostcopyServe;
 import dev.thaw.api.migration.PostcopyServer;
 import dev.thaw.api.migration.ServeRequest;
 import dev.thaw.api.snapshot.SnapshotException;
@@ -29,6 +28,8 @@ final class IncomingQemu {
 
     /** QEMU's name of the guest's RAM block on a PC. */
     static final String RAM_BLOCK = "pc.ram";
+    /** The policy of a recording serve: no background loading, every page the guest's own request. */
+    static final String RECORDING_POLICY = "none";
     /** How long an eager load may take before the guest runs: QEMU reads all RAM first, at disk speed. */
     static final Duration LOAD_TIMEOUT = Duration.ofMinutes(10);
 
@@ -62,9 +63,6 @@ final class IncomingQemu {
             throw new VmException(r.id() + ": a lazy restore on the qemu runtime needs Thaw's postcopy source "
                     + "(bundle dev.thaw.qemu.postcopy, feature formats), which is not installed; --eager loads without it");
         }
-        if (r.recordProfile()) {
-            throw new IllegalArgumentException("the qemu runtime does not record working-set profiles yet");
-        }
         QemuVm vm = new QemuVm(r.id(), session.request(), session.machine(), session.session(), r.requestedNanos(),
                 onStopped, saver);
         SpareIncomingQemus.Kind kind = new SpareIncomingQemus.Kind(qemu, accel, session.machine(), r.image());
@@ -82,8 +80,13 @@ final class IncomingQemu {
                 capabilities(qmp, "postcopy-ram");
                 Path socket = process.dir().resolve("migration");
                 qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket));
-                PostcopyServe serve = postcopy.serve(new ServeRequest(file, 0, "unix:" + socket, r.policy(), Map.of()));
-                vm.servedBy(serve);
+                // Recording, as a recording restore does: pages on demand only until the first invocation is done
+                // (QemuVm saves the profile then and sends the rest), so the requests are the guest's own touches.
+                ServeRequest request = r.recordProfile()
+                        ? new ServeRequest(file, 0, "unix:" + socket, RECORDING_POLICY, Map.of()).withRecordProfileTo(r.profile())
+                        : new ServeRequest(file, 0, "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile());
+                long serving = System.nanoTime();
+                vm.servedBy(postcopy.serve(request), r.recordProfile(), serving);
             }
             awaitRunning(vm, process, file);
             vm.resumed();

@@ -57,6 +57,10 @@ final class QemuVm implements Vm {
     private volatile Duration resumeLatency;
     private int invocations;
     private boolean released;
+    /** When the serve started ({@link System#nanoTime()}): its figures count from there. */
+    private volatile long serveStartNanos;
+    /** Whether the serve still records the guest's first touches (until the first invocation is done). */
+    private volatile boolean recording;
 
     QemuVm(String id, BootRequest request, QemuMachine machine, SessionState session, long requestedNanos,
             Consumer<Vm> onStopped, SnapshotSaver saver) {
@@ -82,9 +86,14 @@ final class QemuVm implements Vm {
         process.exit().whenComplete((exitStatus, e) -> ended(exitStatus == null ? -1 : exitStatus));
     }
 
-    /** The lazy restore this VM comes from: its failure fails the VM (QEMU has no memory behind its guest then). */
-    void servedBy(PostcopyServe serve) {
+    /**
+     * The lazy restore this VM comes from: its failure fails the VM (QEMU has no memory behind its guest then).
+     * A serve that records a working-set profile saves it when the first invocation is done, then sends the rest.
+     */
+    void servedBy(PostcopyServe serve, boolean recording, long startedNanos) {
         this.serve = serve;
+        this.serveStartNanos = startedNanos;
+        this.recording = recording;
         serve.completion().whenComplete((stats, e) -> {
             if (e != null) {
                 fail("its memory could not be loaded: " + rootMessage(e));
@@ -191,10 +200,14 @@ final class QemuVm implements Vm {
         synchronized (monitor) {
             requireRunning("invoke");
             int index = invocations + 1;
-            return console.invoke(index, () -> {
+            Invocation done = console.invoke(index, () -> {
                 sendInput(ConsoleLog.INVOKE_REQUEST);
                 invocations = index; // sent: counted even if its result never comes
             }, timeout, this::id);
+            if (recording) {
+                saveProfile();
+            }
+            return done;
         }
     }
 
@@ -260,7 +273,21 @@ final class QemuVm implements Vm {
     @Override
     public Optional<RestoreStats> restoreStats() {
         PostcopyServe s = serve;
-        return s == null ? Optional.empty() : Optional.of(s.stats());
+        return s == null ? Optional.empty() : Optional.of(fromCommand(s.stats()));
+    }
+
+    /**
+     * The serve's figures with its times counted from the restore command, as every restore's are: the resume is
+     * this VM's (to QEMU's RESUME event), the full load is shifted by the time from the command to the serve's start.
+     */
+    private RestoreStats fromCommand(RestoreStats s) {
+        Duration resumed = resumeLatency;
+        long before = serveStartNanos - requestedNanos;
+        return new RestoreStats(s.policy(), s.phase(), s.pages(), s.presentPages(), s.loadedPages(),
+                resumed == null ? s.resumeLatency() + before : resumed.toNanos(),
+                s.fullLoadTime() <= 0 ? s.fullLoadTime() : s.fullLoadTime() + before, s.faults(), s.faultLatencyP50(),
+                s.faultLatencyP99(), s.blocktime(), s.pagesFault(), s.pagesPrefetch(), s.pagesBackground(), s.pagesWasted(),
+                s.bytesRead(), s.bandwidth(), s.policyErrors(), s.policyProblem());
     }
 
     @Override
@@ -275,11 +302,11 @@ final class QemuVm implements Vm {
             progress.update(now.loadedPages(), now.presentPages());
             try {
                 s.completion().get(Math.min(100, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)), TimeUnit.MILLISECONDS);
-                RestoreStats done = s.stats();
+                RestoreStats done = fromCommand(s.stats());
                 progress.update(done.loadedPages(), done.presentPages());
                 return Optional.of(done);
             } catch (ExecutionException e) {
-                return Optional.of(s.stats()); // phase FAILED; the VM says why
+                return Optional.of(fromCommand(s.stats())); // phase FAILED; the VM says why
             } catch (TimeoutException e) {
                 if (System.nanoTime() > deadline) {
                     throw new VmException(id + ": its memory was not all loaded within " + timeout.toSeconds() + " s");
@@ -291,9 +318,18 @@ final class QemuVm implements Vm {
         }
     }
 
+    /** Ends the recording: writes the profile, then sends every page not yet sent. */
     @Override
     public Path saveProfile() {
-        throw new VmException(id + " is not recording a working-set profile (restore it with --record-profile)");
+        PostcopyServe s = serve;
+        if (s == null || !recording) {
+            throw new VmException(id + " is not recording a working-set profile (restore it with --record-profile)");
+        }
+        recording = false;
+        Path saved = s.saveProfile();
+        s.loadRemaining();
+        LOG.info("{}: working-set profile written to {}", id, saved);
+        return saved;
     }
 
     @Override

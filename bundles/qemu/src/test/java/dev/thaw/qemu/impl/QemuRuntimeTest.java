@@ -91,6 +91,35 @@ class QemuRuntimeTest {
         assertEquals(List.of(), platform.vms().list());
     }
 
+    /**
+     * --record-profile on the qemu runtime: pages on demand only until the first invocation is done, its requests
+     * written as the snapshot's profile, then the rest sent; a hot-page-first restore then reads that profile.
+     */
+    @Test
+    void aRecordingRestoreWritesTheProfileAHotPageFirstRestoreReads() throws Exception {
+        Path file = dir.resolve("function.mr");
+        Vm vm = platform.vms().boot(KnownAnswers.function("saved", 1), "qemu");
+        assertEquals(KnownAnswers.FUNCTION.get(1), vm.invoke(WAIT).resultLine());
+        vm.snapshot(file, false, Progress.NONE);
+        Path profile = platform.vms().profileFile(file);
+
+        Vm recording = platform.vms().restore(new RestoreOptions(file, "rec", false, "hot-page-first", 0, true), Progress.NONE);
+        assertFalse(Files.exists(profile), "written only when the first invocation is done");
+        assertEquals(KnownAnswers.FUNCTION.get(2), recording.invoke(WAIT).resultLine());
+        assertTrue(Files.size(profile) > 0, profile + " written");
+        RestoreStats recorded = recording.awaitLoaded(WAIT, Progress.NONE).orElseThrow();
+        assertEquals(RestoreStats.Phase.COMPLETE, recorded.phase(), "the rest was sent after the profile: " + recorded);
+        assertEquals(0, recorded.pagesPrefetch(), "nothing but requests while recording: " + recorded);
+        assertTrue(recorded.faults() > 1000, "the invocation touched its 32 MiB working set on demand: " + recorded);
+        recording.stop();
+
+        Vm hot = platform.vms().restore(RestoreOptions.lazy(file, "hot", "hot-page-first"), Progress.NONE);
+        assertEquals(KnownAnswers.FUNCTION.get(2), hot.invoke(WAIT).resultLine());
+        RestoreStats served = hot.awaitLoaded(WAIT, Progress.NONE).orElseThrow();
+        System.out.printf("first invocation on demand: %d requests; with the recorded profile first: %d requests%n",
+                recorded.faults(), served.faults());
+    }
+
     /** Saved by QEMU after invocation 1, restored each way, the guest goes on with invocations 2 and 3. */
     @ParameterizedTest
     @ValueSource(strings = {"eager", "none", "sequential", "hot-page-first", "prefetch-window"})

@@ -2,6 +2,7 @@ package dev.thaw.bench.impl;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.thaw.bench.impl.QemuPeer.QemuException;
+import dev.thaw.support.qemu.QemuEnd;
 import dev.thaw.support.qemu.QmpClient;
 import dev.thaw.support.qemu.QmpException;
 import java.io.File;
@@ -13,7 +14,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -140,23 +140,10 @@ final class QemuProcess implements AutoCloseable {
             qmp.close();
         }
         if (process != null) {
-            process.destroy();
-            try {
-                if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(QemuPeer.TIMEOUT.toSeconds(), TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly(); // never leave a QEMU behind, even when asked to hurry
-                Thread.currentThread().interrupt();
-            }
+            QemuEnd.end(process);
         }
         try {
-            try (Stream<Path> left = Files.list(tmp)) {
-                for (Path p : left.toList()) {
-                    Files.deleteIfExists(p); // QMP, stderr and the sockets handed out
-                }
-            }
-            Files.deleteIfExists(tmp);
+            QemuEnd.removeFolder(tmp); // QMP, stderr and the sockets handed out
         } catch (IOException e) {
             LOG.debug("removing {}: {}", tmp, e.toString());
         }

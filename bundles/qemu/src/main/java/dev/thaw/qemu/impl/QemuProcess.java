@@ -2,6 +2,7 @@ package dev.thaw.qemu.impl;
 
 import dev.thaw.api.device.ConsoleOutput;
 import dev.thaw.api.vm.VmException;
+import dev.thaw.support.qemu.QemuEnd;
 import dev.thaw.support.qemu.QmpClient;
 import java.io.File;
 import java.io.IOException;
@@ -12,7 +13,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -151,22 +151,11 @@ final class QemuProcess implements AutoCloseable {
             qmp.close();
         }
         if (process != null) {
-            process.destroy();
-            try {
-                if (!process.waitFor(5, TimeUnit.SECONDS)) {
-                    process.destroyForcibly().waitFor(30, TimeUnit.SECONDS);
-                }
-            } catch (InterruptedException e) {
-                process.destroyForcibly(); // never leave a QEMU behind, even when asked to hurry
-                Thread.currentThread().interrupt();
-            }
+            QemuEnd.end(process);
         }
         serial.close();
-        try (Stream<Path> left = Files.list(dir)) {
-            for (Path p : left.toList()) {
-                Files.deleteIfExists(p);
-            }
-            Files.deleteIfExists(dir);
+        try {
+            QemuEnd.removeFolder(dir);
         } catch (IOException e) {
             LOG.debug("{}: removing {}: {}", name, dir, e.toString());
         }

@@ -90,7 +90,8 @@ final class IncomingQemu {
             }
             awaitRunning(vm, process, file);
             vm.resumed();
-            spares.want(kind); // started now, it is ready long before the next restore of this machine
+            // The replacement's start-up takes CPU from the guest: it waits until the guest has settled, in every mode alike
+            vm.onceSettled(() -> spares.want(kind));
             return vm;
         } catch (QmpException e) {
             vm.stop();

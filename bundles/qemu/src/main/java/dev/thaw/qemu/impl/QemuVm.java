@@ -56,7 +56,11 @@ final class QemuVm implements Vm {
     private volatile String reason = "";
     private volatile Duration resumeLatency;
     private int invocations;
+    /** Invocations sent before the snapshot this VM was restored from (0 for a booted VM). */
+    private final int invokedAtRestore;
     private boolean released;
+    /** Run once when the guest has settled ({@link #onceSettled}); null once run. */
+    private Runnable whenSettled;
     /** When the serve started ({@link System#nanoTime()}): its figures count from there. */
     private volatile long serveStartNanos;
     /** Whether the serve still records the guest's first touches (until the first invocation is done). */
@@ -74,6 +78,7 @@ final class QemuVm implements Vm {
             console.restore(session.consoleText(), session.consoleBytes(), session.results());
             invocations = session.invocations();
         }
+        invokedAtRestore = invocations;
     }
 
     ConsoleLog console() {
@@ -99,6 +104,35 @@ final class QemuVm implements Vm {
                 fail("its memory could not be loaded: " + rootMessage(e));
             }
         });
+    }
+
+    /**
+     * Runs {@code task} once the restored guest has settled: its memory all in and, for the {@code function}
+     * workload, its first invocation done; or when the VM stops or fails, if that comes first.
+     */
+    void onceSettled(Runnable task) {
+        synchronized (this) {
+            whenSettled = task;
+        }
+        if (request.workload() != Workload.FUNCTION || invocations > invokedAtRestore) {
+            PostcopyServe s = serve;
+            if (s == null) {
+                settled();
+            } else {
+                s.completion().whenComplete((stats, e) -> settled());
+            }
+        }
+    }
+
+    private void settled() {
+        Runnable task;
+        synchronized (this) {
+            task = whenSettled;
+            whenSettled = null;
+        }
+        if (task != null) {
+            task.run();
+        }
     }
 
     /** The moment every vCPU runs again after a restore. */
@@ -207,6 +241,9 @@ final class QemuVm implements Vm {
             if (recording) {
                 saveProfile();
             }
+            if (index == invokedAtRestore + 1) {
+                firstInvocationDone();
+            }
             return done;
         }
     }
@@ -304,6 +341,9 @@ final class QemuVm implements Vm {
                 s.completion().get(Math.min(100, Math.max(1, (deadline - System.nanoTime()) / 1_000_000)), TimeUnit.MILLISECONDS);
                 RestoreStats done = fromCommand(s.stats());
                 progress.update(done.loadedPages(), done.presentPages());
+                if (invocations > invokedAtRestore) {
+                    settled(); // here too, not only on the serve's thread: what waits for settling runs before this returns
+                }
                 return Optional.of(done);
             } catch (ExecutionException e) {
                 return Optional.of(fromCommand(s.stats())); // phase FAILED; the VM says why
@@ -340,6 +380,16 @@ final class QemuVm implements Vm {
         release();
     }
 
+    /** The first invocation after the restore is done: the guest settles once its memory is all in too. */
+    private void firstInvocationDone() {
+        PostcopyServe s = serve;
+        if (s == null) {
+            settled();
+        } else {
+            s.completion().whenComplete((stats, e) -> settled());
+        }
+    }
+
     /** Ends QEMU and the serve, if they still run, and frees the VM's folder. Idempotent. */
     private void release() {
         synchronized (this) {
@@ -357,6 +407,7 @@ final class QemuVm implements Vm {
         if (qemu != null) {
             qemu.close();
         }
+        settled();
         onStopped.accept(this);
     }
 

@@ -55,9 +55,14 @@ class SpareIncomingQemusTest {
             if (spare != -1) {
                 assertEquals(spare, pid, how + " restore: the spare QEMU is the one restored into");
             }
+            assertEquals(List.of(pid), qemuPids(), how + ": no replacement takes CPU from the guest while it settles");
             assertEquals(KnownAnswers.FUNCTION.get(2), restored.invoke(QemuRuntimeTest.WAIT).resultLine(),
                     how + ": the guest's output reaches its console through the spare's serial port");
-            assertEquals(1, platform.runtime().spares().awaitStarted(), how + ": a spare started after the restore");
+            if (!eager) {
+                restored.awaitLoaded(QemuRuntimeTest.WAIT, Progress.NONE);
+            }
+            assertEquals(1, platform.runtime().spares().awaitStarted(), how + ": a spare started once the guest settled "
+                    + "(its first invocation done, its memory all in)");
             List<Long> others = qemuPids().stream().filter(p -> p != pid).toList();
             assertEquals(1, others.size(), "one QEMU beside the VM's: " + QemuPlatform.qemusLeft());
             spare = others.getFirst();

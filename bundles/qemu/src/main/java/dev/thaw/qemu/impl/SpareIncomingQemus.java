@@ -4,6 +4,8 @@ import dev.thaw.api.device.ConsoleOutput;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.util.ArrayList;
+import java.util.ArrayDeque;
+import java.util.Deque;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -19,13 +21,17 @@ import org.slf4j.LoggerFactory;
 
 /**
  * Incoming QEMUs started ahead, as the KVM runtime keeps spare VMs: for each of the {@code capacity} machines
- * restored last, one QEMU started with {@code -incoming defer} whose monitor already answers. A restore, eager or
- * lazy alike, takes it and so begins where QEMU's own start-up has ended; a machine without a spare starts its
- * QEMU then. Spares are made on one background thread; {@link #close()} ends every one of them.
+ * restored last, {@link #DEPTH} QEMUs started with {@code -incoming defer} whose monitors already answer. A restore,
+ * eager or lazy alike, takes one and so begins where QEMU's own start-up has ended; a machine without a spare starts
+ * its QEMU then. The runtime asks for the replacement only once the restored guest has settled, so that its
+ * start-up takes no CPU from the guest; the second spare serves a restore that comes before that. Spares are made
+ * on one background thread; {@link #close()} ends every one of them.
  */
 final class SpareIncomingQemus implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(SpareIncomingQemus.class);
+    /** Spares kept per machine. */
+    static final int DEPTH = 2;
 
     /**
      * What makes two incoming QEMUs interchangeable: the program, the accelerator, the machine and the guest image.
@@ -68,8 +74,8 @@ final class SpareIncomingQemus implements AutoCloseable {
 
     private final ExecutorService starter = Executors.newSingleThreadExecutor(
             r -> Thread.ofPlatform().daemon().name("thaw-spare-qemus").unstarted(r));
-    /** Least recently wanted first. Guarded by this, as are the others. */
-    private final Map<Kind, CompletableFuture<Spare>> spares = new LinkedHashMap<>();
+    /** Per machine, least recently wanted first; each machine's spares oldest first. Guarded by this, as are the others. */
+    private final Map<Kind, Deque<CompletableFuture<Spare>>> spares = new LinkedHashMap<>();
     private int capacity;
     private int made;
     private boolean closed;
@@ -88,7 +94,8 @@ final class SpareIncomingQemus implements AutoCloseable {
     QemuProcess take(Kind kind, String name, ConsoleOutput console) {
         CompletableFuture<Spare> pending;
         synchronized (this) {
-            pending = spares.remove(kind);
+            Deque<CompletableFuture<Spare>> ready = spares.get(kind);
+            pending = ready == null ? null : ready.pollFirst();
         }
         if (pending != null) {
             Spare spare = await(pending);
@@ -105,20 +112,26 @@ final class SpareIncomingQemus implements AutoCloseable {
         return kind.start(name, console);
     }
 
-    /** Keeps a spare of {@code kind} from now on, starting it if there is none, dropping the least recent beyond capacity. */
+    /**
+     * Keeps {@link #DEPTH} spares of {@code kind} from now on, starting those missing, dropping the least recently
+     * wanted machine's beyond capacity.
+     */
     synchronized void want(Kind kind) {
         if (closed || capacity == 0) {
             return;
         }
-        CompletableFuture<Spare> existing = spares.remove(kind);
-        if (existing == null) {
+        Deque<CompletableFuture<Spare>> ready = spares.remove(kind);
+        if (ready == null) {
+            ready = new ArrayDeque<>();
+        }
+        while (ready.size() < DEPTH) {
             String name = "spare" + ++made;
-            existing = CompletableFuture.supplyAsync(() -> {
+            ready.addLast(CompletableFuture.supplyAsync(() -> {
                 ForwardedConsole console = new ForwardedConsole();
                 return new Spare(kind.start(name, console), console);
-            }, starter);
+            }, starter));
         }
-        spares.put(kind, existing);
+        spares.put(kind, ready);
         trim();
     }
 
@@ -132,7 +145,7 @@ final class SpareIncomingQemus implements AutoCloseable {
     int awaitStarted() {
         List<CompletableFuture<Spare>> pending;
         synchronized (this) {
-            pending = List.copyOf(spares.values());
+            pending = spares.values().stream().flatMap(Deque::stream).toList();
         }
         return (int) pending.stream().map(SpareIncomingQemus::await).filter(s -> s != null && s.process().alive()).count();
     }
@@ -140,7 +153,7 @@ final class SpareIncomingQemus implements AutoCloseable {
     private void trim() {
         while (spares.size() > capacity) {
             Kind oldest = spares.keySet().iterator().next();
-            spares.remove(oldest).thenAccept(spare -> spare.process().close());
+            spares.remove(oldest).forEach(pending -> pending.thenAccept(spare -> spare.process().close()));
         }
     }
 
@@ -150,7 +163,7 @@ final class SpareIncomingQemus implements AutoCloseable {
         List<CompletableFuture<Spare>> left;
         synchronized (this) {
             closed = true;
-            left = List.copyOf(spares.values());
+            left = spares.values().stream().flatMap(Deque::stream).toList();
             spares.clear();
         }
         starter.shutdown();

@@ -21,7 +21,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -38,16 +38,14 @@ class ZeroPagesOnRequestQemuTest {
     static final int ROUNDS = Integer.getInteger("thaw.zero.rounds", 4);
 
     @TempDir
-    static Path shared;
-    static Path saved;
-
-    @TempDir
     Path dir;
+    /** The pc guest QEMU saved for this test (each test its own: they are two). */
+    Path saved;
 
-    @BeforeAll
-    static void saveAGuestWithQemusOwnMigration() throws Exception {
+    @BeforeEach
+    void aGuestSavedByQemu() throws Exception {
         Qemu.assumeInstalled();
-        saved = PostcopyQemuTest.saveAGuest(shared);
+        saved = PostcopyQemuTest.saveAGuest(dir);
     }
 
     @Test

@@ -20,26 +20,42 @@ import java.util.Map;
  * @param recordProfileTo where to write the profile this serve records: the destination's page requests in the
  *     order they first came (its guest's first touches; pages it had before it touched them are not asked for),
  *     written when the destination completes or at {@link PostcopyServe#saveProfile()}; null to record none
+ * @param zeroPagesOnRequest send a page the file does not hold (a zero page) only when the destination asks for it,
+ *     and end the stream only after the destination has loaded its device state; the pages never sent read as
+ *     zeros once QEMU has ended postcopy. Only where that holds: a QEMU 9.x to 10.1 whose guest RAM is anonymous
+ *     private memory, as QEMU has it without a {@code memory-backend} ({@code docs/qemu-postcopy.md} 10.2). False:
+ *     every page goes, zero pages as ZERO records, which any destination takes
  */
 public record ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
-        Path profile, Path recordProfileTo) {
+        Path profile, Path recordProfileTo, boolean zeroPagesOnRequest) {
 
     public ServeRequest {
         parameters = Map.copyOf(parameters);
     }
 
-    /** A request that reads no profile and records none. */
+    /** A request that sends every page. */
+    public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
+            Path profile, Path recordProfileTo) {
+        this(file, offset, destination, policy, parameters, profile, recordProfileTo, false);
+    }
+
+    /** A request that reads no profile, records none and sends every page. */
     public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters) {
-        this(file, offset, destination, policy, parameters, null, null);
+        this(file, offset, destination, policy, parameters, null, null, false);
     }
 
     /** This request reading the working-set profile {@code profile} (null: none). */
     public ServeRequest withProfile(Path profile) {
-        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo);
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest);
     }
 
     /** This request recording a working-set profile into {@code file} (null: none). */
     public ServeRequest withRecordProfileTo(Path file) {
-        return new ServeRequest(this.file, offset, destination, policy, parameters, profile, file);
+        return new ServeRequest(this.file, offset, destination, policy, parameters, profile, file, zeroPagesOnRequest);
+    }
+
+    /** This request sending zero pages only when asked for ({@code on}), or every page. */
+    public ServeRequest withZeroPagesOnRequest(boolean on) {
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, on);
     }
 }

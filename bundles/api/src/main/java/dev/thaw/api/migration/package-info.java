@@ -4,7 +4,7 @@
  * ({@code docs/qemu-postcopy.md}, "Serving your own QEMU").
  */
 @Export
-@Version("1.0.0")
+@Version("1.1.0")
 package dev.thaw.api.migration;
 
 import org.osgi.annotation.bundle.Export;

@@ -82,9 +82,10 @@ final class IncomingQemu {
                 qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket));
                 // Recording, as a recording restore does: pages on demand only until the first invocation is done
                 // (QemuVm saves the profile then and sends the rest), so the requests are the guest's own touches.
-                ServeRequest request = r.recordProfile()
+                ServeRequest request = (r.recordProfile()
                         ? new ServeRequest(file, 0, "unix:" + socket, RECORDING_POLICY, Map.of()).withRecordProfileTo(r.profile())
-                        : new ServeRequest(file, 0, "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile());
+                        : new ServeRequest(file, 0, "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile()))
+                        .withZeroPagesOnRequest(qemu.takesZeroPagesOnRequest());
                 long serving = System.nanoTime();
                 vm.servedBy(postcopy.serve(request), r.recordProfile(), serving);
             }

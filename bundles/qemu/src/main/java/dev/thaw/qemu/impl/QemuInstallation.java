@@ -21,7 +21,11 @@ import java.util.regex.Pattern;
 record QemuInstallation(Path binary, String version, Optional<String> problem) {
 
     static final int MIN_MAJOR = 9;
+    /** The last QEMU whose postcopy listen thread cleans up itself: 10.1 ({@link #takesZeroPagesOnRequest}). */
+    static final int LISTEN_THREAD_CLEANUP_UNTIL_MAJOR = 10;
+    static final int LISTEN_THREAD_CLEANUP_UNTIL_MINOR = 1;
     private static final Pattern VERSION = Pattern.compile("QEMU emulator version (\\d+)\\.(\\d+)(\\.\\d+)?");
+    private static final Pattern MAJOR_MINOR = Pattern.compile("(\\d+)\\.(\\d+)(\\.\\d+)?");
 
     /** Finds {@code program} (a path, or a name looked up on the PATH) and asks it its version. */
     static QemuInstallation find(String program) {
@@ -63,6 +67,24 @@ record QemuInstallation(Path binary, String version, Optional<String> problem) {
                     + ") has no mapped-ram migration, which came with QEMU " + MIN_MAJOR + ".0; install QEMU 10"));
         }
         return new QemuInstallation(binary, version, Optional.empty());
+    }
+
+    /**
+     * Whether a lazy restore into this QEMU may send zero pages only when asked for (docs/qemu-postcopy.md 10.2):
+     * up to QEMU 10.1 the destination's listen thread unregisters guest RAM from userfaultfd itself once the stream
+     * has ended, which wakes every thread still waiting for a page, and the runtime's QEMUs have anonymous private
+     * RAM, which then reads as zeros. From 10.2 that cleanup runs in a main-loop bottom half, which never runs while
+     * the main thread waits for a page nobody sends. False when the version is unknown.
+     */
+    boolean takesZeroPagesOnRequest() {
+        Matcher m = MAJOR_MINOR.matcher(version);
+        if (!m.matches()) {
+            return false;
+        }
+        int major = Integer.parseInt(m.group(1));
+        int minor = Integer.parseInt(m.group(2));
+        return major >= MIN_MAJOR && (major < LISTEN_THREAD_CLEANUP_UNTIL_MAJOR
+                || major == LISTEN_THREAD_CLEANUP_UNTIL_MAJOR && minor <= LISTEN_THREAD_CLEANUP_UNTIL_MINOR);
     }
 
     private static Optional<Path> locate(String program) {

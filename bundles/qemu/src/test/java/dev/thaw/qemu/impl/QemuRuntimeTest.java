@@ -129,6 +129,8 @@ class QemuRuntimeTest {
             RestoreStats stats = restored.awaitLoaded(WAIT, Progress.NONE).orElseThrow();
             assertEquals(RestoreStats.Phase.COMPLETE, stats.phase(), stats.toString());
             assertEquals(stats.presentPages(), stats.loadedPages());
+            // QEMU 10.0 takes zero pages on request: only those the guest or its devices asked for went
+            assertTrue(stats.pagesFault() + stats.pagesPrefetch() + stats.pagesBackground() < stats.pages(), stats.toString());
         }
         assertTrue(restored.consoleText().contains(KnownAnswers.FUNCTION.get(3)), restored.consoleText());
     }

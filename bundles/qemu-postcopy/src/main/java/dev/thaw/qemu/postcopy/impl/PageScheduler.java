@@ -10,8 +10,10 @@ import java.util.concurrent.LinkedBlockingDeque;
  * Chooses the pages of each RAM part: every requested page not yet sent first, with what the policy's
  * {@code onFault} adds; then, when nothing is requested, the policy's {@code next()} ranges, and once it has no
  * preference left every page not yet sent in address order, zero pages too (QEMU ends postcopy at EOF without
- * checking that every page came: docs/qemu-postcopy.md 10.2). Each page is taken once ({@link SentPages}).
- * Requests come from the return-path thread; everything else runs on the sending thread.
+ * checking that every page came: docs/qemu-postcopy.md 10.2). With zero pages on request, a page the file does
+ * not hold goes only when the destination asks for it: prefetch and background take present pages alone. Each
+ * page is taken once ({@link SentPages}). Requests come from the return-path thread; everything else runs on the
+ * sending thread.
  */
 final class PageScheduler {
 
@@ -29,21 +31,25 @@ final class PageScheduler {
     private final SentPages sent;
     private final PolicyGuard policy;
     private final SourceFigures figures;
+    /** Whether a zero page goes only when requested (docs/qemu-postcopy.md 10.2). */
+    private final boolean zeroPagesOnRequest;
     private final LinkedBlockingDeque<Request> requests = new LinkedBlockingDeque<>();
     /** Requested and prefetched ranges not yet taken whole, in the order they came. */
     private final ArrayDeque<Pending> urgent = new ArrayDeque<>();
     private final ArrayDeque<PageRange> policyRanges = new ArrayDeque<>();
     private boolean policyExhausted;
     private long sweep;
+    private long presentTaken;
     private volatile boolean loadRemaining;
 
     private record Pending(long first, long end, Cause cause, Request request) {}
 
-    PageScheduler(MigrationFile file, SentPages sent, PolicyGuard policy, SourceFigures figures) {
+    PageScheduler(MigrationFile file, SentPages sent, PolicyGuard policy, SourceFigures figures, boolean zeroPagesOnRequest) {
         this.file = file;
         this.sent = sent;
         this.policy = policy;
         this.figures = figures;
+        this.zeroPagesOnRequest = zeroPagesOnRequest;
     }
 
     /** A page request from the destination (any thread). */
@@ -62,8 +68,9 @@ final class PageScheduler {
         wake();
     }
 
+    /** Every page the stream must carry is taken: every present page, and with zero pages sent, every page. */
     boolean allSent() {
-        return sent.all();
+        return zeroPagesOnRequest ? presentTaken == file.presentPages() : sent.all();
     }
 
     /** Waits until a request comes or {@link #wake} is called. */
@@ -122,8 +129,9 @@ final class PageScheduler {
         while (batch.size() < limit && sweep < file.pages()) {
             sweep = sent.nextFree(sweep);
             if (sweep < file.pages()) {
-                sent.take(sweep);
-                batch.add(sweep, Cause.BACKGROUND, null);
+                if (!take(sweep, Cause.BACKGROUND, null, batch)) {
+                    sweep++; // a zero page left to be asked for
+                }
             }
         }
     }
@@ -136,10 +144,21 @@ final class PageScheduler {
     private long take(long first, long end, Cause cause, Request request, Batch batch, int limit) {
         long p = first;
         for (; p < end && batch.size() < limit; p++) {
-            if (sent.take(p)) {
-                batch.add(p, cause, request);
-            }
+            take(p, cause, request, batch);
         }
         return p;
+    }
+
+    /** Takes {@code page} into {@code batch} unless it was sent or is a zero page to be sent on request only. */
+    private boolean take(long page, Cause cause, Request request, Batch batch) {
+        boolean present = file.present(page);
+        if (zeroPagesOnRequest && !present && cause != Cause.REQUEST || !sent.take(page)) {
+            return false;
+        }
+        if (present) {
+            presentTaken++;
+        }
+        batch.add(page, cause, request);
+        return true;
     }
 }

@@ -33,7 +33,9 @@ import org.slf4j.LoggerFactory;
  * Serves a QEMU mapped-ram file to an incoming QEMU as the source of its postcopy migration
  * (docs/qemu-postcopy.md): the {@link Preamble} with the device state, then RAM parts of requested pages at
  * once and the rest in the policy's order, every page exactly once, then RAM END and EOF; done when the
- * destination says SHUT 0. Two threads: one sends, one reads the return path from the moment the first byte goes
+ * destination says SHUT 0. With zero pages on request, a page the file does not hold goes only if the destination
+ * asks for it, and EOF waits for the destination's word that its device state is loaded as well as for the last
+ * present page: a page QEMU's main thread waits for inside the package must be answered (10.2). Two threads: one sends, one reads the return path from the moment the first byte goes
  * (pages are requested while the package's devices load). Any failure ends both with one line naming the file,
  * the peer and the problem; {@link #close()} ends it at any point. The source owns the channel; the caller keeps
  * the file's reader open until the source has ended.
@@ -53,6 +55,8 @@ public final class PostcopySource implements AutoCloseable {
     private final PageScheduler scheduler;
     private final SourceView view;
     private final ServeProfile profile;
+    /** Whether zero pages go only when requested, and EOF only after the device state is loaded (10.2). */
+    private final boolean zeroPagesOnRequest;
     private final ByteBuffer preamble;
     private final SendWindow window = new SendWindow();
     private final CompletableFuture<RestoreStats> completion = new CompletableFuture<>();
@@ -64,15 +68,16 @@ public final class PostcopySource implements AutoCloseable {
     private final Thread returnPath;
 
     private PostcopySource(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
-            Map<String, Object> parameters, ServeProfile profile, long startNanos) {
+            Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest, long startNanos) {
         this.file = file;
         this.channel = channel;
         this.peer = peer;
         this.sent = new SentPages(file.pages());
         this.policy = new PolicyGuard(policy, file.pages());
         this.figures = new SourceFigures(startNanos);
-        this.scheduler = new PageScheduler(file, sent, this.policy, figures);
+        this.scheduler = new PageScheduler(file, sent, this.policy, figures, zeroPagesOnRequest);
         this.profile = profile;
+        this.zeroPagesOnRequest = zeroPagesOnRequest;
         this.view = new SourceView(file, sent, parameters, profile);
         this.preamble = Preamble.of(file);
         this.sender = Thread.ofPlatform().name("thaw-postcopy-sender").unstarted(this::send);
@@ -85,13 +90,18 @@ public final class PostcopySource implements AutoCloseable {
      */
     public static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
             Map<String, Object> parameters) {
-        return start(file, channel, peer, policy, parameters, ServeProfile.none(file));
+        return start(file, channel, peer, policy, parameters, ServeProfile.none(file), false);
     }
 
-    /** As above, with the working-set profiles {@code profile} reads for the policy and records from the requests. */
+    /**
+     * As above, with the working-set profiles {@code profile} reads for the policy and records from the requests,
+     * and zero pages sent only when requested if {@code zeroPagesOnRequest} (only for a destination where that is
+     * safe: {@link dev.thaw.api.migration.ServeRequest#zeroPagesOnRequest()}).
+     */
     static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
-            Map<String, Object> parameters, ServeProfile profile) {
-        PostcopySource source = new PostcopySource(file, channel, peer, policy, parameters, profile, System.nanoTime());
+            Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest) {
+        PostcopySource source = new PostcopySource(file, channel, peer, policy, parameters, profile, zeroPagesOnRequest,
+                System.nanoTime());
         source.returnPath.start();
         source.sender.start();
         return source;
@@ -149,7 +159,7 @@ public final class PostcopySource implements AutoCloseable {
                 scheduler.fill(batch, window.open());
                 if (batch.size() > 0) {
                     write(batch, part, staging);
-                } else if (scheduler.allSent()) {
+                } else if (scheduler.allSent() && (!zeroPagesOnRequest || figures.devicesLoaded())) {
                     eofSent = true;
                     write(Preamble.end(file.ramSectionId()));
                     return; // the return path waits for SHUT
@@ -243,6 +253,7 @@ public final class PostcopySource implements AutoCloseable {
                     case Pong p -> {
                         if (p.value() == Preamble.PING_DEVICES_LOADED) {
                             figures.resumed();
+                            scheduler.wake(); // EOF may wait for this
                         } else if (window.ponged(p.value())) {
                             scheduler.wake(); // background parts may wait for this
                         }

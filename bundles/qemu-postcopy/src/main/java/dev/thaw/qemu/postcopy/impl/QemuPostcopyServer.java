@@ -62,7 +62,7 @@ public final class QemuPostcopyServer implements PostcopyServer {
             SocketChannel channel = destination.connect(reader.file());
             ServeProfile profile = new ServeProfile(reader.file(), file.pages(), request.profile(), request.recordProfileTo());
             PostcopySource source = PostcopySource.start(file, channel, destination.text(), policy, request.parameters(),
-                    profile);
+                    profile, request.zeroPagesOnRequest());
             synchronized (serves) {
                 ServedFile served = new ServedFile("serve" + nextNumber++, destination.text(), reader, source);
                 serves.put(served.id(), served);

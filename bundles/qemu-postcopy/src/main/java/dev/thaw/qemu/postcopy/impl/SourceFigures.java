@@ -70,6 +70,11 @@ final class SourceFigures {
         }
     }
 
+    /** Whether the destination said its device state is loaded: its main thread has left the package. */
+    boolean devicesLoaded() {
+        return resumeNanos >= 0;
+    }
+
     void completed() {
         completeNanos = System.nanoTime();
         phase = Phase.COMPLETE;

@@ -113,7 +113,7 @@ class PostcopyProfileQemuTest {
             MigrationFile file = MigrationFile.of(reader);
             ServeProfile reading = new ServeProfile(saved, file.pages(), profile, null);
             try (PostcopySource source = PostcopySource.start(file, SocketChannel.open(UnixDomainSocketAddress.of(
-                    destination.socket())), "test", hotPageFirst(), Map.of(), reading)) {
+                    destination.socket())), "test", hotPageFirst(), Map.of(), reading, false)) {
                 source.completion().get(PostcopyQemuTest.MIGRATION_TIMEOUT.toSeconds(), TimeUnit.SECONDS);
                 assertEquals(List.of(), source.warnings());
             }

@@ -209,6 +209,11 @@ class PostcopyQemuTest {
 
     /** An incoming QEMU with postcopy-ram on, listening on {@code NAME.sock} in the test's folder. */
     private Qemu incoming(String name, String... extra) throws IOException {
+        return incoming(dir, name, extra);
+    }
+
+    /** An incoming QEMU with postcopy-ram on, listening on {@code NAME.sock} in {@code dir}. */
+    static Qemu incoming(Path dir, String name, String... extra) throws IOException {
         String[] args = new String[extra.length + 2];
         System.arraycopy(extra, 0, args, 0, extra.length);
         args[extra.length] = "-incoming";

@@ -214,6 +214,11 @@ final class RecordingDestination implements AutoCloseable {
         return ByteBuffer.allocate(8).putShort((short) Protocol.RP_PONG).putShort((short) 4).putInt(value).array();
     }
 
+    /** The PONG QEMU's main thread sends as it reaches the package's last PING: its device state is loaded. */
+    static byte[] devicesLoaded() {
+        return pong(Preamble.PING_DEVICES_LOADED);
+    }
+
     /** A REQ_PAGES_ID for page {@code page} of {@code block}. */
     static byte[] request(String block, long page) {
         byte[] name = block.getBytes(StandardCharsets.US_ASCII);

@@ -38,18 +38,22 @@ import org.junit.jupiter.api.Test;
  * <pre>
  * mvn -B -ntp -o -pl bundles/qemu-postcopy -am test -Dthaw.fuzz.phase=none -Dtest=RequestLatencyProbe \
  *     -Dsurefire.failIfNoSpecifiedTests=false -Dthaw.probe.file=/tmp/probe-1g.mr [-Dthaw.probe.rounds=3] \
- *     [-Dthaw.probe.channel=tcp] [-Dthaw.probe.reads=40]
+ *     [-Dthaw.probe.channel=tcp] [-Dthaw.probe.reads=40] [-Dthaw.probe.gib=4] [-Dthaw.probe.zero=on-request|both]
  * </pre>
+ *
+ * <p>{@code thaw.probe.gib} is the guest's RAM for a file made now; {@code thaw.probe.zero} serves zero pages on
+ * request ({@code both}: each round once each way); each round also times QEMU's own eager load of the file.
  */
 class RequestLatencyProbe {
 
     /** Monitor reads per round; {@code -Dthaw.probe.reads=0} measures the full load alone. */
     static final int READS = Integer.getInteger("thaw.probe.reads", 40);
-    static final long RAM = 1L << 30;
+    static final long RAM = Long.getLong("thaw.probe.gib", 1) << 30;
+    static final String ZERO = System.getProperty("thaw.probe.zero", "sent");
     static final long RANDOM_AT = 16L << 20;
     static final long RANDOM_BYTES = 512L << 20;
-    static final List<String> MACHINE = List.of("qemu-system-x86_64", "-accel", "tcg", "-M", "microvm", "-m", "1G",
-            "-nodefaults", "-display", "none");
+    static final List<String> MACHINE = List.of("qemu-system-x86_64", "-accel", "tcg", "-M", "microvm", "-m",
+            (RAM >> 30) + "G", "-nodefaults", "-display", "none");
 
     @Test
     void requestLatencyUnderTheBackgroundStream() throws Exception {
@@ -63,7 +67,13 @@ class RequestLatencyProbe {
             }
             int rounds = Integer.getInteger("thaw.probe.rounds", 3);
             for (int round = 0; round < rounds; round++) {
-                round(file, dir, round);
+                eager(file, dir, round);
+                if (!ZERO.equals("on-request")) {
+                    round(file, dir, round, false);
+                }
+                if (!ZERO.equals("sent")) {
+                    round(file, dir, round, true);
+                }
             }
         } finally {
             try (var files = Files.list(dir)) { // the monitors' sockets and QEMU's output
@@ -75,7 +85,28 @@ class RequestLatencyProbe {
         }
     }
 
-    private static void round(Path file, Path dir, int round) throws Exception {
+    /** QEMU's own load of the file into a stopped QEMU: from migrate-incoming to completed. */
+    private static void eager(Path file, Path dir, int round) throws Exception {
+        List<String> args = new ArrayList<>(MACHINE);
+        args.addAll(List.of("-S", "-incoming", "defer"));
+        try (Child dst = Child.start(args, dir, "eager")) {
+            dst.qmp.execute("migrate-set-capabilities", Map.of("capabilities", List.of(Map.of("capability", "mapped-ram",
+                    "state", true))));
+            long start = System.nanoTime();
+            dst.qmp.execute("migrate-incoming", Map.of("uri", "file:" + file));
+            while (true) {
+                String status = dst.qmp.execute("query-migrate").path("status").asText();
+                if (status.equals("completed") || status.equals("failed")) {
+                    assertEquals("completed", status);
+                    break;
+                }
+                Thread.sleep(2);
+            }
+            System.out.printf("round %d: QEMU's own eager load %.0f ms%n", round, (System.nanoTime() - start) / 1e6);
+        }
+    }
+
+    private static void round(Path file, Path dir, int round, boolean zeroPagesOnRequest) throws Exception {
         Path socket = dir.resolve("dst.sock");
         Files.deleteIfExists(socket);
         boolean tcp = "tcp".equals(System.getProperty("thaw.probe.channel"));
@@ -99,7 +130,8 @@ class RequestLatencyProbe {
             SocketChannel channel = tcp ? SocketChannel.open(new java.net.InetSocketAddress("127.0.0.1", port))
                     : SocketChannel.open(UnixDomainSocketAddress.of(socket));
             RestoreStats stats;
-            try (PostcopySource source = PostcopySource.start(mf, channel, uri, new SequentialPolicy(ConfigProxy.defaults(SequentialPolicy.Config.class)), Map.of())) {
+            try (PostcopySource source = PostcopySource.start(mf, channel, uri, new SequentialPolicy(ConfigProxy.defaults(
+                    SequentialPolicy.Config.class)), Map.of(), ServeProfile.none(mf), zeroPagesOnRequest)) {
                 while (source.stats().resumeLatency() < 0) {
                     Thread.sleep(1);
                 }
@@ -120,10 +152,10 @@ class RequestLatencyProbe {
             }
             long[] w = waits.stream().mapToLong(Long::longValue).sorted().toArray();
             long[] placed = placedWaits.stream().mapToLong(Long::longValue).sorted().toArray();
-            System.out.printf("round %d (%s): %d monitor reads of pages not sent yet, during the stream: p50 %.2f ms, p90 %.2f ms, "
+            System.out.printf("round %d (%s, zero pages %s): %d monitor reads of pages not sent yet, during the stream: p50 %.2f ms, p90 %.2f ms, "
                     + "max %.2f ms; the same read again (page placed): p50 %.2f ms, p90 %.2f ms; source: %d requests, latency "
                     + "p50 %.2f ms p99 %.2f ms; full load %.0f ms, resume %.1f ms, %d pages sent%n", round, tcp ? "tcp" : "unix",
-                    w.length, pct(w, 50) / 1e6, pct(w, 90) / 1e6, w.length == 0 ? 0 : w[w.length - 1] / 1e6,
+                    zeroPagesOnRequest ? "on request" : "sent", w.length, pct(w, 50) / 1e6, pct(w, 90) / 1e6, w.length == 0 ? 0 : w[w.length - 1] / 1e6,
                     pct(placed, 50) / 1e6, pct(placed, 90) / 1e6, stats.faults(), stats.faultLatencyP50() / 1e6,
                     stats.faultLatencyP99() / 1e6, stats.fullLoadTime() / 1e6, stats.resumeLatency() / 1e6,
                     source(stats));

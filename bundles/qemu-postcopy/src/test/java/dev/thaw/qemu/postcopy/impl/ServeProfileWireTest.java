@@ -68,7 +68,7 @@ class ServeProfileWireTest {
             MigrationFile mf = wire.file;
             ServeProfile recording = new ServeProfile(wire.sample, mf.pages(), null, profile);
             try (PostcopySource source = PostcopySource.start(mf, wire.destination.connect(), "test", sequential(),
-                    Map.of("background", false, "faultChunkKiB", 4), recording)) {
+                    Map.of("background", false, "faultChunkKiB", 4), recording, false)) {
                 running.set(source);
                 source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 assertEquals(profile, savedAt.get());
@@ -118,7 +118,7 @@ class ServeProfileWireTest {
         Path profile = notAFolder.resolve("p.profile.json");
         try (WireFixture wire = WireFixture.of(dir, new RecordingDestination.Script() {})) {
             try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(),
-                    Map.of(), new ServeProfile(wire.sample, wire.file.pages(), null, profile))) {
+                    Map.of(), new ServeProfile(wire.sample, wire.file.pages(), null, profile), false)) {
                 source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 assertEquals(1, source.warnings().size(), source.warnings().toString());
                 assertOneLine(source.warnings().getFirst(), profile + ": cannot write the working-set profile");
@@ -133,7 +133,7 @@ class ServeProfileWireTest {
             List<String> warnings;
             try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test",
                     new HotPageFirstPolicy(ConfigProxy.defaults(HotPageFirstPolicy.Config.class)), Map.of(),
-                    new ServeProfile(wire.sample, wire.file.pages(), profile, null))) {
+                    new ServeProfile(wire.sample, wire.file.pages(), profile, null), false)) {
                 source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 warnings = source.warnings();
             }

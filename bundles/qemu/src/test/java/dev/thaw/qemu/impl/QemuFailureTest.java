@@ -55,6 +55,18 @@ class QemuFailureTest {
         assertEquals(List.of(), QemuLeftovers.threads(), "threads left behind");
     }
 
+    @Test
+    void qemuKilledWhileTheGuestRunsFailsTheVmWithItsSignal() {
+        Vm vm = platform.vms().boot(REQUEST, "qemu");
+        vm.awaitLine("result ", 0, WAIT);
+        kill((QemuVm) vm);
+        awaitEnded(vm);
+        assertFailedWithOneLine(vm, "signal 9");
+        assertEquals(List.of(vm), platform.vms().list(), "a failed VM stays listed with its reason until stopped");
+        vm.stop();
+        assertEquals(List.of(), platform.vms().list());
+    }
+
     /** With {@code none} the serve goes on as long as the guest runs: QEMU killed then is killed mid-restore. */
     @Test
     void qemuKilledWhileItsMemoryIsServedFailsTheVmAndEndsTheServe() {

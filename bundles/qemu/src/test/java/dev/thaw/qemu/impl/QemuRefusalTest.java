@@ -13,13 +13,16 @@ import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.TouchOrder;
 import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.Workload;
 import dev.thaw.testing.RequiresQemu;
 import java.io.IOException;
 import java.io.RandomAccessFile;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
+import java.nio.file.attribute.FileTime;
 import java.time.Duration;
 import java.util.List;
 import java.util.function.Consumer;
@@ -31,7 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Files the qemu runtime must not restore, each refused with one line naming the file and the problem before any
- * QEMU starts ({@link SnapshotException}: thrown by the checks ahead of QEMU's start). Nothing is left running and no VM listed.
+ * QEMU starts ({@link SnapshotException}: thrown by the checks ahead of QEMU's start); and a file QEMU itself
+ * refuses, whose message must carry QEMU's own reason. Nothing is left running and no VM listed.
  */
 @RequiresQemu
 @Timeout(120)
@@ -128,6 +132,26 @@ class QemuRefusalTest {
         assertRefused(file, "its session file " + (128L << 20));
     }
 
+    /**
+     * A file saved by a QEMU with a machine type this one lacks (a later QEMU's, say): the checks pass, and QEMU's
+     * refusal must come back as its own reason, not the hint it prints after it.
+     */
+    @Test
+    void aMachineTypeQemuLacksIsNamedWithQemusOwnReason() throws IOException {
+        String type = JSON.readTree(SessionFile.of(file).toFile()).path("machine").path("type").asText(); // the file's, as saved
+        String later = type.replaceFirst("\\d+\\.\\d+$", "99.0"); // e.g. pc-i440fx-10.0 -> pc-i440fx-99.0
+        assertEquals(type.length(), later.length(), "a machine type of the same length keeps the file's layout: " + type);
+        replaceInHeader(file, type, later);
+        editSession(s -> ((ObjectNode) s.get("machine")).put("type", later));
+        for (boolean eager : new boolean[] {true, false}) {
+            RestoreOptions options = eager ? RestoreOptions.eager(file, "later") : RestoreOptions.lazy(file, "later", "sequential");
+            VmException e = assertThrows(VmException.class, () -> platform.vms().restore(options, Progress.NONE));
+            assertOneLine(e.getMessage());
+            assertTrue(e.getMessage().contains("unsupported machine type") && e.getMessage().contains(later), e.getMessage());
+            assertEquals(List.of(), QemuPlatform.qemusLeft());
+        }
+    }
+
     private void assertRefused(Path named, String problem) {
         for (boolean eager : new boolean[] {true, false}) {
             Path restored = named.getFileName().toString().endsWith(SessionFile.SUFFIX) ? file : named;
@@ -160,5 +184,20 @@ class QemuRefusalTest {
         ObjectNode json = (ObjectNode) JSON.readTree(session.toFile());
         edit.accept(json);
         JSON.writeValue(session.toFile(), json);
+    }
+
+    /** Replaces {@code from} with {@code to} (as long) in the file's first 4 KiB, keeping its modification time. */
+    private static void replaceInHeader(Path snapshot, String from, String to) throws IOException {
+        FileTime modified = Files.getLastModifiedTime(snapshot);
+        try (RandomAccessFile f = new RandomAccessFile(snapshot.toFile(), "rw")) {
+            byte[] head = new byte[4096];
+            f.readFully(head);
+            String text = new String(head, StandardCharsets.ISO_8859_1);
+            int at = text.indexOf(from);
+            assertTrue(at > 0, from + " in the header of " + snapshot);
+            f.seek(at);
+            f.write(to.getBytes(StandardCharsets.ISO_8859_1));
+        }
+        Files.setLastModifiedTime(snapshot, modified);
     }
 }

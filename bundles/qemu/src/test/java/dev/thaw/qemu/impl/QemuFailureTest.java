@@ -50,9 +50,7 @@ class QemuFailureTest {
 
     @AfterEach
     void nothingLeftRunning() {
-        platform.close();
-        assertEquals(List.of(), QemuPlatform.qemusLeft(), "QEMU processes left behind");
-        assertEquals(List.of(), QemuLeftovers.threads(), "threads left behind");
+        QemuLeftovers.assertNoneAfterClosing(platform);
     }
 
     @Test
@@ -70,52 +68,57 @@ class QemuFailureTest {
     /** With {@code none} the serve goes on as long as the guest runs: QEMU killed then is killed mid-restore. */
     @Test
     void qemuKilledWhileItsMemoryIsServedFailsTheVmAndEndsTheServe() {
-        Path file = saved("killed.mr");
-        Vm vm = platform.vms().restore(RestoreOptions.lazy(file, "restored", "none"), Progress.NONE);
-        PostcopyServe serve = onlyServe();
-        kill((QemuVm) vm);
-        awaitEnded(vm);
-        assertEquals(VmStatus.FAILED, vm.info().status(), vm.info().toString());
-        assertOneLine(vm.info().reason());
-        assertServeFailed(serve, file);
-        vm.stop();
-        assertEquals(List.of(), platform.vms().list());
+        Served served = restoredWithNone("killed.mr");
+        kill((QemuVm) served.vm());
+        assertFailedAndStopped(served, "");
     }
 
     /** Thaw's end of the migration connection closed before every page was sent: QEMU has no memory behind its guest. */
     @Test
     void theMigrationConnectionDroppingFailsTheVm() {
-        Path file = saved("dropped.mr");
-        Vm vm = platform.vms().restore(RestoreOptions.lazy(file, "restored", "none"), Progress.NONE);
-        PostcopyServe serve = onlyServe();
-        serve.close();
-        awaitEnded(vm);
-        assertFailedWithOneLine(vm, file.toString());
-        assertServeFailed(serve, file);
-        assertThrows(VmException.class, () -> vm.invoke(WAIT), "a guest whose memory source is gone does not run on");
-        vm.stop();
-        assertEquals(List.of(), platform.vms().list());
+        Served served = restoredWithNone("dropped.mr");
+        served.serve().close();
+        awaitEnded(served.vm());
+        assertThrows(VmException.class, () -> served.vm().invoke(WAIT), "a guest whose memory source is gone does not run on");
+        assertFailedAndStopped(served, served.file().toString());
     }
 
     /** The file cut short while pages are still served: the VM fails on the first page it cannot have. */
     @Test
     void aPageThatCannotBeReadFailsTheVmAndNeverRunsOnWithZeros() throws IOException {
-        Path file = saved("cut.mr");
-        Vm vm = platform.vms().restore(RestoreOptions.lazy(file, "restored", "none"), Progress.NONE);
-        PostcopyServe serve = onlyServe();
+        Served served = restoredWithNone("cut.mr");
+        Vm vm = served.vm();
         long results = results(vm);
-        try (RandomAccessFile cut = new RandomAccessFile(file.toFile(), "rw")) {
+        try (RandomAccessFile cut = new RandomAccessFile(served.file().toFile(), "rw")) {
             cut.setLength(64 << 10); // the header and bitmaps stay; no page of any block can be read
         }
         // the invocation touches pages QEMU has not had: the serve must fail on them
         VmException e = assertThrows(VmException.class, () -> vm.invoke(WAIT));
         assertOneLine(e.getMessage());
-        awaitEnded(vm);
-        assertFailedWithOneLine(vm, file.toString());
         assertEquals(results, results(vm), "no result computed from pages that never came:\n" + vm.consoleText());
-        assertServeFailed(serve, file);
+        assertFailedAndStopped(served, served.file().toString());
+    }
+
+    /** A VM restored lazily with {@code none} from {@code file}, and the serve of its memory. */
+    private record Served(Path file, Vm vm, PostcopyServe serve) {}
+
+    /** The VM failed with one line naming {@code naming}, its serve with one naming the file; stopped, it leaves the list. */
+    private void assertFailedAndStopped(Served served, String naming) {
+        Vm vm = served.vm();
+        awaitEnded(vm);
+        assertFailedWithOneLine(vm, naming);
+        assertServeFailed(served.serve(), served.file());
+        assertEquals(List.of(vm), platform.vms().list(), "a failed VM stays listed with its reason until stopped");
         vm.stop();
         assertEquals(List.of(), platform.vms().list());
+    }
+
+    private Served restoredWithNone(String name) {
+        Path file = saved(name);
+        Vm vm = platform.vms().restore(RestoreOptions.lazy(file, "restored", "none"), Progress.NONE);
+        List<PostcopyServe> serves = platform.postcopy().serves();
+        assertEquals(1, serves.size(), serves.toString());
+        return new Served(file, vm, serves.getFirst());
     }
 
     /** A function guest saved after its first invocation, its VM stopped. */
@@ -125,12 +128,6 @@ class QemuFailureTest {
         vm.invoke(WAIT);
         vm.snapshot(file, false, Progress.NONE);
         return file;
-    }
-
-    private PostcopyServe onlyServe() {
-        List<PostcopyServe> serves = platform.postcopy().serves();
-        assertEquals(1, serves.size(), serves.toString());
-        return serves.getFirst();
     }
 
     private static void kill(QemuVm vm) {

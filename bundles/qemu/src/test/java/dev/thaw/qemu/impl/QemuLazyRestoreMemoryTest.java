@@ -78,8 +78,7 @@ class QemuLazyRestoreMemoryTest {
 
     @AfterAll
     void nothingLeftRunning() {
-        platform.close();
-        assertEquals(List.of(), QemuPlatform.qemusLeft(), "QEMU processes left behind");
+        QemuLeftovers.assertNoneAfterClosing(platform);
     }
 
     /** {@code none} is left out: it sends only what the guest asks for, so it completes only once the guest touched every page. */

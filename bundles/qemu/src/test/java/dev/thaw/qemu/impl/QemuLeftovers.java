@@ -1,5 +1,7 @@
 package dev.thaw.qemu.impl;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
 import java.util.List;
 import java.util.concurrent.locks.LockSupport;
 
@@ -10,6 +12,13 @@ final class QemuLeftovers {
     static final List<String> PREFIXES = List.of("qemu-com1-", "fail-", "thaw-postcopy-");
 
     private QemuLeftovers() {}
+
+    /** Closes {@code platform} (stopping its VMs) and asserts that no QEMU and no thread of theirs is left. */
+    static void assertNoneAfterClosing(QemuPlatform platform) {
+        platform.close();
+        assertEquals(List.of(), QemuPlatform.qemusLeft(), "QEMU processes left behind");
+        assertEquals(List.of(), threads(), "threads left behind");
+    }
 
     /**
      * The live threads so named, after up to 10 s for those ending already (a failure's thread closes QEMU on its

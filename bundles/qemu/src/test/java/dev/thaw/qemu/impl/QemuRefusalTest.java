@@ -64,9 +64,7 @@ class QemuRefusalTest {
     @AfterEach
     void nothingLeftRunning() {
         assertEquals(List.of(), platform.vms().list(), "no VM is listed after a refused restore");
-        platform.close();
-        assertEquals(List.of(), QemuPlatform.qemusLeft(), "QEMU processes left behind");
-        assertEquals(List.of(), QemuLeftovers.threads(), "threads left behind");
+        QemuLeftovers.assertNoneAfterClosing(platform);
     }
 
     @Test

@@ -34,6 +34,8 @@ final class QemuProcess implements AutoCloseable {
     private final SerialPort serial;
     private Process process;
     private QmpClient qmp;
+    /** The program's file name, which QEMU puts before each error it reports. */
+    private String program;
 
     private QemuProcess(String name, Path dir, SerialPort serial) {
         this.name = name;
@@ -75,6 +77,7 @@ final class QemuProcess implements AutoCloseable {
         Path monitor = dir.resolve("qmp");
         List<String> command = new ArrayList<>();
         command.add(qemu.binary().toString());
+        program = qemu.binary().getFileName().toString();
         command.addAll(options);
         command.addAll(List.of(
                 "-chardev", "socket,id=com1,path=" + option(serial.path()), "-serial", "chardev:com1",
@@ -130,11 +133,16 @@ final class QemuProcess implements AutoCloseable {
         return new VmException(name + ": " + what + exit + (said.isEmpty() ? "" : "; QEMU said: " + said));
     }
 
-    /** The last non-empty line QEMU wrote to its standard error, or empty. */
+    /**
+     * Why QEMU says it failed: the last line of its standard error that QEMU prefixed with its program name, as it
+     * does its errors (a hint may follow them, e.g. "Use -machine help to list supported machines"); else the last
+     * non-empty line; else empty.
+     */
     String lastStderrLine() {
         try {
             List<String> lines = Files.readAllLines(stderr).stream().map(String::strip).filter(l -> !l.isEmpty()).toList();
-            return lines.isEmpty() ? "" : lines.getLast();
+            return lines.reversed().stream().filter(l -> program != null && l.startsWith(program + ": ")).findFirst()
+                    .orElse(lines.isEmpty() ? "" : lines.getLast());
         } catch (IOException e) {
             return "";
         }

@@ -21,6 +21,7 @@ final class QemuPlatform implements AutoCloseable {
 
     private final TestPlatform platform;
     private final QemuRuntime runtime;
+    private final QemuPostcopyServer postcopy;
 
     QemuPlatform() {
         this(Map.of());
@@ -32,7 +33,7 @@ final class QemuPlatform implements AutoCloseable {
         runtime = new QemuRuntime(formats, ConfigProxy.of(QemuRuntime.Config.class, config));
         platform = new TestPlatform(Runtimes.EMULATED, List.of(runtime));
         platform.addFormat(new QemuMappedRamFormat());
-        QemuPostcopyServer postcopy = new QemuPostcopyServer(formats);
+        postcopy = new QemuPostcopyServer(formats);
         platform.policies().forEach(postcopy::addPolicy);
         runtime.setPostcopy(postcopy);
     }
@@ -43,6 +44,11 @@ final class QemuPlatform implements AutoCloseable {
 
     QemuRuntime runtime() {
         return runtime;
+    }
+
+    /** The postcopy source the runtime's lazy restores are served by. */
+    QemuPostcopyServer postcopy() {
+        return postcopy;
     }
 
     /** The QEMU processes of this JVM that still run. */

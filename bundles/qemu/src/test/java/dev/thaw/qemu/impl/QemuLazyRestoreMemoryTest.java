@@ -85,13 +85,14 @@ class QemuLazyRestoreMemoryTest {
     @ParameterizedTest
     @ValueSource(strings = {"sequential", "hot-page-first", "prefetch-window"})
     void afterALazyRestoreCompletesTheGuestsMemoryIsTheFilesAndEveryPageWentOnce(String policy) {
-        Vm vm = platform.vms().restore(RestoreOptions.lazy(saved, "restored", policy), Progress.NONE);
+        Vm vm = platform.vms().restore(RestoreOptions.lazy(saved, "restored-" + policy, policy), Progress.NONE);
         RestoreStats stats = vm.awaitLoaded(WAIT, Progress.NONE).orElseThrow();
         assertEquals(RestoreStats.Phase.COMPLETE, stats.phase(), stats.toString());
         assertEquals(stats.presentPages(), stats.loadedPages(), stats.toString());
-        // The source sends every page, zero pages as ZERO records (QEMU does not track completeness: docs/qemu-postcopy.md),
-        // so each cause's count adds up to all pages when each went exactly once.
-        assertEquals(stats.pages(), stats.pagesFault() + stats.pagesPrefetch() + stats.pagesBackground(), stats.toString());
+        // Every present page goes, and zero pages only where QEMU asked for them (zero pages on request, QEMU 10.0:
+        // docs/qemu-postcopy.md 10.2): the causes add up to the present pages and the few zero pages asked for.
+        long sent = stats.pagesFault() + stats.pagesPrefetch() + stats.pagesBackground();
+        assertTrue(sent >= stats.presentPages() && sent <= stats.presentPages() + stats.faults(), stats.toString());
         assertEquals(0, stats.pagesWasted(), stats.toString());
         Path again = dir.resolve("again-" + policy + ".mr");
         vm.snapshot(again, false, Progress.NONE);

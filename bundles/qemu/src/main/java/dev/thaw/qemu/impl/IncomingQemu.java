@@ -97,8 +97,8 @@ final class IncomingQemu {
         } catch (QmpException e) {
             vm.stop();
             throw new VmException(r.id() + ": restoring " + file + ": " + e.getMessage(), e);
-        } catch (RuntimeException e) {
-            vm.stop();
+        } catch (RuntimeException | Error e) {
+            vm.stop(); // never a QEMU left running, whatever went wrong
             throw e;
         }
     }

@@ -309,10 +309,14 @@ final class QemuVm implements Vm {
         if (s == null) {
             return;
         }
+        s.loadRemaining(); // a policy without background loading (none) would never send the rest
         try {
-            s.completion().get();
+            s.completion().get(SnapshotSaver.SAVE_TIMEOUT.toMinutes(), TimeUnit.MINUTES);
         } catch (ExecutionException e) {
             throw new VmException("cannot snapshot " + id + ": its memory could not be loaded: " + rootMessage(e));
+        } catch (TimeoutException e) {
+            throw new VmException("cannot snapshot " + id + ": its memory was not all loaded within "
+                    + SnapshotSaver.SAVE_TIMEOUT.toMinutes() + " min");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new VmException("cannot snapshot " + id + ": interrupted while its memory loaded");

@@ -108,6 +108,22 @@ class QemuRuntimeTest {
                 recorded.faults(), served.faults());
     }
 
+    /** A VM restored with none loads only what its guest touches: saving it sends the rest first, then saves. */
+    @Test
+    void aGuestRestoredWithNoneCanBeSavedAndRestoredAgain() {
+        Path file = dir.resolve("function.mr");
+        Vm vm = platform.vms().boot(KnownAnswers.function("saved", 1), "qemu");
+        assertEquals(KnownAnswers.FUNCTION.get(1), vm.invoke(WAIT).resultLine());
+        vm.snapshot(file, false, Progress.NONE);
+        Vm demand = platform.vms().restore(RestoreOptions.lazy(file, "demand", "none"), Progress.NONE);
+        assertEquals(KnownAnswers.FUNCTION.get(2), demand.invoke(WAIT).resultLine());
+        Path again = dir.resolve("again.mr");
+        demand.snapshot(again, false, Progress.NONE);
+        assertEquals(RestoreStats.Phase.COMPLETE, demand.restoreStats().orElseThrow().phase());
+        Vm back = platform.vms().restore(RestoreOptions.lazy(again, "back", "sequential"), Progress.NONE);
+        assertEquals(KnownAnswers.FUNCTION.get(3), back.invoke(WAIT).resultLine());
+    }
+
     /** Saved by QEMU after invocation 1, restored each way, the guest goes on with invocations 2 and 3. */
     @ParameterizedTest
     @ValueSource(strings = {"eager", "none", "sequential", "hot-page-first", "prefetch-window"})

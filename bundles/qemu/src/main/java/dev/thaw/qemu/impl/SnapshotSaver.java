@@ -12,13 +12,11 @@ import dev.thaw.api.vm.BootRequest;
 import dev.thaw.support.qemu.QmpClient;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.Stream;
 
 /**
  * Saves a stopped QEMU with QEMU's own migration to a mapped-ram file: written beside the target, its session file
@@ -28,9 +26,6 @@ final class SnapshotSaver {
 
     /** How long a save may take: QEMU writes guest RAM at disk speed, and a large guest on a slow disk takes minutes. */
     static final Duration SAVE_TIMEOUT = Duration.ofMinutes(10);
-
-    /** How long QEMU may take to close the file once it says the save is complete. */
-    static final Duration CLOSE_TIMEOUT = Duration.ofSeconds(30);
 
     private final SnapshotFormats formats;
 
@@ -55,7 +50,6 @@ final class SnapshotSaver {
                     Map.of("capability", "mapped-ram", "state", true), Map.of("capability", "postcopy-ram", "state", false))));
             qmp.execute("migrate", Map.of("uri", "file:" + part));
             awaitSaved(qemu, qmp, target, progress);
-            awaitClosed(qemu, part, target);
             SnapshotSummary summary;
             String machineType;
             try (SnapshotReader reader = formats.open(part)) {
@@ -71,42 +65,6 @@ final class SnapshotSaver {
             return summary;
         } finally {
             Files.deleteIfExists(part);
-        }
-    }
-
-    /**
-     * QEMU says {@code completed} before its cleanup has flushed and closed the file (the tail of the stream may still
-     * be in its buffer): the file is read only once QEMU no longer holds it open.
-     */
-    private static void awaitClosed(QemuProcess qemu, Path part, Path file) throws IOException {
-        Path fds = Path.of("/proc", Long.toString(qemu.pid()), "fd");
-        Path real = part.toRealPath(); // as the kernel names it in fd links
-        long deadline = System.nanoTime() + CLOSE_TIMEOUT.toNanos();
-        while (holds(fds, real)) {
-            if (System.nanoTime() > deadline) {
-                throw new SnapshotException(file, "QEMU still held it open " + CLOSE_TIMEOUT.toSeconds() + " s after saving it");
-            }
-            try {
-                Thread.sleep(1); // QEMU closes it on its main loop right after; nothing tells us when
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new SnapshotException(file, "interrupted while QEMU closed it");
-            }
-        }
-    }
-
-    /** Whether a process whose fd folder is {@code fds} has {@code file} open (false once it has ended). */
-    private static boolean holds(Path fds, Path file) throws IOException {
-        try (Stream<Path> open = Files.list(fds)) {
-            return open.anyMatch(fd -> {
-                try {
-                    return Files.readSymbolicLink(fd).equals(file);
-                } catch (IOException e) {
-                    return false; // closed while we looked
-                }
-            });
-        } catch (NoSuchFileException e) {
-            return false;
         }
     }
 

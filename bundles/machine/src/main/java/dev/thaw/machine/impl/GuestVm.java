@@ -21,6 +21,7 @@ import dev.thaw.api.vm.VmInfo;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
 import dev.thaw.support.guest.ConsoleLog;
+import dev.thaw.support.guest.VmRefusals;
 import dev.thaw.api.runtime.IoHandler;
 import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.api.runtime.Vcpu;
@@ -359,15 +360,7 @@ final class GuestVm implements Vm, DeviceContext {
     }
 
     private void requireRunning(String what) {
-        VmStatus s = status;
-        if (s != VmStatus.RUNNING) {
-            String why = switch (s) {
-                case EXITED -> "the guest exited with code " + exitCode;
-                case FAILED -> "it failed: " + reason;
-                default -> "it is " + s.name().toLowerCase(java.util.Locale.ROOT);
-            };
-            throw new VmException("cannot " + what + " " + plan.id() + ": " + why);
-        }
+        VmRefusals.requireRunning(what, plan.id(), status, exitCode, reason);
     }
 
     /** Frees the runtime's VM (threads, memory, fds) and the devices. Idempotent. */

@@ -13,13 +13,13 @@ import dev.thaw.api.vm.VmInfo;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
 import dev.thaw.support.guest.ConsoleLog;
+import dev.thaw.support.guest.VmRefusals;
 import dev.thaw.support.qemu.QmpClient;
 import dev.thaw.support.qemu.QmpException;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.Locale;
 import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -428,15 +428,7 @@ final class QemuVm implements Vm {
     }
 
     private void requireRunning(String what) {
-        VmStatus s = status;
-        if (s != VmStatus.RUNNING) {
-            String why = switch (s) {
-                case EXITED -> "the guest exited with code " + exitCode;
-                case FAILED -> "it failed: " + reason;
-                default -> "it is " + s.name().toLowerCase(Locale.ROOT);
-            };
-            throw new VmException("cannot " + what + " " + id + ": " + why);
-        }
+        VmRefusals.requireRunning(what, id, status, exitCode, reason);
     }
 
     private static String rootMessage(Throwable e) {

@@ -4,9 +4,12 @@ import static dev.thaw.format.qemu.MigrationStream.*;
 
 import dev.thaw.api.snapshot.SnapshotDevice;
 import java.nio.ByteBuffer;
+import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -47,11 +50,15 @@ final class StreamParser {
      */
     static final long MAX_DEVICE_SECTIONS = 64L << 20;
     static final int MAX_COMMAND = 1 << 16;
+    /** QEMU's last command number (MIG_CMD_SWITCHOVER_START in QEMU 10); 0 is MIG_CMD_INVALID. */
+    static final int LAST_COMMAND = 0x0b;
 
     private final Cursor in;
     private final List<String> capabilities = new ArrayList<>();
     private final List<RamBlock> blocks = new ArrayList<>();
     private final List<SnapshotDevice> sectionDevices = new ArrayList<>();
+    /** The ids of the sections started so far: QEMU gives each handler one id and writes its section once. */
+    private final Set<Long> sectionIds = new HashSet<>();
     private String machine;
     private long ramSection = -1;
     private long ramVersion = -1;
@@ -64,6 +71,12 @@ final class StreamParser {
     private boolean footers;
     /** Bytes of device state skipped so far. */
     private long deviceBytes;
+    /**
+     * The devices the VMDESCRIPTION lists, one per FULL section in stream order, and where it starts; read when
+     * the first device section is walked, null (and -1) when the file has none.
+     */
+    private List<SnapshotDevice> described;
+    private long describedAt = -1;
 
     private StreamParser(Cursor in) {
         this.in = in;
@@ -80,7 +93,8 @@ final class StreamParser {
         MigrationLayout layout = new MigrationLayout(ramSection, ramVersion, Optional.ofNullable(uuid),
                 devicesEnd < 0 || devicesInterrupted ? -1 : devicesStart < 0 ? devicesEnd : devicesStart,
                 devicesInterrupted ? -1 : devicesEnd);
-        List<SnapshotDevice> fromJson = VmDescription.devices(in, walkedToEnd);
+        long jsonAt = VmDescription.start(in, walkedToEnd);
+        List<SnapshotDevice> fromJson = jsonAt < 0 ? null : jsonAt == describedAt ? described : VmDescription.read(in, jsonAt);
         if (fromJson != null) {
             return new QemuStream(machine, capabilities, blocks, fromJson, "vmdescription", layout);
         }
@@ -169,6 +183,7 @@ final class StreamParser {
                         }
                         ramSection = id;
                         ramVersion = version;
+                        sectionIds.add(id);
                         ramSetup();
                     } else {
                         if (ramSection < 0) {
@@ -178,12 +193,21 @@ final class StreamParser {
                             throw new BadStream("more than " + VmDescription.MAX_DEVICES + " device sections (one more at byte "
                                     + at + ")");
                         }
-                        sectionDevices.add(new SnapshotDevice(idstr, instance, version));
+                        SnapshotDevice device = new SnapshotDevice(idstr, instance, version);
+                        sectionDevices.add(device);
+                        sectionIds.add(id);
                         if (devicesStart < 0) {
                             devicesStart = at;
+                            describe();
                         }
                         if (!footers) {
                             return false; // its length is known only to the device: stop here
+                        }
+                        int index = sectionDevices.size() - 1;
+                        if (described != null && !device.equals(index < described.size() ? described.get(index) : null)) {
+                            throw new BadStream("device section " + device(device) + " at byte " + at + " is not the "
+                                    + "VMDESCRIPTION's device " + index + (index < described.size() ? ", "
+                                    + device(described.get(index)) : " (it lists " + described.size() + ")"));
                         }
                         skipToFooter(id, idstr, at);
                     }
@@ -207,6 +231,10 @@ final class StreamParser {
                 case SECTION_EOF -> {
                     if (ramSection < 0) {
                         throw new BadStream("the stream ends at byte " + at + " without a ram section");
+                    }
+                    if (described != null && described.size() != sectionDevices.size()) {
+                        throw new BadStream("the stream ends at byte " + at + " after " + sectionDevices.size() + " device "
+                                + "sections; its VMDESCRIPTION lists " + described.size());
                     }
                     devicesEnd = at;
                     return true;
@@ -326,17 +354,119 @@ final class StreamParser {
         footers = true;
     }
 
-    /** Moves to the footer of device section {@code id}: its state's layout is the device's own. */
+    /** What follows a candidate footer. */
+    private enum Next {
+        /** Not what QEMU writes after a section: the candidate is device state. */
+        NOTHING_QEMU_WRITES,
+        /** A section header, but not of the device the VMDESCRIPTION lists next. */
+        AN_UNDESCRIBED_SECTION,
+        /** What QEMU writes next, and where there is a description, what it lists next. */
+        THE_EXPECTED_SECTION
+    }
+
+    /**
+     * Moves to the footer of device section {@code id}: its state's layout is the device's own, so its footer's
+     * five bytes may also occur inside it (a register's value, say). A candidate is the footer only if what
+     * follows it is what QEMU writes next; otherwise the scan goes on past it. Where no candidate is followed by
+     * the section the description lists next, the first followed by another section is taken, and that section
+     * is refused as one the description does not list.
+     */
     private void skipToFooter(long id, String idstr, long at) {
         byte[] footer = {(byte) FOOTER, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
         long budget = MAX_DEVICE_SECTIONS - deviceBytes;
-        long found = in.find(footer, in.position() + Math.min(MAX_DEVICE_SECTION, budget));
+        long start = in.position();
+        long limit = start + Math.min(MAX_DEVICE_SECTION, budget);
+        long found;
+        long undescribed = -1;
+        while ((found = in.find(footer, limit)) >= 0) {
+            Next next = continuesAfter(found + footer.length);
+            if (next == Next.THE_EXPECTED_SECTION) {
+                break;
+            }
+            if (next == Next.AN_UNDESCRIBED_SECTION && undescribed < 0) {
+                undescribed = found;
+            }
+            in.seek(found + 1);
+        }
+        found = found < 0 ? undescribed : found;
         if (found < 0) {
             throw new BadStream("device section '" + idstr + "' at byte " + at + " has no footer (the file ends, or is damaged)"
                     + (budget < MAX_DEVICE_SECTION ? " within the " + MAX_DEVICE_SECTIONS + " bytes all device sections may "
                     + "have" : ""));
         }
-        deviceBytes += found - in.position();
+        deviceBytes += found - start;
         in.seek(found);
+    }
+
+    /**
+     * Whether the bytes at {@code next} are what QEMU writes after a device section: the next device's FULL
+     * header (an id no section had, a printable name, and the description's next device where there is one), a
+     * part of the ram section, a command QEMU knows, or the EOF byte followed by the description or the file's
+     * end. Section ids do not say more: QEMU hands them out as handlers register, but writes the handlers in
+     * priority order, so they need not increase along the stream. Reads nothing past the file's end.
+     */
+    private Next continuesAfter(long next) {
+        in.seek(next);
+        long left = in.size() - next;
+        if (left < 1) {
+            return Next.NOTHING_QEMU_WRITES;
+        }
+        int index = sectionDevices.size(); // the next device's, in the description's list
+        boolean plausible = switch (in.u8("a section type")) {
+            case SECTION_FULL -> left >= 1 + 4 + 1 && fullHeaderFollows(left - 5);
+            case SECTION_PART, SECTION_END -> left >= 1 + 4 && in.be32("a section id") == ramSection;
+            case COMMAND -> left >= 1 + 4 && knownCommand(in.be16("a command"));
+            case SECTION_EOF -> left == 1 || left >= 1 + 5 && in.u8("the VMDESCRIPTION section") == VMDESCRIPTION
+                    && in.be32("the VMDESCRIPTION length") == left - 6;
+            default -> false;
+        };
+        if (!plausible) {
+            return Next.NOTHING_QEMU_WRITES;
+        }
+        in.seek(next);
+        boolean expected = described == null || switch (in.u8("a section type")) {
+            case SECTION_FULL -> index < described.size() && described.get(index).equals(fullHeader());
+            case SECTION_EOF -> index == described.size();
+            default -> true; // not a device section: the description does not list it
+        };
+        return expected ? Next.THE_EXPECTED_SECTION : Next.AN_UNDESCRIBED_SECTION;
+    }
+
+    /** After a FULL section's type byte, with {@code left} bytes in the file after its id: the rest of a header. */
+    private boolean fullHeaderFollows(long left) {
+        long id = in.be32("a section id");
+        int length = in.u8("a section's name length");
+        if (sectionIds.contains(id) || length == 0 || left < 1 + length + 4 + 4) {
+            return false;
+        }
+        for (byte c : in.bytes(length, "a section's name")) {
+            if (c < 0x20 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** The device of the FULL header after its type byte, which {@link #fullHeaderFollows} found whole. */
+    private SnapshotDevice fullHeader() {
+        in.be32("a section id");
+        String name = new String(in.bytes(in.u8("a section's name length"), "a section's name"), StandardCharsets.US_ASCII);
+        return new SnapshotDevice(name, in.be32("a section's instance id"), in.be32("a section's version"));
+    }
+
+    private static boolean knownCommand(int command) {
+        return command >= 1 && command <= LAST_COMMAND;
+    }
+
+    /** Reads the VMDESCRIPTION, when the file has one, before the device sections it lists are walked. */
+    private void describe() {
+        long at = in.position();
+        describedAt = VmDescription.start(in, false);
+        described = describedAt < 0 ? null : VmDescription.read(in, describedAt);
+        in.seek(at);
+    }
+
+    private static String device(SnapshotDevice d) {
+        return "'" + d.name() + "' (instance " + d.instance() + ", version " + d.version() + ")";
     }
 }

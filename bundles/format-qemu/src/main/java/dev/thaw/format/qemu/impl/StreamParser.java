@@ -4,7 +4,6 @@ import static dev.thaw.format.qemu.MigrationStream.*;
 
 import dev.thaw.api.snapshot.SnapshotDevice;
 import java.nio.ByteBuffer;
-import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -71,12 +70,6 @@ final class StreamParser {
     private boolean footers;
     /** Bytes of device state skipped so far. */
     private long deviceBytes;
-    /**
-     * The devices the VMDESCRIPTION lists, one per FULL section in stream order, and where it starts; read when
-     * the first device section is walked, null (and -1) when the file has none.
-     */
-    private List<SnapshotDevice> described;
-    private long describedAt = -1;
 
     private StreamParser(Cursor in) {
         this.in = in;
@@ -93,8 +86,10 @@ final class StreamParser {
         MigrationLayout layout = new MigrationLayout(ramSection, ramVersion, Optional.ofNullable(uuid),
                 devicesEnd < 0 || devicesInterrupted ? -1 : devicesStart < 0 ? devicesEnd : devicesStart,
                 devicesInterrupted ? -1 : devicesEnd);
-        long jsonAt = VmDescription.start(in, walkedToEnd);
-        List<SnapshotDevice> fromJson = jsonAt < 0 ? null : jsonAt == describedAt ? described : VmDescription.read(in, jsonAt);
+        List<SnapshotDevice> fromJson = VmDescription.devices(in, walkedToEnd);
+        if (fromJson != null && walkedToEnd) {
+            matchDescription(fromJson);
+        }
         if (fromJson != null) {
             return new QemuStream(machine, capabilities, blocks, fromJson, "vmdescription", layout);
         }
@@ -198,16 +193,9 @@ final class StreamParser {
                         sectionIds.add(id);
                         if (devicesStart < 0) {
                             devicesStart = at;
-                            describe();
                         }
                         if (!footers) {
                             return false; // its length is known only to the device: stop here
-                        }
-                        int index = sectionDevices.size() - 1;
-                        if (described != null && !device.equals(index < described.size() ? described.get(index) : null)) {
-                            throw new BadStream("device section " + device(device) + " at byte " + at + " is not the "
-                                    + "VMDESCRIPTION's device " + index + (index < described.size() ? ", "
-                                    + device(described.get(index)) : " (it lists " + described.size() + ")"));
                         }
                         skipToFooter(id, idstr, at);
                     }
@@ -231,10 +219,6 @@ final class StreamParser {
                 case SECTION_EOF -> {
                     if (ramSection < 0) {
                         throw new BadStream("the stream ends at byte " + at + " without a ram section");
-                    }
-                    if (described != null && described.size() != sectionDevices.size()) {
-                        throw new BadStream("the stream ends at byte " + at + " after " + sectionDevices.size() + " device "
-                                + "sections; its VMDESCRIPTION lists " + described.size());
                     }
                     devicesEnd = at;
                     return true;
@@ -354,22 +338,10 @@ final class StreamParser {
         footers = true;
     }
 
-    /** What follows a candidate footer. */
-    private enum Next {
-        /** Not what QEMU writes after a section: the candidate is device state. */
-        NOTHING_QEMU_WRITES,
-        /** A section header, but not of the device the VMDESCRIPTION lists next. */
-        AN_UNDESCRIBED_SECTION,
-        /** What QEMU writes next, and where there is a description, what it lists next. */
-        THE_EXPECTED_SECTION
-    }
-
     /**
      * Moves to the footer of device section {@code id}: its state's layout is the device's own, so its footer's
      * five bytes may also occur inside it (a register's value, say). A candidate is the footer only if what
-     * follows it is what QEMU writes next; otherwise the scan goes on past it. Where no candidate is followed by
-     * the section the description lists next, the first followed by another section is taken, and that section
-     * is refused as one the description does not list.
+     * follows it is what QEMU writes next; otherwise the scan goes on past it.
      */
     private void skipToFooter(long id, String idstr, long at) {
         byte[] footer = {(byte) FOOTER, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
@@ -377,18 +349,9 @@ final class StreamParser {
         long start = in.position();
         long limit = start + Math.min(MAX_DEVICE_SECTION, budget);
         long found;
-        long undescribed = -1;
-        while ((found = in.find(footer, limit)) >= 0) {
-            Next next = continuesAfter(found + footer.length);
-            if (next == Next.THE_EXPECTED_SECTION) {
-                break;
-            }
-            if (next == Next.AN_UNDESCRIBED_SECTION && undescribed < 0) {
-                undescribed = found;
-            }
+        while ((found = in.find(footer, limit)) >= 0 && !continuesAfter(found + footer.length)) {
             in.seek(found + 1);
         }
-        found = found < 0 ? undescribed : found;
         if (found < 0) {
             throw new BadStream("device section '" + idstr + "' at byte " + at + " has no footer (the file ends, or is damaged)"
                     + (budget < MAX_DEVICE_SECTION ? " within the " + MAX_DEVICE_SECTIONS + " bytes all device sections may "
@@ -399,20 +362,16 @@ final class StreamParser {
     }
 
     /**
-     * Whether the bytes at {@code next} are what QEMU writes after a device section: the next device's FULL
-     * header (an id no section had, a printable name, and the description's next device where there is one), a
-     * part of the ram section, a command QEMU knows, or the EOF byte followed by the description or the file's
-     * end. Section ids do not say more: QEMU hands them out as handlers register, but writes the handlers in
-     * priority order, so they need not increase along the stream. Reads nothing past the file's end.
+     * Whether the bytes at {@code next} are what QEMU writes after a device section: a FULL header (an id no
+     * section had, a printable name), a part of the ram section, a command QEMU knows, or the EOF byte followed by
+     * the description or the file's end. Section ids do not say more: QEMU hands them out as handlers register,
+     * but writes the handlers in priority order, so they need not increase along the stream. Reads nothing past
+     * the file's end.
      */
-    private Next continuesAfter(long next) {
+    private boolean continuesAfter(long next) {
         in.seek(next);
         long left = in.size() - next;
-        if (left < 1) {
-            return Next.NOTHING_QEMU_WRITES;
-        }
-        int index = sectionDevices.size(); // the next device's, in the description's list
-        boolean plausible = switch (in.u8("a section type")) {
+        return left >= 1 && switch (in.u8("a section type")) {
             case SECTION_FULL -> left >= 1 + 4 + 1 && fullHeaderFollows(left - 5);
             case SECTION_PART, SECTION_END -> left >= 1 + 4 && in.be32("a section id") == ramSection;
             case COMMAND -> left >= 1 + 4 && knownCommand(in.be16("a command"));
@@ -420,16 +379,6 @@ final class StreamParser {
                     && in.be32("the VMDESCRIPTION length") == left - 6;
             default -> false;
         };
-        if (!plausible) {
-            return Next.NOTHING_QEMU_WRITES;
-        }
-        in.seek(next);
-        boolean expected = described == null || switch (in.u8("a section type")) {
-            case SECTION_FULL -> index < described.size() && described.get(index).equals(fullHeader());
-            case SECTION_EOF -> index == described.size();
-            default -> true; // not a device section: the description does not list it
-        };
-        return expected ? Next.THE_EXPECTED_SECTION : Next.AN_UNDESCRIBED_SECTION;
     }
 
     /** After a FULL section's type byte, with {@code left} bytes in the file after its id: the rest of a header. */
@@ -447,23 +396,25 @@ final class StreamParser {
         return true;
     }
 
-    /** The device of the FULL header after its type byte, which {@link #fullHeaderFollows} found whole. */
-    private SnapshotDevice fullHeader() {
-        in.be32("a section id");
-        String name = new String(in.bytes(in.u8("a section's name length"), "a section's name"), StandardCharsets.US_ASCII);
-        return new SnapshotDevice(name, in.be32("a section's instance id"), in.be32("a section's version"));
-    }
-
     private static boolean knownCommand(int command) {
         return command >= 1 && command <= LAST_COMMAND;
     }
 
-    /** Reads the VMDESCRIPTION, when the file has one, before the device sections it lists are walked. */
-    private void describe() {
-        long at = in.position();
-        describedAt = VmDescription.start(in, false);
-        described = describedAt < 0 ? null : VmDescription.read(in, describedAt);
-        in.seek(at);
+    /**
+     * The device sections walked are the devices the description lists, one for one and in order: a footer taken
+     * inside a device's state would show here as a device the description does not list at that place.
+     */
+    private void matchDescription(List<SnapshotDevice> described) {
+        for (int i = 0; i < Math.min(described.size(), sectionDevices.size()); i++) {
+            if (!described.get(i).equals(sectionDevices.get(i))) {
+                throw new BadStream("device section " + i + " is " + device(sectionDevices.get(i)) + ", the VMDESCRIPTION "
+                        + "lists " + device(described.get(i)));
+            }
+        }
+        if (described.size() != sectionDevices.size()) {
+            throw new BadStream("the stream has " + sectionDevices.size() + " device sections, its VMDESCRIPTION lists "
+                    + described.size());
+        }
     }
 
     private static String device(SnapshotDevice d) {

@@ -63,17 +63,10 @@ final class VmDescription {
      * of the file (the only place whose length can say it is one).
      */
     static List<SnapshotDevice> devices(Cursor in, boolean atEnd) {
-        long start = start(in, atEnd);
-        return start < 0 ? null : read(in, start);
-    }
-
-    /** Where the description starts (its 0x06 byte), or -1 when the file has none; as {@link #devices}. */
-    static long start(Cursor in, boolean atEnd) {
-        return atEnd ? afterEof(in) : findFromEnd(in);
-    }
-
-    /** The devices of the description whose 0x06 byte is at {@code start}; the cursor is left after it. */
-    static List<SnapshotDevice> read(Cursor in, long start) {
+        long start = atEnd ? afterEof(in) : findFromEnd(in);
+        if (start < 0) {
+            return null;
+        }
         in.seek(start);
         in.u8("the VMDESCRIPTION section");
         long length = in.be32("the VMDESCRIPTION length");

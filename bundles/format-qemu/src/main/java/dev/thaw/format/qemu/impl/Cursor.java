@@ -56,22 +56,23 @@ final class Cursor {
     /**
      * The position of the first {@code pattern} at or after the position and before {@code limit}, or -1.
      * Scans the window's bytes for the pattern's first byte and compares the rest there; the position is left
-     * where it was.
+     * where it was. A window that already holds the bytes is scanned as it is: a caller that resumes the search
+     * just past a match it rejected reads nothing again.
      */
     long find(byte[] pattern, long limit) {
         long end = Math.min(limit, size);
+        ByteBuffer wanted = ByteBuffer.wrap(pattern);
         for (long base = position; base + pattern.length <= end; ) {
-            fill(base);
-            int n = (int) Math.min(window.limit(), end - base);
-            for (int i = 0; i + pattern.length <= n; i++) {
-                if (window.get(i) == pattern[0] && window.slice(i, pattern.length).equals(ByteBuffer.wrap(pattern))) {
-                    return base + i;
+            if (windowStart < 0 || base < windowStart || base + pattern.length > windowStart + window.limit()) {
+                fill(base);
+            }
+            int n = (int) Math.min(window.limit(), end - windowStart); // the window's bytes before the limit
+            for (int i = (int) (base - windowStart); i + pattern.length <= n; i++) {
+                if (window.get(i) == pattern[0] && window.slice(i, pattern.length).equals(wanted)) {
+                    return windowStart + i;
                 }
             }
-            if (n < pattern.length) {
-                return -1; // the window reaches the end of the file
-            }
-            base += n - pattern.length + 1; // a match may start in the last bytes of this window
+            base = windowStart + n - pattern.length + 1; // a match may start in the last bytes of this window
         }
         return -1;
     }

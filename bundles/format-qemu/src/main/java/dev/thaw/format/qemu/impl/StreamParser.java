@@ -5,8 +5,10 @@ import static dev.thaw.format.qemu.MigrationStream.*;
 import dev.thaw.api.snapshot.SnapshotDevice;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.UUID;
 
 /**
@@ -47,11 +49,15 @@ final class StreamParser {
      */
     static final long MAX_DEVICE_SECTIONS = 64L << 20;
     static final int MAX_COMMAND = 1 << 16;
+    /** QEMU's last command number (MIG_CMD_SWITCHOVER_START in QEMU 10); 0 is MIG_CMD_INVALID. */
+    static final int LAST_COMMAND = 0x0b;
 
     private final Cursor in;
     private final List<String> capabilities = new ArrayList<>();
     private final List<RamBlock> blocks = new ArrayList<>();
     private final List<SnapshotDevice> sectionDevices = new ArrayList<>();
+    /** The ids of the sections started so far: QEMU gives each handler one id and writes its section once. */
+    private final Set<Long> sectionIds = new HashSet<>();
     private String machine;
     private long ramSection = -1;
     private long ramVersion = -1;
@@ -81,6 +87,9 @@ final class StreamParser {
                 devicesEnd < 0 || devicesInterrupted ? -1 : devicesStart < 0 ? devicesEnd : devicesStart,
                 devicesInterrupted ? -1 : devicesEnd);
         List<SnapshotDevice> fromJson = VmDescription.devices(in, walkedToEnd);
+        if (fromJson != null && walkedToEnd) {
+            matchDescription(fromJson);
+        }
         if (fromJson != null) {
             return new QemuStream(machine, capabilities, blocks, fromJson, "vmdescription", layout);
         }
@@ -169,6 +178,7 @@ final class StreamParser {
                         }
                         ramSection = id;
                         ramVersion = version;
+                        sectionIds.add(id);
                         ramSetup();
                     } else {
                         if (ramSection < 0) {
@@ -178,7 +188,9 @@ final class StreamParser {
                             throw new BadStream("more than " + VmDescription.MAX_DEVICES + " device sections (one more at byte "
                                     + at + ")");
                         }
-                        sectionDevices.add(new SnapshotDevice(idstr, instance, version));
+                        SnapshotDevice device = new SnapshotDevice(idstr, instance, version);
+                        sectionDevices.add(device);
+                        sectionIds.add(id);
                         if (devicesStart < 0) {
                             devicesStart = at;
                         }
@@ -326,17 +338,86 @@ final class StreamParser {
         footers = true;
     }
 
-    /** Moves to the footer of device section {@code id}: its state's layout is the device's own. */
+    /**
+     * Moves to the footer of device section {@code id}: its state's layout is the device's own, so its footer's
+     * five bytes may also occur inside it (a register's value, say). A candidate is the footer only if what
+     * follows it is what QEMU writes next; otherwise the scan goes on past it.
+     */
     private void skipToFooter(long id, String idstr, long at) {
         byte[] footer = {(byte) FOOTER, (byte) (id >>> 24), (byte) (id >>> 16), (byte) (id >>> 8), (byte) id};
         long budget = MAX_DEVICE_SECTIONS - deviceBytes;
-        long found = in.find(footer, in.position() + Math.min(MAX_DEVICE_SECTION, budget));
+        long start = in.position();
+        long limit = start + Math.min(MAX_DEVICE_SECTION, budget);
+        long found;
+        while ((found = in.find(footer, limit)) >= 0 && !continuesAfter(found + footer.length)) {
+            in.seek(found + 1);
+        }
         if (found < 0) {
             throw new BadStream("device section '" + idstr + "' at byte " + at + " has no footer (the file ends, or is damaged)"
                     + (budget < MAX_DEVICE_SECTION ? " within the " + MAX_DEVICE_SECTIONS + " bytes all device sections may "
                     + "have" : ""));
         }
-        deviceBytes += found - in.position();
+        deviceBytes += found - start;
         in.seek(found);
+    }
+
+    /**
+     * Whether the bytes at {@code next} are what QEMU writes after a device section: a FULL header (an id no
+     * section had, a printable name), a part of the ram section, a command QEMU knows, or the EOF byte followed by
+     * the description or the file's end. Section ids do not say more: QEMU hands them out as handlers register,
+     * but writes the handlers in priority order, so they need not increase along the stream. Reads nothing past
+     * the file's end.
+     */
+    private boolean continuesAfter(long next) {
+        in.seek(next);
+        long left = in.size() - next;
+        return left >= 1 && switch (in.u8("a section type")) {
+            case SECTION_FULL -> left >= 1 + 4 + 1 && fullHeaderFollows(left - 5);
+            case SECTION_PART, SECTION_END -> left >= 1 + 4 && in.be32("a section id") == ramSection;
+            case COMMAND -> left >= 1 + 4 && knownCommand(in.be16("a command"));
+            case SECTION_EOF -> left == 1 || left >= 1 + 5 && in.u8("the VMDESCRIPTION section") == VMDESCRIPTION
+                    && in.be32("the VMDESCRIPTION length") == left - 6;
+            default -> false;
+        };
+    }
+
+    /** After a FULL section's type byte, with {@code left} bytes in the file after its id: the rest of a header. */
+    private boolean fullHeaderFollows(long left) {
+        long id = in.be32("a section id");
+        int length = in.u8("a section's name length");
+        if (sectionIds.contains(id) || length == 0 || left < 1 + length + 4 + 4) {
+            return false;
+        }
+        for (byte c : in.bytes(length, "a section's name")) {
+            if (c < 0x20 || c > 0x7e) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static boolean knownCommand(int command) {
+        return command >= 1 && command <= LAST_COMMAND;
+    }
+
+    /**
+     * The device sections walked are the devices the description lists, one for one and in order: a footer taken
+     * inside a device's state would show here as a device the description does not list at that place.
+     */
+    private void matchDescription(List<SnapshotDevice> described) {
+        for (int i = 0; i < Math.min(described.size(), sectionDevices.size()); i++) {
+            if (!described.get(i).equals(sectionDevices.get(i))) {
+                throw new BadStream("device section " + i + " is " + device(sectionDevices.get(i)) + ", the VMDESCRIPTION "
+                        + "lists " + device(described.get(i)));
+            }
+        }
+        if (described.size() != sectionDevices.size()) {
+            throw new BadStream("the stream has " + sectionDevices.size() + " device sections, its VMDESCRIPTION lists "
+                    + described.size());
+        }
+    }
+
+    private static String device(SnapshotDevice d) {
+        return "'" + d.name() + "' (instance " + d.instance() + ", version " + d.version() + ")";
     }
 }

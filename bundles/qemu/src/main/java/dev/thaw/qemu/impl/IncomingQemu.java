@@ -147,6 +147,17 @@ final class IncomingQemu {
      * was interrupted.
      */
     private static void waitABit(QemuVm vm, QemuProcess process, Path file, long deadline) {
+        giveUpIfHopeless(vm, process, file, deadline);
+        try {
+            Thread.sleep(2); // QEMU tells the end of an incoming load only when asked (no events capability)
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new VmException(vm.id() + ": restoring " + file + ": interrupted");
+        }
+    }
+
+    /** Gives up the restore when the VM failed, QEMU has ended, or the deadline has passed. */
+    private static void giveUpIfHopeless(QemuVm vm, QemuProcess process, Path file, long deadline) {
         if (vm.info().status() == VmStatus.FAILED) {
             throw new VmException(vm.id() + ": restoring " + file + ": " + vm.info().reason());
         }
@@ -155,12 +166,6 @@ final class IncomingQemu {
         }
         if (System.nanoTime() > deadline) {
             throw process.failure("restoring " + file + ": the guest did not run within " + LOAD_TIMEOUT.toMinutes() + " min");
-        }
-        try {
-            Thread.sleep(2); // QEMU tells the end of an incoming load only when asked (no events capability)
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            throw new VmException(vm.id() + ": restoring " + file + ": interrupted");
         }
     }
 
@@ -181,15 +186,7 @@ final class IncomingQemu {
             if (Thread.interrupted()) {
                 throw new VmException(vm.id() + ": restoring " + file + ": interrupted");
             }
-            if (vm.info().status() == VmStatus.FAILED) {
-                throw new VmException(vm.id() + ": restoring " + file + ": " + vm.info().reason());
-            }
-            if (!process.alive()) {
-                throw process.failure("restoring " + file + ": QEMU ended before the guest ran");
-            }
-            if (System.nanoTime() > deadline) {
-                throw process.failure("restoring " + file + ": the guest did not run within " + LOAD_TIMEOUT.toMinutes() + " min");
-            }
+            giveUpIfHopeless(vm, process, file, deadline);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.thaw.restore.impl;
 
+import dev.thaw.support.profile.ProfileCache;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.WorkingSet;
 import dev.thaw.api.restore.ProfileMode;

@@ -1,5 +1,6 @@
 package dev.thaw.restore.impl;
 
+import dev.thaw.support.profile.ProfileCache;
 import dev.thaw.api.restore.LazyRestore;
 import dev.thaw.api.restore.LazyRestorer;
 import dev.thaw.api.restore.RestoreRequest;

@@ -1,5 +1,6 @@
 package dev.thaw.restore.impl;
 
+import dev.thaw.support.profile.ProfileCache;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;

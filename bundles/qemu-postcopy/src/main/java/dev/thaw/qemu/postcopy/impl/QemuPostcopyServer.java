@@ -5,6 +5,7 @@ import dev.thaw.api.migration.PostcopyServer;
 import dev.thaw.api.migration.ServeRequest;
 import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.snapshot.SnapshotFormats;
+import dev.thaw.support.profile.ProfileCache;
 import dev.thaw.api.snapshot.SnapshotReader;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
@@ -33,6 +34,8 @@ public final class QemuPostcopyServer implements PostcopyServer {
     private static final Logger LOG = LoggerFactory.getLogger(QemuPostcopyServer.class);
 
     private final SnapshotFormats formats;
+    /** The working-set profiles serves read so far. */
+    private final ProfileCache profiles = new ProfileCache();
     private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
     private final Map<String, ServedFile> serves = new LinkedHashMap<>(); // guarded by itself
     private int nextNumber = 1; // guarded by serves
@@ -60,7 +63,8 @@ public final class QemuPostcopyServer implements PostcopyServer {
         try {
             MigrationFile file = MigrationFile.of(reader); // a foreign or damaged file is refused before connecting
             SocketChannel channel = destination.connect(reader.file());
-            ServeProfile profile = new ServeProfile(reader.file(), file.pages(), request.profile(), request.recordProfileTo());
+            ServeProfile profile = new ServeProfile(reader.file(), file.pages(), request.profile(), request.recordProfileTo(),
+                    profiles);
             PostcopySource source = PostcopySource.start(file, channel, destination.text(), policy, request.parameters(),
                     profile, request.zeroPagesOnRequest());
             synchronized (serves) {

@@ -3,6 +3,7 @@ package dev.thaw.qemu.postcopy.impl;
 import dev.thaw.api.policy.PageRange;
 import dev.thaw.api.policy.WorkingSet;
 import dev.thaw.support.profile.FirstTouches;
+import dev.thaw.support.profile.ProfileCache;
 import dev.thaw.support.profile.Profiles;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -24,6 +25,7 @@ final class ServeProfile {
 
     private static final Logger LOG = LoggerFactory.getLogger(ServeProfile.class);
 
+    private final ProfileCache cache;
     private final Path snapshot;
     private final long pages;
     private final Path readFrom;
@@ -42,7 +44,14 @@ final class ServeProfile {
      * @param readFrom the profile to read, or null
      * @param recordTo where to write the recorded profile, or null to record none
      */
+    /** With no cache: each serve parses its profile (tests). */
     ServeProfile(Path snapshot, long pages, Path readFrom, Path recordTo) {
+        this(snapshot, pages, readFrom, recordTo, new ProfileCache());
+    }
+
+    /** {@code cache}: the profiles the server parsed before, which a serve of the same snapshot need not parse again. */
+    ServeProfile(Path snapshot, long pages, Path readFrom, Path recordTo, ProfileCache cache) {
+        this.cache = cache;
         this.snapshot = snapshot;
         this.pages = pages;
         this.readFrom = readFrom;
@@ -66,7 +75,9 @@ final class ServeProfile {
         }
         List<String> found = new ArrayList<>();
         try {
-            workingSet = Profiles.read(readFrom, snapshotId(), Protocol.PAGE_SIZE, pages, found);
+            // Parsed on the sender before the policy opens, while requests from the destination's device load wait:
+            // the cache keeps a restore of the same snapshot from paying for it again.
+            workingSet = cache.read(readFrom, snapshotId(), Protocol.PAGE_SIZE, pages, found);
         } catch (RuntimeException e) { // the snapshot's identity could not be read
             found.add(readFrom + ": not read, " + e.getMessage() + "; ignored");
         }

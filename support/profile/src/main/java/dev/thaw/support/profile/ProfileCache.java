@@ -1,7 +1,6 @@
-package dev.thaw.restore.impl;
+package dev.thaw.support.profile;
 
 import dev.thaw.api.policy.WorkingSet;
-import dev.thaw.support.profile.Profiles;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -16,11 +15,12 @@ import java.util.Optional;
 /**
  * Working-set profiles read so far, by file: a profile is parsed once while neither it (same file,
  * size and time; a rewrite renames a new file into place) nor its snapshot changes. Parsing tens of
- * thousands of runs costs milliseconds a restore of the same snapshot need not pay again.
+ * thousands of runs costs milliseconds a restore of the same snapshot need not pay again. Shared by the restore
+ * engine and the postcopy source, each with its own cache.
  */
-final class ProfileCache {
+public final class ProfileCache {
 
-    static final int MAX_ENTRIES = 16;
+    public static final int MAX_ENTRIES = 16;
 
     private record Key(Object fileKey, long size, FileTime modified, String snapshotId, int pageSize, long pages) {}
 
@@ -34,7 +34,7 @@ final class ProfileCache {
     };
 
     /** As {@link Profiles#read}, from the cache when the file and snapshot are the ones read before. */
-    Optional<WorkingSet> read(Path file, String snapshotId, int pageSize, long pages, List<String> warnings) {
+    public Optional<WorkingSet> read(Path file, String snapshotId, int pageSize, long pages, List<String> warnings) {
         BasicFileAttributes a;
         try {
             a = Files.readAttributes(file, BasicFileAttributes.class);

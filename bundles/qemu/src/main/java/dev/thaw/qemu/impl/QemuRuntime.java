@@ -63,7 +63,9 @@ public final class QemuRuntime implements ProcessRuntime {
     /** The VMs this runtime made that are not stopped yet: a deactivation ends their QEMUs. */
     private final Set<Vm> running = ConcurrentHashMap.newKeySet();
     private final SpareIncomingQemus spares = new SpareIncomingQemus(0);
-    private volatile QemuInstallation installation;
+    /** The configured program; found and asked its version at first use, not at start-up (it runs it). */
+    private String binary; // guarded by this, as is installation
+    private QemuInstallation installation;
     private volatile String accel;
     private volatile PostcopyServer postcopy;
 
@@ -82,16 +84,28 @@ public final class QemuRuntime implements ProcessRuntime {
         return spares;
     }
 
-    /** Ends the spare QEMUs; the VMs are the VM manager's to stop. */
+    /** A new configuration: the program is looked up again at its next use. */
     private void apply(Config config) {
         spares.capacity(Math.clamp(config.spareMachines(), 0, MAX_SPARE_MACHINES));
-        installation = QemuInstallation.find(config.binary().strip());
+        synchronized (this) {
+            binary = config.binary().strip();
+            installation = null;
+        }
         accel = switch (config.accel().strip()) {
             case "kvm", "tcg" -> config.accel().strip();
             default -> kvmOpens() ? "kvm" : "tcg";
         };
-        installation.problem().ifPresentOrElse(p -> LOG.info("qemu runtime unavailable: {}", p),
-                () -> LOG.info("qemu runtime: QEMU {} at {}, accelerator {}", installation.version(), installation.binary(), accel));
+    }
+
+    /** The configured QEMU as found on this host: looked up and asked its version once per configuration. */
+    private synchronized QemuInstallation installation() {
+        if (installation == null) {
+            QemuInstallation q = QemuInstallation.find(binary);
+            q.problem().ifPresentOrElse(p -> LOG.info("qemu runtime unavailable: {}", p),
+                    () -> LOG.info("qemu runtime: QEMU {} at {}, accelerator {}", q.version(), q.binary(), accel));
+            installation = q;
+        }
+        return installation;
     }
 
     private static boolean kvmOpens() {
@@ -139,14 +153,14 @@ public final class QemuRuntime implements ProcessRuntime {
 
     @Override
     public String description() {
-        QemuInstallation q = installation;
+        QemuInstallation q = installation();
         return "the guest in a QEMU child process (" + (q.version().isEmpty() ? "QEMU" : "QEMU " + q.version()) + ", " + accel
                 + "), saved by QEMU to mapped-ram files, restored lazily through postcopy";
     }
 
     @Override
     public Optional<String> unavailableReason() {
-        return installation.problem();
+        return installation().problem();
     }
 
     @Override
@@ -159,7 +173,7 @@ public final class QemuRuntime implements ProcessRuntime {
         QemuMachine machine = new QemuMachine("pc", boot.request().memoryBytes(), boot.request().vcpus(), boot.lowMemoryLimit());
         QemuVm vm = new QemuVm(boot.id(), boot.request(), machine, null, boot.requestedNanos(), tracked(boot.onStopped()), saver);
         String on = accel;
-        QemuProcess process = QemuProcess.start(installation, boot.id(), dir -> {
+        QemuProcess process = QemuProcess.start(installation(), boot.id(), dir -> {
             List<String> options = new ArrayList<>(machine.options(on));
             // Multiboot: QEMU loads the image, and the boot parameters page as its first module (guest/README.md)
             options.addAll(List.of(
@@ -176,7 +190,7 @@ public final class QemuRuntime implements ProcessRuntime {
 
     @Override
     public Vm restore(ProcessRestore restore) {
-        QemuVm vm = new IncomingQemu(installation, accel, saver, spares).restore(restore, postcopy, tracked(restore.onStopped()));
+        QemuVm vm = new IncomingQemu(installation(), accel, saver, spares).restore(restore, postcopy, tracked(restore.onStopped()));
         running.add(vm);
         LOG.info("{} restored on qemu from {} ({}), resumed in {} ms", restore.id(), restore.snapshot().file(),
                 restore.eager() ? "eager" : "lazy, policy " + restore.policy(), vm.info().resumeLatency().toMillis());

@@ -120,12 +120,7 @@ final class QemuVm implements Vm {
             whenSettled = task;
         }
         if (request.workload() != Workload.FUNCTION || invocations > invokedAtRestore) {
-            PostcopyServe s = serve;
-            if (s == null) {
-                settled();
-            } else {
-                s.completion().whenComplete((stats, e) -> settled());
-            }
+            settledOnceLoaded();
         }
     }
 
@@ -254,7 +249,7 @@ final class QemuVm implements Vm {
                 saveProfile();
             }
             if (index == invokedAtRestore + 1) {
-                firstInvocationDone();
+                settledOnceLoaded(); // the first invocation after the restore is done
             }
             return done;
         }
@@ -396,8 +391,8 @@ final class QemuVm implements Vm {
         release();
     }
 
-    /** The first invocation after the restore is done: the guest settles once its memory is all in too. */
-    private void firstInvocationDone() {
+    /** The guest settles now, or once its memory is all in where a lazy restore still loads it. */
+    private void settledOnceLoaded() {
         PostcopyServe s = serve;
         if (s == null) {
             settled();

@@ -1,5 +1,6 @@
 package dev.thaw.api.migration;
 
+import dev.thaw.api.snapshot.SnapshotReader;
 import java.util.List;
 import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
@@ -17,6 +18,13 @@ public interface PostcopyServer {
      * @throws IllegalArgumentException an address of neither form, or a policy that is not installed
      */
     PostcopyServe serve(ServeRequest request);
+
+    /**
+     * As {@link #serve(ServeRequest)}, from {@code snapshot}, open already (a runtime that checked the file first need
+     * not have it read again): the request's file and offset are the snapshot's. The serve owns {@code snapshot} from
+     * the call on and closes it when it ends, also when this throws.
+     */
+    PostcopyServe serve(ServeRequest request, SnapshotReader snapshot);
 
     /** The serve {@code id}, running or ended, if this platform started it. */
     Optional<PostcopyServe> find(String id);

@@ -52,16 +52,24 @@ final class IncomingQemu {
      * @param onStopped told once the VM is stopped (instead of the request's own, which it calls)
      */
     QemuVm restore(ProcessRestore r, PostcopyServer postcopy, Consumer<Vm> onStopped) {
-        Path file;
+        // A lazy restore hands the open snapshot on to its serve; an eager one has QEMU read the file itself.
+        SnapshotReader toServe = r.snapshot();
+        Path file = toServe.file();
         SessionFile session;
-        try (SnapshotReader reader = r.snapshot()) {
-            file = reader.file();
+        try {
             session = SessionFile.readFor(file);
-            check(reader, session);
+            check(toServe, session);
+            if (!r.eager() && postcopy == null) {
+                throw new VmException(r.id() + ": a lazy restore on the qemu runtime needs Thaw's postcopy source "
+                        + "(bundle dev.thaw.qemu.postcopy, feature formats), which is not installed; --eager loads without it");
+            }
+        } catch (RuntimeException | Error e) {
+            toServe.close();
+            throw e;
         }
-        if (!r.eager() && postcopy == null) {
-            throw new VmException(r.id() + ": a lazy restore on the qemu runtime needs Thaw's postcopy source "
-                    + "(bundle dev.thaw.qemu.postcopy, feature formats), which is not installed; --eager loads without it");
+        if (r.eager()) {
+            toServe.close();
+            toServe = null;
         }
         QemuVm vm = new QemuVm(r.id(), session.request(), session.machine(), session.session(), r.requestedNanos(),
                 onStopped, saver);
@@ -87,7 +95,9 @@ final class IncomingQemu {
                         : new ServeRequest(file, 0, "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile()))
                         .withZeroPagesOnRequest(qemu.takesZeroPagesOnRequest());
                 long serving = System.nanoTime();
-                vm.servedBy(postcopy.serve(request), r.recordProfile(), serving);
+                SnapshotReader reader = toServe;
+                toServe = null; // the serve owns it from here, also when it fails
+                vm.servedBy(postcopy.serve(request, reader), r.recordProfile(), serving);
             }
             awaitRunning(vm, process, file);
             vm.resumed();
@@ -100,6 +110,10 @@ final class IncomingQemu {
         } catch (RuntimeException | Error e) {
             vm.stop(); // never a QEMU left running, whatever went wrong
             throw e;
+        } finally {
+            if (toServe != null) {
+                toServe.close(); // the restore failed before its serve took the snapshot
+            }
         }
     }
 

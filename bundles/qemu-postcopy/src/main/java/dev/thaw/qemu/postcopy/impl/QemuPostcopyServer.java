@@ -57,9 +57,27 @@ public final class QemuPostcopyServer implements PostcopyServer {
 
     @Override
     public PostcopyServe serve(ServeRequest request) {
-        Destination destination = Destination.parse(request.destination());
+        Destination destination = Destination.parse(request.destination()); // refused before the file is opened
         PagePolicy policy = policy(request.policy());
-        SnapshotReader reader = formats.open(request.file(), request.offset());
+        return serve(request, destination, policy, formats.open(request.file(), request.offset()));
+    }
+
+    @Override
+    public PostcopyServe serve(ServeRequest request, SnapshotReader snapshot) {
+        Destination destination;
+        PagePolicy policy;
+        try {
+            destination = Destination.parse(request.destination());
+            policy = policy(request.policy());
+        } catch (RuntimeException e) {
+            snapshot.close();
+            throw e;
+        }
+        return serve(request, destination, policy, snapshot);
+    }
+
+    /** Serves {@code reader}, which it owns from the call on. */
+    private PostcopyServe serve(ServeRequest request, Destination destination, PagePolicy policy, SnapshotReader reader) {
         try {
             MigrationFile file = MigrationFile.of(reader); // a foreign or damaged file is refused before connecting
             SocketChannel channel = destination.connect(reader.file());

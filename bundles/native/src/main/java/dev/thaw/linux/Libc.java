@@ -70,6 +70,7 @@ public final class Libc {
     private static final MethodHandle OPEN = Native.downcall("open",
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), Linker.Option.firstVariadicArg(2));
     private static final MethodHandle CLOSE = Native.downcall("close", FunctionDescriptor.of(JAVA_INT, JAVA_INT));
+    private static final MethodHandle MKFIFO = Native.downcall("mkfifo", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle READ = Native.downcall("read",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle WRITE = Native.downcall("write",
@@ -115,6 +116,18 @@ public final class Libc {
                 throw new ErrnoException("open", Native.errno(cs), path);
             }
             return fd;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** mkfifo(3): a named pipe at {@code path} with permission bits {@code mode} (less the umask). */
+    public static void mkfifo(String path, int mode) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment cs = Native.captureState();
+            if ((int) MKFIFO.invokeExact(cs, arena.allocateFrom(path), mode) < 0) {
+                throw new ErrnoException("mkfifo", Native.errno(cs), path);
+            }
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

@@ -101,6 +101,7 @@ final class IncomingQemu {
             }
             awaitRunning(vm, process, file);
             vm.resumed();
+            vm.resendUnreadInput(session.unreadInputOrNone());
             // The replacement's start-up takes CPU from the guest: it waits until the guest has settled, in every mode alike
             vm.onceSettled(() -> spares.want(kind));
             return vm;

@@ -17,14 +17,14 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One QEMU child process with its own folder: its monitor (QMP) on a unix socket there, COM1 on a unix socket
- * Thaw listens on, its standard error in a file there. {@link #close()} ends it in every case (SIGTERM, then
+ * One QEMU child process with its own folder: its monitor (QMP) on a unix socket there, COM1 on two named pipes
+ * there ({@link SerialPort}), its standard error in a file there. {@link #close()} ends it in every case (SIGTERM, then
  * SIGKILL), waits for it and removes the folder.
  */
 final class QemuProcess implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(QemuProcess.class);
-    /** How long QEMU may take to start: create its monitor, connect its serial port. */
+    /** How long QEMU may take to start: open its serial port, create its monitor. */
     static final Duration START_TIMEOUT = Duration.ofSeconds(30);
 
     /** The VM's id, in every message; a spare's changes when a VM takes it. */
@@ -60,7 +60,7 @@ final class QemuProcess implements AutoCloseable {
         QemuProcess p = null;
         try {
             Path dir = Files.createTempDirectory("thaw-qemu-" + name.replaceAll("[^A-Za-z0-9_.-]", "_") + "-");
-            p = new QemuProcess(name, dir, SerialPort.listen(dir.resolve("com1")));
+            p = new QemuProcess(name, dir, SerialPort.create(dir.resolve("com1")));
             p.launch(qemu, options.in(dir), console);
             return p;
         } catch (IOException | RuntimeException e) {
@@ -80,14 +80,13 @@ final class QemuProcess implements AutoCloseable {
         program = qemu.binary().getFileName().toString();
         command.addAll(options);
         command.addAll(List.of(
-                "-chardev", "socket,id=com1,path=" + option(serial.path()), "-serial", "chardev:com1",
+                "-chardev", "pipe,id=com1,path=" + option(serial.path()), "-serial", "chardev:com1",
                 "-qmp", "unix:" + option(monitor) + ",server=on,wait=off"));
         LOG.debug("{}: starting {}", name, command);
+        serial.start(console, "qemu-com1-" + name);
         process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectError(stderr.toFile()).start();
-        // QEMU connects COM1 while it parses its options, before it creates its monitor
-        serial.accept(START_TIMEOUT, process::isAlive, console, "qemu-com1-" + name);
-        qmp = QmpClient.connect(monitor, START_TIMEOUT);
+        qmp = QmpClient.connect(monitor, START_TIMEOUT, process::isAlive);
     }
 
     /** A path as one QEMU option value: commas are doubled, as QEMU's option parser wants. */

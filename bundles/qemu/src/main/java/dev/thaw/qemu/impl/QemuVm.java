@@ -157,6 +157,7 @@ final class QemuVm implements Vm {
         if (status != VmStatus.RUNNING && status != VmStatus.PAUSED) {
             return; // stopped or failed already: that reason stands
         }
+        qemu.serial().drain(); // the guest's last words, written before QEMU ended
         String said = qemu.lastStderrLine();
         if (exitStatus > SIGNALLED && exitStatus < SIGNALLED + 32) {
             reason = "QEMU was killed by signal " + (exitStatus - SIGNALLED) + (said.isEmpty() ? "" : ": " + said);
@@ -261,16 +262,18 @@ final class QemuVm implements Vm {
             requireRunning("snapshot");
             awaitServed(); // QEMU saves only a VM whose incoming migration has completed
             boolean written = false;
+            byte[] unread = null;
             try {
                 QmpClient qmp = qemu.qmp();
                 qmp.execute("stop");
                 status = VmStatus.PAUSED;
+                unread = qemu.serial().holdInput(); // input QEMU has not read: QEMU's saved state lacks it
                 qemu.serial().drain(); // every byte printed before the stop, into the session
                 SessionState session = new SessionState(console.text(), console.bytesWritten(), console.resultCount(), invocations);
-                SnapshotSummary summary = saver.save(qemu, file, request, machine, session, progress);
+                SnapshotSummary summary = saver.save(qemu, file, request, machine, session, unread, progress);
                 written = true;
-                LOG.info("{}: snapshot {} written by QEMU ({} present pages, {} zero pages)", id, file, summary.presentPages(),
-                        summary.zeroPages());
+                LOG.info("{}: snapshot {} written by QEMU ({} present pages, {} zero pages, {} bytes of unread input)", id, file,
+                        summary.presentPages(), summary.zeroPages(), unread.length);
                 return summary;
             } catch (IOException e) {
                 throw new VmException(id + ": " + e.getMessage(), e);
@@ -278,12 +281,39 @@ final class QemuVm implements Vm {
                 requireRunning("snapshot");
                 throw new VmException(id + ": " + e.getMessage(), e);
             } finally {
+                if (unread != null) {
+                    giveBackInput(resume || !written ? unread : new byte[0]);
+                }
                 if (resume || !written) {
                     resumeAfterSnapshot();
                 } else {
                     stop();
                 }
             }
+        }
+    }
+
+    /** Ends the hold on the guest's input, putting back what the snapshot took from it where the guest goes on. */
+    private void giveBackInput(byte[] unread) {
+        try {
+            qemu.serial().releaseInput(unread);
+        } catch (IOException e) {
+            fail("its console input could not be given back after the snapshot: " + e.getMessage());
+        }
+    }
+
+    /**
+     * Sends the input the snapshot's QEMU had not read, before anything else: called once the restored QEMU has
+     * loaded its UART's state, so that what it had read comes first.
+     */
+    void resendUnreadInput(byte[] unread) {
+        if (unread.length == 0) {
+            return;
+        }
+        try {
+            qemu.serial().send(unread, INPUT_TIMEOUT);
+        } catch (IOException e) {
+            throw qemu.failure("cannot send the " + unread.length + " bytes of input the snapshot held: " + e.getMessage());
         }
     }
 

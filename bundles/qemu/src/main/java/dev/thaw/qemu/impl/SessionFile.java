@@ -15,20 +15,25 @@ import java.nio.file.attribute.FileTime;
 /**
  * What a QEMU mapped-ram file of the qemu runtime does not hold, kept beside it as {@code FILE.session.json}: the
  * guest's boot request and QEMU machine (the incoming QEMU must be started with the same), and the host side of
- * its session (console history, invocations). It names the snapshot's size and modification time, so that a
+ * its session (console history, invocations, and the console input QEMU had not read yet, which the restored guest
+ * is sent first). It names the snapshot's size and modification time, so that a
  * snapshot replaced since is not restored with another's session.
  *
  * @param version this file's layout, {@value #VERSION}
  * @param request what the guest was booted with
  * @param machine the QEMU machine it runs on
  * @param session its console history and invocations at the snapshot
+ * @param unreadInput console input sent before the snapshot that QEMU had not read (in JSON as base64); layout 1
+ *     has none
  * @param snapshotBytes the snapshot's length
  * @param snapshotModified the snapshot's modification time, in milliseconds since the epoch
  */
-record SessionFile(int version, BootRequest request, QemuMachine machine, SessionState session, long snapshotBytes,
-        long snapshotModified) {
+record SessionFile(int version, BootRequest request, QemuMachine machine, SessionState session, byte[] unreadInput,
+        long snapshotBytes, long snapshotModified) {
 
-    static final int VERSION = 1;
+    static final int VERSION = 2;
+    /** The layout before {@code unreadInput}, still read. */
+    static final int VERSION_WITHOUT_INPUT = 1;
     static final String SUFFIX = ".session.json";
     /** A session file is small (1 MiB of console history at most, as JSON); more is not one of ours. */
     static final long MAX_BYTES = 16L << 20;
@@ -39,8 +44,15 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
     }
 
     /** This session for {@code snapshot} as it is now (written, not yet renamed into place: renaming keeps both). */
-    static SessionFile describing(Path snapshot, BootRequest request, QemuMachine machine, SessionState session) throws IOException {
-        return new SessionFile(VERSION, request, machine, session, Files.size(snapshot), Files.getLastModifiedTime(snapshot).toMillis());
+    static SessionFile describing(Path snapshot, BootRequest request, QemuMachine machine, SessionState session,
+            byte[] unreadInput) throws IOException {
+        return new SessionFile(VERSION, request, machine, session, unreadInput, Files.size(snapshot),
+                Files.getLastModifiedTime(snapshot).toMillis());
+    }
+
+    /** The input to send the restored guest before any other: none in a file of layout 1. */
+    byte[] unreadInputOrNone() {
+        return unreadInput == null ? new byte[0] : unreadInput;
     }
 
     /** Writes it as the session of {@code snapshot}, replacing an older one at once. */
@@ -79,8 +91,12 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
         } catch (IOException e) {
             throw new SnapshotException(file, "cannot be read: " + e.getMessage());
         }
-        if (s == null || s.version != VERSION) {
-            throw new SnapshotException(file, "has layout version " + (s == null ? "none" : s.version) + "; this Thaw reads " + VERSION);
+        if (s == null || (s.version != VERSION && s.version != VERSION_WITHOUT_INPUT)) {
+            throw new SnapshotException(file, "has layout version " + (s == null ? "none" : s.version) + "; this Thaw reads "
+                    + VERSION_WITHOUT_INPUT + " and " + VERSION);
+        }
+        if (s.version == VERSION && s.unreadInput == null) {
+            throw new SnapshotException(file, "lacks its unreadInput");
         }
         if (s.request == null || s.machine == null || s.session == null) {
             throw new SnapshotException(file, "lacks its request, machine or session");

@@ -34,12 +34,13 @@ final class SnapshotSaver {
     }
 
     /**
-     * Saves the stopped {@code qemu} to {@code file}; the VM stays stopped.
+     * Saves the stopped {@code qemu} to {@code file}, with {@code unreadInput} (console input QEMU had not read) in its
+     * session; the VM stays stopped.
      *
      * @throws SnapshotException naming the file and what failed (QEMU's reason among it)
      */
     SnapshotSummary save(QemuProcess qemu, Path file, BootRequest request, QemuMachine machine, SessionState session,
-            Progress progress) throws IOException {
+            byte[] unreadInput, Progress progress) throws IOException {
         long start = System.nanoTime();
         Path target = file.toAbsolutePath();
         Path part = target.resolveSibling("." + target.getFileName() + ".part");
@@ -60,7 +61,7 @@ final class SnapshotSaver {
                 // computed, as the Thaw writer does: mapped-ram leaves the pages it does not write as holes
                 summary = new SnapshotSummary(size, size - zero * 4096, present, zero, System.nanoTime() - start);
             }
-            SessionFile.describing(part, request, machine.withType(machineType), session).writeFor(target);
+            SessionFile.describing(part, request, machine.withType(machineType), session, unreadInput).writeFor(target);
             Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return summary;
         } finally {

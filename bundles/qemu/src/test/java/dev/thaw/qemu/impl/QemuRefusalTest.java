@@ -120,8 +120,12 @@ class QemuRefusalTest {
         assertRefused(file, "its session file names null");
         editSession(s -> s.remove("request"));
         assertRefused(SessionFile.of(file), "lacks its request");
-        editSession(s -> s.put("version", 2));
-        assertRefused(SessionFile.of(file), "has layout version 2");
+        editSession(s -> s.put("version", 3));
+        assertRefused(SessionFile.of(file), "has layout version 3");
+        editSession(s -> s.put("version", 2).remove("unreadInput"));
+        assertRefused(SessionFile.of(file), "lacks its unreadInput");
+        editSession(s -> s.put("unreadInput", "not base64 at all!"));
+        assertRefused(SessionFile.of(file), "is not a session file");
     }
 
     @Test

@@ -10,6 +10,7 @@ import java.util.function.Consumer;
  * @param id the new VM's id
  * @param snapshot the open snapshot; the runtime owns it from the call on and closes it when done with it, also
  *     when the restore fails
+ * @param offset the byte of the snapshot's file its stream starts at (QEMU's {@code file:PATH,offset=N}), usually 0
  * @param eager the runtime's own eager load; else lazy, in the order of {@code policy}
  * @param policy the installed page policy of a lazy restore; null when eager
  * @param loaderThreads background loader threads of a lazy restore
@@ -20,5 +21,5 @@ import java.util.function.Consumer;
  * @param requestedNanos when the command came ({@link System#nanoTime()}): the resume latency counts from here
  * @param onStopped told once the VM is stopped and everything it held is freed
  */
-public record ProcessRestore(String id, SnapshotReader snapshot, boolean eager, String policy, int loaderThreads, Path profile,
+public record ProcessRestore(String id, SnapshotReader snapshot, long offset, boolean eager, String policy, int loaderThreads, Path profile,
         boolean recordProfile, byte[] image, long requestedNanos, Consumer<Vm> onStopped) {}

@@ -15,9 +15,11 @@ import java.util.Objects;
  * @param recordProfile record the guest's first-touch order into the snapshot's working-set profile
  *     ({@link VmManager#profileFile})
  * @param runtime the vCPU runtime to restore on ({@link VmManager#runtimes()}), or null for the configured one
+ * @param offset the byte of {@code file} the snapshot starts at (QEMU's {@code file:PATH,offset=N}), usually 0; only
+ *     formats that may start at an offset (QEMU's) restore from another
  */
 public record RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile,
-        String runtime) {
+        String runtime, long offset) {
 
     /** The default policy where the configuration names none. */
     public static final String DEFAULT_POLICY = "sequential";
@@ -38,6 +40,15 @@ public record RestoreOptions(Path file, String name, boolean eager, String polic
         if (eager && recordProfile) {
             throw new IllegalArgumentException("an eager restore loads everything first, so it has no touch order to record");
         }
+        if (offset < 0) {
+            throw new IllegalArgumentException("a snapshot's offset in its file cannot be negative, as " + offset + " is");
+        }
+    }
+
+    /** From the file's first byte. */
+    public RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile,
+            String runtime) {
+        this(file, name, eager, policy, loaderThreads, recordProfile, runtime, 0);
     }
 
     /** On the configured runtime. */
@@ -47,7 +58,12 @@ public record RestoreOptions(Path file, String name, boolean eager, String polic
 
     /** The same restore on {@code runtime} (null: the configured one). */
     public RestoreOptions onRuntime(String runtime) {
-        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime);
+        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset);
+    }
+
+    /** The same restore of the snapshot that starts at byte {@code offset} of the file. */
+    public RestoreOptions atOffset(long offset) {
+        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset);
     }
 
     /** An eager restore of {@code file}. */

@@ -45,6 +45,21 @@ public interface Vm {
      */
     SnapshotSummary snapshot(Path file, boolean resume, Progress progress);
 
+    /**
+     * As {@link #snapshot(Path, boolean, Progress)}, the snapshot starting at byte {@code offset} of {@code file}
+     * (QEMU's {@code file:PATH,offset=N}): the file's first {@code offset} bytes are kept as they were. Only a VM
+     * whose snapshot format may start at an offset (the qemu runtime's) takes one other than 0.
+     *
+     * @throws VmException for an offset this VM's snapshots cannot start at
+     */
+    default SnapshotSummary snapshot(Path file, long offset, boolean resume, Progress progress) {
+        if (offset != 0) {
+            throw new VmException(id() + " runs on the " + info().runtime() + " runtime, whose snapshots start at byte 0 of "
+                    + "their file, not at " + offset);
+        }
+        return snapshot(file, resume, progress);
+    }
+
     /** The figures of the lazy restore this VM came from, live while it loads; empty for other VMs. */
     Optional<RestoreStats> restoreStats();
 

@@ -215,7 +215,7 @@ public final class GuestVmManager implements VmManager {
         PagePolicy policy = options.eager() ? null : policy(options.policy() != null ? options.policy() : settings.defaultPolicy(),
                 settings.fallbackPolicy());
         int loaderThreads = options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
-        SnapshotReader reader = formats.open(file);
+        SnapshotReader reader = formats.open(file, options.offset());
         if (reader.state().isEmpty()) {
             return restoreInProcess(options, reader, policy, loaderThreads, requested);
         }
@@ -275,7 +275,7 @@ public final class GuestVmManager implements VmManager {
             reader.close();
             throw e;
         }
-        return register(id, () -> runtime.restore(new ProcessRestore(id, reader, options.eager(),
+        return register(id, () -> runtime.restore(new ProcessRestore(id, reader, options.offset(), options.eager(),
                 policy == null ? null : policy.name(), loaderThreads, profileFile(reader.file()), options.recordProfile(),
                 image.bytes(), requested, this::forget)));
     }

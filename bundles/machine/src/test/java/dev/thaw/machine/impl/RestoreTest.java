@@ -1,6 +1,7 @@
 package dev.thaw.machine.impl;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -13,12 +14,14 @@ import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.TouchOrder;
 import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.api.vm.Workload;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.time.Duration;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterEach;
@@ -125,6 +128,30 @@ class RestoreTest {
         assertRefused(foreign, "not a snapshot of any installed format (thaw)");
         assertRefused(dir, "is a directory");
         assertRefused(dir.resolve("missing.snap"), "no such file");
+    }
+
+    /** Thaw snapshots start at byte 0: neither written nor read at an offset (QEMU's file:PATH,offset=N is for QEMU files). */
+    @Test
+    void aThawSnapshotAtAnOffsetIsRefusedWithOneLine() throws IOException {
+        Path behind = dir.resolve("behind-a-header.snap");
+        byte[] header = new byte[4096];
+        Files.write(behind, header);
+        Files.write(behind, Files.readAllBytes(good), StandardOpenOption.APPEND);
+        SnapshotException e = assertThrows(SnapshotException.class,
+                () -> platform.manager().restore(RestoreOptions.eager(behind, "victim").atOffset(4096), Progress.NONE));
+        assertTrue(e.getMessage().startsWith(behind + ": "), e.getMessage());
+        assertTrue(e.getMessage().contains("start at byte 0, not at an offset of 4096"), e.getMessage());
+        assertTrue(platform.manager().find("victim").isEmpty(), "no VM is left behind");
+
+        Vm vm = platform.manager().boot(new BootRequest("at-offset", 64L << 20, 1, Workload.FUNCTION, 1, 1L << 20,
+                TouchOrder.SEQUENTIAL, 4096));
+        vm.awaitLine("result ", 0, WAIT);
+        Path target = dir.resolve("never.snap");
+        VmException refused = assertThrows(VmException.class, () -> vm.snapshot(target, 4096, false, Progress.NONE));
+        assertEquals(1, refused.getMessage().lines().count(), refused.getMessage());
+        assertTrue(refused.getMessage().contains("start at byte 0 of their file, not at 4096"), refused.getMessage());
+        assertFalse(Files.exists(target), "nothing written");
+        assertEquals(VmStatus.RUNNING, vm.info().status(), "the VM runs on");
     }
 
     @Test

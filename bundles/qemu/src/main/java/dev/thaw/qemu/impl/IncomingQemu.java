@@ -57,7 +57,7 @@ final class IncomingQemu {
         Path file = toServe.file();
         SessionFile session;
         try {
-            session = SessionFile.readFor(file);
+            session = SessionFile.readFor(file, r.offset());
             check(toServe, session);
             if (!r.eager() && postcopy == null) {
                 throw new VmException(r.id() + ": a lazy restore on the qemu runtime needs Thaw's postcopy source "
@@ -80,7 +80,7 @@ final class IncomingQemu {
             QmpClient qmp = process.qmp();
             if (r.eager()) {
                 capabilities(qmp, "mapped-ram");
-                qmp.execute("migrate-incoming", Map.of("uri", "file:" + file));
+                qmp.execute("migrate-incoming", Map.of("uri", SnapshotSaver.uri(file, r.offset())));
                 awaitLoaded(vm, process, file);
                 // The snapshot was taken of a stopped VM, and QEMU restores that run state: start it ourselves.
                 qmp.execute("cont");
@@ -91,8 +91,8 @@ final class IncomingQemu {
                 // Recording, as a recording restore does: pages on demand only until the first invocation is done
                 // (QemuVm saves the profile then and sends the rest), so the requests are the guest's own touches.
                 ServeRequest request = (r.recordProfile()
-                        ? new ServeRequest(file, 0, "unix:" + socket, RECORDING_POLICY, Map.of()).withRecordProfileTo(r.profile())
-                        : new ServeRequest(file, 0, "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile()))
+                        ? new ServeRequest(file, r.offset(), "unix:" + socket, RECORDING_POLICY, Map.of()).withRecordProfileTo(r.profile())
+                        : new ServeRequest(file, r.offset(), "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile()))
                         .withZeroPagesOnRequest(qemu.takesZeroPagesOnRequest());
                 long serving = System.nanoTime();
                 SnapshotReader reader = toServe;

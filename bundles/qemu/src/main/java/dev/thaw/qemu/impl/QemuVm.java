@@ -258,6 +258,14 @@ final class QemuVm implements Vm {
 
     @Override
     public SnapshotSummary snapshot(Path file, boolean resume, Progress progress) {
+        return snapshot(file, 0, resume, progress);
+    }
+
+    @Override
+    public SnapshotSummary snapshot(Path file, long offset, boolean resume, Progress progress) {
+        if (offset < 0) {
+            throw new VmException(id + ": a snapshot cannot start at byte " + offset + " of its file");
+        }
         synchronized (monitor) {
             requireRunning("snapshot");
             awaitServed(); // QEMU saves only a VM whose incoming migration has completed
@@ -270,7 +278,7 @@ final class QemuVm implements Vm {
                 unread = qemu.serial().holdInput(); // input QEMU has not read: QEMU's saved state lacks it
                 qemu.serial().drain(); // every byte printed before the stop, into the session
                 SessionState session = new SessionState(console.text(), console.bytesWritten(), console.resultCount(), invocations);
-                SnapshotSummary summary = saver.save(qemu, file, request, machine, session, unread, progress);
+                SnapshotSummary summary = saver.save(qemu, file, offset, request, machine, session, unread, progress);
                 written = true;
                 LOG.info("{}: snapshot {} written by QEMU ({} present pages, {} zero pages, {} bytes of unread input)", id, file,
                         summary.presentPages(), summary.zeroPages(), unread.length);

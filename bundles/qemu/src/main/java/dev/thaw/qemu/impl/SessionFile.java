@@ -25,11 +25,13 @@ import java.nio.file.attribute.FileTime;
  * @param session its console history and invocations at the snapshot
  * @param unreadInput console input sent before the snapshot that QEMU had not read (in JSON as base64); layout 1
  *     has none
- * @param snapshotBytes the snapshot's length
+ * @param offset the byte of the snapshot's file its stream starts at (QEMU's {@code file:PATH,offset=N}); layout 1
+ *     has 0
+ * @param snapshotBytes the snapshot file's length
  * @param snapshotModified the snapshot's modification time, in milliseconds since the epoch
  */
 record SessionFile(int version, BootRequest request, QemuMachine machine, SessionState session, byte[] unreadInput,
-        long snapshotBytes, long snapshotModified) {
+        long offset, long snapshotBytes, long snapshotModified) {
 
     static final int VERSION = 2;
     /** The layout before {@code unreadInput}, still read. */
@@ -44,9 +46,9 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
     }
 
     /** This session for {@code snapshot} as it is now (written, not yet renamed into place: renaming keeps both). */
-    static SessionFile describing(Path snapshot, BootRequest request, QemuMachine machine, SessionState session,
+    static SessionFile describing(Path snapshot, long offset, BootRequest request, QemuMachine machine, SessionState session,
             byte[] unreadInput) throws IOException {
-        return new SessionFile(VERSION, request, machine, session, unreadInput, Files.size(snapshot),
+        return new SessionFile(VERSION, request, machine, session, unreadInput, offset, Files.size(snapshot),
                 Files.getLastModifiedTime(snapshot).toMillis());
     }
 
@@ -68,11 +70,12 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
     }
 
     /**
-     * The session of {@code snapshot}, checked against it.
+     * The session of the snapshot at byte {@code offset} of {@code snapshot}, checked against it.
      *
-     * @throws SnapshotException when there is none, it is damaged, or it belongs to an earlier file of that name
+     * @throws SnapshotException when there is none, it is damaged, it belongs to an earlier file of that name or to
+     *     a stream at another offset
      */
-    static SessionFile readFor(Path snapshot) {
+    static SessionFile readFor(Path snapshot, long offset) {
         Path file = of(snapshot);
         SessionFile s;
         try {
@@ -100,6 +103,10 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
         }
         if (s.request == null || s.machine == null || s.session == null) {
             throw new SnapshotException(file, "lacks its request, machine or session");
+        }
+        if (s.offset != offset) {
+            throw new SnapshotException(snapshot, "holds its session's stream at byte " + s.offset + " (file:" + snapshot
+                    + ",offset=" + s.offset + "), not at " + offset);
         }
         try {
             long size = Files.size(snapshot);

@@ -11,6 +11,9 @@ import dev.thaw.api.snapshot.SnapshotSummary;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.support.qemu.QmpClient;
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
@@ -34,38 +37,67 @@ final class SnapshotSaver {
     }
 
     /**
-     * Saves the stopped {@code qemu} to {@code file}, with {@code unreadInput} (console input QEMU had not read) in its
+     * Saves the stopped {@code qemu} to {@code file} from byte {@code offset} on (the bytes before kept), with {@code unreadInput} (console input QEMU had not read) in its
      * session; the VM stays stopped.
      *
      * @throws SnapshotException naming the file and what failed (QEMU's reason among it)
      */
-    SnapshotSummary save(QemuProcess qemu, Path file, BootRequest request, QemuMachine machine, SessionState session,
-            byte[] unreadInput, Progress progress) throws IOException {
+    SnapshotSummary save(QemuProcess qemu, Path file, long offset, BootRequest request, QemuMachine machine,
+            SessionState session, byte[] unreadInput, Progress progress) throws IOException {
         long start = System.nanoTime();
         Path target = file.toAbsolutePath();
         Path part = target.resolveSibling("." + target.getFileName() + ".part");
         try {
             Files.deleteIfExists(part);
+            if (offset > 0) {
+                keepPrefix(target, part, offset);
+            }
             QmpClient qmp = qemu.qmp();
             qmp.execute("migrate-set-capabilities", Map.of("capabilities", List.of(
                     Map.of("capability", "mapped-ram", "state", true), Map.of("capability", "postcopy-ram", "state", false))));
-            qmp.execute("migrate", Map.of("uri", "file:" + part));
+            qmp.execute("migrate", Map.of("uri", uri(part, offset)));
             awaitSaved(qemu, qmp, target, progress);
             SnapshotSummary summary;
             String machineType;
-            try (SnapshotReader reader = formats.open(part)) {
+            try (SnapshotReader reader = formats.open(part, offset)) {
                 machineType = reader.origin().machine();
                 long present = reader.regions().stream().mapToLong(SnapshotRegion::presentPages).sum();
                 long zero = reader.regions().stream().mapToLong(SnapshotRegion::zeroPages).sum();
-                long size = Files.size(part);
+                long size = Files.size(part) - offset;
                 // computed, as the Thaw writer does: mapped-ram leaves the pages it does not write as holes
                 summary = new SnapshotSummary(size, size - zero * 4096, present, zero, System.nanoTime() - start);
             }
-            SessionFile.describing(part, request, machine.withType(machineType), session, unreadInput).writeFor(target);
+            SessionFile.describing(part, offset, request, machine.withType(machineType), session, unreadInput).writeFor(target);
             Files.move(part, target, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
             return summary;
         } finally {
             Files.deleteIfExists(part);
+        }
+    }
+
+    /** QEMU's migration URI of the stream at byte {@code offset} of {@code file}. */
+    static String uri(Path file, long offset) {
+        return "file:" + file + (offset == 0 ? "" : ",offset=" + offset);
+    }
+
+    /**
+     * Starts {@code part} with the first {@code offset} bytes of {@code target} as they are (zeros past its end, or
+     * all zeros where there is no such file yet), which QEMU's save at that offset leaves in place.
+     */
+    private static void keepPrefix(Path target, Path part, long offset) throws IOException {
+        try (FileChannel out = FileChannel.open(part, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+            if (Files.exists(target)) {
+                try (FileChannel in = FileChannel.open(target, StandardOpenOption.READ)) {
+                    long copied = 0;
+                    long end = Math.min(offset, in.size());
+                    while (copied < end) {
+                        copied += in.transferTo(copied, end - copied, out);
+                    }
+                }
+            }
+            if (out.size() < offset) {
+                out.write(ByteBuffer.allocate(1), offset - 1); // the rest of the prefix reads as zeros
+            }
         }
     }
 

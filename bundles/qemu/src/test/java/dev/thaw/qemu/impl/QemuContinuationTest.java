@@ -146,7 +146,7 @@ class QemuContinuationTest {
         vm.sendInput(asked);
         sent += 4;
         vm.snapshot(file, true, Progress.NONE); // and the saved guest goes on
-        int unread = SessionFile.readFor(file).unreadInputOrNone().length;
+        int unread = SessionFile.readFor(file, 0).unreadInputOrNone().length;
         assertTrue(unread >= asked.length() - 16, unread + " bytes of " + asked.length() + " kept as unread input");
         assertEquals(reference, runToEnd(vm, INVOCATIONS - sent), "the saved guest, given its input back");
         for (String mode : MODES) {

@@ -129,6 +129,12 @@ class QemuRefusalTest {
     }
 
     @Test
+    void aSessionFileOfAStreamAtAnotherOffsetIsRefused() throws IOException {
+        editSession(s -> s.put("offset", 4096));
+        assertRefused(file, "holds its session's stream at byte 4096");
+    }
+
+    @Test
     void aSessionFileNamingOtherMemoryIsRefused() throws IOException {
         editSession(s -> ((ObjectNode) s.get("machine")).put("memoryBytes", 128L << 20));
         assertRefused(file, "its session file " + (128L << 20));

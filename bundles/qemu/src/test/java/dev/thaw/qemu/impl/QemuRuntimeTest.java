@@ -1,7 +1,9 @@
 package dev.thaw.qemu.impl;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.restore.RestoreStats;
@@ -12,10 +14,12 @@ import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmStatus;
 import dev.thaw.testing.KnownAnswers;
 import dev.thaw.testing.RequiresQemu;
+import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Random;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -149,5 +153,41 @@ class QemuRuntimeTest {
             assertTrue(stats.pagesFault() + stats.pagesPrefetch() + stats.pagesBackground() < stats.pages(), stats.toString());
         }
         assertTrue(restored.consoleText().contains(KnownAnswers.FUNCTION.get(3)), restored.consoleText());
+    }
+
+    /**
+     * {@code file:PATH,offset=N}: a save keeps the file's first N bytes (another program's header, say) and writes
+     * QEMU's stream after them; a restore at that offset, eager and lazy, continues exactly, and one at another
+     * offset, or of the file as a whole, is refused with one line before any QEMU starts.
+     */
+    @Test
+    void aSnapshotAtAnOffsetKeepsTheBytesBeforeItAndRestoresFromThere() throws IOException {
+        Path file = dir.resolve("with-header.img");
+        long offset = 3 * 4096;
+        byte[] header = new byte[(int) offset];
+        new Random(5).nextBytes(header);
+        Files.write(file, header);
+        Vm vm = platform.vms().boot(KnownAnswers.function("saved", 1), "qemu");
+        assertEquals(KnownAnswers.FUNCTION.get(1), vm.invoke(WAIT).resultLine());
+        vm.snapshot(file, offset, false, Progress.NONE);
+        byte[] head = new byte[header.length];
+        try (var in = Files.newInputStream(file)) {
+            assertEquals(header.length, in.readNBytes(head, 0, head.length));
+        }
+        assertArrayEquals(header, head, "the bytes before the offset are as they were");
+
+        for (RestoreOptions refused : List.of(RestoreOptions.eager(file, "whole"), RestoreOptions.eager(file, "other").atOffset(offset + 4096))) {
+            RuntimeException e = assertThrows(RuntimeException.class, () -> platform.vms().restore(refused, Progress.NONE));
+            assertFalse(e.getMessage().contains("\n"), e.getMessage());
+            assertTrue(e.getMessage().contains(file.toString()), e.getMessage());
+            assertEquals(List.of(), QemuPlatform.qemusLeft());
+        }
+        Vm eager = platform.vms().restore(RestoreOptions.eager(file, "eager").atOffset(offset), Progress.NONE);
+        assertEquals(KnownAnswers.FUNCTION.get(2), eager.invoke(WAIT).resultLine());
+        eager.stop();
+        Vm lazy = platform.vms().restore(RestoreOptions.lazy(file, "lazy", "sequential").atOffset(offset), Progress.NONE);
+        assertEquals(KnownAnswers.FUNCTION.get(2), lazy.invoke(WAIT).resultLine());
+        assertEquals(RestoreStats.Phase.COMPLETE, lazy.awaitLoaded(WAIT, Progress.NONE).orElseThrow().phase());
+        assertEquals(KnownAnswers.FUNCTION.get(3), lazy.invoke(WAIT).resultLine());
     }
 }

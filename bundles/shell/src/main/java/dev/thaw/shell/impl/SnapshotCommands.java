@@ -49,13 +49,15 @@ public final class SnapshotCommands {
             @Descriptor("let the VM run on after the snapshot") @Parameter(names = "--resume", presentValue = "true", absentValue = "false") boolean resume,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("VM id") String id,
-            @Descriptor("the snapshot file to write") String file) {
+            @Descriptor("the snapshot file to write, or file:PATH,offset=N to keep PATH's first N bytes and write from there "
+                    + "(qemu runtime)") String file) {
         Vm vm = Arguments.vm(vms, id);
-        Path path = Arguments.file(session, file);
+        Arguments.SnapshotLocation at = Arguments.snapshot(session, file);
+        Path path = at.file();
         ProgressBar bar = new ProgressBar("snapshot " + id, System.err);
         SnapshotSummary s;
         try {
-            s = vm.snapshot(path, resume, bar);
+            s = vm.snapshot(path, at.offset(), resume, bar);
         } finally {
             bar.finish();
         }
@@ -66,6 +68,7 @@ public final class SnapshotCommands {
             Map<String, Object> m = new LinkedHashMap<>();
             m.put("id", id);
             m.put("file", path.toAbsolutePath().toString());
+            m.put("offset", at.offset());
             m.put("apparentSize", s.apparentSize());
             m.put("allocatedSize", s.allocatedSize());
             m.put("presentPages", s.presentPages());
@@ -76,7 +79,7 @@ public final class SnapshotCommands {
             out.println(toJson(m));
             return;
         }
-        out.printf("%s: snapshot written to %s%n", id, path);
+        out.printf("%s: snapshot written to %s%n", id, at.offset() == 0 ? path : "file:" + path + ",offset=" + at.offset());
         out.printf("  size %s on disk, %s apparent (%d pages written, %d zero pages left as holes)%n",
                 Sizes.format(s.allocatedSize()), Sizes.format(s.apparentSize()), s.presentPages(), s.zeroPages());
         out.printf("  %.3f s, %.0f MB/s of guest memory, %.0f MB/s written; the VM %s%n", seconds, memory / 1e6 / seconds,
@@ -102,15 +105,16 @@ public final class SnapshotCommands {
                     + "postcopy-ram on (unix:PATH or tcp:HOST:PORT; docs/qemu-postcopy.md, Serving your own QEMU)")
             @Parameter(names = "--serve", absentValue = "") String serve,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("the snapshot file") String file) {
+            @Descriptor("the snapshot file, or file:PATH,offset=N for a QEMU stream that starts at byte N") String file) {
         if (!serve.isEmpty()) {
             serve(session, serve, file, policy, record, asJson, ServeCommand.conflicts(eager, name, runtime, loaderThreads));
             return;
         }
-        Path path = Arguments.file(session, file);
+        Arguments.SnapshotLocation at = Arguments.snapshot(session, file);
+        Path path = at.file();
         int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
         RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy.isEmpty() ? null : policy,
-                threads, record, runtime.isEmpty() ? null : runtime);
+                threads, record, runtime.isEmpty() ? null : runtime, at.offset());
         ProgressBar bar = new ProgressBar("restore", System.err);
         Vm vm;
         try {
@@ -126,6 +130,7 @@ public final class SnapshotCommands {
         if (asJson) {
             Map<String, Object> m = VmCommands.infoJson(vm.info());
             m.put("file", path.toAbsolutePath().toString());
+            m.put("offset", at.offset());
             m.put("mode", eager ? "eager" : "lazy");
             if (!eager) {
                 m.put("policy", used);
@@ -135,7 +140,7 @@ public final class SnapshotCommands {
             return;
         }
         out.printf("%s restored on %s from %s (%s): vCPUs running %.1f ms after the restore command%n", vm.id(),
-                vm.info().runtime(), path, mode, ms);
+                vm.info().runtime(), at.offset() == 0 ? path : "file:" + path + ",offset=" + at.offset(), mode, ms);
     }
 
     private void serve(CommandSession session, String address, String file, String policy, boolean record, boolean asJson,

@@ -134,6 +134,7 @@ struct boot_params {
 	u64 ram_region_count;   /* 0x40 */
 	struct { u64 base, size; } ram[4]; /* 0x48 */
 	u64 lapic_timer_initial_count;     /* 0x88 */
+	u64 resident_bytes;     /* 0x90: function only; 0 = working_set_bytes */
 };
 
 enum { WL_FILL = 0, WL_TOUCH = 1, WL_FUNCTION = 2, WL_FAULT = 3 };

@@ -245,10 +245,25 @@ static int line_is(const char *line, u64 len, const char *s)
 	return s[i] == 0;
 }
 
+/* Pages function's init fills: more than the working set stands for what a real
+   guest keeps in memory (runtime, heap, caches) but an invocation does not read. */
+static u64 resident_pages(const struct boot_params *bp, const struct space *sp, u64 n)
+{
+	if (bp->resident_bytes == 0)
+		return n;
+	u64 r = bp->resident_bytes >> 12;
+	if (r < n)
+		fail("error resident set smaller than working set\n");
+	if (r > sp->total)
+		fail("error resident set larger than guest RAM\n");
+	return r;
+}
+
 static void __attribute__((noreturn)) w_function(const struct boot_params *bp, const struct space *sp)
 {
 	u64 n = working_set_pages(bp, sp), seed = bp->seed, sum = 0;
-	for (u64 i = 0; i < n; i++) {
+	u64 r = resident_pages(bp, sp, n);
+	for (u64 i = 0; i < r; i++) {
 		u64 p = page_addr(sp, i);
 		fill_page(p, seed);
 		sum += page_hash(p);

@@ -31,6 +31,19 @@ public final class KnownAnswers {
             "result function 6c71a93ec3e9c7ee",
             "result function 2f3a6c86c9bbb019",
             "result function 0bd8172ee3aec3cd");
+    /**
+     * {@code function} keeping 128 MiB filled of which each invocation reads its 32 MiB: a guest whose memory holds
+     * much more than a call touches. Its init hashes the 128 MiB; its invocations read pages that hold what they hold
+     * without the resident set, so they answer as {@link #FUNCTION} does.
+     */
+    public static final long FUNCTION_RESIDENT = 128L << 20;
+    public static final List<String> FUNCTION_WITH_RESIDENT = List.of(
+            "result function dda45d54f26733b0",
+            "result function 6c71a93ec3e9c7ee",
+            "result function 2f3a6c86c9bbb019",
+            "result function 0bd8172ee3aec3cd");
+    /** The resident sets whose {@code function} answers are known: the working set alone, and {@link #FUNCTION_RESIDENT}. */
+    public static final List<Long> FUNCTION_RESIDENT_SETS = List.of(BootRequest.RESIDENT_AS_WORKING_SET, FUNCTION_RESIDENT);
 
     private KnownAnswers() {}
 
@@ -51,6 +64,23 @@ public final class KnownAnswers {
     }
 
     public static BootRequest function(String name, int vcpus) {
-        return new BootRequest(name, FUNCTION_MEMORY, vcpus, Workload.FUNCTION, 42, FUNCTION_WORKING_SET, TouchOrder.SEQUENTIAL, 4096);
+        return function(name, vcpus, BootRequest.RESIDENT_AS_WORKING_SET);
+    }
+
+    /** {@code function} keeping {@code residentBytes} filled, one of {@link #FUNCTION_RESIDENT_SETS}. */
+    public static BootRequest function(String name, int vcpus, long residentBytes) {
+        return new BootRequest(name, FUNCTION_MEMORY, vcpus, Workload.FUNCTION, 42, FUNCTION_WORKING_SET, TouchOrder.SEQUENTIAL, 4096,
+                residentBytes);
+    }
+
+    /** The init's result, then invocations 1, 2 and 3's, of {@code function} keeping {@code residentBytes} filled. */
+    public static List<String> function(long residentBytes) {
+        if (residentBytes == BootRequest.RESIDENT_AS_WORKING_SET) {
+            return FUNCTION;
+        }
+        if (residentBytes == FUNCTION_RESIDENT) {
+            return FUNCTION_WITH_RESIDENT;
+        }
+        throw new IllegalArgumentException("no known function answers for a resident set of " + residentBytes + " bytes");
     }
 }

@@ -2,6 +2,7 @@ package dev.thaw.emulated.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import dev.thaw.testing.KnownAnswers;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -9,6 +10,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.FieldSource;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The real test guest (guest/prebuilt/thaw-guest.bin) on the interpreter, checked against its known answers. */
@@ -80,14 +83,18 @@ class GuestImageTest {
     /**
      * function: the guest sleeps in HLT until a line arrives on the UART, takes the UART interrupt, runs an
      * invocation and prints its result. Known answers from guest/README.md; the second invocation runs on
-     * a fresh interpreter restored from the state exported while the guest waited.
+     * a fresh interpreter restored from the state exported while the guest waited. With a resident set the
+     * init hashes more memory than the invocations read.
      */
-    @Test
+    @ParameterizedTest(name = "resident set {0} bytes")
+    @FieldSource("dev.thaw.testing.KnownAnswers#FUNCTION_RESIDENT_SETS")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void functionTakesUartInterruptsAndPrintsTheKnownResults() throws Exception {
-        try (GuestHarness h = new GuestHarness(256 * MIB, 1, FUNCTION, 42, 32 * MIB)) {
+    void functionTakesUartInterruptsAndPrintsTheKnownResults(long residentBytes) throws Exception {
+        List<String> answers = KnownAnswers.function(residentBytes);
+        try (GuestHarness h = new GuestHarness(KnownAnswers.FUNCTION_MEMORY, 1, FUNCTION, 42, KnownAnswers.FUNCTION_WORKING_SET,
+                residentBytes)) {
             assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind(), h.console::toString);
-            assertEquals(List.of("result function e016509f7aa8e586"), h.lines("result"));
+            assertEquals(answers.subList(0, 1), h.lines("result"));
             h.input("invoke\n");
             assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind());
             h.restoreInto(0);
@@ -95,10 +102,39 @@ class GuestImageTest {
             assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind());
             h.input("invoke\r");
             assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind());
-            assertEquals(List.of("result function e016509f7aa8e586", "result function 6c71a93ec3e9c7ee",
-                    "result function 2f3a6c86c9bbb019", "result function 0bd8172ee3aec3cd"), h.lines("result"));
+            assertEquals(answers, h.lines("result"));
             assertEquals(List.of("error unknown command bogus"), h.lines("error"));
             assertEquals(0, h.cpus.get(0).unimplementedCount(), h.cpus.get(0)::lastUnimplemented);
+        }
+    }
+
+    /** The known init answers are what guest/README.md's formulas give, computed here without the guest. */
+    @ParameterizedTest(name = "resident set {0} bytes")
+    @FieldSource("dev.thaw.testing.KnownAnswers#FUNCTION_RESIDENT_SETS")
+    void theKnownFunctionInitAnswersAreTheModelsSums(long residentBytes) {
+        long filled = residentBytes == 0 ? KnownAnswers.FUNCTION_WORKING_SET : residentBytes;
+        assertEquals(KnownAnswers.function(residentBytes).get(0),
+                "result function " + HexFormat.of().toHexDigits(GuestModel.functionInit(filled / 4096, 42)));
+    }
+
+    /**
+     * A resident set smaller than the working set, or larger than the RAM above the guest's own pages, is a
+     * parameter error: one line, exit code 1. (A {@code BootRequest} refuses both before the guest could see them.)
+     */
+    @ParameterizedTest(name = "resident set {0} bytes")
+    @CsvSource({
+        "16777216, error resident set smaller than working set",
+        "4096, error resident set smaller than working set",
+        "100, error resident set smaller than working set",
+        // one page more than the 252 MiB above the guest's own 4 MiB
+        "264245248, error resident set larger than guest RAM"})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void functionRefusesAResidentSetItCannotKeep(long residentBytes, String error) throws Exception {
+        try (GuestHarness h = new GuestHarness(256 * MIB, 1, FUNCTION, 42, 32 * MIB, residentBytes)) {
+            assertEquals(StopReason.Kind.STOP_REQUESTED, h.runSingle(Long.MAX_VALUE).kind(), h.console::toString);
+            assertEquals(List.of(error), h.lines("error"), h.console::toString);
+            assertEquals(List.of(), h.lines("result"));
+            assertEquals(1, h.exitCode);
         }
     }
 

@@ -27,4 +27,9 @@ final class GuestModel {
         }
         return sum;
     }
+
+    /** result function of the init (invocation 0) keeping {@code pages} pages filled, RAM one region from 0. */
+    static long functionInit(long pages, long seed) {
+        return fill(0x400000 + pages * 4096, seed); // the same pages, from the start of the page space
+    }
 }

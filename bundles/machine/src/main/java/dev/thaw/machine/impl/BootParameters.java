@@ -36,6 +36,7 @@ final class BootParameters {
             b.putLong(0x50 + 16 * i, regions.get(i).size());
         }
         b.putLong(0x88, TIMER_INITIAL_COUNT);
+        b.putLong(0x90, request.residentBytes());
         return b.array();
     }
 }

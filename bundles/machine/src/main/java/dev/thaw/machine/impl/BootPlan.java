@@ -40,6 +40,10 @@ record BootPlan(String id, BootRequest request, List<MemoryLayout.Region> region
             throw new IllegalArgumentException("working set " + mib(request.workingSetBytes()) + " does not fit the "
                     + mib(usable) + " of guest memory above the guest's own pages");
         }
+        if (request.workload() == Workload.FUNCTION && request.residentBytes() > usable) {
+            throw new IllegalArgumentException("resident set " + mib(request.residentBytes()) + " does not fit the "
+                    + mib(usable) + " of guest memory above the guest's own pages");
+        }
         List<MemoryLayout.Region> regions = MemoryLayout.regions(memory);
         return new BootPlan(id, request, regions, BootParameters.encode(request, regions));
     }

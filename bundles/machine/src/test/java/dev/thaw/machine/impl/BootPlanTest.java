@@ -49,6 +49,16 @@ class BootPlanTest {
         assertEquals(4L << 30, b.getLong(0x58));
         assertEquals(2L << 30, b.getLong(0x60));
         assertEquals(BootParameters.TIMER_INITIAL_COUNT, b.getLong(0x88));
+        assertEquals(0, b.getLong(0x90), "resident set: 0, the working set alone");
+        assertEquals(0, b.getLong(0x98), "nothing after the last field");
+    }
+
+    @Test
+    void theResidentSetGoesAtOffset0x90() {
+        BootRequest r = new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 42, 32L << 20, TouchOrder.SEQUENTIAL, 4096, 128L << 20);
+        ByteBuffer b = ByteBuffer.wrap(BootPlan.of("a", r, IMAGE).bootParameters()).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(32L << 20, b.getLong(0x28));
+        assertEquals(128L << 20, b.getLong(0x90));
     }
 
     @Test
@@ -59,6 +69,8 @@ class BootPlanTest {
         assertEquals("17 vCPUs is more than the 16 the test guest supports", refusal(request(64L << 20, 17, Workload.FILL, 4096)));
         assertEquals("working set 64 MiB does not fit the 60 MiB of guest memory above the guest's own pages",
                 refusal(request(64L << 20, 1, Workload.FUNCTION, 64L << 20)));
+        assertEquals("resident set 64 MiB does not fit the 60 MiB of guest memory above the guest's own pages",
+                refusal(new BootRequest(null, 64L << 20, 1, Workload.FUNCTION, 7, 4L << 20, TouchOrder.SEQUENTIAL, 4096, 64L << 20)));
         assertThrows(IllegalArgumentException.class, () -> BootPlan.of("bad name!", request(64L << 20, 1, Workload.FILL, 4096), IMAGE));
     }
 
@@ -66,5 +78,20 @@ class BootPlanTest {
     void theRequestRecordRefusesZeroVcpusAndOddSizes() {
         assertThrows(IllegalArgumentException.class, () -> request(64L << 20, 0, Workload.FILL, 4096));
         assertThrows(IllegalArgumentException.class, () -> request(64L << 20, 1, Workload.FILL, 1000));
+    }
+
+    @Test
+    void theRequestRecordRefusesAResidentSetSmallerThanTheWorkingSetOrOfPartPages() {
+        assertEquals("resident set 16 MiB is smaller than the working set of 32 MiB", assertThrows(IllegalArgumentException.class,
+                () -> new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20, TouchOrder.SEQUENTIAL, 4096, 16L << 20)).getMessage());
+        assertEquals("resident set must be 0 or a positive multiple of 4 KiB, not 33559528", assertThrows(IllegalArgumentException.class,
+                () -> new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20, TouchOrder.SEQUENTIAL, 4096, (32L << 20) + 4096 + 1000)).getMessage());
+        assertEquals("resident set must be 0 or a positive multiple of 4 KiB, not -4096", assertThrows(IllegalArgumentException.class,
+                () -> new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20, TouchOrder.SEQUENTIAL, 4096, -4096)).getMessage());
+        BootRequest same = new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20, TouchOrder.SEQUENTIAL, 4096, 32L << 20);
+        assertEquals(32L << 20, same.residentBytes(), "a resident set as large as the working set is one");
+        assertEquals(BootRequest.RESIDENT_AS_WORKING_SET,
+                new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20, TouchOrder.SEQUENTIAL, 4096).residentBytes(),
+                "the constructor without it keeps the working set alone");
     }
 }

@@ -2,7 +2,9 @@ package dev.thaw.qemu.impl;
 
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.thaw.api.snapshot.SessionState;
 import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.vm.BootRequest;
@@ -20,7 +22,8 @@ import java.nio.file.attribute.FileTime;
  * snapshot replaced since is not restored with another's session.
  *
  * @param version this file's layout, {@value #VERSION}
- * @param request what the guest was booted with
+ * @param request what the guest was booted with; its {@code residentBytes}, absent from files written before requests
+ *     had it, reads as {@link BootRequest#RESIDENT_AS_WORKING_SET}
  * @param machine the QEMU machine it runs on
  * @param session its console history and invocations at the snapshot
  * @param unreadInput console input sent before the snapshot that QEMU had not read (in JSON as base64); layout 1
@@ -86,7 +89,7 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
             if (Files.size(file) > MAX_BYTES) {
                 throw new SnapshotException(file, "is " + Files.size(file) + " bytes, more than a session file holds");
             }
-            s = JSON.readValue(file.toFile(), SessionFile.class);
+            s = JSON.treeToValue(withResidentSet(JSON.readTree(file.toFile())), SessionFile.class);
         } catch (JacksonException e) {
             throw new SnapshotException(file, "is not a session file: " + e.getOriginalMessage().lines().findFirst().orElse(""));
         } catch (IllegalArgumentException e) {
@@ -119,5 +122,16 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
             throw new SnapshotException(snapshot, "cannot be read: " + e.getMessage());
         }
         return s;
+    }
+
+    /**
+     * The session with its request's resident set put in where a file written before requests had one lacks it: such a
+     * guest kept its working set alone. (Every other missing number is still refused: the mapper is strict about them.)
+     */
+    private static JsonNode withResidentSet(JsonNode session) {
+        if (session != null && session.get("request") instanceof ObjectNode request && !request.has("residentBytes")) {
+            request.put("residentBytes", BootRequest.RESIDENT_AS_WORKING_SET);
+        }
+        return session;
     }
 }

@@ -13,6 +13,8 @@ import java.util.List;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.FieldSource;
 
 /**
  * The test guest booted by the qemu runtime (TCG here: a CPU implementation of its own, neither KVM nor the
@@ -70,20 +72,25 @@ class QemuKnownAnswersTest {
         }
     }
 
-    /** Invocations arrive on COM1 as on the other runtimes; each answer depends on every one before. */
-    @Test
-    void functionGivesTheKnownAnswersForItsInvocations() {
-        Vm vm = boot(KnownAnswers.function("function", 2));
-        assertEquals(KnownAnswers.FUNCTION.get(0), vm.awaitLine("result ", 0, WAIT));
-        assertEquals(KnownAnswers.FUNCTION.get(1), vm.invoke(WAIT).resultLine());
+    /**
+     * Invocations arrive on COM1 as on the other runtimes; each answer depends on every one before. With a resident set
+     * the init hashes more memory than the invocations read.
+     */
+    @ParameterizedTest(name = "resident set {0} bytes")
+    @FieldSource("dev.thaw.testing.KnownAnswers#FUNCTION_RESIDENT_SETS")
+    void functionGivesTheKnownAnswersForItsInvocations(long residentBytes) {
+        List<String> answers = KnownAnswers.function(residentBytes);
+        Vm vm = boot(KnownAnswers.function("function", 2, residentBytes));
+        assertEquals(answers.get(0), vm.awaitLine("result ", 0, WAIT));
+        assertEquals(answers.get(1), vm.invoke(WAIT).resultLine());
         long before = vm.consoleBytesWritten();
         vm.sendInput("bogus\n");
         assertEquals("error unknown command bogus", vm.awaitLine("error ", before, WAIT));
-        assertEquals(KnownAnswers.FUNCTION.get(2), vm.invoke(WAIT).resultLine());
-        assertEquals(KnownAnswers.FUNCTION.get(3), vm.invoke(WAIT).resultLine());
-        assertEquals(List.of("thaw-guest 1 vcpus=2 mem=256 workload=function seed=42", KnownAnswers.FUNCTION.get(0),
-                KnownAnswers.FUNCTION.get(1), "error unknown command bogus", KnownAnswers.FUNCTION.get(2),
-                KnownAnswers.FUNCTION.get(3)), vm.consoleText().lines().map(String::strip).filter(l -> !l.isEmpty()).toList(),
+        assertEquals(answers.get(2), vm.invoke(WAIT).resultLine());
+        assertEquals(answers.get(3), vm.invoke(WAIT).resultLine());
+        assertEquals(List.of("thaw-guest 1 vcpus=2 mem=256 workload=function seed=42", answers.get(0),
+                answers.get(1), "error unknown command bogus", answers.get(2),
+                answers.get(3)), vm.consoleText().lines().map(String::strip).filter(l -> !l.isEmpty()).toList(),
                 "nothing else on COM1");
     }
 }

@@ -9,6 +9,7 @@ import dev.thaw.api.snapshot.SnapshotFormats;
 import dev.thaw.api.snapshot.SnapshotOrigin;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
+import dev.thaw.api.vm.BootRequest;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.security.MessageDigest;
@@ -103,6 +104,7 @@ public final class FileCommands {
             guest.put("workload", state.boot().workload().label());
             guest.put("seed", state.boot().seed());
             guest.put("workingSet", state.boot().workingSetBytes());
+            guest.put("residentSet", state.boot().residentBytes()); // 0: the working set alone
             m.put("guest", guest);
             m.put("runtime", state.runtime());
         });
@@ -139,9 +141,11 @@ public final class FileCommands {
         if (!origin.capabilities().isEmpty()) {
             out.printf("capabilities: %s%n", String.join(", ", origin.capabilities()));
         }
-        reader.state().ifPresent((MachineState s) -> out.printf("guest: %s, %s, %d vCPU%s, workload %s (seed %d, working set %s), "
+        reader.state().ifPresent((MachineState s) -> out.printf("guest: %s, %s, %d vCPU%s, workload %s (seed %d, working set %s%s), "
                 + "taken on the %s runtime%n", s.guest().name(), Sizes.format(s.boot().memoryBytes()), s.vcpus().size(),
                 s.vcpus().size() == 1 ? "" : "s", s.boot().workload().label(), s.boot().seed(), Sizes.format(s.boot().workingSetBytes()),
+                s.boot().residentBytes() == BootRequest.RESIDENT_AS_WORKING_SET ? ""
+                        : ", resident set " + Sizes.format(s.boot().residentBytes()),
                 s.runtime()));
         out.printf("devices: %s%n", origin.devices().isEmpty() ? "none recorded"
                 : String.join(", ", origin.devices().stream().map(FileCommands::deviceName).toList()));

@@ -51,6 +51,8 @@ public final class VmCommands {
             @Descriptor("fill, touch or function (default function)") @Parameter(names = {"-w", "--workload"}, absentValue = "function") String workload,
             @Descriptor("seed of the workload's data and order (default 1)") @Parameter(names = "--seed", absentValue = "1") String seed,
             @Descriptor("memory the touch and function workloads use (default 32M)") @Parameter(names = "--working-set", absentValue = "32M") String workingSet,
+            @Descriptor("memory the function workload keeps filled, of which each invocation reads its working set (default: the working set)")
+            @Parameter(names = "--resident", absentValue = "") String resident,
             @Descriptor("page order of touch: sequential, random or strided (default sequential)") @Parameter(names = "--order", absentValue = "sequential") String order,
             @Descriptor("stride of the strided touch order (default 64K)") @Parameter(names = "--stride", absentValue = "64K") String stride,
             @Descriptor("the VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
@@ -67,7 +69,8 @@ public final class VmCommands {
                 Options.parseLong("--seed", seed),
                 Sizes.parse("--working-set", workingSet),
                 TouchOrder.parse(order),
-                Sizes.parse("--stride", stride));
+                Sizes.parse("--stride", stride),
+                resident.isEmpty() ? BootRequest.RESIDENT_AS_WORKING_SET : Sizes.parse("--resident", resident));
         long started = System.nanoTime();
         Vm vm = vms.boot(request, runtime.isEmpty() ? null : runtime);
         String result = null;

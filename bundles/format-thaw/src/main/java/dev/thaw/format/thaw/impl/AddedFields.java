@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.TextNode;
 import dev.thaw.api.device.Device;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.state.VcpuState;
+import dev.thaw.api.vm.BootRequest;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -34,7 +35,8 @@ final class AddedFields {
     static final List<Added> ALL = List.of(
             new Added("", "runtime", TextNode.valueOf(MachineState.RUNTIME_BEFORE_NAMES)),
             new Added("vcpus[]", "tscKhz", LongNode.valueOf(VcpuState.TSC_KHZ_UNKNOWN)),
-            new Added("devices[]", "version", IntNode.valueOf(Device.FIRST_STATE_VERSION)));
+            new Added("devices[]", "version", IntNode.valueOf(Device.FIRST_STATE_VERSION)),
+            new Added("boot", "residentBytes", LongNode.valueOf(BootRequest.RESIDENT_AS_WORKING_SET)));
 
     /** The added fields by the path of the objects that hold them. */
     static final Map<String, Set<String>> BY_OBJECT = ALL.stream()

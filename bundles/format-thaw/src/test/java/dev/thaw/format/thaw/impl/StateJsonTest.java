@@ -7,13 +7,15 @@ import dev.thaw.api.snapshot.DeviceState;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.RegionLayout;
 import dev.thaw.api.state.VcpuState;
+import dev.thaw.api.vm.BootRequest;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 
 /**
  * The fields the state JSON gained after its first version: written, and read as what a state from before
- * them means where it lacks them (the runtime as KVM's, the TSC rate as unknown, device states as version 1).
+ * them means where it lacks them (the runtime as KVM's, the TSC rate as unknown, device states as version 1, the
+ * guest's resident set as its working set).
  */
 class StateJsonTest {
 
@@ -72,6 +74,25 @@ class StateJsonTest {
         assertEquals(state.devices().stream().map(DeviceState::state).toList(),
                 read.devices().stream().map(DeviceState::state).toList());
         assertEquals(state.vcpus(), read.vcpus());
+    }
+
+    @Test
+    void theResidentSetRoundTripsAndAStateWithoutItKeptTheWorkingSetAlone() throws Exception {
+        MachineState state = Snapshots.state(10, ONE_REGION);
+        BootRequest b = state.boot();
+        BootRequest resident = new BootRequest(b.name(), b.memoryBytes(), b.vcpus(), b.workload(), b.seed(), b.workingSetBytes(),
+                b.touchOrder(), b.strideBytes(), 2 * b.workingSetBytes());
+        MachineState withResident = new MachineState(state.guest(), resident, state.memory(), state.vm(), state.vcpus(),
+                state.devices(), state.session(), state.runtime());
+        assertEquals(withResident, StateJson.read(StateJson.write(withResident)));
+
+        String json = new String(StateJson.write(withResident), StandardCharsets.UTF_8);
+        String field = ",\"residentBytes\":" + 2 * b.workingSetBytes();
+        String withoutResident = json.replace(field, "");
+        assertEquals(json.length() - field.length(), withoutResident.length(), "the resident set is written");
+        MachineState read = StateJson.read(withoutResident.getBytes(StandardCharsets.UTF_8));
+        assertEquals(BootRequest.RESIDENT_AS_WORKING_SET, read.boot().residentBytes());
+        assertEquals(state, read);
     }
 
     @Test

@@ -25,37 +25,53 @@ import java.util.Map;
  *     zeros once QEMU has ended postcopy. Only where that holds: a QEMU 9.x to 10.1 whose guest RAM is anonymous
  *     private memory, as QEMU has it without a {@code memory-backend} ({@code docs/qemu-postcopy.md} 10.2). False:
  *     every page goes, zero pages as ZERO records, which any destination takes
+ * @param preloadProfile send the pages of {@code profile} (its zero pages too) before the device state, so that the
+ *     destination's guest runs only once it has them, loaded and touched by QEMU's own load: its resume waits for
+ *     them, and its first touches of them cost nothing more. Without a usable profile, nothing is preloaded
  */
 public record ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
-        Path profile, Path recordProfileTo, boolean zeroPagesOnRequest) {
+        Path profile, Path recordProfileTo, boolean zeroPagesOnRequest, boolean preloadProfile) {
 
     public ServeRequest {
         parameters = Map.copyOf(parameters);
     }
 
+    /** A request that preloads nothing. */
+    public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
+            Path profile, Path recordProfileTo, boolean zeroPagesOnRequest) {
+        this(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, false);
+    }
+
     /** A request that sends every page. */
     public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
             Path profile, Path recordProfileTo) {
-        this(file, offset, destination, policy, parameters, profile, recordProfileTo, false);
+        this(file, offset, destination, policy, parameters, profile, recordProfileTo, false, false);
     }
 
     /** A request that reads no profile, records none and sends every page. */
     public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters) {
-        this(file, offset, destination, policy, parameters, null, null, false);
+        this(file, offset, destination, policy, parameters, null, null, false, false);
     }
 
     /** This request reading the working-set profile {@code profile} (null: none). */
     public ServeRequest withProfile(Path profile) {
-        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest);
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest,
+                preloadProfile);
     }
 
     /** This request recording a working-set profile into {@code file} (null: none). */
     public ServeRequest withRecordProfileTo(Path file) {
-        return new ServeRequest(this.file, offset, destination, policy, parameters, profile, file, zeroPagesOnRequest);
+        return new ServeRequest(this.file, offset, destination, policy, parameters, profile, file, zeroPagesOnRequest,
+                preloadProfile);
     }
 
     /** This request sending zero pages only when asked for ({@code on}), or every page. */
     public ServeRequest withZeroPagesOnRequest(boolean on) {
-        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, on);
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, on, preloadProfile);
+    }
+
+    /** This request sending the profile's pages before the device state ({@code on}), or none. */
+    public ServeRequest withPreloadProfile(boolean on) {
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, on);
     }
 }

@@ -17,9 +17,10 @@ import java.util.function.Consumer;
  * @param profile the working-set profile of the snapshot: read by a lazy restore where it exists, written by one
  *     that records
  * @param recordProfile record the guest's first-touch order into {@code profile}
+ * @param preloadWorkingSet load the pages of {@code profile} before the guest runs
  * @param image the test guest's image, as a VM of this runtime booted it
  * @param requestedNanos when the command came ({@link System#nanoTime()}): the resume latency counts from here
  * @param onStopped told once the VM is stopped and everything it held is freed
  */
 public record ProcessRestore(String id, SnapshotReader snapshot, long offset, boolean eager, String policy, int loaderThreads, Path profile,
-        boolean recordProfile, byte[] image, long requestedNanos, Consumer<Vm> onStopped) {}
+        boolean recordProfile, boolean preloadWorkingSet, byte[] image, long requestedNanos, Consumer<Vm> onStopped) {}

@@ -17,9 +17,12 @@ import java.util.Objects;
  * @param runtime the vCPU runtime to restore on ({@link VmManager#runtimes()}), or null for the configured one
  * @param offset the byte of {@code file} the snapshot starts at (QEMU's {@code file:PATH,offset=N}), usually 0; only
  *     formats that may start at an offset (QEMU's) restore from another
+ * @param preloadWorkingSet load the pages of the snapshot's working-set profile before the guest runs (lazy restores
+ *     on the qemu runtime): the resume waits for them, the first invocation then finds them in; the rest follows in
+ *     the policy's order. Without a profile, nothing is preloaded
  */
 public record RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile,
-        String runtime, long offset) {
+        String runtime, long offset, boolean preloadWorkingSet) {
 
     /** The default policy where the configuration names none. */
     public static final String DEFAULT_POLICY = "sequential";
@@ -43,12 +46,24 @@ public record RestoreOptions(Path file, String name, boolean eager, String polic
         if (offset < 0) {
             throw new IllegalArgumentException("a snapshot's offset in its file cannot be negative, as " + offset + " is");
         }
+        if (preloadWorkingSet && eager) {
+            throw new IllegalArgumentException("an eager restore loads everything first, so there is no working set to preload");
+        }
+        if (preloadWorkingSet && recordProfile) {
+            throw new IllegalArgumentException("a recording restore writes the working-set profile, so it has none to preload");
+        }
+    }
+
+    /** Preloading nothing. */
+    public RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile,
+            String runtime, long offset) {
+        this(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset, false);
     }
 
     /** From the file's first byte. */
     public RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile,
             String runtime) {
-        this(file, name, eager, policy, loaderThreads, recordProfile, runtime, 0);
+        this(file, name, eager, policy, loaderThreads, recordProfile, runtime, 0, false);
     }
 
     /** On the configured runtime. */
@@ -58,12 +73,17 @@ public record RestoreOptions(Path file, String name, boolean eager, String polic
 
     /** The same restore on {@code runtime} (null: the configured one). */
     public RestoreOptions onRuntime(String runtime) {
-        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset);
+        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset, preloadWorkingSet);
     }
 
     /** The same restore of the snapshot that starts at byte {@code offset} of the file. */
     public RestoreOptions atOffset(long offset) {
-        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset);
+        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset, preloadWorkingSet);
+    }
+
+    /** The same restore, loading the working-set profile's pages before the guest runs. */
+    public RestoreOptions preloadingWorkingSet() {
+        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset, true);
     }
 
     /** An eager restore of {@code file}. */

@@ -20,6 +20,8 @@ final class Ratios {
             }
         }
         put(ratios, "firstInvocation hot-page-first/warm", rows, "hot-page-first", RestoreBench.WARM, BenchRow::firstInvocationMs);
+        put(ratios, "firstInvocation " + RestoreBench.PRELOADED + "/warm", rows, RestoreBench.PRELOADED, RestoreBench.WARM,
+                BenchRow::firstInvocationMs);
         put(ratios, "faults hot-page-first/none", rows, "hot-page-first", "none", r -> asDouble(r.faults()));
         put(ratios, "firstInvocation prefetch-window/none", rows, "prefetch-window", "none", BenchRow::firstInvocationMs);
         put(ratios, "faultCost none/uffd-floor", rows, "none", FloorRow.MODE, BenchRow::faultCostUs);

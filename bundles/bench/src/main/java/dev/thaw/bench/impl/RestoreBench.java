@@ -41,6 +41,9 @@ public final class RestoreBench implements RestoreBenchmark {
     static final String EAGER = "eager";
     static final String WARM = "warm";
     static final String QEMU = "qemu";
+    /** hot-page-first with the profile's pages loaded before the guest runs (qemu runtime). */
+    static final String PRELOADED = "hot-page-first+preload";
+    static final String HOT_PAGE_FIRST = "hot-page-first";
     /** The runtime whose eager restore is QEMU's own load. */
     static final String QEMU_RUNTIME = "qemu";
     private static final Duration INVOCATION_TIMEOUT = Duration.ofMinutes(2);
@@ -62,13 +65,13 @@ public final class RestoreBench implements RestoreBenchmark {
     public BenchReport run(BenchRequest request, Consumer<String> progress) {
         Path dir = ResultsFolder.create(request.resultsRoot(), "restore");
         Path snapshot = dir.resolve("guest.snap");
-        List<String> modes = modes();
+        boolean onQemu = QEMU_RUNTIME.equals(request.runtime());
+        List<String> modes = modes(onQemu);
         List<String> notes = new ArrayList<>();
         Map<String, List<Sample>> samples = new LinkedHashMap<>();
         modes.forEach(m -> samples.put(m, new ArrayList<>()));
         List<Sample> warm = new ArrayList<>();
         long presentBytes;
-        boolean onQemu = QEMU_RUNTIME.equals(request.runtime());
         PeerRow peer = null;
         BootRequest boot = new BootRequest("bench-original", request.memoryBytes(), request.vcpus(), Workload.FUNCTION,
                 SEED, request.workingSetBytes(), TouchOrder.SEQUENTIAL, BootRequest.DEFAULT_STRIDE);
@@ -83,7 +86,7 @@ public final class RestoreBench implements RestoreBenchmark {
             warm.add(Sample.timesOnly(null, ms(next.elapsed()), null, null, null));
             // On the qemu runtime the eager row is QEMU's own load; beside it goes QEMU's own start-up.
             peer = onQemu ? QemuStartRow.prepare(formats, snapshot) : QemuRow.prepare(formats, snapshot, request, presentBytes, progress);
-            if (modes.contains("hot-page-first")) {
+            if (modes.contains(HOT_PAGE_FIRST)) {
                 progress.accept("recording a working-set profile for hot-page-first");
                 recordProfile(snapshot, request, next.resultLine());
             }
@@ -133,12 +136,15 @@ public final class RestoreBench implements RestoreBenchmark {
         return report;
     }
 
-    /** Eager first, then the installed policies. */
-    private List<String> modes() {
+    /** Eager first, then the installed policies; on the qemu runtime hot-page-first preloaded too. */
+    private List<String> modes(boolean onQemu) {
         List<String> names = policies.ordered().stream().map(PagePolicy::name).toList();
         List<String> modes = new ArrayList<>();
         modes.add(EAGER);
         modes.addAll(names);
+        if (onQemu && names.contains(HOT_PAGE_FIRST)) {
+            modes.add(modes.indexOf(HOT_PAGE_FIRST) + 1, PRELOADED);
+        }
         return modes;
     }
 
@@ -146,13 +152,14 @@ public final class RestoreBench implements RestoreBenchmark {
         return switch (mode) {
             case EAGER -> "every page loaded before the vCPUs start";
             case "none" -> "pure demand loading, one 4 KiB page per fault, no background loader";
-            case "hot-page-first" -> "with the profile recorded on a first restore";
+            case HOT_PAGE_FIRST -> "with the profile recorded on a first restore";
+            case PRELOADED -> "hot-page-first, the profile's pages loaded before the guest runs (--preload-working-set)";
             default -> "";
         };
     }
 
     private void recordProfile(Path snapshot, BenchRequest request, String expected) {
-        Vm vm = vms.restore(new RestoreOptions(snapshot, "bench-record", false, "hot-page-first", request.loaderThreads(),
+        Vm vm = vms.restore(new RestoreOptions(snapshot, "bench-record", false, HOT_PAGE_FIRST, request.loaderThreads(),
                 true), Progress.NONE);
         try {
             check("recording", vm.invoke(INVOCATION_TIMEOUT), expected);
@@ -170,7 +177,9 @@ public final class RestoreBench implements RestoreBenchmark {
         boolean eager = mode.equals(EAGER);
         String name = "bench-" + (++restores);
         RestoreOptions options = eager ? RestoreOptions.eager(snapshot, name)
-                : new RestoreOptions(snapshot, name, false, mode, request.loaderThreads(), false);
+                : mode.equals(PRELOADED)
+                        ? new RestoreOptions(snapshot, name, false, HOT_PAGE_FIRST, request.loaderThreads(), false).preloadingWorkingSet()
+                        : new RestoreOptions(snapshot, name, false, mode, request.loaderThreads(), false);
         Vm vm = vms.restore(options, Progress.NONE);
         double resume = ms(vm.info().resumeLatency());
         try {

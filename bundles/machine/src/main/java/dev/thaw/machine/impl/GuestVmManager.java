@@ -221,6 +221,10 @@ public final class GuestVmManager implements VmManager {
         }
         boolean handedOver = false;
         try {
+            if (options.preloadWorkingSet()) {
+                throw new IllegalArgumentException("preloading the working set before the guest runs is for QEMU files on the "
+                        + "qemu runtime; " + file + " is a Thaw snapshot, whose restores start the vCPUs at once");
+            }
             VcpuRuntime runtime = runtimes.choose(options.runtime());
             MachineState state = reader.state().orElseThrow();
             BootPlan plan;
@@ -277,7 +281,7 @@ public final class GuestVmManager implements VmManager {
         }
         return register(id, () -> runtime.restore(new ProcessRestore(id, reader, options.offset(), options.eager(),
                 policy == null ? null : policy.name(), loaderThreads, profileFile(reader.file()), options.recordProfile(),
-                image.bytes(), requested, this::forget)));
+                options.preloadWorkingSet(), image.bytes(), requested, this::forget)));
     }
 
     /** The installed policy {@code name}, else the fallback (with a warning), else a clear refusal. */

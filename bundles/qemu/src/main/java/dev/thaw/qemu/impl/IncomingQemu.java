@@ -92,7 +92,8 @@ final class IncomingQemu {
                 // (QemuVm saves the profile then and sends the rest), so the requests are the guest's own touches.
                 ServeRequest request = (r.recordProfile()
                         ? new ServeRequest(file, r.offset(), "unix:" + socket, RECORDING_POLICY, Map.of()).withRecordProfileTo(r.profile())
-                        : new ServeRequest(file, r.offset(), "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile()))
+                        : new ServeRequest(file, r.offset(), "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile())
+                                .withPreloadProfile(r.preloadWorkingSet()))
                         .withZeroPagesOnRequest(qemu.takesZeroPagesOnRequest());
                 long serving = System.nanoTime();
                 SnapshotReader reader = toServe;

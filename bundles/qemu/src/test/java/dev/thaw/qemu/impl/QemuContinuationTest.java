@@ -11,6 +11,8 @@ import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.Workload;
 import dev.thaw.support.guest.ConsoleLog;
 import dev.thaw.testing.RequiresQemu;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -152,6 +154,28 @@ class QemuContinuationTest {
         for (String mode : MODES) {
             Vm restored = platform.vms().restore(options(mode, file), Progress.NONE);
             assertEquals(reference, runToEnd(restored, INVOCATIONS - sent), mode);
+        }
+    }
+
+    /**
+     * A restore that loads the recorded working set before the guest runs continues exactly too, with every policy
+     * for the rest: saved with a request pending, recorded on a first restore, then preloaded.
+     */
+    @Test
+    void aGuestRestoredWithItsWorkingSetPreloadedContinuesExactly() throws IOException {
+        Path file = dir.resolve("preloaded.mr");
+        Vm vm = platform.vms().boot(REQUEST, "qemu");
+        int sent = new Moment(Kind.PENDING, 2).reach(vm, 0);
+        vm.snapshot(file, false, Progress.NONE);
+        Vm recording = platform.vms().restore(new RestoreOptions(file, null, false, "hot-page-first", 0, true), Progress.NONE);
+        recording.sendInput(ConsoleLog.INVOKE_REQUEST.repeat(INVOCATIONS - sent));
+        awaitResults(recording, INVOCATIONS + 1);
+        assertTrue(Files.size(recording.saveProfile()) > 0, "the profile of every page the guest asked for was written");
+        assertEquals(reference, recording.consoleText(), "recording");
+        recording.stop();
+        for (String policy : MODES.subList(1, MODES.size())) {
+            Vm restored = platform.vms().restore(RestoreOptions.lazy(file, null, policy).preloadingWorkingSet(), Progress.NONE);
+            assertEquals(reference, runToEnd(restored, INVOCATIONS - sent), policy + ", working set preloaded");
         }
     }
 

@@ -3,6 +3,8 @@ package dev.thaw.qemu.impl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SnapshotReader;
@@ -14,6 +16,7 @@ import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.Workload;
 import dev.thaw.format.qemu.impl.QemuMappedRamFormat;
 import dev.thaw.testing.RequiresQemu;
+import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
@@ -24,6 +27,7 @@ import java.util.TreeSet;
 import java.util.concurrent.locks.LockSupport;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -85,14 +89,59 @@ class QemuLazyRestoreMemoryTest {
     @ParameterizedTest
     @ValueSource(strings = {"sequential", "hot-page-first", "prefetch-window"})
     void afterALazyRestoreCompletesTheGuestsMemoryIsTheFilesAndEveryPageWentOnce(String policy) {
-        Vm vm = platform.vms().restore(RestoreOptions.lazy(saved, "restored-" + policy, policy), Progress.NONE);
+        assertLoadedAsTheFile(platform.vms().restore(RestoreOptions.lazy(saved, "restored-" + policy, policy), Progress.NONE), policy, 0);
+    }
+
+    /** The same with the working set, recorded on a first restore, loaded before the guest runs. */
+    @Test
+    void afterARestoreWithItsWorkingSetPreloadedCompletesTheGuestsMemoryIsTheFiles() throws IOException {
+        Vm recording = platform.vms().restore(new RestoreOptions(saved, "recording", false, "sequential", 0, true), Progress.NONE);
+        recording.invoke(WAIT);
+        recording.stop();
+        Vm vm = platform.vms().restore(RestoreOptions.lazy(saved, "preloaded", "sequential").preloadingWorkingSet(), Progress.NONE);
+        RestoreStats atResume = vm.restoreStats().orElseThrow();
+        assertTrue(atResume.pagesBackground() > 1000, "the working set went first: " + atResume);
+        assertLoadedAsTheFile(vm, "preloaded", zeroPagesIn(platform.vms().profileFile(saved)));
+    }
+
+    /** The pages of the profile the file does not hold: a preload sends them too, as zero pages. */
+    private long zeroPagesIn(Path profile) throws IOException {
+        JsonNode runs = new ObjectMapper().readTree(profile.toFile()).path("runs"); // docs/working-set-profile.md
+        assertTrue(runs.size() > 0, profile + " has runs");
+        try (SnapshotReader reader = new QemuMappedRamFormat().open(saved)) {
+            long zero = 0;
+            for (JsonNode run : runs) {
+                for (long page = run.get(0).asLong(); page < run.get(0).asLong() + run.get(1).asLong(); page++) {
+                    zero += isPresent(reader, page) ? 0 : 1;
+                }
+            }
+            return zero;
+        }
+    }
+
+    /** Whether page {@code page}, numbered across all RAM blocks in the file's order, is in the file. */
+    private static boolean isPresent(SnapshotReader reader, long page) {
+        long first = 0;
+        for (int r = 0; r < reader.regions().size(); r++) {
+            long pages = reader.regions().get(r).pages();
+            if (page < first + pages) {
+                return reader.isPresent(r, page - first);
+            }
+            first += pages;
+        }
+        throw new AssertionError("page " + page + " is beyond the file's RAM");
+    }
+
+    /** Loaded completely, every present page once and zero pages only as asked for or {@code zeroPreloaded}. */
+    private void assertLoadedAsTheFile(Vm vm, String policy, long zeroPreloaded) {
         RestoreStats stats = vm.awaitLoaded(WAIT, Progress.NONE).orElseThrow();
         assertEquals(RestoreStats.Phase.COMPLETE, stats.phase(), stats.toString());
         assertEquals(stats.presentPages(), stats.loadedPages(), stats.toString());
         // Every present page goes, and zero pages only where QEMU asked for them (zero pages on request, QEMU 10.0:
         // docs/qemu-postcopy.md 10.2): the causes add up to the present pages and the few zero pages asked for.
         long sent = stats.pagesFault() + stats.pagesPrefetch() + stats.pagesBackground();
-        assertTrue(sent >= stats.presentPages() && sent <= stats.presentPages() + stats.faults(), stats.toString());
+        assertTrue(sent >= stats.presentPages() && sent <= stats.presentPages() + stats.faults() + zeroPreloaded,
+                zeroPreloaded + " zero pages preloaded: " + stats);
         assertEquals(0, stats.pagesWasted(), stats.toString());
         Path again = dir.resolve("again-" + policy + ".mr");
         vm.snapshot(again, false, Progress.NONE);

@@ -110,6 +110,17 @@ class QemuRuntimeTest {
         RestoreStats served = hot.awaitLoaded(WAIT, Progress.NONE).orElseThrow();
         System.out.printf("first invocation on demand: %d requests; with the recorded profile first: %d requests%n",
                 recorded.faults(), served.faults());
+        hot.stop();
+
+        // Preloaded, even with none (nothing else sent unless asked for): the guest runs with its working set in,
+        // and its first invocation asks for no page at all.
+        Vm preloaded = platform.vms().restore(RestoreOptions.lazy(file, "preloaded", "none").preloadingWorkingSet(), Progress.NONE);
+        RestoreStats atResume = preloaded.restoreStats().orElseThrow();
+        assertTrue(atResume.pagesBackground() > 1000, "the working set went before the guest ran: " + atResume);
+        assertEquals(KnownAnswers.FUNCTION.get(2), preloaded.invoke(WAIT).resultLine());
+        RestoreStats afterInvocation = preloaded.restoreStats().orElseThrow();
+        assertEquals(0, afterInvocation.faults(), "the first invocation found every page it touched: " + afterInvocation);
+        assertEquals(atResume.pagesBackground(), afterInvocation.pagesBackground(), "none sends nothing unasked after that");
     }
 
     /** A VM restored with none loads only what its guest touches: saving it sends the rest first, then saves. */

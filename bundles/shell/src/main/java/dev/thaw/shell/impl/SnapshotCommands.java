@@ -98,6 +98,9 @@ public final class SnapshotCommands {
             @Descriptor("record the guest's first-touch order into the snapshot's working-set profile, until its first invocation "
                     + "completes (with --serve: the destination's page requests, until it has every page)")
             @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
+            @Descriptor("load the pages of the snapshot's working-set profile before the guest runs (qemu runtime; with --serve: "
+                    + "before the device state): the resume waits for them, the first invocation finds them in")
+            @Parameter(names = "--preload-working-set", presentValue = "true", absentValue = "false") boolean preload,
             @Descriptor("the new VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
             @Descriptor("the vCPU runtime to restore a Thaw snapshot on, whichever it was taken on (default: config/dev.thaw.machine.cfg); QEMU files restore on qemu")
             @Parameter(names = "--runtime", absentValue = "") String runtime,
@@ -107,14 +110,14 @@ public final class SnapshotCommands {
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file, or file:PATH,offset=N for a QEMU stream that starts at byte N") String file) {
         if (!serve.isEmpty()) {
-            serve(session, serve, file, policy, record, asJson, ServeCommand.conflicts(eager, name, runtime, loaderThreads));
+            serve(session, serve, file, policy, record, preload, asJson, ServeCommand.conflicts(eager, name, runtime, loaderThreads));
             return;
         }
         Arguments.SnapshotLocation at = Arguments.snapshot(session, file);
         Path path = at.file();
         int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
         RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy.isEmpty() ? null : policy,
-                threads, record, runtime.isEmpty() ? null : runtime, at.offset());
+                threads, record, runtime.isEmpty() ? null : runtime, at.offset(), preload);
         ProgressBar bar = new ProgressBar("restore", System.err);
         Vm vm;
         try {
@@ -125,7 +128,8 @@ public final class SnapshotCommands {
         double ms = vm.info().resumeLatency().toNanos() / 1e6;
         String used = vm.restoreStats().map(s -> s.policy()).orElse(policy); // the configured default, or a fallback
         Path profile = vms.profileFile(path);
-        String mode = eager ? "eager" : "lazy, policy " + used + (record ? ", recording a profile into " + profile : "");
+        String mode = eager ? "eager" : "lazy, policy " + used + (record ? ", recording a profile into " + profile : "")
+                + (preload ? ", working set preloaded from " + profile : "");
         PrintStream out = session.getConsole();
         if (asJson) {
             Map<String, Object> m = VmCommands.infoJson(vm.info());
@@ -143,10 +147,14 @@ public final class SnapshotCommands {
                 vm.info().runtime(), at.offset() == 0 ? path : "file:" + path + ",offset=" + at.offset(), mode, ms);
     }
 
-    private void serve(CommandSession session, String address, String file, String policy, boolean record, boolean asJson,
-            List<String> conflicts) {
+    private void serve(CommandSession session, String address, String file, String policy, boolean record, boolean preload,
+            boolean asJson, List<String> conflicts) {
         if (!conflicts.isEmpty()) {
             throw new IllegalArgumentException("--serve cannot be combined with " + String.join("; nor with ", conflicts));
+        }
+        if (record && preload) {
+            throw new IllegalArgumentException("--preload-working-set sends the profile that --record-profile would write: "
+                    + "record first, preload on a later serve");
         }
         PostcopyServer s = server;
         if (s == null) {
@@ -156,7 +164,7 @@ public final class SnapshotCommands {
         Arguments.SnapshotLocation at = Arguments.snapshot(session, file);
         String used = policy.isEmpty() ? vms.restoreSettings().defaultPolicy() : policy;
         ServeRequest request = ServeCommand.request(at.file(), at.offset(), ServeCommand.address(session, address), used,
-                vms.profileFile(at.file()), record);
+                vms.profileFile(at.file()), record).withPreloadProfile(preload);
         ServeCommand.run(s, request, session.getConsole(), asJson);
     }
 

@@ -136,6 +136,19 @@ final class PageScheduler {
         }
     }
 
+    /**
+     * Takes the pages of {@code [first, end)} not yet sent into {@code batch} as pages loaded ahead (before the
+     * destination runs), up to its capacity; where it stopped. Zero pages too, even when they otherwise go only on
+     * request: a profile's pages are the ones its guest asks for.
+     */
+    long takeAhead(long first, long end, Batch batch) {
+        long p = first;
+        for (; p < end && !batch.full(); p++) {
+            take(p, Cause.BACKGROUND, null, batch, true);
+        }
+        return p;
+    }
+
     private long take(long first, long end, Cause cause, Request request, Batch batch) {
         return take(first, end, cause, request, batch, batch.capacity());
     }
@@ -151,8 +164,13 @@ final class PageScheduler {
 
     /** Takes {@code page} into {@code batch} unless it was sent or is a zero page to be sent on request only. */
     private boolean take(long page, Cause cause, Request request, Batch batch) {
+        return take(page, cause, request, batch, false);
+    }
+
+    /** As above; {@code wanted}: a zero page goes too, as if requested. */
+    private boolean take(long page, Cause cause, Request request, Batch batch, boolean wanted) {
         boolean present = file.present(page);
-        if (zeroPagesOnRequest && !present && cause != Cause.REQUEST || !sent.take(page)) {
+        if (zeroPagesOnRequest && !present && cause != Cause.REQUEST && !wanted || !sent.take(page)) {
             return false;
         }
         if (present) {

@@ -1,6 +1,8 @@
 package dev.thaw.qemu.postcopy.impl;
 
 import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.policy.PageRange;
+import dev.thaw.api.policy.WorkingSet;
 import dev.thaw.api.restore.RestoreException;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.restore.RestoreStats.Phase;
@@ -19,6 +21,7 @@ import java.nio.ByteBuffer;
 import java.nio.channels.ClosedChannelException;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Path;
+import java.util.BitSet;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -32,7 +35,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Serves a QEMU mapped-ram file to an incoming QEMU as the source of its postcopy migration
  * (docs/qemu-postcopy.md): the {@link Preamble} with the device state, then RAM parts of requested pages at
- * once and the rest in the policy's order, every page exactly once, then RAM END and EOF; done when the
+ * once and the rest in the policy's order, every page exactly once, then RAM END and EOF (with a profile to
+ * preload, its pages go before the package, so the destination runs only once it has them); done when the
  * destination says SHUT 0. With zero pages on request, a page the file does not hold goes only if the destination
  * asks for it, and EOF waits for the destination's word that its device state is loaded as well as for the last
  * present page: a page QEMU's main thread waits for inside the package must be answered (10.2). Two threads: one sends, one reads the return path from the moment the first byte goes
@@ -57,7 +61,8 @@ public final class PostcopySource implements AutoCloseable {
     private final ServeProfile profile;
     /** Whether zero pages go only when requested, and EOF only after the device state is loaded (10.2). */
     private final boolean zeroPagesOnRequest;
-    private final ByteBuffer preamble;
+    /** Whether the profile's present pages go before the package. */
+    private final boolean preloadProfile;
     private final SendWindow window = new SendWindow();
     private final CompletableFuture<RestoreStats> completion = new CompletableFuture<>();
     /** Why it ended (the first reason wins); null while it runs. */
@@ -68,7 +73,8 @@ public final class PostcopySource implements AutoCloseable {
     private final Thread returnPath;
 
     private PostcopySource(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
-            Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest, long startNanos) {
+            Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest, boolean preloadProfile,
+            long startNanos) {
         this.file = file;
         this.channel = channel;
         this.peer = peer;
@@ -78,8 +84,8 @@ public final class PostcopySource implements AutoCloseable {
         this.scheduler = new PageScheduler(file, sent, this.policy, figures, zeroPagesOnRequest);
         this.profile = profile;
         this.zeroPagesOnRequest = zeroPagesOnRequest;
+        this.preloadProfile = preloadProfile;
         this.view = new SourceView(file, sent, parameters, profile);
-        this.preamble = Preamble.of(file);
         this.sender = Thread.ofPlatform().name("thaw-postcopy-sender").unstarted(this::send);
         this.returnPath = Thread.ofPlatform().name("thaw-postcopy-return-path").unstarted(this::readReturnPath);
     }
@@ -100,8 +106,17 @@ public final class PostcopySource implements AutoCloseable {
      */
     static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
             Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest) {
+        return start(file, channel, peer, policy, parameters, profile, zeroPagesOnRequest, false);
+    }
+
+    /**
+     * As above, with the pages of the profile {@code profile} reads sent before the package when
+     * {@code preloadProfile} ({@link dev.thaw.api.migration.ServeRequest#preloadProfile()}).
+     */
+    static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
+            Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest, boolean preloadProfile) {
         PostcopySource source = new PostcopySource(file, channel, peer, policy, parameters, profile, zeroPagesOnRequest,
-                System.nanoTime());
+                preloadProfile, System.nanoTime());
         source.returnPath.start();
         source.sender.start();
         return source;
@@ -149,12 +164,19 @@ public final class PostcopySource implements AutoCloseable {
 
     private void send() {
         try (Arena arena = Arena.ofConfined()) {
-            write(preamble);
-            profile.read(); // while the destination loads the package's devices
-            policy.open(view);
             Batch batch = new Batch(PageScheduler.BACKGROUND_PAGES * 4);
             RamPart part = new RamPart(file.ramSectionId(), batch.capacity());
             MemorySegment staging = arena.allocate((long) batch.capacity() * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE);
+            if (preloadProfile) {
+                write(Preamble.head(file));
+                profile.read();
+                preload(batch, part, staging);
+                write(Preamble.packaged(file));
+            } else {
+                write(Preamble.of(file));
+                profile.read(); // while the destination loads the package's devices
+            }
+            policy.open(view);
             while (ended.get() == null) {
                 scheduler.fill(batch, window.open());
                 if (batch.size() > 0) {
@@ -181,9 +203,50 @@ public final class PostcopySource implements AutoCloseable {
         }
     }
 
-    /** One RAM part: present pages read from the file, each run of them with one read; the others as ZERO records. */
-    private void write(Batch batch, RamPart part, MemorySegment staging) throws IOException {
+    /**
+     * The pages of the profile, in its order, as RAM parts before the package: the destination's main thread
+     * loads them before it reads the device state, so its guest runs with them in. No PING goes with them (the window
+     * paces pages the destination may ask past; none are asked for yet), and a run already sent is not sent again.
+     */
+    private void preload(Batch batch, RamPart part, MemorySegment staging) throws IOException {
+        Optional<WorkingSet> workingSet = profile.workingSet();
+        if (workingSet.isEmpty()) {
+            return;
+        }
+        // In address order, not the profile's: the guest waits for all of them alike, and runs read and load faster.
+        BitSet wanted = new BitSet();
+        for (PageRange run : workingSet.get().runs()) {
+            wanted.set(Math.toIntExact(Math.min(run.first(), file.pages())), Math.toIntExact(Math.min(run.end(), file.pages())));
+        }
+        batch.clear();
+        for (int first = wanted.nextSetBit(0); first >= 0; ) {
+            int end = wanted.nextClearBit(first);
+            for (long next = first; next < end; ) {
+                next = scheduler.takeAhead(next, end, batch);
+                if (batch.full()) {
+                    writeAhead(batch, part, staging);
+                }
+            }
+            first = wanted.nextSetBit(end);
+        }
+        if (batch.size() > 0) {
+            writeAhead(batch, part, staging);
+        }
+        LOG.debug("postcopy to {}: {} pages of the profile sent before the device state", peer, figures.pagesSent());
+    }
+
+    private void writeAhead(Batch batch, RamPart part, MemorySegment staging) throws IOException {
         part.begin();
+        appendPages(batch, part, staging);
+        write(part.finish());
+        batch.clear();
+    }
+
+    /**
+     * Appends {@code batch}'s pages to {@code part}: present pages read from the file, each run of them with one read;
+     * the others as ZERO records.
+     */
+    private void appendPages(Batch batch, RamPart part, MemorySegment staging) {
         for (int i = 0; i < batch.size(); ) {
             long page = batch.page(i);
             SourceBlock block = file.blockOf(page);
@@ -206,6 +269,12 @@ public final class PostcopySource implements AutoCloseable {
             }
             i += run;
         }
+    }
+
+    /** One RAM part of {@code batch}, paced by the send window, its requests' latencies counted once it is written. */
+    private void write(Batch batch, RamPart part, MemorySegment staging) throws IOException {
+        part.begin();
+        appendPages(batch, part, staging);
         ByteBuffer bytes = part.finish();
         window.wrote(bytes.remaining());
         write(bytes);

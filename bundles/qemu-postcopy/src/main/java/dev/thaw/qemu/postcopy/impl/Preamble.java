@@ -9,7 +9,8 @@ import java.nio.ByteBuffer;
  * OPEN_RETURN_PATH before ADVISE (and before any PING); ADVISE before RAM START (the destination reads a block's
  * page size field only after ADVISE); at least one discard after RAM START and before the package (see
  * {@link #of}); the package last, LISTEN first in it (pages requested while its devices load must take the
- * postcopy path) and RUN last.
+ * postcopy path) and RUN last. Pages to preload go between the discards and the package ({@link #head} then
+ * {@link #packaged}): the destination's main thread loads them as precopy pages, into RAM not yet registered.
  */
 final class Preamble {
 
@@ -19,8 +20,13 @@ final class Preamble {
     private Preamble() {}
 
     static ByteBuffer of(MigrationFile file) {
-        byte[] devices = file.deviceSections();
-        StreamWriter out = new StreamWriter(devices.length + 4096)
+        ByteBuffer head = head(file);
+        ByteBuffer pkg = packaged(file);
+        return ByteBuffer.allocate(head.remaining() + pkg.remaining()).put(head).put(pkg).flip();
+    }
+
+    static ByteBuffer head(MigrationFile file) {
+        StreamWriter out = new StreamWriter(4096)
                 .header()
                 .configuration(file.machine(), file.capabilities(), file.uuid())
                 .openReturnPath()
@@ -32,6 +38,12 @@ final class Preamble {
         for (SourceBlock b : file.blocks()) {
             out.discard(b, 0, b.usedLength());
         }
+        return out.bytes();
+    }
+
+    static ByteBuffer packaged(MigrationFile file) {
+        byte[] devices = file.deviceSections();
+        StreamWriter out = new StreamWriter(devices.length + 64);
         StreamWriter nested = new StreamWriter(devices.length + 64)
                 .postcopyListen()
                 .raw(devices)

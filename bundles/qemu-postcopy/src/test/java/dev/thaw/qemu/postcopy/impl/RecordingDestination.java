@@ -47,6 +47,8 @@ final class RecordingDestination implements AutoCloseable {
     private final Path socket;
     private final Script script;
     private final List<PageRecord> records = new ArrayList<>();
+    /** How many page records came before the package; -1 until it came. */
+    private volatile int recordsBeforePackage = -1;
     /** The PINGs read after the package, in order. */
     final List<Integer> pings = new CopyOnWriteArrayList<>();
     private final List<Integer> heldPongs = new ArrayList<>(); // guarded by itself, as is answerPings
@@ -83,6 +85,11 @@ final class RecordingDestination implements AutoCloseable {
         return List.copyOf(records);
     }
 
+    /** The page records that came before the package (loaded by the destination before its devices); -1 before it came. */
+    int recordsBeforePackage() {
+        return recordsBeforePackage;
+    }
+
     /** Closes its end now (a destination that hangs up). */
     void hangUp() throws IOException {
         SocketChannel c = channel;
@@ -117,6 +124,7 @@ final class RecordingDestination implements AutoCloseable {
                         int cmd = in.readUnsignedShort();
                         byte[] body = in.readNBytes(in.readUnsignedShort());
                         if (cmd == Protocol.CMD_PACKAGED) {
+                            recordsBeforePackage = records().size();
                             in.readNBytes(ByteBuffer.wrap(body).getInt());
                             send(script.afterPackage(this));
                         } else if (cmd == Protocol.CMD_PING) { // answered as read, as QEMU's listen thread does

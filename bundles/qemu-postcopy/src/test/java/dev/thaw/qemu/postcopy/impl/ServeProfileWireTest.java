@@ -20,6 +20,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
@@ -79,6 +80,53 @@ class ServeProfileWireTest {
             assertEquals(List.of(new PageRange(0x100, 1), new PageRange(0x50, 1)), read(profile, wire).runs(),
                     "the completion did not write it again with the later request");
         }
+    }
+
+    /**
+     * Preloading: the profile's pages, zero pages among them, go before the package in the profile's order, each
+     * once; nothing else goes before it, and every other page follows it. Without preloading, no page goes before it.
+     */
+    @Test
+    void aPreloadedProfilesPagesGoBeforeTheDeviceStateInItsOrderAndNothingElseDoes() throws Exception {
+        for (boolean preload : new boolean[] {true, false}) {
+            Path folder = Files.createDirectories(dir.resolve("preload-" + preload));
+            try (WireFixture wire = WireFixture.of(folder, new RecordingDestination.Script() {})) {
+                long zero = firstZeroPage(wire.file);
+                List<PageRange> runs = List.of(new PageRange(0x300, 3), new PageRange(zero, 1), new PageRange(0x40, 2));
+                Path profile = folder.resolve("p.profile.json");
+                Profiles.write(profile, Profiles.snapshotId(wire.sample), wire.sample, Protocol.PAGE_SIZE, wire.file.pages(), 6, runs);
+                try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(),
+                        Map.of(), new ServeProfile(wire.sample, wire.file.pages(), profile, null), false, preload)) {
+                    source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+                }
+                List<Long> sent = wire.destination.records().stream().map(wire::pageOf).toList();
+                int ahead = wire.destination.recordsBeforePackage();
+                List<Long> expected = preload ? List.of(0x300L, 0x301L, 0x302L, zero, 0x40L, 0x41L) : List.of();
+                assertEquals(expected, sent.subList(0, ahead), "before the package");
+                assertEquals(sent.size(), Set.copyOf(sent).size(), "each page once");
+                assertTrue(sent.subList(ahead, sent.size()).containsAll(presentPages(wire.file).stream()
+                        .filter(p -> !expected.contains(p)).toList()), "every other present page after it");
+            }
+        }
+    }
+
+    private static long firstZeroPage(MigrationFile file) {
+        for (long p = 0; p < file.pages(); p++) {
+            if (!file.present(p)) {
+                return p;
+            }
+        }
+        throw new AssertionError("the sample has no zero page");
+    }
+
+    private static List<Long> presentPages(MigrationFile file) {
+        List<Long> present = new ArrayList<>();
+        for (long p = 0; p < file.pages(); p++) {
+            if (file.present(p)) {
+                present.add(p);
+            }
+        }
+        return present;
     }
 
     @Test

@@ -32,8 +32,9 @@ class SessionFileTest {
     @Test
     void theRequestRoundTripsWithItsResidentSet() throws Exception {
         Path snapshot = snapshot();
-        SessionFile.describing(snapshot, RESIDENT, MACHINE, SESSION, new byte[] {'i', '\n'}).writeFor(snapshot);
-        SessionFile read = SessionFile.readFor(snapshot);
+        SessionFile.describing(snapshot, 4096, RESIDENT, MACHINE, SESSION, new byte[] {'i', '\n'}).writeFor(snapshot);
+        SessionFile read = SessionFile.readFor(snapshot, 4096);
+        assertEquals(4096, read.offset());
         assertEquals(RESIDENT, read.request());
         assertEquals(MACHINE, read.machine());
         assertEquals(SESSION, read.session());
@@ -43,13 +44,13 @@ class SessionFileTest {
     @Test
     void aRequestWrittenBeforeTheResidentSetKeepsTheWorkingSetAlone() throws Exception {
         Path snapshot = snapshot();
-        SessionFile.describing(snapshot, RESIDENT, MACHINE, SESSION, new byte[0]).writeFor(snapshot);
+        SessionFile.describing(snapshot, 0, RESIDENT, MACHINE, SESSION, new byte[0]).writeFor(snapshot);
         Path file = SessionFile.of(snapshot);
         String json = Files.readString(file);
         String field = ",\"residentBytes\":" + (128L << 20);
         assertTrue(json.contains(field), json);
         Files.writeString(file, json.replace(field, ""), StandardCharsets.UTF_8);
-        BootRequest read = SessionFile.readFor(snapshot).request();
+        BootRequest read = SessionFile.readFor(snapshot, 0).request();
         assertEquals(BootRequest.RESIDENT_AS_WORKING_SET, read.residentBytes());
         assertEquals(new BootRequest("saved", 256L << 20, 1, Workload.FUNCTION, 42, 32L << 20, TouchOrder.SEQUENTIAL, 4096), read);
     }

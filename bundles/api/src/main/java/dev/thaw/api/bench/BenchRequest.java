@@ -15,20 +15,32 @@ import java.nio.file.Path;
  *     ({@code ../shared/tools/uffd-floor.c} on the team's machines), or null to leave that row out
  * @param runtime the runtime the guest boots and is restored on ({@code qemu}: QEMU's own load is the eager row),
  *     or null for the platform's default runtime
+ * @param residentBytes the memory the guest's function holds data in (its init fills it; each invocation touches only
+ *     its working set), or 0 for the working set alone
  */
 public record BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads,
-        Path resultsRoot, Path floorSource, String runtime) {
+        Path resultsRoot, Path floorSource, String runtime, long residentBytes) {
+
+    /** With data in the working set alone. */
+    public BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads, Path resultsRoot,
+            Path floorSource, String runtime) {
+        this(memoryBytes, workingSetBytes, vcpus, repeat, loaderThreads, resultsRoot, floorSource, runtime, 0);
+    }
 
     /** On the platform's default runtime. */
     public BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads, Path resultsRoot,
             Path floorSource) {
-        this(memoryBytes, workingSetBytes, vcpus, repeat, loaderThreads, resultsRoot, floorSource, null);
+        this(memoryBytes, workingSetBytes, vcpus, repeat, loaderThreads, resultsRoot, floorSource, null, 0);
     }
 
     public BenchRequest {
         if (memoryBytes <= 0 || workingSetBytes <= 0 || workingSetBytes >= memoryBytes) {
             throw new IllegalArgumentException("the working set (" + workingSetBytes
                     + " bytes) must be positive and smaller than the memory (" + memoryBytes + " bytes)");
+        }
+        if (residentBytes != 0 && (residentBytes < workingSetBytes || residentBytes >= memoryBytes)) {
+            throw new IllegalArgumentException("the resident set (" + residentBytes + " bytes) must hold the working set ("
+                    + workingSetBytes + " bytes) and be smaller than the memory (" + memoryBytes + " bytes)");
         }
         if (vcpus < 1 || repeat < 1 || repeat > 100 || loaderThreads < 1) {
             throw new IllegalArgumentException("vcpus and loader threads must be at least 1, repeat 1 to 100");

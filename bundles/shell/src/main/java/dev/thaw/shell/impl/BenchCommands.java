@@ -58,6 +58,8 @@ public final class BenchCommands {
             String memory,
             @Descriptor("restore: memory the guest's function reads and writes per invocation (default 32M)")
             @Parameter(names = "--working-set", absentValue = "") String workingSet,
+            @Descriptor("restore: memory the guest's function holds data in, of which each invocation touches its working set "
+                    + "(default: the working set alone)") @Parameter(names = "--resident", absentValue = "") String resident,
             @Descriptor("restore: vCPUs (default 1)") @Parameter(names = "--vcpus", absentValue = "") String vcpus,
             @Descriptor("measured rounds; figures are medians (default 3)") @Parameter(names = "--repeat", absentValue = "3") String repeat,
             @Descriptor("restore, qemu-file: background loader threads of each lazy restore (default 2)")
@@ -74,7 +76,8 @@ public final class BenchCommands {
             @Descriptor("the benchmark: restore, qemu-file FILE (a QEMU mapped-ram file, or file:PATH,offset=N), or cpu") String which,
             @Descriptor("qemu-file: the file") String... file) throws JsonProcessingException {
         if (which.equals("cpu")) {
-            refuse("cpu", file.length > 0 ? "a file" : "", workingSet.isEmpty() ? "" : "--working-set", vcpus.isEmpty() ? "" : "--vcpus",
+            refuse("cpu", file.length > 0 ? "a file" : "", workingSet.isEmpty() ? "" : "--working-set",
+                    resident.isEmpty() ? "" : "--resident", vcpus.isEmpty() ? "" : "--vcpus",
                     loaderThreads.isEmpty() ? "" : "--loader-threads", floor.isEmpty() ? "" : "--floor",
                     runtime.isEmpty() ? "" : "--runtime");
             CpuBenchRequest request = new CpuBenchRequest(Sizes.parse("--memory", or(memory, "64M")),
@@ -89,6 +92,7 @@ public final class BenchCommands {
                 throw new IllegalArgumentException("thaw:bench qemu-file takes one file, not " + file.length);
             }
             refuse("qemu-file", memory.isEmpty() ? "" : "--memory", workingSet.isEmpty() ? "" : "--working-set",
+                    resident.isEmpty() ? "" : "--resident",
                     vcpus.isEmpty() ? "" : "--vcpus", floor.isEmpty() ? "" : "--floor", runtime.isEmpty() ? "" : "--runtime");
             Arguments.SnapshotLocation at = Arguments.snapshot(session, file[0]);
             FileLoadRequest request = new FileLoadRequest(at.file(), at.offset(), Options.positiveInt("--repeat", repeat),
@@ -105,7 +109,8 @@ public final class BenchCommands {
         BenchRequest request = new BenchRequest(Sizes.parse("--memory", or(memory, "1G")), Sizes.parse("--working-set", or(workingSet, "32M")),
                 Options.positiveInt("--vcpus", or(vcpus, "1")), Options.positiveInt("--repeat", repeat),
                 Options.positiveInt("--loader-threads", or(loaderThreads, "2")), Arguments.file(session, results),
-                floor.isEmpty() ? null : Arguments.file(session, floor), runtime.isEmpty() ? null : runtime);
+                floor.isEmpty() ? null : Arguments.file(session, floor), runtime.isEmpty() ? null : runtime,
+                resident.isEmpty() ? 0 : Sizes.parse("--resident", resident));
         PrintStream err = System.err;
         BenchReport report = restoreBenchmark.run(request, line -> err.println("bench: " + line));
         PrintStream out = session.getConsole();

@@ -46,6 +46,13 @@ public interface PostcopyServe extends AutoCloseable {
     void loadRemaining();
 
     /**
+     * Ends the hold of a serve that holds back its background ({@link ServeRequest#holdBackground()}): from now on
+     * the policy's background order goes, as in any serve (a policy without background loading still sends only
+     * what is asked for). Nothing for a serve that holds nothing back.
+     */
+    void startBackground();
+
+    /**
      * Ends recording: writes the working-set profile of the page requests so far to the request's
      * {@link ServeRequest#recordProfileTo()} and records no more; returns that file.
      *

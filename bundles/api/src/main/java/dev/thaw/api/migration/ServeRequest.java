@@ -28,50 +28,62 @@ import java.util.Map;
  * @param preloadProfile send the pages of {@code profile} (its zero pages too) before the device state, so that the
  *     destination's guest runs only once it has them, loaded and touched by QEMU's own load: its resume waits for
  *     them, and its first touches of them cost nothing more. Without a usable profile, nothing is preloaded
+ * @param holdBackground send nothing the destination does not ask for (beyond a preload) until
+ *     {@link PostcopyServe#startBackground()} or {@link PostcopyServe#loadRemaining()}: for a caller that knows when
+ *     its guest's first work is done, so that sending the rest takes no CPU from it before. The serve completes only
+ *     after one of those calls
  */
 public record ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
-        Path profile, Path recordProfileTo, boolean zeroPagesOnRequest, boolean preloadProfile) {
+        Path profile, Path recordProfileTo, boolean zeroPagesOnRequest, boolean preloadProfile, boolean holdBackground) {
 
     public ServeRequest {
         parameters = Map.copyOf(parameters);
     }
 
-    /** A request that preloads nothing. */
+    /** A request that preloads nothing and holds nothing back. */
     public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
             Path profile, Path recordProfileTo, boolean zeroPagesOnRequest) {
-        this(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, false);
+        this(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, false, false);
     }
 
     /** A request that sends every page. */
     public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
             Path profile, Path recordProfileTo) {
-        this(file, offset, destination, policy, parameters, profile, recordProfileTo, false, false);
+        this(file, offset, destination, policy, parameters, profile, recordProfileTo, false, false, false);
     }
 
     /** A request that reads no profile, records none and sends every page. */
     public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters) {
-        this(file, offset, destination, policy, parameters, null, null, false, false);
+        this(file, offset, destination, policy, parameters, null, null, false, false, false);
     }
 
     /** This request reading the working-set profile {@code profile} (null: none). */
     public ServeRequest withProfile(Path profile) {
         return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest,
-                preloadProfile);
+                preloadProfile, holdBackground);
     }
 
     /** This request recording a working-set profile into {@code file} (null: none). */
     public ServeRequest withRecordProfileTo(Path file) {
         return new ServeRequest(this.file, offset, destination, policy, parameters, profile, file, zeroPagesOnRequest,
-                preloadProfile);
+                preloadProfile, holdBackground);
     }
 
     /** This request sending zero pages only when asked for ({@code on}), or every page. */
     public ServeRequest withZeroPagesOnRequest(boolean on) {
-        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, on, preloadProfile);
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, on, preloadProfile,
+                holdBackground);
     }
 
     /** This request sending the profile's pages before the device state ({@code on}), or none. */
     public ServeRequest withPreloadProfile(boolean on) {
-        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, on);
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, on,
+                holdBackground);
+    }
+
+    /** This request holding back what the destination does not ask for until {@code startBackground()} ({@code on}), or not. */
+    public ServeRequest withHoldBackground(boolean on) {
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest,
+                preloadProfile, on);
     }
 }

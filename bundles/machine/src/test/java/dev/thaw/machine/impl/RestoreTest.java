@@ -154,6 +154,19 @@ class RestoreTest {
         assertEquals(VmStatus.RUNNING, vm.info().status(), "the VM runs on");
     }
 
+    /** Preloading the working set is for the qemu runtime's postcopy restores; a Thaw snapshot refuses it with one line. */
+    @Test
+    void aThawSnapshotRefusesAPreloadedWorkingSetWithOneLine() {
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> platform.manager().restore(
+                RestoreOptions.lazy(good, "victim", "sequential").preloadingWorkingSet(), Progress.NONE));
+        assertEquals(1, e.getMessage().lines().count(), e.getMessage());
+        assertTrue(e.getMessage().contains(good.toString()) && e.getMessage().contains("qemu runtime"), e.getMessage());
+        assertTrue(platform.manager().find("victim").isEmpty(), "no VM is left behind");
+        IllegalArgumentException eager = assertThrows(IllegalArgumentException.class,
+                () -> RestoreOptions.eager(good, "victim").preloadingWorkingSet());
+        assertTrue(eager.getMessage().contains("eager"), eager.getMessage());
+    }
+
     @Test
     void aNameInUseIsRefusedBeforeAnythingIsMade() throws IOException {
         platform.manager().restore(RestoreOptions.eager(good, "twin"), Progress.NONE);

@@ -10,6 +10,7 @@ import dev.thaw.api.vm.ProcessRestore;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmException;
 import dev.thaw.api.vm.VmStatus;
+import dev.thaw.api.vm.Workload;
 import dev.thaw.support.qemu.QmpClient;
 import dev.thaw.support.qemu.QmpException;
 import java.nio.file.Path;
@@ -90,15 +91,18 @@ final class IncomingQemu {
                 qmp.execute("migrate-incoming", Map.of("uri", "unix:" + socket));
                 // Recording, as a recording restore does: pages on demand only until the first invocation is done
                 // (QemuVm saves the profile then and sends the rest), so the requests are the guest's own touches.
+                // Preloaded, the function guest has its working set: the rest waits for its first invocation, so that
+                // sending it takes no CPU from that invocation.
+                boolean held = r.preloadWorkingSet() && session.request().workload() == Workload.FUNCTION;
                 ServeRequest request = (r.recordProfile()
                         ? new ServeRequest(file, r.offset(), "unix:" + socket, RECORDING_POLICY, Map.of()).withRecordProfileTo(r.profile())
                         : new ServeRequest(file, r.offset(), "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile())
-                                .withPreloadProfile(r.preloadWorkingSet()))
+                                .withPreloadProfile(r.preloadWorkingSet()).withHoldBackground(held))
                         .withZeroPagesOnRequest(qemu.takesZeroPagesOnRequest());
                 long serving = System.nanoTime();
                 SnapshotReader reader = toServe;
                 toServe = null; // the serve owns it from here, also when it fails
-                vm.servedBy(postcopy.serve(request, reader), r.recordProfile(), serving);
+                vm.servedBy(postcopy.serve(request, reader), r.recordProfile(), held, serving);
             }
             awaitRunning(vm, process, file);
             vm.resumed();

@@ -70,6 +70,8 @@ final class QemuVm implements Vm {
     private volatile long serveStartNanos;
     /** Whether the serve still records the guest's first touches (until the first invocation is done). */
     private volatile boolean recording;
+    /** Whether the serve still holds back its background (a preloaded restore, until the first invocation is done). */
+    private volatile boolean held;
 
     QemuVm(String id, BootRequest request, QemuMachine machine, SessionState session, long requestedNanos,
             Consumer<Vm> onStopped, SnapshotSaver saver) {
@@ -101,9 +103,22 @@ final class QemuVm implements Vm {
      * A serve that records a working-set profile saves it when the first invocation is done, then sends the rest.
      */
     void servedBy(PostcopyServe serve, boolean recording, long startedNanos) {
+        servedBy(serve, recording, false, startedNanos);
+    }
+
+    /**
+     * As above; {@code held}: the serve holds back its background until it is told to start it, which comes with the
+     * guest's first result line after the restore (its first invocation done), or at once where something waits for
+     * the whole memory ({@link #awaitLoaded}; a snapshot loads the rest anyway).
+     */
+    void servedBy(PostcopyServe serve, boolean recording, boolean held, long startedNanos) {
         this.serve = serve;
         this.serveStartNanos = startedNanos;
         this.recording = recording;
+        this.held = held;
+        if (held) {
+            console.whenResults(console.resultCount() + 1, this::startBackground);
+        }
         serve.completion().whenComplete((stats, e) -> {
             if (e != null) {
                 fail("its memory could not be loaded: " + rootMessage(e));
@@ -382,6 +397,7 @@ final class QemuVm implements Vm {
         if (s == null) {
             return Optional.empty();
         }
+        startBackground(); // waiting for the whole memory: a held background goes now
         long deadline = System.nanoTime() + timeout.toNanos();
         while (true) {
             RestoreStats now = s.stats();
@@ -404,6 +420,15 @@ final class QemuVm implements Vm {
                 Thread.currentThread().interrupt();
                 throw new VmException(id + ": interrupted while waiting for its memory");
             }
+        }
+    }
+
+    /** Ends a hold of the serve's background, if it still holds. */
+    private void startBackground() {
+        PostcopyServe s = serve;
+        if (held && s != null) {
+            held = false;
+            s.startBackground();
         }
     }
 

@@ -36,10 +36,15 @@ public final class ConsoleLog implements ConsoleOutput {
     private long firstByteNanos = -1;
     /** Why no more output will come (the VM ended), or null while it may. */
     private String ended;
+    /** Tasks waiting for a count of result lines ({@link #whenResults}). */
+    private final List<ResultWaiter> waiters = new ArrayList<>();
+
+    private record ResultWaiter(int count, Runnable task) {}
 
     @Override
     public void write(byte[] data, int offset, int length) {
         String s = new String(data, offset, length, StandardCharsets.ISO_8859_1);
+        List<Runnable> due = new ArrayList<>();
         lock.lock();
         try {
             if (firstByteNanos < 0 && length > 0) {
@@ -63,9 +68,35 @@ public final class ConsoleLog implements ConsoleOutput {
                     currentLine.append(c);
                 }
             }
+            takeDue(due);
         } finally {
             lock.unlock();
         }
+        due.forEach(Runnable::run);
+    }
+
+    /**
+     * Runs {@code task} once the log holds {@code count} result lines (history included): at once if it does, else
+     * on the thread that writes the line that makes it so, which it must not hold up. Not run if the VM ends first.
+     */
+    public void whenResults(int count, Runnable task) {
+        List<Runnable> due = new ArrayList<>();
+        lock.lock();
+        try {
+            if (ended == null) {
+                waiters.add(new ResultWaiter(count, task));
+                takeDue(due);
+            }
+        } finally {
+            lock.unlock();
+        }
+        due.forEach(Runnable::run);
+    }
+
+    /** Moves the waiters whose count is reached into {@code due}; the lock is held. */
+    private void takeDue(List<Runnable> due) {
+        int count = resultsBefore + results.size();
+        waiters.removeIf(w -> w.count() <= count && due.add(w.task()));
     }
 
     public String text() {
@@ -131,6 +162,7 @@ public final class ConsoleLog implements ConsoleOutput {
             if (ended == null) {
                 ended = reason;
             }
+            waiters.clear();
             changed.signalAll();
         } finally {
             lock.unlock();

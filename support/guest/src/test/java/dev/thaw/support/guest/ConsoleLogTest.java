@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.thaw.api.vm.VmException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import org.junit.jupiter.api.Test;
 
@@ -42,6 +44,25 @@ class ConsoleLogTest {
         CompletableFuture<String> waiter = CompletableFuture.supplyAsync(() -> log.awaitResult(0, Duration.ofSeconds(10), () -> "vm"));
         print("result touch abc\n");
         assertEquals("result touch abc", waiter.get());
+    }
+
+    @Test
+    void aTaskWaitingForResultsRunsOnceWhenTheirCountIsReachedAndNotAfterTheVmEnds() {
+        List<String> ran = new ArrayList<>();
+        log.restore("result function 1\n", 18, 1); // one result in the snapshot's history
+        log.whenResults(1, () -> ran.add("already"));
+        log.whenResults(2, () -> ran.add("second"));
+        log.whenResults(3, () -> ran.add("never"));
+        assertEquals(List.of("already"), ran);
+        print("result function 2");
+        assertEquals(List.of("already"), ran, "a line counts once complete");
+        print("\nresult function 3\n".substring(0, 1));
+        assertEquals(List.of("already", "second"), ran);
+        log.end("stopped");
+        print("result function 3\n");
+        assertEquals(List.of("already", "second"), ran, "dropped when the VM ended");
+        log.whenResults(1, () -> ran.add("late"));
+        assertEquals(List.of("already", "second"), ran, "none taken after the end");
     }
 
     @Test

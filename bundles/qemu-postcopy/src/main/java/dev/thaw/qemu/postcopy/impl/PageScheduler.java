@@ -33,6 +33,8 @@ final class PageScheduler {
     private final SourceFigures figures;
     /** Whether a zero page goes only when requested (docs/qemu-postcopy.md 10.2). */
     private final boolean zeroPagesOnRequest;
+    /** Whether the background waits for {@link #startBackground()} or {@link #loadRemaining()}. */
+    private volatile boolean holdBackground;
     private final LinkedBlockingDeque<Request> requests = new LinkedBlockingDeque<>();
     /** Requested and prefetched ranges not yet taken whole, in the order they came. */
     private final ArrayDeque<Pending> urgent = new ArrayDeque<>();
@@ -45,6 +47,13 @@ final class PageScheduler {
     private record Pending(long first, long end, Cause cause, Request request) {}
 
     PageScheduler(MigrationFile file, SentPages sent, PolicyGuard policy, SourceFigures figures, boolean zeroPagesOnRequest) {
+        this(file, sent, policy, figures, zeroPagesOnRequest, false);
+    }
+
+    /** {@code holdBackground}: nothing goes unasked until {@link #loadRemaining()}. */
+    PageScheduler(MigrationFile file, SentPages sent, PolicyGuard policy, SourceFigures figures, boolean zeroPagesOnRequest,
+            boolean holdBackground) {
+        this.holdBackground = holdBackground;
         this.file = file;
         this.sent = sent;
         this.policy = policy;
@@ -60,6 +69,12 @@ final class PageScheduler {
     /** Wakes the sending thread waiting in {@link #awaitWork} (any thread). */
     void wake() {
         requests.addFirst(WAKE);
+    }
+
+    /** Ends a hold of the background: the policy's background order goes from now on (any thread). */
+    void startBackground() {
+        holdBackground = false;
+        wake();
     }
 
     /** Send every page, even under a policy without background loading (any thread). */
@@ -106,7 +121,7 @@ final class PageScheduler {
                 urgent.addFirst(new Pending(next, p.end(), p.cause(), p.request()));
             }
         }
-        if (batch.size() > 0 || !background || !(loadRemaining || policy.backgroundLoading())) {
+        if (batch.size() > 0 || !background || !(loadRemaining || policy.backgroundLoading() && !holdBackground)) {
             return;
         }
         int limit = Math.min(BACKGROUND_PAGES, batch.capacity());

@@ -73,18 +73,17 @@ public final class PostcopySource implements AutoCloseable {
     private final Thread returnPath;
 
     private PostcopySource(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
-            Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest, boolean preloadProfile,
-            long startNanos) {
+            Map<String, Object> parameters, ServeProfile profile, SourceOptions options, long startNanos) {
         this.file = file;
         this.channel = channel;
         this.peer = peer;
         this.sent = new SentPages(file.pages());
         this.policy = new PolicyGuard(policy, file.pages());
         this.figures = new SourceFigures(startNanos);
-        this.scheduler = new PageScheduler(file, sent, this.policy, figures, zeroPagesOnRequest);
+        this.scheduler = new PageScheduler(file, sent, this.policy, figures, options.zeroPagesOnRequest(), options.holdBackground());
         this.profile = profile;
-        this.zeroPagesOnRequest = zeroPagesOnRequest;
-        this.preloadProfile = preloadProfile;
+        this.zeroPagesOnRequest = options.zeroPagesOnRequest();
+        this.preloadProfile = options.preloadProfile();
         this.view = new SourceView(file, sent, parameters, profile);
         this.sender = Thread.ofPlatform().name("thaw-postcopy-sender").unstarted(this::send);
         this.returnPath = Thread.ofPlatform().name("thaw-postcopy-return-path").unstarted(this::readReturnPath);
@@ -106,17 +105,13 @@ public final class PostcopySource implements AutoCloseable {
      */
     static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
             Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest) {
-        return start(file, channel, peer, policy, parameters, profile, zeroPagesOnRequest, false);
+        return start(file, channel, peer, policy, parameters, profile, new SourceOptions(zeroPagesOnRequest, false, false));
     }
 
-    /**
-     * As above, with the pages of the profile {@code profile} reads sent before the package when
-     * {@code preloadProfile} ({@link dev.thaw.api.migration.ServeRequest#preloadProfile()}).
-     */
+    /** As above, sending as {@code options} say (a preload, a hold of the background). */
     static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
-            Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest, boolean preloadProfile) {
-        PostcopySource source = new PostcopySource(file, channel, peer, policy, parameters, profile, zeroPagesOnRequest,
-                preloadProfile, System.nanoTime());
+            Map<String, Object> parameters, ServeProfile profile, SourceOptions options) {
+        PostcopySource source = new PostcopySource(file, channel, peer, policy, parameters, profile, options, System.nanoTime());
         source.returnPath.start();
         source.sender.start();
         return source;
@@ -136,9 +131,14 @@ public final class PostcopySource implements AutoCloseable {
         return figures.bytesSent();
     }
 
-    /** Sends every page not yet sent, even under a policy without background loading. */
+    /** Sends every page not yet sent, even under a policy without background loading; ends a hold of the background. */
     public void loadRemaining() {
         scheduler.loadRemaining();
+    }
+
+    /** Ends a hold of the background ({@link SourceOptions#holdBackground()}): the policy's background order goes. */
+    public void startBackground() {
+        scheduler.startBackground();
     }
 
     /** Ends recording and writes the profile ({@link ServeProfile#save}). */

@@ -84,13 +84,14 @@ public final class QemuPostcopyServer implements PostcopyServer {
             ServeProfile profile = new ServeProfile(reader.file(), file.pages(), request.profile(), request.recordProfileTo(),
                     profiles);
             PostcopySource source = PostcopySource.start(file, channel, destination.text(), policy, request.parameters(),
-                    profile, request.zeroPagesOnRequest(), request.preloadProfile());
+                    profile, SourceOptions.of(request));
             synchronized (serves) {
                 ServedFile served = new ServedFile("serve" + nextNumber++, destination.text(), reader, source);
                 serves.put(served.id(), served);
-                LOG.info("{}: serving {} to {} with policy {}{}{}", served.id(), reader.file(), destination.text(), policy.name(),
+                LOG.info("{}: serving {} to {} with policy {}{}{}{}", served.id(), reader.file(), destination.text(), policy.name(),
                         request.recordProfileTo() == null ? "" : ", recording a profile into " + request.recordProfileTo(),
-                        request.preloadProfile() ? ", the profile's pages before the device state" : "");
+                        request.preloadProfile() ? ", the profile's pages before the device state" : "",
+                        request.holdBackground() ? ", the rest once asked to load it" : "");
                 return served;
             }
         } catch (RuntimeException | Error e) {

@@ -55,6 +55,11 @@ final class ServedFile implements PostcopyServe {
     }
 
     @Override
+    public void startBackground() {
+        source.startBackground();
+    }
+
+    @Override
     public void loadRemaining() {
         source.loadRemaining();
     }

@@ -22,6 +22,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -83,11 +84,12 @@ class ServeProfileWireTest {
     }
 
     /**
-     * Preloading: the profile's pages, zero pages among them, go before the package in the profile's order, each
-     * once; nothing else goes before it, and every other page follows it. Without preloading, no page goes before it.
+     * Preloading: the profile's pages, zero pages among them, go before the package in address order (the guest waits
+     * for all of them alike), each once; nothing else goes before it, and every other page follows it. Without
+     * preloading, no page goes before it.
      */
     @Test
-    void aPreloadedProfilesPagesGoBeforeTheDeviceStateInItsOrderAndNothingElseDoes() throws Exception {
+    void aPreloadedProfilesPagesGoBeforeTheDeviceStateAndNothingElseDoes() throws Exception {
         for (boolean preload : new boolean[] {true, false}) {
             Path folder = Files.createDirectories(dir.resolve("preload-" + preload));
             try (WireFixture wire = WireFixture.of(folder, new RecordingDestination.Script() {})) {
@@ -96,17 +98,49 @@ class ServeProfileWireTest {
                 Path profile = folder.resolve("p.profile.json");
                 Profiles.write(profile, Profiles.snapshotId(wire.sample), wire.sample, Protocol.PAGE_SIZE, wire.file.pages(), 6, runs);
                 try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(),
-                        Map.of(), new ServeProfile(wire.sample, wire.file.pages(), profile, null), false, preload)) {
+                        Map.of(), new ServeProfile(wire.sample, wire.file.pages(), profile, null),
+                        new SourceOptions(false, preload, false))) {
                     source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 }
                 List<Long> sent = wire.destination.records().stream().map(wire::pageOf).toList();
                 int ahead = wire.destination.recordsBeforePackage();
-                List<Long> expected = preload ? List.of(0x300L, 0x301L, 0x302L, zero, 0x40L, 0x41L) : List.of();
+                List<Long> expected = preload ? Stream.of(0x300L, 0x301L, 0x302L, zero, 0x40L, 0x41L).sorted().toList() : List.<Long>of();
                 assertEquals(expected, sent.subList(0, ahead), "before the package");
                 assertEquals(sent.size(), Set.copyOf(sent).size(), "each page once");
                 assertTrue(sent.subList(ahead, sent.size()).containsAll(presentPages(wire.file).stream()
                         .filter(p -> !expected.contains(p)).toList()), "every other present page after it");
             }
+        }
+    }
+
+    /** A held background: only what the destination asks for goes, until the background is started; then the rest. */
+    @Test
+    void aHeldBackgroundSendsOnlyRequestedPagesUntilItIsStarted() throws Exception {
+        AtomicReference<PostcopySource> running = new AtomicReference<>();
+        List<Integer> recordsAtStart = new ArrayList<>();
+        RecordingDestination.Script script = new RecordingDestination.Script() {
+            @Override
+            public byte[] afterPackage(RecordingDestination d) {
+                return RecordingDestination.request("pc.ram", 0x100);
+            }
+
+            @Override
+            public byte[] afterPage(RecordingDestination d, PageRecord r) {
+                if (r.block().equals("pc.ram") && r.page() == 0x100 && recordsAtStart.isEmpty()) {
+                    recordsAtStart.add(d.records().size());
+                    running.get().startBackground();
+                }
+                return new byte[0];
+            }
+        };
+        try (WireFixture wire = WireFixture.of(dir, script)) {
+            try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(), Map.of(),
+                    ServeProfile.none(wire.file), new SourceOptions(false, false, true))) {
+                running.set(source);
+                source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
+            }
+            assertEquals(List.of(1), recordsAtStart, "nothing but the requested page before the background started");
+            assertEquals(wire.file.pages(), wire.destination.records().size(), "then every page");
         }
     }
 

@@ -32,12 +32,28 @@ import java.util.Map;
  *     {@link PostcopyServe#startBackground()} or {@link PostcopyServe#loadRemaining()}: for a caller that knows when
  *     its guest's first work is done, so that sending the rest takes no CPU from it before. The serve completes only
  *     after one of those calls
+ * @param readerThreads threads that read the pages from the file (1 to {@value #MAX_READER_THREADS}), the sending
+ *     thread among them: more keep several reads in flight where the file is not in the page cache. One connection
+ *     carries the stream whatever their number
  */
 public record ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
-        Path profile, Path recordProfileTo, boolean zeroPagesOnRequest, boolean preloadProfile, boolean holdBackground) {
+        Path profile, Path recordProfileTo, boolean zeroPagesOnRequest, boolean preloadProfile, boolean holdBackground,
+        int readerThreads) {
+
+    public static final int MAX_READER_THREADS = 64;
 
     public ServeRequest {
         parameters = Map.copyOf(parameters);
+        if (readerThreads < 1 || readerThreads > MAX_READER_THREADS) {
+            throw new IllegalArgumentException("reader threads must be 1 to " + MAX_READER_THREADS + ", not " + readerThreads);
+        }
+    }
+
+    /** Read by the sending thread alone. */
+    public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
+            Path profile, Path recordProfileTo, boolean zeroPagesOnRequest, boolean preloadProfile, boolean holdBackground) {
+        this(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, preloadProfile,
+                holdBackground, 1);
     }
 
     /** A request that preloads nothing and holds nothing back. */
@@ -60,30 +76,36 @@ public record ServeRequest(Path file, long offset, String destination, String po
     /** This request reading the working-set profile {@code profile} (null: none). */
     public ServeRequest withProfile(Path profile) {
         return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest,
-                preloadProfile, holdBackground);
+                preloadProfile, holdBackground, readerThreads);
     }
 
     /** This request recording a working-set profile into {@code file} (null: none). */
     public ServeRequest withRecordProfileTo(Path file) {
         return new ServeRequest(this.file, offset, destination, policy, parameters, profile, file, zeroPagesOnRequest,
-                preloadProfile, holdBackground);
+                preloadProfile, holdBackground, readerThreads);
     }
 
     /** This request sending zero pages only when asked for ({@code on}), or every page. */
     public ServeRequest withZeroPagesOnRequest(boolean on) {
         return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, on, preloadProfile,
-                holdBackground);
+                holdBackground, readerThreads);
     }
 
     /** This request sending the profile's pages before the device state ({@code on}), or none. */
     public ServeRequest withPreloadProfile(boolean on) {
         return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, on,
-                holdBackground);
+                holdBackground, readerThreads);
     }
 
     /** This request holding back what the destination does not ask for until {@code startBackground()} ({@code on}), or not. */
     public ServeRequest withHoldBackground(boolean on) {
         return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest,
-                preloadProfile, on);
+                preloadProfile, on, readerThreads);
+    }
+
+    /** This request reading the file on {@code threads} threads. */
+    public ServeRequest withReaderThreads(int threads) {
+        return new ServeRequest(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest,
+                preloadProfile, holdBackground, threads);
     }
 }

@@ -98,7 +98,7 @@ final class IncomingQemu {
                         ? new ServeRequest(file, r.offset(), "unix:" + socket, RECORDING_POLICY, Map.of()).withRecordProfileTo(r.profile())
                         : new ServeRequest(file, r.offset(), "unix:" + socket, r.policy(), Map.of()).withProfile(r.profile())
                                 .withPreloadProfile(r.preloadWorkingSet()).withHoldBackground(held))
-                        .withZeroPagesOnRequest(qemu.takesZeroPagesOnRequest());
+                        .withZeroPagesOnRequest(qemu.takesZeroPagesOnRequest()).withReaderThreads(r.loaderThreads());
                 long serving = System.nanoTime();
                 SnapshotReader reader = toServe;
                 toServe = null; // the serve owns it from here, also when it fails

@@ -28,7 +28,7 @@ final class ServeCommand {
     private ServeCommand() {}
 
     /** The options of a restore that make no sense for a serve, each with why; empty if there are none. */
-    static List<String> conflicts(boolean eager, String name, String runtime, String loaderThreads) {
+    static List<String> conflicts(boolean eager, String name, String runtime) {
         List<String> why = new ArrayList<>();
         if (eager) {
             why.add("--eager (the destination QEMU loads lazily; for an eager load give it the file with migrate-incoming file:)");
@@ -38,9 +38,6 @@ final class ServeCommand {
         }
         if (!runtime.isEmpty()) {
             why.add("--runtime (the destination QEMU is the runtime)");
-        }
-        if (!loaderThreads.strip().equals("0")) {
-            why.add("--loader-threads (one thread sends on the one migration connection)");
         }
         return why;
     }

@@ -94,7 +94,7 @@ public final class SnapshotCommands {
                     + "(default: defaultPolicy in config/dev.thaw.restore.cfg, sequential unless changed)")
             @Parameter(names = "--policy", absentValue = "") String policy,
             @Descriptor("background loader threads of a lazy restore (default: loaderThreads in config/dev.thaw.restore.cfg, "
-                    + "2 unless changed)") @Parameter(names = "--loader-threads", absentValue = "0") String loaderThreads,
+                    + "2 unless changed); of a QEMU file's serve, the threads that read its pages") @Parameter(names = "--loader-threads", absentValue = "0") String loaderThreads,
             @Descriptor("record the guest's first-touch order into the snapshot's working-set profile, until its first invocation "
                     + "completes (with --serve: the destination's page requests, until it has every page)")
             @Parameter(names = "--record-profile", presentValue = "true", absentValue = "false") boolean record,
@@ -110,7 +110,9 @@ public final class SnapshotCommands {
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file, or file:PATH,offset=N for a QEMU stream that starts at byte N") String file) {
         if (!serve.isEmpty()) {
-            serve(session, serve, file, policy, record, preload, asJson, ServeCommand.conflicts(eager, name, runtime, loaderThreads));
+            int readers = (int) Options.parseLong("--loader-threads", loaderThreads);
+            serve(session, serve, file, policy, record, preload, readers == 0 ? vms.restoreSettings().loaderThreads() : readers,
+                    asJson, ServeCommand.conflicts(eager, name, runtime));
             return;
         }
         Arguments.SnapshotLocation at = Arguments.snapshot(session, file);
@@ -148,7 +150,7 @@ public final class SnapshotCommands {
     }
 
     private void serve(CommandSession session, String address, String file, String policy, boolean record, boolean preload,
-            boolean asJson, List<String> conflicts) {
+            int readers, boolean asJson, List<String> conflicts) {
         if (!conflicts.isEmpty()) {
             throw new IllegalArgumentException("--serve cannot be combined with " + String.join("; nor with ", conflicts));
         }
@@ -164,7 +166,7 @@ public final class SnapshotCommands {
         Arguments.SnapshotLocation at = Arguments.snapshot(session, file);
         String used = policy.isEmpty() ? vms.restoreSettings().defaultPolicy() : policy;
         ServeRequest request = ServeCommand.request(at.file(), at.offset(), ServeCommand.address(session, address), used,
-                vms.profileFile(at.file()), record).withPreloadProfile(preload);
+                vms.profileFile(at.file()), record).withPreloadProfile(preload).withReaderThreads(readers);
         ServeCommand.run(s, request, session.getConsole(), asJson);
     }
 

@@ -14,18 +14,16 @@ class ServeCommandTest {
 
     @Test
     void theRestoreDefaultsConflictWithNothing() {
-        assertEquals(List.of(), ServeCommand.conflicts(false, "", "", "0"));
+        assertEquals(List.of(), ServeCommand.conflicts(false, "", ""));
     }
 
     @Test
     void eachOptionThatMakesNoSenseForAServeIsNamedWithItsReason() {
-        List<String> why = ServeCommand.conflicts(true, "vm9", "kvm", "4");
-        assertEquals(4, why.size(), why.toString());
-        for (String option : List.of("--eager", "--name", "--runtime", "--loader-threads")) {
+        List<String> why = ServeCommand.conflicts(true, "vm9", "kvm");
+        assertEquals(3, why.size(), why.toString());
+        for (String option : List.of("--eager", "--name", "--runtime")) {
             assertTrue(why.stream().anyMatch(w -> w.startsWith(option + " (")), option + " in " + why);
         }
-        assertEquals(List.of("--loader-threads (one thread sends on the one migration connection)"),
-                ServeCommand.conflicts(false, "", "", "2"));
     }
 
     @Test

@@ -61,8 +61,12 @@ public final class PostcopySource implements AutoCloseable {
     private final ServeProfile profile;
     /** Whether zero pages go only when requested, and EOF only after the device state is loaded (10.2). */
     private final boolean zeroPagesOnRequest;
-    /** Whether the profile's present pages go before the package. */
+    /** Whether the profile's pages go before the package. */
     private final boolean preloadProfile;
+    /** Threads that read a batch's pages from the file, the sender's own among them. */
+    private final int readerThreads;
+    /** The sender's readers, while it runs. */
+    private PageReaders readers;
     private final SendWindow window = new SendWindow();
     private final CompletableFuture<RestoreStats> completion = new CompletableFuture<>();
     /** Why it ended (the first reason wins); null while it runs. */
@@ -84,6 +88,7 @@ public final class PostcopySource implements AutoCloseable {
         this.profile = profile;
         this.zeroPagesOnRequest = options.zeroPagesOnRequest();
         this.preloadProfile = options.preloadProfile();
+        this.readerThreads = options.readerThreads();
         this.view = new SourceView(file, sent, parameters, profile);
         this.sender = Thread.ofPlatform().name("thaw-postcopy-sender").unstarted(this::send);
         this.returnPath = Thread.ofPlatform().name("thaw-postcopy-return-path").unstarted(this::readReturnPath);
@@ -105,7 +110,7 @@ public final class PostcopySource implements AutoCloseable {
      */
     static PostcopySource start(MigrationFile file, SocketChannel channel, String peer, PagePolicy policy,
             Map<String, Object> parameters, ServeProfile profile, boolean zeroPagesOnRequest) {
-        return start(file, channel, peer, policy, parameters, profile, new SourceOptions(zeroPagesOnRequest, false, false));
+        return start(file, channel, peer, policy, parameters, profile, new SourceOptions(zeroPagesOnRequest, false, false, 1));
     }
 
     /** As above, sending as {@code options} say (a preload, a hold of the background). */
@@ -163,7 +168,9 @@ public final class PostcopySource implements AutoCloseable {
     }
 
     private void send() {
-        try (Arena arena = Arena.ofConfined()) {
+        // Shared: the readers fill the staging buffer from their own threads.
+        try (Arena arena = Arena.ofShared(); PageReaders readers = new PageReaders(file, readerThreads)) {
+            this.readers = readers;
             Batch batch = new Batch(PageScheduler.BACKGROUND_PAGES * 4);
             RamPart part = new RamPart(file.ramSectionId(), batch.capacity());
             MemorySegment staging = arena.allocate((long) batch.capacity() * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE);
@@ -208,7 +215,7 @@ public final class PostcopySource implements AutoCloseable {
      * loads them before it reads the device state, so its guest runs with them in. No PING goes with them (the window
      * paces pages the destination may ask past; none are asked for yet), and a run already sent is not sent again.
      */
-    private void preload(Batch batch, RamPart part, MemorySegment staging) throws IOException {
+    private void preload(Batch batch, RamPart part, MemorySegment staging) throws IOException, InterruptedException {
         Optional<WorkingSet> workingSet = profile.workingSet();
         if (workingSet.isEmpty()) {
             return;
@@ -235,7 +242,7 @@ public final class PostcopySource implements AutoCloseable {
         LOG.debug("postcopy to {}: {} pages of the profile sent before the device state", peer, figures.pagesSent());
     }
 
-    private void writeAhead(Batch batch, RamPart part, MemorySegment staging) throws IOException {
+    private void writeAhead(Batch batch, RamPart part, MemorySegment staging) throws IOException, InterruptedException {
         part.begin();
         appendPages(batch, part, staging);
         write(part.finish());
@@ -243,36 +250,27 @@ public final class PostcopySource implements AutoCloseable {
     }
 
     /**
-     * Appends {@code batch}'s pages to {@code part}: present pages read from the file, each run of them with one read;
-     * the others as ZERO records.
+     * Appends {@code batch}'s pages to {@code part}: present pages read from the file (by the readers, each page into
+     * its own slot of {@code staging}); the others as ZERO records.
      */
-    private void appendPages(Batch batch, RamPart part, MemorySegment staging) {
-        for (int i = 0; i < batch.size(); ) {
+    private void appendPages(Batch batch, RamPart part, MemorySegment staging) throws InterruptedException {
+        readers.read(batch, staging);
+        for (int i = 0; i < batch.size(); i++) {
             long page = batch.page(i);
             SourceBlock block = file.blockOf(page);
-            if (!file.present(page)) {
+            boolean present = file.present(page);
+            if (present) {
+                part.page(block, page - block.firstPage())
+                        .copyFrom(staging.asSlice((long) i * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE));
+            } else {
                 part.zero(block, page - block.firstPage());
-                figures.page(batch.cause(i), false);
-                i++;
-                continue;
             }
-            int run = 1;
-            while (i + run < batch.size() && batch.page(i + run) == page + run && page + run < block.endPage()
-                    && file.present(page + run)) {
-                run++;
-            }
-            file.read(page, run, staging.asSlice(0, (long) run * Protocol.PAGE_SIZE));
-            for (int k = 0; k < run; k++) {
-                part.page(block, page + k - block.firstPage())
-                        .copyFrom(staging.asSlice((long) k * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE));
-                figures.page(batch.cause(i + k), true);
-            }
-            i += run;
+            figures.page(batch.cause(i), present);
         }
     }
 
     /** One RAM part of {@code batch}, paced by the send window, its requests' latencies counted once it is written. */
-    private void write(Batch batch, RamPart part, MemorySegment staging) throws IOException {
+    private void write(Batch batch, RamPart part, MemorySegment staging) throws IOException, InterruptedException {
         part.begin();
         appendPages(batch, part, staging);
         ByteBuffer bytes = part.finish();

@@ -8,13 +8,22 @@ import dev.thaw.api.migration.ServeRequest;
  * @param zeroPagesOnRequest a zero page goes only when the destination asks for it, and EOF only after its device
  *     state is loaded
  * @param preloadProfile the profile's pages go before the package
- * @param holdBackground nothing goes unasked (beyond a preload) until {@link PostcopySource#loadRemaining()}
+ * @param holdBackground nothing goes unasked (beyond a preload) until {@link PostcopySource#startBackground()} or
+ *     {@link PostcopySource#loadRemaining()}
+ * @param readerThreads threads that read pages from the file ({@link PageReaders}), the sender's own among them
  */
-record SourceOptions(boolean zeroPagesOnRequest, boolean preloadProfile, boolean holdBackground) {
+record SourceOptions(boolean zeroPagesOnRequest, boolean preloadProfile, boolean holdBackground, int readerThreads) {
 
-    static final SourceOptions DEFAULT = new SourceOptions(false, false, false);
+    static final SourceOptions DEFAULT = new SourceOptions(false, false, false, 1);
+
+    SourceOptions {
+        if (readerThreads < 1) {
+            throw new IllegalArgumentException("reader threads must be at least 1, not " + readerThreads);
+        }
+    }
 
     static SourceOptions of(ServeRequest request) {
-        return new SourceOptions(request.zeroPagesOnRequest(), request.preloadProfile(), request.holdBackground());
+        return new SourceOptions(request.zeroPagesOnRequest(), request.preloadProfile(), request.holdBackground(),
+                request.readerThreads());
     }
 }

@@ -99,7 +99,7 @@ class ServeProfileWireTest {
                 Profiles.write(profile, Profiles.snapshotId(wire.sample), wire.sample, Protocol.PAGE_SIZE, wire.file.pages(), 6, runs);
                 try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(),
                         Map.of(), new ServeProfile(wire.sample, wire.file.pages(), profile, null),
-                        new SourceOptions(false, preload, false))) {
+                        new SourceOptions(false, preload, false, 1))) {
                     source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
                 }
                 List<Long> sent = wire.destination.records().stream().map(wire::pageOf).toList();
@@ -135,7 +135,7 @@ class ServeProfileWireTest {
         };
         try (WireFixture wire = WireFixture.of(dir, script)) {
             try (PostcopySource source = PostcopySource.start(wire.file, wire.destination.connect(), "test", sequential(), Map.of(),
-                    ServeProfile.none(wire.file), new SourceOptions(false, false, true))) {
+                    ServeProfile.none(wire.file), new SourceOptions(false, false, true, 1))) {
                 running.set(source);
                 source.completion().get(PostcopyWireTest.TIMEOUT_SECONDS, TimeUnit.SECONDS);
             }

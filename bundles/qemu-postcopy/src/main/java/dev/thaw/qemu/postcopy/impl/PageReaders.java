@@ -22,8 +22,12 @@ final class PageReaders implements AutoCloseable {
     /** A piece of a batch: {@code count} pages from {@code page}, at batch index {@code index}. */
     private record Piece(int index, long page, int count) {}
 
-    /** Pieces smaller than this are not split further: a read has its own cost. */
-    static final int MIN_PIECE_PAGES = 16;
+    /**
+     * Runs of up to this many pages are not split: from the page cache such a read takes about as long as handing
+     * half of it to another thread (a background batch of the sequential order is one run of 64 pages; measured with
+     * {@code ./thaw bench restore --runtime qemu}, splitting it did not load faster).
+     */
+    static final int MIN_PIECE_PAGES = 64;
 
     private final MigrationFile file;
     private final int threads;

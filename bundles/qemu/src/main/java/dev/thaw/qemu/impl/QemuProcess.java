@@ -81,7 +81,9 @@ final class QemuProcess implements AutoCloseable {
         command.addAll(options);
         command.addAll(List.of(
                 "-chardev", "pipe,id=com1,path=" + option(serial.path()), "-serial", "chardev:com1",
-                "-qmp", "unix:" + option(monitor) + ",server=on,wait=off"));
+                "-qmp", "unix:" + option(monitor) + ",server=on,wait=off",
+                // QEMU's threads by name in top and /proc (CPU 0/TCG, postcopy/listen, ...): where a restore's time goes
+                "-name", "thaw,debug-threads=on"));
         LOG.debug("{}: starting {}", name, command);
         serial.start(console, "qemu-com1-" + name);
         process = new ProcessBuilder(command).redirectInput(ProcessBuilder.Redirect.from(new File("/dev/null")))

@@ -49,28 +49,17 @@ public record ServeRequest(Path file, long offset, String destination, String po
         }
     }
 
-    /** Read by the sending thread alone. */
-    public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
-            Path profile, Path recordProfileTo, boolean zeroPagesOnRequest, boolean preloadProfile, boolean holdBackground) {
-        this(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, preloadProfile,
-                holdBackground, 1);
-    }
 
-    /** A request that preloads nothing and holds nothing back. */
-    public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
-            Path profile, Path recordProfileTo, boolean zeroPagesOnRequest) {
-        this(file, offset, destination, policy, parameters, profile, recordProfileTo, zeroPagesOnRequest, false, false);
-    }
 
     /** A request that sends every page. */
     public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters,
             Path profile, Path recordProfileTo) {
-        this(file, offset, destination, policy, parameters, profile, recordProfileTo, false, false, false);
+        this(file, offset, destination, policy, parameters, profile, recordProfileTo, false, false, false, 1);
     }
 
     /** A request that reads no profile, records none and sends every page. */
     public ServeRequest(Path file, long offset, String destination, String policy, Map<String, Object> parameters) {
-        this(file, offset, destination, policy, parameters, null, null, false, false, false);
+        this(file, offset, destination, policy, parameters, null, null, false, false, false, 1);
     }
 
     /** This request reading the working-set profile {@code profile} (null: none). */

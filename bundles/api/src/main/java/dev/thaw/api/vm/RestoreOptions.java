@@ -54,11 +54,6 @@ public record RestoreOptions(Path file, String name, boolean eager, String polic
         }
     }
 
-    /** Preloading nothing. */
-    public RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile,
-            String runtime, long offset) {
-        this(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset, false);
-    }
 
     /** From the file's first byte. */
     public RestoreOptions(Path file, String name, boolean eager, String policy, int loaderThreads, boolean recordProfile,

@@ -101,13 +101,7 @@ final class QemuVm implements Vm {
     /**
      * The lazy restore this VM comes from: its failure fails the VM (QEMU has no memory behind its guest then).
      * A serve that records a working-set profile saves it when the first invocation is done, then sends the rest.
-     */
-    void servedBy(PostcopyServe serve, boolean recording, long startedNanos) {
-        servedBy(serve, recording, false, startedNanos);
-    }
-
-    /**
-     * As above; {@code held}: the serve holds back its background until it is told to start it, which comes with the
+     * {@code held}: the serve holds back its background until it is told to start it, which comes with the
      * guest's first result line after the restore (its first invocation done), or at once where something waits for
      * the whole memory ({@link #awaitLoaded}; a snapshot loads the rest anyway).
      */

@@ -44,7 +44,7 @@ public final class ConsoleLog implements ConsoleOutput {
     @Override
     public void write(byte[] data, int offset, int length) {
         String s = new String(data, offset, length, StandardCharsets.ISO_8859_1);
-        List<Runnable> due = new ArrayList<>();
+        List<Runnable> due;
         lock.lock();
         try {
             if (firstByteNanos < 0 && length > 0) {
@@ -68,7 +68,7 @@ public final class ConsoleLog implements ConsoleOutput {
                     currentLine.append(c);
                 }
             }
-            takeDue(due);
+            due = takeDue();
         } finally {
             lock.unlock();
         }
@@ -80,12 +80,12 @@ public final class ConsoleLog implements ConsoleOutput {
      * on the thread that writes the line that makes it so, which it must not hold up. Not run if the VM ends first.
      */
     public void whenResults(int count, Runnable task) {
-        List<Runnable> due = new ArrayList<>();
+        List<Runnable> due = List.of();
         lock.lock();
         try {
             if (ended == null) {
                 waiters.add(new ResultWaiter(count, task));
-                takeDue(due);
+                due = takeDue();
             }
         } finally {
             lock.unlock();
@@ -93,10 +93,15 @@ public final class ConsoleLog implements ConsoleOutput {
         due.forEach(Runnable::run);
     }
 
-    /** Moves the waiters whose count is reached into {@code due}; the lock is held. */
-    private void takeDue(List<Runnable> due) {
+    /** Takes out the tasks of the waiters whose count is reached; the lock is held. */
+    private List<Runnable> takeDue() {
+        if (waiters.isEmpty()) {
+            return List.of();
+        }
         int count = resultsBefore + results.size();
+        List<Runnable> due = new ArrayList<>();
         waiters.removeIf(w -> w.count() <= count && due.add(w.task()));
+        return due;
     }
 
     public String text() {

@@ -46,10 +46,6 @@ final class PageScheduler {
 
     private record Pending(long first, long end, Cause cause, Request request) {}
 
-    PageScheduler(MigrationFile file, SentPages sent, PolicyGuard policy, SourceFigures figures, boolean zeroPagesOnRequest) {
-        this(file, sent, policy, figures, zeroPagesOnRequest, false);
-    }
-
     /** {@code holdBackground}: nothing goes unasked until {@link #loadRemaining()}. */
     PageScheduler(MigrationFile file, SentPages sent, PolicyGuard policy, SourceFigures figures, boolean zeroPagesOnRequest,
             boolean holdBackground) {

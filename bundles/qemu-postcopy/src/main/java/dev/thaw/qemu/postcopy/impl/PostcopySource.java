@@ -63,10 +63,8 @@ public final class PostcopySource implements AutoCloseable {
     private final boolean zeroPagesOnRequest;
     /** Whether the profile's pages go before the package. */
     private final boolean preloadProfile;
-    /** Threads that read a batch's pages from the file, the sender's own among them. */
-    private final int readerThreads;
-    /** The sender's readers, while it runs. */
-    private PageReaders readers;
+    /** Read a batch's pages from the file, on the sender's thread and its helpers; closed when the sender ends. */
+    private final PageReaders readers;
     private final SendWindow window = new SendWindow();
     private final CompletableFuture<RestoreStats> completion = new CompletableFuture<>();
     /** Why it ended (the first reason wins); null while it runs. */
@@ -88,7 +86,7 @@ public final class PostcopySource implements AutoCloseable {
         this.profile = profile;
         this.zeroPagesOnRequest = options.zeroPagesOnRequest();
         this.preloadProfile = options.preloadProfile();
-        this.readerThreads = options.readerThreads();
+        this.readers = new PageReaders(file, options.readerThreads());
         this.view = new SourceView(file, sent, parameters, profile);
         this.sender = Thread.ofPlatform().name("thaw-postcopy-sender").unstarted(this::send);
         this.returnPath = Thread.ofPlatform().name("thaw-postcopy-return-path").unstarted(this::readReturnPath);
@@ -169,18 +167,17 @@ public final class PostcopySource implements AutoCloseable {
 
     private void send() {
         // Shared: the readers fill the staging buffer from their own threads.
-        try (Arena arena = Arena.ofShared(); PageReaders readers = new PageReaders(file, readerThreads)) {
-            this.readers = readers;
+        try (Arena arena = Arena.ofShared(); readers) {
             Batch batch = new Batch(PageScheduler.BACKGROUND_PAGES * 4);
             RamPart part = new RamPart(file.ramSectionId(), batch.capacity());
             MemorySegment staging = arena.allocate((long) batch.capacity() * Protocol.PAGE_SIZE, Protocol.PAGE_SIZE);
+            write(Preamble.head(file));
             if (preloadProfile) {
-                write(Preamble.head(file));
                 profile.read();
                 preload(batch, part, staging);
-                write(Preamble.packaged(file));
-            } else {
-                write(Preamble.of(file));
+            }
+            write(Preamble.packaged(file));
+            if (!preloadProfile) {
                 profile.read(); // while the destination loads the package's devices
             }
             policy.open(view);
@@ -211,7 +208,7 @@ public final class PostcopySource implements AutoCloseable {
     }
 
     /**
-     * The pages of the profile, in its order, as RAM parts before the package: the destination's main thread
+     * The pages of the profile, in address order, as RAM parts before the package: the destination's main thread
      * loads them before it reads the device state, so its guest runs with them in. No PING goes with them (the window
      * paces pages the destination may ask past; none are asked for yet), and a run already sent is not sent again.
      */

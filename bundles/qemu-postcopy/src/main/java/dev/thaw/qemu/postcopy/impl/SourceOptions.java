@@ -14,14 +14,6 @@ import dev.thaw.api.migration.ServeRequest;
  */
 record SourceOptions(boolean zeroPagesOnRequest, boolean preloadProfile, boolean holdBackground, int readerThreads) {
 
-    static final SourceOptions DEFAULT = new SourceOptions(false, false, false, 1);
-
-    SourceOptions {
-        if (readerThreads < 1) {
-            throw new IllegalArgumentException("reader threads must be at least 1, not " + readerThreads);
-        }
-    }
-
     static SourceOptions of(ServeRequest request) {
         return new SourceOptions(request.zeroPagesOnRequest(), request.preloadProfile(), request.holdBackground(),
                 request.readerThreads());

@@ -135,6 +135,7 @@ struct boot_params {
 	struct { u64 base, size; } ram[4]; /* 0x48 */
 	u64 lapic_timer_initial_count;     /* 0x88 */
 	u64 resident_bytes;     /* 0x90: function only; 0 = working_set_bytes */
+	u64 write_percent;      /* 0x98: function only; 0 = 100 */
 };
 
 enum { WL_FILL = 0, WL_TOUCH = 1, WL_FUNCTION = 2, WL_FAULT = 3 };

@@ -214,8 +214,9 @@ static void __attribute__((noreturn)) w_touch(const struct boot_params *bp, cons
 
 /* ---- function ---- */
 
-/* invocation k >= 1: four read-modify-writes per page, pages in a permuted order */
-static u64 fn_invoke(const struct space *sp, u64 n, u64 seed, u64 k)
+/* invocation k >= 1: four reads per page, pages in a permuted order; the words
+   read are written back in write_percent of the pages (those whose hash says so) */
+static u64 fn_invoke(const struct space *sp, u64 n, u64 seed, u64 k, u64 write_percent)
 {
 	u64 key = splitmix64(seed + k * GOLDEN), acc = key;
 	struct perm pm;
@@ -225,11 +226,13 @@ static u64 fn_invoke(const struct space *sp, u64 n, u64 seed, u64 k)
 		if (i >= n)
 			continue;
 		u64 p = page_addr(sp, i);
-		u64 j0 = mix64(key ^ p) & 127;
+		u64 h = mix64(key ^ p), j0 = h & 127;
+		int write = (h >> 7) % 100 < write_percent;
 		for (u64 m = 0; m < 4; m++) {
 			volatile u64 *w = (volatile u64 *)(p + 8 * (j0 + 128 * m));
 			u64 nv = splitmix64(*w ^ acc);
-			*w = nv;
+			if (write)
+				*w = nv;
 			acc += nv;
 		}
 	}
@@ -259,10 +262,21 @@ static u64 resident_pages(const struct boot_params *bp, const struct space *sp, 
 	return r;
 }
 
+/* Share of the pages an invocation reads that it writes: a serverless call reads
+   much of its memory and writes little. 0 (boot pages from before the field): all. */
+static u64 write_percent(const struct boot_params *bp)
+{
+	if (bp->write_percent == 0)
+		return 100;
+	if (bp->write_percent > 100)
+		fail("error write percent above 100\n");
+	return bp->write_percent;
+}
+
 static void __attribute__((noreturn)) w_function(const struct boot_params *bp, const struct space *sp)
 {
 	u64 n = working_set_pages(bp, sp), seed = bp->seed, sum = 0;
-	u64 r = resident_pages(bp, sp, n);
+	u64 r = resident_pages(bp, sp, n), wp = write_percent(bp);
 	for (u64 i = 0; i < r; i++) {
 		u64 p = page_addr(sp, i);
 		fill_page(p, seed);
@@ -287,7 +301,7 @@ static void __attribute__((noreturn)) w_function(const struct boot_params *bp, c
 		if (len == 0)
 			continue;
 		if (line_is(line, len, "invoke") || line_is(line, len, "i")) {
-			u64 r = fn_invoke(sp, n, seed, ++k);
+			u64 r = fn_invoke(sp, n, seed, ++k, wp);
 			guest_status.invocations = k;
 			print_result("function", r);
 		} else {

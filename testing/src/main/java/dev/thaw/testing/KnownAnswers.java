@@ -42,8 +42,46 @@ public final class KnownAnswers {
             "result function 6c71a93ec3e9c7ee",
             "result function 2f3a6c86c9bbb019",
             "result function 0bd8172ee3aec3cd");
-    /** The resident sets whose {@code function} answers are known: the working set alone, and {@link #FUNCTION_RESIDENT}. */
-    public static final List<Long> FUNCTION_RESIDENT_SETS = List.of(BootRequest.RESIDENT_AS_WORKING_SET, FUNCTION_RESIDENT);
+    /**
+     * {@code function} writing in 10% of the pages each invocation reads: a serverless guest that reads much of its
+     * memory and writes little. Invocation 1 reads the init's pattern either way, so it answers as {@link #FUNCTION}
+     * does; from invocation 2 on the memory differs.
+     */
+    public static final int FUNCTION_WRITE_PERCENT = 10;
+    public static final List<String> FUNCTION_WRITING_10_PERCENT = List.of(
+            "result function e016509f7aa8e586",
+            "result function 6c71a93ec3e9c7ee",
+            "result function a1109b6739efaef1",
+            "result function 263713b9fa61c334");
+
+    /**
+     * A {@code function} case whose answers are known: 256 MiB, seed 42, a 32 MiB working set, and a resident set and
+     * write percent.
+     *
+     * @param residentBytes the memory the init fills ({@link BootRequest#RESIDENT_AS_WORKING_SET}: the working set)
+     * @param writePercent the share of the pages an invocation reads that it writes
+     * @param answers the init's result, then invocations 1, 2 and 3's
+     */
+    public record FunctionCase(long residentBytes, int writePercent, List<String> answers) {
+
+        /** The boot request of this case. */
+        public BootRequest request(String name, int vcpus) {
+            return new BootRequest(name, FUNCTION_MEMORY, vcpus, Workload.FUNCTION, 42, FUNCTION_WORKING_SET, TouchOrder.SEQUENTIAL,
+                    4096, residentBytes, writePercent);
+        }
+
+        /** Names the case in a parameterized test's display name. */
+        @Override
+        public String toString() {
+            return "resident set " + (residentBytes >> 20) + " MiB, write percent " + writePercent;
+        }
+    }
+
+    /** The {@code function} cases whose answers are known: the defaults, {@link #FUNCTION_RESIDENT}, {@link #FUNCTION_WRITE_PERCENT}. */
+    public static final List<FunctionCase> FUNCTION_CASES = List.of(
+            new FunctionCase(BootRequest.RESIDENT_AS_WORKING_SET, BootRequest.WRITE_ALL, FUNCTION),
+            new FunctionCase(FUNCTION_RESIDENT, BootRequest.WRITE_ALL, FUNCTION_WITH_RESIDENT),
+            new FunctionCase(BootRequest.RESIDENT_AS_WORKING_SET, FUNCTION_WRITE_PERCENT, FUNCTION_WRITING_10_PERCENT));
 
     private KnownAnswers() {}
 
@@ -63,24 +101,8 @@ public final class KnownAnswers {
         };
     }
 
+    /** {@code function} with the defaults, whose answers are {@link #FUNCTION}. */
     public static BootRequest function(String name, int vcpus) {
-        return function(name, vcpus, BootRequest.RESIDENT_AS_WORKING_SET);
-    }
-
-    /** {@code function} keeping {@code residentBytes} filled, one of {@link #FUNCTION_RESIDENT_SETS}. */
-    public static BootRequest function(String name, int vcpus, long residentBytes) {
-        return new BootRequest(name, FUNCTION_MEMORY, vcpus, Workload.FUNCTION, 42, FUNCTION_WORKING_SET, TouchOrder.SEQUENTIAL, 4096,
-                residentBytes);
-    }
-
-    /** The init's result, then invocations 1, 2 and 3's, of {@code function} keeping {@code residentBytes} filled. */
-    public static List<String> function(long residentBytes) {
-        if (residentBytes == BootRequest.RESIDENT_AS_WORKING_SET) {
-            return FUNCTION;
-        }
-        if (residentBytes == FUNCTION_RESIDENT) {
-            return FUNCTION_WITH_RESIDENT;
-        }
-        throw new IllegalArgumentException("no known function answers for a resident set of " + residentBytes + " bytes");
+        return FUNCTION_CASES.get(0).request(name, vcpus);
     }
 }

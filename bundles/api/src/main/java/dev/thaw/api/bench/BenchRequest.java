@@ -17,9 +17,17 @@ import java.nio.file.Path;
  *     or null for the platform's default runtime
  * @param residentBytes the memory the guest's function holds data in (its init fills it; each invocation touches only
  *     its working set), or 0 for the working set alone
+ * @param writePercent the share, 1 to 100, of the pages each invocation of the guest's function reads that it also
+ *     writes (100: every page it reads)
  */
 public record BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads,
-        Path resultsRoot, Path floorSource, String runtime, long residentBytes) {
+        Path resultsRoot, Path floorSource, String runtime, long residentBytes, int writePercent) {
+
+    /** Writing every page each invocation reads. */
+    public BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads, Path resultsRoot,
+            Path floorSource, String runtime, long residentBytes) {
+        this(memoryBytes, workingSetBytes, vcpus, repeat, loaderThreads, resultsRoot, floorSource, runtime, residentBytes, 100);
+    }
 
     /** With data in the working set alone. */
     public BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, int repeat, int loaderThreads, Path resultsRoot,
@@ -41,6 +49,9 @@ public record BenchRequest(long memoryBytes, long workingSetBytes, int vcpus, in
         if (residentBytes != 0 && (residentBytes < workingSetBytes || residentBytes >= memoryBytes)) {
             throw new IllegalArgumentException("the resident set (" + residentBytes + " bytes) must hold the working set ("
                     + workingSetBytes + " bytes) and be smaller than the memory (" + memoryBytes + " bytes)");
+        }
+        if (writePercent < 1 || writePercent > 100) {
+            throw new IllegalArgumentException("the write percent must be 1 to 100, not " + writePercent);
         }
         if (vcpus < 1 || repeat < 1 || repeat > 100 || loaderThreads < 1) {
             throw new IllegalArgumentException("vcpus and loader threads must be at least 1, repeat 1 to 100");

@@ -13,6 +13,8 @@ package dev.thaw.api.vm;
  * @param strideBytes stride of the strided {@code touch} order
  * @param residentBytes memory the {@code function} workload keeps filled, of which each invocation reads its working
  *     set; {@value #RESIDENT_AS_WORKING_SET}: the working set alone
+ * @param writePercent the share, 1 to 100, of the pages each {@code function} invocation reads that it also writes
+ *     ({@value #WRITE_ALL}: every page it reads, as requests made before the field did)
  */
 public record BootRequest(
         String name,
@@ -23,13 +25,16 @@ public record BootRequest(
         long workingSetBytes,
         TouchOrder touchOrder,
         long strideBytes,
-        long residentBytes) {
+        long residentBytes,
+        int writePercent) {
 
     public static final long DEFAULT_MEMORY = 256L << 20;
     public static final long DEFAULT_WORKING_SET = 32L << 20;
     public static final long DEFAULT_STRIDE = 64L << 10;
     /** The {@code residentBytes} of a guest that keeps only its working set filled (and of requests made before the field). */
     public static final long RESIDENT_AS_WORKING_SET = 0;
+    /** The {@code writePercent} of a guest whose invocations write every page they read (and of requests made before the field). */
+    public static final int WRITE_ALL = 100;
 
     public BootRequest {
         if (vcpus < 1) {
@@ -51,12 +56,21 @@ public record BootRequest(
             throw new IllegalArgumentException("resident set " + size(residentBytes) + " is smaller than the working set of "
                     + size(workingSetBytes));
         }
+        if (writePercent < 1 || writePercent > WRITE_ALL) {
+            throw new IllegalArgumentException("write percent must be 1 to 100, not " + writePercent);
+        }
         if (workload == null || touchOrder == null) {
             throw new IllegalArgumentException("workload and touch order are required");
         }
     }
 
-    /** A guest that keeps only its working set filled. */
+    /** A guest whose invocations write every page they read. */
+    public BootRequest(String name, long memoryBytes, int vcpus, Workload workload, long seed, long workingSetBytes,
+            TouchOrder touchOrder, long strideBytes, long residentBytes) {
+        this(name, memoryBytes, vcpus, workload, seed, workingSetBytes, touchOrder, strideBytes, residentBytes, WRITE_ALL);
+    }
+
+    /** A guest that keeps only its working set filled, and whose invocations write every page they read. */
     public BootRequest(String name, long memoryBytes, int vcpus, Workload workload, long seed, long workingSetBytes,
             TouchOrder touchOrder, long strideBytes) {
         this(name, memoryBytes, vcpus, workload, seed, workingSetBytes, touchOrder, strideBytes, RESIDENT_AS_WORKING_SET);

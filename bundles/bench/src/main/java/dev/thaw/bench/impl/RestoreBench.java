@@ -74,13 +74,16 @@ public final class RestoreBench implements RestoreBenchmark {
         long presentBytes;
         PeerRow peer = null;
         BootRequest boot = new BootRequest("bench-original", request.memoryBytes(), request.vcpus(), Workload.FUNCTION,
-                SEED, request.workingSetBytes(), TouchOrder.SEQUENTIAL, BootRequest.DEFAULT_STRIDE, request.residentBytes());
+                SEED, request.workingSetBytes(), TouchOrder.SEQUENTIAL, BootRequest.DEFAULT_STRIDE, request.residentBytes(),
+                request.writePercent());
         Vm original = request.runtime() == null ? vms.boot(boot) : vms.boot(boot, request.runtime());
         try {
             original.awaitLine("result function", 0, INVOCATION_TIMEOUT);
             progress.accept("snapshotting a " + mib(request.memoryBytes()) + " MiB guest with a "
                     + mib(request.workingSetBytes()) + " MiB working set"
-                    + (request.residentBytes() == 0 ? "" : " of " + mib(request.residentBytes()) + " MiB of data"));
+                    + (request.residentBytes() == 0 ? "" : " of " + mib(request.residentBytes()) + " MiB of data")
+                    + (request.writePercent() == BootRequest.WRITE_ALL ? "" : ", writing " + request.writePercent()
+                            + "% of the pages each invocation reads"));
             presentBytes = original.snapshot(snapshot, true, Progress.NONE).presentPages() * 4096;
             // The invocation every restored copy runs first; the VM that never stopped runs it too.
             Invocation next = original.invoke(INVOCATION_TIMEOUT);

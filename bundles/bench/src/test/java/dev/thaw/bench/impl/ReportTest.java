@@ -3,6 +3,7 @@ package dev.thaw.bench.impl;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -78,8 +79,18 @@ class ReportTest {
     }
 
     @Test
+    void aRequestWritesEveryPageReadUnlessToldAndRefusesAWritePercentOutside1To100() {
+        assertEquals(100, new BenchRequest(1L << 30, 32L << 20, 1, 3, 1, dir, null).writePercent());
+        assertEquals(100, new BenchRequest(1L << 30, 32L << 20, 1, 3, 1, dir, null, "qemu", 128L << 20).writePercent());
+        for (int percent : new int[] {0, 101}) {
+            assertEquals("the write percent must be 1 to 100, not " + percent, assertThrows(IllegalArgumentException.class,
+                    () -> new BenchRequest(1L << 30, 32L << 20, 1, 3, 1, dir, null, null, 0, percent)).getMessage());
+        }
+    }
+
+    @Test
     void eachRunGetsItsOwnFolderWithTheJsonAndAChartOfEveryRow() throws Exception {
-        BenchRequest request = new BenchRequest(1L << 30, 32L << 20, 1, 3, 1, dir, null);
+        BenchRequest request = new BenchRequest(1L << 30, 32L << 20, 1, 3, 1, dir, null, null, 0, 10);
         Path first = ResultsFolder.create(dir, "restore");
         Path second = ResultsFolder.create(dir, "restore");
         assertNotEquals(first, second, "runs started in the same second");
@@ -87,6 +98,7 @@ class ReportTest {
         ResultsFolder.write(report);
 
         JsonNode json = ResultsFolder.JSON.readTree(first.resolve("results.json").toFile());
+        assertEquals(10, json.path("request").path("writePercent").asInt(), "the guest the figures were measured on");
         assertEquals(ROWS.size(), json.path("rows").size());
         assertEquals("none", json.path("rows").path(1).path("mode").asText());
         assertEquals(8000, json.path("rows").path(1).path("faults").asLong());

@@ -47,6 +47,15 @@ final class GuestHarness implements AutoCloseable {
 
     /** With the function workload's resident set ({@code 0}: its working set alone). */
     GuestHarness(long ramBytes, int vcpus, long workload, long seed, long workingSet, long residentBytes) throws IOException {
+        this(ramBytes, vcpus, workload, seed, workingSet, residentBytes, 0);
+    }
+
+    /**
+     * With the function workload's resident set and write percent ({@code 0}: as in a boot page from before the field,
+     * every page read is written).
+     */
+    GuestHarness(long ramBytes, int vcpus, long workload, long seed, long workingSet, long residentBytes, long writePercent)
+            throws IOException {
         ram = Mapping.anonymous(ramBytes, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE);
         PageToucher toucher = (address, write) -> Libc.madvise(address, 4096,
                 write ? Libc.MADV_POPULATE_WRITE : Libc.MADV_POPULATE_READ);
@@ -66,6 +75,7 @@ final class GuestHarness implements AutoCloseable {
         p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x50, ramBytes);
         p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x88, 0);
         p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x90, residentBytes);
+        p.set(ValueLayout.JAVA_LONG_UNALIGNED, 0x98, writePercent);
         this.vcpus = vcpus;
         for (int i = 0; i < vcpus; i++) {
             Interpreter cpu = newCpu(i);

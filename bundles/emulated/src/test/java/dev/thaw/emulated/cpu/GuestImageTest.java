@@ -1,8 +1,10 @@
 package dev.thaw.emulated.cpu;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.testing.KnownAnswers;
+import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Random;
@@ -84,15 +86,16 @@ class GuestImageTest {
      * function: the guest sleeps in HLT until a line arrives on the UART, takes the UART interrupt, runs an
      * invocation and prints its result. Known answers from guest/README.md; the second invocation runs on
      * a fresh interpreter restored from the state exported while the guest waited. With a resident set the
-     * init hashes more memory than the invocations read.
+     * init hashes more memory than the invocations read; with a write percent below 100 the invocations write
+     * only some of the pages they read.
      */
-    @ParameterizedTest(name = "resident set {0} bytes")
-    @FieldSource("dev.thaw.testing.KnownAnswers#FUNCTION_RESIDENT_SETS")
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("dev.thaw.testing.KnownAnswers#FUNCTION_CASES")
     @Timeout(value = 120, unit = TimeUnit.SECONDS)
-    void functionTakesUartInterruptsAndPrintsTheKnownResults(long residentBytes) throws Exception {
-        List<String> answers = KnownAnswers.function(residentBytes);
+    void functionTakesUartInterruptsAndPrintsTheKnownResults(KnownAnswers.FunctionCase known) throws Exception {
+        List<String> answers = known.answers();
         try (GuestHarness h = new GuestHarness(KnownAnswers.FUNCTION_MEMORY, 1, FUNCTION, 42, KnownAnswers.FUNCTION_WORKING_SET,
-                residentBytes)) {
+                known.residentBytes(), known.writePercent())) {
             assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind(), h.console::toString);
             assertEquals(answers.subList(0, 1), h.lines("result"));
             h.input("invoke\n");
@@ -108,13 +111,55 @@ class GuestImageTest {
         }
     }
 
-    /** The known init answers are what guest/README.md's formulas give, computed here without the guest. */
-    @ParameterizedTest(name = "resident set {0} bytes")
-    @FieldSource("dev.thaw.testing.KnownAnswers#FUNCTION_RESIDENT_SETS")
-    void theKnownFunctionInitAnswersAreTheModelsSums(long residentBytes) {
-        long filled = residentBytes == 0 ? KnownAnswers.FUNCTION_WORKING_SET : residentBytes;
-        assertEquals(KnownAnswers.function(residentBytes).get(0),
-                "result function " + HexFormat.of().toHexDigits(GuestModel.functionInit(filled / 4096, 42)));
+    /** The known answers are what guest/README.md's formulas give, computed here without the guest. */
+    @ParameterizedTest(name = "{0}")
+    @FieldSource("dev.thaw.testing.KnownAnswers#FUNCTION_CASES")
+    void theKnownFunctionAnswersAreTheModels(KnownAnswers.FunctionCase known) {
+        long filled = known.residentBytes() == 0 ? KnownAnswers.FUNCTION_WORKING_SET : known.residentBytes();
+        int pages = (int) (KnownAnswers.FUNCTION_WORKING_SET / 4096);
+        long[] written = new long[3];
+        List<Long> model = new ArrayList<>(List.of(GuestModel.functionInit(filled / 4096, 42)));
+        for (long r : GuestModel.functionInvocations(pages, 42, known.writePercent(), 3, written)) {
+            model.add(r);
+        }
+        assertEquals(known.answers(), model.stream().map(r -> "result function " + HexFormat.of().toHexDigits(r)).toList());
+        for (long w : written) {
+            // about the write percent of the pages, spread by a hash: within 4 standard deviations
+            double expected = pages * known.writePercent() / 100.0;
+            double sd = Math.sqrt(pages * known.writePercent() / 100.0 * (1 - known.writePercent() / 100.0));
+            assertTrue(Math.abs(w - expected) <= 4 * sd, () -> w + " pages written, not about " + expected);
+        }
+    }
+
+    /**
+     * A boot page from before the write percent has 0 there: the invocations write every page they read. (The second
+     * invocation is the first whose answer depends on it.)
+     */
+    @Test
+    @Timeout(value = 120, unit = TimeUnit.SECONDS)
+    void functionTakesAWritePercentOf0As100() throws Exception {
+        try (GuestHarness h = new GuestHarness(KnownAnswers.FUNCTION_MEMORY, 1, FUNCTION, 42, KnownAnswers.FUNCTION_WORKING_SET,
+                0, 0)) {
+            assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind(), h.console::toString);
+            for (int k = 1; k <= 2; k++) {
+                h.input("i\n");
+                assertEquals(StopReason.Kind.HALTED, h.runUntilStopped().kind());
+            }
+            assertEquals(KnownAnswers.FUNCTION.subList(0, 3), h.lines("result"), h.console::toString);
+        }
+    }
+
+    /** A write percent above 100 is a parameter error, found before the init: one line, exit code 1. */
+    @ParameterizedTest(name = "write percent {0}")
+    @ValueSource(longs = {101, 1000, -1})
+    @Timeout(value = 60, unit = TimeUnit.SECONDS)
+    void functionRefusesAWritePercentAbove100(long writePercent) throws Exception {
+        try (GuestHarness h = new GuestHarness(256 * MIB, 1, FUNCTION, 42, 32 * MIB, 0, writePercent)) {
+            assertEquals(StopReason.Kind.STOP_REQUESTED, h.runSingle(Long.MAX_VALUE).kind(), h.console::toString);
+            assertEquals(List.of("error write percent above 100"), h.lines("error"), h.console::toString);
+            assertEquals(List.of(), h.lines("result"));
+            assertEquals(1, h.exitCode);
+        }
     }
 
     /**

@@ -37,6 +37,7 @@ final class BootParameters {
         }
         b.putLong(0x88, TIMER_INITIAL_COUNT);
         b.putLong(0x90, request.residentBytes());
+        b.putLong(0x98, request.writePercent());
         return b.array();
     }
 }

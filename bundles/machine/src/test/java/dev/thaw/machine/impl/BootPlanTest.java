@@ -50,7 +50,17 @@ class BootPlanTest {
         assertEquals(2L << 30, b.getLong(0x60));
         assertEquals(BootParameters.TIMER_INITIAL_COUNT, b.getLong(0x88));
         assertEquals(0, b.getLong(0x90), "resident set: 0, the working set alone");
-        assertEquals(0, b.getLong(0x98), "nothing after the last field");
+        assertEquals(100, b.getLong(0x98), "write percent: 100, every page read is written");
+        assertEquals(0, b.getLong(0xa0), "nothing after the last field");
+    }
+
+    @Test
+    void theWritePercentGoesAtOffset0x98() {
+        BootRequest r = new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 42, 32L << 20, TouchOrder.SEQUENTIAL, 4096,
+                BootRequest.RESIDENT_AS_WORKING_SET, 10);
+        ByteBuffer b = ByteBuffer.wrap(BootPlan.of("a", r, IMAGE).bootParameters()).order(ByteOrder.LITTLE_ENDIAN);
+        assertEquals(0, b.getLong(0x90));
+        assertEquals(10, b.getLong(0x98));
     }
 
     @Test
@@ -93,5 +103,19 @@ class BootPlanTest {
         assertEquals(BootRequest.RESIDENT_AS_WORKING_SET,
                 new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20, TouchOrder.SEQUENTIAL, 4096).residentBytes(),
                 "the constructor without it keeps the working set alone");
+    }
+
+    @Test
+    void theRequestRecordRefusesAWritePercentOutside1To100() {
+        for (int percent : new int[] {101, 0, -1, 1000}) {
+            assertEquals("write percent must be 1 to 100, not " + percent, assertThrows(IllegalArgumentException.class,
+                    () -> new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20, TouchOrder.SEQUENTIAL, 4096,
+                            BootRequest.RESIDENT_AS_WORKING_SET, percent)).getMessage());
+        }
+        assertEquals(1, new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20, TouchOrder.SEQUENTIAL, 4096,
+                BootRequest.RESIDENT_AS_WORKING_SET, 1).writePercent());
+        assertEquals(BootRequest.WRITE_ALL, new BootRequest(null, 256L << 20, 1, Workload.FUNCTION, 1, 32L << 20,
+                TouchOrder.SEQUENTIAL, 4096, 128L << 20).writePercent(), "the constructors without it write every page read");
+        assertEquals(BootRequest.WRITE_ALL, request(64L << 20, 1, Workload.FILL, 4096).writePercent());
     }
 }

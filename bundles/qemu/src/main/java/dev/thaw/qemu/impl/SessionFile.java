@@ -22,8 +22,9 @@ import java.nio.file.attribute.FileTime;
  * snapshot replaced since is not restored with another's session.
  *
  * @param version this file's layout, {@value #VERSION}
- * @param request what the guest was booted with; its {@code residentBytes}, absent from files written before requests
- *     had it, reads as {@link BootRequest#RESIDENT_AS_WORKING_SET}
+ * @param request what the guest was booted with; its {@code residentBytes} and {@code writePercent}, absent from files
+ *     written before requests had them, read as {@link BootRequest#RESIDENT_AS_WORKING_SET} and
+ *     {@link BootRequest#WRITE_ALL}
  * @param machine the QEMU machine it runs on
  * @param session its console history and invocations at the snapshot
  * @param unreadInput console input sent before the snapshot that QEMU had not read (in JSON as base64); layout 1
@@ -89,7 +90,7 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
             if (Files.size(file) > MAX_BYTES) {
                 throw new SnapshotException(file, "is " + Files.size(file) + " bytes, more than a session file holds");
             }
-            s = JSON.treeToValue(withResidentSet(JSON.readTree(file.toFile())), SessionFile.class);
+            s = JSON.treeToValue(withAddedRequestFields(JSON.readTree(file.toFile())), SessionFile.class);
         } catch (JacksonException e) {
             throw new SnapshotException(file, "is not a session file: " + e.getOriginalMessage().lines().findFirst().orElse(""));
         } catch (IllegalArgumentException e) {
@@ -125,12 +126,18 @@ record SessionFile(int version, BootRequest request, QemuMachine machine, Sessio
     }
 
     /**
-     * The session with its request's resident set put in where a file written before requests had one lacks it: such a
-     * guest kept its working set alone. (Every other missing number is still refused: the mapper is strict about them.)
+     * The session with its request's fields added since put in where a file written before them lacks them: such a guest
+     * kept its working set alone and wrote every page it read. (Every other missing number is still refused: the mapper
+     * is strict about them.)
      */
-    private static JsonNode withResidentSet(JsonNode session) {
-        if (session != null && session.get("request") instanceof ObjectNode request && !request.has("residentBytes")) {
-            request.put("residentBytes", BootRequest.RESIDENT_AS_WORKING_SET);
+    private static JsonNode withAddedRequestFields(JsonNode session) {
+        if (session != null && session.get("request") instanceof ObjectNode request) {
+            if (!request.has("residentBytes")) {
+                request.put("residentBytes", BootRequest.RESIDENT_AS_WORKING_SET);
+            }
+            if (!request.has("writePercent")) {
+                request.put("writePercent", BootRequest.WRITE_ALL);
+            }
         }
         return session;
     }

@@ -17,7 +17,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The session file's boot request as written and read back, without QEMU: a request with a resident set keeps it,
- * and a file written before requests had one reads as the working set alone.
+ * and a file written before requests had one reads as the working set alone; likewise a write percent, absent from
+ * older files, reads as 100.
  */
 class SessionFileTest {
 
@@ -52,6 +53,23 @@ class SessionFileTest {
         Files.writeString(file, json.replace(field, ""), StandardCharsets.UTF_8);
         BootRequest read = SessionFile.readFor(snapshot, 0).request();
         assertEquals(BootRequest.RESIDENT_AS_WORKING_SET, read.residentBytes());
+        assertEquals(new BootRequest("saved", 256L << 20, 1, Workload.FUNCTION, 42, 32L << 20, TouchOrder.SEQUENTIAL, 4096), read);
+    }
+
+    @Test
+    void aRequestWrittenBeforeTheWritePercentWritesEveryPageItReads() throws Exception {
+        Path snapshot = snapshot();
+        BootRequest writing = new BootRequest("saved", 256L << 20, 1, Workload.FUNCTION, 42, 32L << 20, TouchOrder.SEQUENTIAL, 4096,
+                BootRequest.RESIDENT_AS_WORKING_SET, 10);
+        SessionFile.describing(snapshot, 0, writing, MACHINE, SESSION, new byte[0]).writeFor(snapshot);
+        assertEquals(writing, SessionFile.readFor(snapshot, 0).request());
+        Path file = SessionFile.of(snapshot);
+        String json = Files.readString(file);
+        String field = ",\"writePercent\":10";
+        assertTrue(json.contains(field), json);
+        Files.writeString(file, json.replace(field, ""), StandardCharsets.UTF_8);
+        BootRequest read = SessionFile.readFor(snapshot, 0).request();
+        assertEquals(BootRequest.WRITE_ALL, read.writePercent());
         assertEquals(new BootRequest("saved", 256L << 20, 1, Workload.FUNCTION, 42, 32L << 20, TouchOrder.SEQUENTIAL, 4096), read);
     }
 

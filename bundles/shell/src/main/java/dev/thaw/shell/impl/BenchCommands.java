@@ -60,6 +60,8 @@ public final class BenchCommands {
             @Parameter(names = "--working-set", absentValue = "") String workingSet,
             @Descriptor("restore: memory the guest's function holds data in, of which each invocation touches its working set "
                     + "(default: the working set alone)") @Parameter(names = "--resident", absentValue = "") String resident,
+            @Descriptor("restore: percent of the pages each invocation of the guest's function reads that it also writes, "
+                    + "1 to 100 (default 100)") @Parameter(names = "--write-percent", absentValue = "") String writePercent,
             @Descriptor("restore: vCPUs (default 1)") @Parameter(names = "--vcpus", absentValue = "") String vcpus,
             @Descriptor("measured rounds; figures are medians (default 3)") @Parameter(names = "--repeat", absentValue = "3") String repeat,
             @Descriptor("restore, qemu-file: background loader threads of each lazy restore (default 2)")
@@ -77,7 +79,8 @@ public final class BenchCommands {
             @Descriptor("qemu-file: the file") String... file) throws JsonProcessingException {
         if (which.equals("cpu")) {
             refuse("cpu", file.length > 0 ? "a file" : "", workingSet.isEmpty() ? "" : "--working-set",
-                    resident.isEmpty() ? "" : "--resident", vcpus.isEmpty() ? "" : "--vcpus",
+                    resident.isEmpty() ? "" : "--resident", writePercent.isEmpty() ? "" : "--write-percent",
+                    vcpus.isEmpty() ? "" : "--vcpus",
                     loaderThreads.isEmpty() ? "" : "--loader-threads", floor.isEmpty() ? "" : "--floor",
                     runtime.isEmpty() ? "" : "--runtime");
             CpuBenchRequest request = new CpuBenchRequest(Sizes.parse("--memory", or(memory, "64M")),
@@ -92,7 +95,7 @@ public final class BenchCommands {
                 throw new IllegalArgumentException("thaw:bench qemu-file takes one file, not " + file.length);
             }
             refuse("qemu-file", memory.isEmpty() ? "" : "--memory", workingSet.isEmpty() ? "" : "--working-set",
-                    resident.isEmpty() ? "" : "--resident",
+                    resident.isEmpty() ? "" : "--resident", writePercent.isEmpty() ? "" : "--write-percent",
                     vcpus.isEmpty() ? "" : "--vcpus", floor.isEmpty() ? "" : "--floor", runtime.isEmpty() ? "" : "--runtime");
             Arguments.SnapshotLocation at = Arguments.snapshot(session, file[0]);
             FileLoadRequest request = new FileLoadRequest(at.file(), at.offset(), Options.positiveInt("--repeat", repeat),
@@ -110,7 +113,8 @@ public final class BenchCommands {
                 Options.positiveInt("--vcpus", or(vcpus, "1")), Options.positiveInt("--repeat", repeat),
                 Options.positiveInt("--loader-threads", or(loaderThreads, "2")), Arguments.file(session, results),
                 floor.isEmpty() ? null : Arguments.file(session, floor), runtime.isEmpty() ? null : runtime,
-                resident.isEmpty() ? 0 : Sizes.parse("--resident", resident));
+                resident.isEmpty() ? 0 : Sizes.parse("--resident", resident),
+                Options.percent("--write-percent", or(writePercent, "100")));
         PrintStream err = System.err;
         BenchReport report = restoreBenchmark.run(request, line -> err.println("bench: " + line));
         PrintStream out = session.getConsole();

@@ -105,6 +105,7 @@ public final class FileCommands {
             guest.put("seed", state.boot().seed());
             guest.put("workingSet", state.boot().workingSetBytes());
             guest.put("residentSet", state.boot().residentBytes()); // 0: the working set alone
+            guest.put("writePercent", state.boot().writePercent());
             m.put("guest", guest);
             m.put("runtime", state.runtime());
         });
@@ -141,11 +142,13 @@ public final class FileCommands {
         if (!origin.capabilities().isEmpty()) {
             out.printf("capabilities: %s%n", String.join(", ", origin.capabilities()));
         }
-        reader.state().ifPresent((MachineState s) -> out.printf("guest: %s, %s, %d vCPU%s, workload %s (seed %d, working set %s%s), "
+        reader.state().ifPresent((MachineState s) -> out.printf("guest: %s, %s, %d vCPU%s, workload %s (seed %d, working set %s%s%s), "
                 + "taken on the %s runtime%n", s.guest().name(), Sizes.format(s.boot().memoryBytes()), s.vcpus().size(),
                 s.vcpus().size() == 1 ? "" : "s", s.boot().workload().label(), s.boot().seed(), Sizes.format(s.boot().workingSetBytes()),
                 s.boot().residentBytes() == BootRequest.RESIDENT_AS_WORKING_SET ? ""
                         : ", resident set " + Sizes.format(s.boot().residentBytes()),
+                s.boot().writePercent() == BootRequest.WRITE_ALL ? ""
+                        : ", writing " + s.boot().writePercent() + "% of the pages it reads",
                 s.runtime()));
         out.printf("devices: %s%n", origin.devices().isEmpty() ? "none recorded"
                 : String.join(", ", origin.devices().stream().map(FileCommands::deviceName).toList()));

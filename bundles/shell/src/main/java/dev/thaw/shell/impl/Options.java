@@ -23,6 +23,15 @@ final class Options {
         return (int) v;
     }
 
+    /** A share in percent, 1 to 100. */
+    static int percent(String option, String text) {
+        long v = parseLong(option, text);
+        if (v < 1 || v > 100) {
+            throw new IllegalArgumentException(option + " must be 1 to 100, not " + text);
+        }
+        return (int) v;
+    }
+
     static Duration seconds(String option, String text) {
         return Duration.ofSeconds(positiveInt(option, text));
     }

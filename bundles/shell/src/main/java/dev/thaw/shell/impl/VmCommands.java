@@ -53,6 +53,8 @@ public final class VmCommands {
             @Descriptor("memory the touch and function workloads use (default 32M)") @Parameter(names = "--working-set", absentValue = "32M") String workingSet,
             @Descriptor("memory the function workload keeps filled, of which each invocation reads its working set (default: the working set)")
             @Parameter(names = "--resident", absentValue = "") String resident,
+            @Descriptor("percent of the pages each function invocation reads that it also writes, 1 to 100 (default 100)")
+            @Parameter(names = "--write-percent", absentValue = "100") String writePercent,
             @Descriptor("page order of touch: sequential, random or strided (default sequential)") @Parameter(names = "--order", absentValue = "sequential") String order,
             @Descriptor("stride of the strided touch order (default 64K)") @Parameter(names = "--stride", absentValue = "64K") String stride,
             @Descriptor("the VM's id (default: vm1, vm2, ...)") @Parameter(names = "--name", absentValue = "") String name,
@@ -70,7 +72,8 @@ public final class VmCommands {
                 Sizes.parse("--working-set", workingSet),
                 TouchOrder.parse(order),
                 Sizes.parse("--stride", stride),
-                resident.isEmpty() ? BootRequest.RESIDENT_AS_WORKING_SET : Sizes.parse("--resident", resident));
+                resident.isEmpty() ? BootRequest.RESIDENT_AS_WORKING_SET : Sizes.parse("--resident", resident),
+                Options.percent("--write-percent", writePercent));
         long started = System.nanoTime();
         Vm vm = vms.boot(request, runtime.isEmpty() ? null : runtime);
         String result = null;

@@ -36,7 +36,8 @@ final class AddedFields {
             new Added("", "runtime", TextNode.valueOf(MachineState.RUNTIME_BEFORE_NAMES)),
             new Added("vcpus[]", "tscKhz", LongNode.valueOf(VcpuState.TSC_KHZ_UNKNOWN)),
             new Added("devices[]", "version", IntNode.valueOf(Device.FIRST_STATE_VERSION)),
-            new Added("boot", "residentBytes", LongNode.valueOf(BootRequest.RESIDENT_AS_WORKING_SET)));
+            new Added("boot", "residentBytes", LongNode.valueOf(BootRequest.RESIDENT_AS_WORKING_SET)),
+            new Added("boot", "writePercent", IntNode.valueOf(BootRequest.WRITE_ALL)));
 
     /** The added fields by the path of the objects that hold them. */
     static final Map<String, Set<String>> BY_OBJECT = ALL.stream()

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.Test;
 /**
  * The fields the state JSON gained after its first version: written, and read as what a state from before
  * them means where it lacks them (the runtime as KVM's, the TSC rate as unknown, device states as version 1, the
- * guest's resident set as its working set).
+ * guest's resident set as its working set, its write percent as 100).
  */
 class StateJsonTest {
 
@@ -92,6 +92,25 @@ class StateJsonTest {
         assertEquals(json.length() - field.length(), withoutResident.length(), "the resident set is written");
         MachineState read = StateJson.read(withoutResident.getBytes(StandardCharsets.UTF_8));
         assertEquals(BootRequest.RESIDENT_AS_WORKING_SET, read.boot().residentBytes());
+        assertEquals(state, read);
+    }
+
+    @Test
+    void theWritePercentRoundTripsAndAStateWithoutItWroteEveryPageRead() throws Exception {
+        MachineState state = Snapshots.state(10, ONE_REGION);
+        BootRequest b = state.boot();
+        BootRequest writing = new BootRequest(b.name(), b.memoryBytes(), b.vcpus(), b.workload(), b.seed(), b.workingSetBytes(),
+                b.touchOrder(), b.strideBytes(), b.residentBytes(), 10);
+        MachineState withWritePercent = new MachineState(state.guest(), writing, state.memory(), state.vm(), state.vcpus(),
+                state.devices(), state.session(), state.runtime());
+        assertEquals(withWritePercent, StateJson.read(StateJson.write(withWritePercent)));
+
+        String json = new String(StateJson.write(withWritePercent), StandardCharsets.UTF_8);
+        String field = ",\"writePercent\":10";
+        String withoutWritePercent = json.replace(field, "");
+        assertEquals(json.length() - field.length(), withoutWritePercent.length(), "the write percent is written");
+        MachineState read = StateJson.read(withoutWritePercent.getBytes(StandardCharsets.UTF_8));
+        assertEquals(BootRequest.WRITE_ALL, read.boot().writePercent());
         assertEquals(state, read);
     }
 

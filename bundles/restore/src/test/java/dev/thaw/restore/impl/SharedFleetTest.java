@@ -225,7 +225,8 @@ class SharedFleetTest {
                     assertEquals(RestoreStats.Phase.COMPLETE, s.phase(), s.toString());
                 }
                 assertNull(failure.get());
-                assertEquals(f.reader.regions().stream().mapToLong(SnapshotRegion::presentPages).sum(), cache.cachedPages());
+                assertEquals(f.reader.regions().stream().mapToLong(SnapshotRegion::presentPages).sum(), cache.cachedPages(),
+                        "every present page cached");
                 assertEquals(0, cache.members(), "a restore lets go of the cache when it ends");
                 long readBytes = restores.stream().mapToLong(x -> x.stats().bytesRead()).sum();
                 assertEquals(cache.cachedPages() * PAGE, readBytes, "the fleet's reads add up to the snapshot once");
@@ -372,6 +373,24 @@ class SharedFleetTest {
                     assertEquals(RestoreStats.Phase.COMPLETE, restore.completion().get(60, TimeUnit.SECONDS).phase());
                 }
                 long present = cache.presentPages();
+                // Figures for docs/shared-fleets.md, no assertion (a shared 2-core machine): a member's full load
+                // from a full cache, beside the same restore on anonymous memory.
+                try (Guest fromCache = new Guest(f); Guest anonymous = new Guest(f)) {
+                    LazyRestoreImpl shared = new LazyRestoreImpl(RestoreRequest.of(f.reader, fromCache.hostRegions(),
+                            BACKGROUND, x -> {}).withLoaderThreads(1), false, cache);
+                    shared.resumed();
+                    RestoreStats s = shared.completion().get(60, TimeUnit.SECONDS);
+                    shared.close();
+                    LazyRestoreImpl copied = new LazyRestoreImpl(RestoreRequest.of(f.reader, anonymous.hostRegions(),
+                            BACKGROUND, x -> {}).withLoaderThreads(1), false);
+                    copied.resumed();
+                    RestoreStats a = copied.completion().get(60, TimeUnit.SECONDS);
+                    copied.close();
+                    System.out.printf("full load of %d present pages, 1 loader: from the full shared cache %.1f ms"
+                            + " (%d bytes read), anonymous %.1f ms%n", present, s.fullLoadTime() / 1e6, s.bytesRead(),
+                            a.fullLoadTime() / 1e6);
+                    assertEquals(0, s.bytesRead());
+                }
                 List<Long> presentPages = new ArrayList<>();
                 for (long p = 0; p < f.pages; p++) {
                     if (!f.isZero(p)) {

@@ -39,6 +39,8 @@ public final class Libc {
     public static final int MAP_POPULATE = 0x8000;
 
     public static final int MADV_DONTNEED = 4;
+    /** Frees the pages and their backing store (shmem: the file's pages) of a shared mapping. */
+    public static final int MADV_REMOVE = 9;
     public static final int MADV_HUGEPAGE = 14;
     public static final int MADV_NOHUGEPAGE = 15;
     public static final int MADV_DONTDUMP = 16;

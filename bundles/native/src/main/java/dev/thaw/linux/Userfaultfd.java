@@ -7,6 +7,7 @@ import dev.thaw.linux.internal.Mem;
 import dev.thaw.linux.internal.OwnedFd;
 import dev.thaw.linux.internal.UffdMsg;
 import dev.thaw.linux.internal.UffdioApi;
+import dev.thaw.linux.internal.UffdioContinue;
 import dev.thaw.linux.internal.UffdioCopy;
 import dev.thaw.linux.internal.UffdioRange;
 import dev.thaw.linux.internal.UffdioRegister;
@@ -37,6 +38,9 @@ public final class Userfaultfd implements AutoCloseable {
     public static final long UFFD_FEATURE_EVENT_UNMAP = 1L << 6;
     public static final long UFFD_FEATURE_SIGBUS = 1L << 7;
     public static final long UFFD_FEATURE_THREAD_ID = 1L << 8;
+    public static final long UFFD_FEATURE_MINOR_HUGETLBFS = 1L << 9;
+    /** MINOR faults (REGISTER_MODE_MINOR) and UFFDIO_CONTINUE on shmem, memfd included (Linux 5.14). */
+    public static final long UFFD_FEATURE_MINOR_SHMEM = 1L << 10;
 
     public static final long UFFDIO_REGISTER_MODE_MISSING = 1L << 0;
     public static final long UFFDIO_REGISTER_MODE_WP = 1L << 1;
@@ -45,6 +49,7 @@ public final class Userfaultfd implements AutoCloseable {
     public static final long UFFDIO_COPY_MODE_DONTWAKE = 1L << 0;
     public static final long UFFDIO_COPY_MODE_WP = 1L << 1;
     public static final long UFFDIO_ZEROPAGE_MODE_DONTWAKE = 1L << 0;
+    public static final long UFFDIO_CONTINUE_MODE_DONTWAKE = 1L << 0;
     public static final long UFFDIO_WRITEPROTECT_MODE_WP = 1L << 0;
     public static final long UFFDIO_WRITEPROTECT_MODE_DONTWAKE = 1L << 1;
 
@@ -87,7 +92,7 @@ public final class Userfaultfd implements AutoCloseable {
         }
     }
 
-    /** UFFDIO_COPY or UFFDIO_ZEROPAGE failed after {@link #completed()} bytes (e.g. EAGAIN part way). */
+    /** UFFDIO_COPY, UFFDIO_ZEROPAGE or UFFDIO_CONTINUE failed after {@link #completed()} bytes (e.g. EAGAIN part way). */
     public static final class RangeException extends ErrnoException {
 
         private static final long serialVersionUID = 1L;
@@ -183,6 +188,24 @@ public final class Userfaultfd implements AutoCloseable {
         }
     }
 
+    /**
+     * UFFDIO_CONTINUE: maps the pages the backing file (shmem, hugetlbfs) already holds at
+     * {@code [start, start+length)} of a range registered with {@link #UFFDIO_REGISTER_MODE_MINOR}, waking
+     * the waiters unless {@link #UFFDIO_CONTINUE_MODE_DONTWAKE}; returns the bytes mapped. In a
+     * {@code MAP_PRIVATE} mapping the pages are mapped read-only, so a write copies the page. A page
+     * mapped already fails with EEXIST, one the file does not hold with EFAULT. Needs
+     * {@link #UFFD_FEATURE_MINOR_SHMEM} (or {@code _HUGETLBFS}).
+     */
+    public long continuePages(long start, long length, long mode) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(UffdioContinue.LAYOUT);
+            UffdioRange.write(s.asSlice(UffdioContinue.RANGE, UffdioRange.LAYOUT), start, length);
+            s.set(U64, UffdioContinue.MODE, mode);
+            return progressIoctl(s, Ioctls.UFFDIO_CONTINUE, "UFFDIO_CONTINUE", UffdioContinue.MAPPED, "start", start,
+                    length);
+        }
+    }
+
     /** UFFDIO_WRITEPROTECT of {@code [start, start+length)} ({@code UFFDIO_WRITEPROTECT_MODE_*}). */
     public void writeProtect(long start, long length, long mode) {
         try (Arena arena = Arena.ofConfined()) {
@@ -244,7 +267,7 @@ public final class Userfaultfd implements AutoCloseable {
 
     /**
      * An ioctl that reports its progress in the field at {@code progress} (UFFDIO_COPY's {@code copy},
-     * UFFDIO_ZEROPAGE's {@code zeropage}): returns it, or throws a {@link RangeException} that carries it
+     * UFFDIO_ZEROPAGE's {@code zeropage}, UFFDIO_CONTINUE's {@code mapped}): returns it, or throws a {@link RangeException} that carries it
      * (a negative field, the kernel's -errno, counts as none done). {@code what} and {@code address} name
      * the range in the message, which is built only on failure.
      */

@@ -1,5 +1,5 @@
 /**
- * Thin Panama FFM bindings to the parts of Linux libc Thaw needs: file descriptors, memory mappings,
+ * Thin Panama FFM bindings to the parts of Linux libc Thaw needs: file descriptors, memory mappings, memfds,
  * signals, named pipes, {@code eventfd}, {@code poll} and {@code userfaultfd(2)}. Every call captures {@code errno}
  * and turns a failure into an {@link dev.thaw.linux.ErrnoException} naming the call and the errno.
  * No policy lives here: no retries, no logging, no defaults.

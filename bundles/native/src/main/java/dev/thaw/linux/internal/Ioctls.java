@@ -78,6 +78,7 @@ public final class Ioctls {
     public static final long UFFDIO_COPY = iowr(UFFDIO, 0x03, UffdioCopy.LAYOUT.byteSize());
     public static final long UFFDIO_ZEROPAGE = iowr(UFFDIO, 0x04, UffdioZeropage.LAYOUT.byteSize());
     public static final long UFFDIO_WRITEPROTECT = iowr(UFFDIO, 0x06, UffdioWriteprotect.LAYOUT.byteSize());
+    public static final long UFFDIO_CONTINUE = iowr(UFFDIO, 0x07, UffdioContinue.LAYOUT.byteSize());
 
     private Ioctls() {}
 

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.linux.Errno;
 import dev.thaw.linux.Libc;
+import dev.thaw.linux.Memfd;
 import dev.thaw.linux.Userfaultfd;
 import dev.thaw.linux.kvm.KvmConstants;
 import java.lang.foreign.StructLayout;
@@ -23,7 +24,7 @@ class LayoutTest {
 
     /** Classes whose public static final int/long fields are C macros of the same name. */
     private static final List<Class<?>> CONSTANT_CLASSES =
-            List.of(Ioctls.class, KvmConstants.class, Errno.class, Libc.class, Userfaultfd.class);
+            List.of(Ioctls.class, KvmConstants.class, Errno.class, Libc.class, Userfaultfd.class, Memfd.class);
 
     private static final String HEADERS = """
             #define _GNU_SOURCE
@@ -36,6 +37,7 @@ class LayoutTest {
             #include <time.h>
             #include <unistd.h>
             #include <sys/mman.h>
+            #include <sys/stat.h>
             #include <sys/syscall.h>
             #include <sys/eventfd.h>
             #include <linux/kvm.h>

@@ -132,6 +132,7 @@ class BadFdTest {
         ebadf("UFFDIO_WAKE", () -> uffd.wake(0x10000, 4096));
         ebadf("UFFDIO_COPY", () -> uffd.copy(0x10000, 0x20000, 4096, 0));
         ebadf("UFFDIO_ZEROPAGE", () -> uffd.zeropage(0x10000, 4096, 0));
+        ebadf("UFFDIO_CONTINUE", () -> uffd.continuePages(0x10000, 4096, 0));
         ebadf("UFFDIO_WRITEPROTECT", () -> uffd.writeProtect(0x10000, 4096, Userfaultfd.UFFDIO_WRITEPROTECT_MODE_WP));
         ebadf("read", uffd::read);
     }

@@ -23,6 +23,14 @@ final class Claims {
         return set(claimed, page);
     }
 
+    /** Gives claimed pages {@code [first, first+count)} back, to be claimed again (their load failed). */
+    void unclaim(long first, long count) {
+        for (long p = first; p < first + count; p++) {
+            long bit = 1L << p;
+            claimed.getAndUpdate((int) (p >>> 6), w -> w & ~bit);
+        }
+    }
+
     boolean claimed(long page) {
         return (claimed.get((int) (page >>> 6)) & (1L << page)) != 0;
     }

@@ -18,11 +18,11 @@ import org.slf4j.LoggerFactory;
 /**
  * One lazy restore: sets up its parts, moves its phase, and releases them. The parts: the
  * {@link UffdCopier} (every call on the userfaultfd), the {@link FaultService}, the
- * {@link BackgroundLoaders}, the {@link PageLoader} both use, the {@link GuardedPolicy} with its
+ * {@link BackgroundLoaders}, the {@link PageLoader} both use and its {@link MemoryBackend}, the {@link GuardedPolicy} with its
  * {@link PolicyView} and watchdog, the {@link Figures}, the {@link ProfileRecorder}; where it is, in one
  * {@link RestorePhase}.
  *
- * <p>No Java thread ever touches guest memory: all access is UFFDIO_COPY/ZEROPAGE by the kernel. Zero
+ * <p>No Java thread ever touches guest memory: all access is UFFDIO_COPY/CONTINUE/ZEROPAGE by the kernel. Zero
  * pages (holes in the snapshot) are never claimed or copied by loaders: a fault on one is served with
  * UFFDIO_ZEROPAGE (idempotent: EEXIST means already there), and once every snapshot-held page is loaded
  * the memory is unregistered, after which an untouched hole is an ordinary zero-fill fault.
@@ -42,6 +42,7 @@ final class LazyRestoreImpl implements LazyRestore {
     private final Figures figures;
     private final ProfileRecorder profile;
     private final GuardedPolicy policy;
+    private final MemoryBackend memory;
     private final UffdCopier copier;
     private final StopSignal stop;
     private final FaultService faults;
@@ -50,16 +51,25 @@ final class LazyRestoreImpl implements LazyRestore {
     private final Object policyStartLock = new Object();
     private Task policyStart; // guarded by policyStartLock
 
-    /** Test hook: successful UFFDIO_COPY/ZEROPAGE per page, when not null. */
+    /** Test hook: successful UFFDIO_COPY/CONTINUE/ZEROPAGE per page, when not null. */
     final AtomicIntegerArray copies;
 
     /** A restore with a profile cache of its own and a new thread per job (tests). */
     LazyRestoreImpl(RestoreRequest request, boolean countCopies) {
-        this(request, countCopies, new ProfileCache(), job -> Thread.ofPlatform().daemon().start(job));
+        this(request, countCopies, null);
     }
 
-    /** @param executor runs the restore's jobs; the engine's keeps its threads between restores */
-    LazyRestoreImpl(RestoreRequest request, boolean countCopies, ProfileCache profiles, Executor executor) {
+    /** A restore sharing {@code cache}'s pages (anonymous memory if null), as {@link #LazyRestoreImpl(RestoreRequest, boolean)}. */
+    LazyRestoreImpl(RestoreRequest request, boolean countCopies, SharedPageCacheImpl cache) {
+        this(request, countCopies, new ProfileCache(), job -> Thread.ofPlatform().daemon().start(job), cache);
+    }
+
+    /**
+     * @param executor runs the restore's jobs; the engine's keeps its threads between restores
+     * @param cache the shared page cache whose pages the guest memory maps; null: the caller's anonymous memory
+     */
+    LazyRestoreImpl(RestoreRequest request, boolean countCopies, ProfileCache profiles, Executor executor,
+            SharedPageCacheImpl cache) {
         this.request = request;
         this.executor = executor;
         this.pages = new Pages(request.reader(), request.memory());
@@ -70,33 +80,43 @@ final class LazyRestoreImpl implements LazyRestore {
         this.profile = new ProfileRecorder(request, pages, profiles, phase);
         this.policy = new GuardedPolicy(request.policy(), pages.total(), () -> loaders().policyDisabled());
         Path snapshot = request.reader().file();
+        this.memory = cache == null ? new AnonymousBackend(pages) : new SharedCacheBackend(pages, cache, phase::active);
 
-        // Ordering: uffd and its registration before any thread starts and before the caller's vCPUs.
+        // Ordering: the memory backend's mapping, then the uffd and its registration (which belongs to the
+        // mapping), before any thread starts and before the caller's vCPUs.
+        memory.attach();
         try {
-            this.copier = UffdCopier.open(pages, claims, copies);
+            this.copier = UffdCopier.open(pages, claims, copies, memory.features(), memory.registerMode());
         } catch (RuntimeException e) {
+            memory.detach(true);
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
         }
         try {
             this.stop = new StopSignal();
         } catch (RuntimeException e) {
-            copier.release(false); // nothing loaded, nothing touched: the memory stays as it was
+            abandon(); // nothing loaded, nothing touched: the memory is as it was given
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
         }
-        PageLoader loader = new PageLoader(this, pages, claims, copier, figures);
+        PageLoader loader = new PageLoader(this, claims, copier, memory, figures);
         this.faults = new FaultService(this, request, phase, pages, claims, copier, stop, policy, loader, figures, profile);
         this.loaders = new BackgroundLoaders(this, phase, pages, claims, policy, loader, figures, faults,
                 request.loaderThreads());
         try {
             faults.start(executor);
         } catch (RuntimeException | Error e) { // no thread to be had, or the engine is stopping
-            copier.release(false);
+            abandon();
             stop.close();
             throw new RestoreException(snapshot + ": cannot start the fault service: " + e, e);
         }
         if (pages.presentTotal == 0) {
             maybeComplete();
         }
+    }
+
+    /** Undoes a start that failed before any thread ran: the uffd goes, the memory is as the caller gave it. */
+    private void abandon() {
+        copier.release(false);
+        memory.detach(true);
     }
 
     private BackgroundLoaders loaders() {
@@ -218,7 +238,8 @@ final class LazyRestoreImpl implements LazyRestore {
     /**
      * Releases what served the restore, once. Ordering: the policy's task and the loaders end first (they
      * use the uffd), then the copier makes pages not loaded inaccessible, unregisters and closes the uffd
-     * (see {@link UffdCopier}), then the stop signal and the policy's session close.
+     * (see {@link UffdCopier}), then the memory backend lets go (of the shared page cache), then the stop
+     * signal and the policy's session close.
      */
     void release() {
         if (!phase.release()) {
@@ -233,6 +254,7 @@ final class LazyRestoreImpl implements LazyRestore {
         }
         loaders.await(JOIN_MILLIS);
         copier.release(!figures.allLoaded());
+        memory.detach(false);
         stop.close();
         policy.close();
         RestorePhase.Stage end = phase.stage();

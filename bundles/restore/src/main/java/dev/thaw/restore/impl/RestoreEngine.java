@@ -3,7 +3,10 @@ package dev.thaw.restore.impl;
 import dev.thaw.support.profile.ProfileCache;
 import dev.thaw.api.restore.LazyRestore;
 import dev.thaw.api.restore.LazyRestorer;
+import dev.thaw.api.restore.RestoreException;
 import dev.thaw.api.restore.RestoreRequest;
+import dev.thaw.api.restore.SharedPageCache;
+import dev.thaw.api.snapshot.SnapshotReader;
 import java.util.concurrent.SynchronousQueue;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -34,7 +37,20 @@ public final class RestoreEngine implements LazyRestorer {
 
     @Override
     public LazyRestore start(RestoreRequest request) {
-        return new LazyRestoreImpl(request, false, profiles, threads);
+        return new LazyRestoreImpl(request, false, profiles, threads, null);
+    }
+
+    @Override
+    public SharedPageCache openSharedCache(SnapshotReader reader) {
+        return new SharedPageCacheImpl(reader);
+    }
+
+    @Override
+    public LazyRestore start(RestoreRequest request, SharedPageCache cache) {
+        if (!(cache instanceof SharedPageCacheImpl shared)) {
+            throw new RestoreException(request.reader().file() + ": not a shared page cache of this engine: " + cache);
+        }
+        return new LazyRestoreImpl(request, false, profiles, threads, shared);
     }
 
     @Deactivate

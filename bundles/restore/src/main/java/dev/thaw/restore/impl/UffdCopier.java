@@ -10,7 +10,7 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * The restore's userfaultfd and every call made on it: register, read, copy, zero, wake, and at the end
+ * The restore's userfaultfd and every call made on it: register, read, copy, continue, zero, wake, and at the end
  * protect, unregister, close. Each call holds a lease on the fd ({@link SharedFd}): the fd is closed once,
  * after its last use, and a call after {@link #release} throws instead of reaching a reused number.
  *
@@ -26,7 +26,7 @@ final class UffdCopier {
     private final Claims claims;
     private final Userfaultfd uffd;
     private final SharedFd fd;
-    /** Test hook: successful UFFDIO_COPY/ZEROPAGE per page, when not null. */
+    /** Test hook: successful UFFDIO_COPY/CONTINUE/ZEROPAGE per page, when not null. */
     private final AtomicIntegerArray copies;
 
     private UffdCopier(Pages pages, Claims claims, Userfaultfd uffd, AtomicIntegerArray copies) {
@@ -38,18 +38,19 @@ final class UffdCopier {
     }
 
     /**
-     * A userfaultfd with every region registered (MISSING); nothing is left behind when that fails.
+     * A userfaultfd with {@code features} besides THREAD_ID and every region registered in {@code mode}
+     * (the memory backend's); nothing is left behind when that fails.
      *
      * @throws ErrnoException naming the call that failed
      */
-    static UffdCopier open(Pages pages, Claims claims, AtomicIntegerArray copies) {
+    static UffdCopier open(Pages pages, Claims claims, AtomicIntegerArray copies, long features, long mode) {
         Userfaultfd uffd = Userfaultfd.open(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
         UffdCopier copier = new UffdCopier(pages, claims, uffd, copies);
         int registered = 0;
         try {
-            uffd.api(Userfaultfd.UFFD_FEATURE_THREAD_ID);
+            uffd.api(Userfaultfd.UFFD_FEATURE_THREAD_ID | features);
             for (; registered < pages.regions(); registered++) {
-                uffd.register(pages.host[registered], pages.size[registered], Userfaultfd.UFFDIO_REGISTER_MODE_MISSING);
+                uffd.register(pages.host[registered], pages.size[registered], mode);
             }
             return copier;
         } catch (RuntimeException e) {
@@ -81,6 +82,25 @@ final class UffdCopier {
      * @throws PageLoadException naming the first page not copied
      */
     void copy(long first, long count, MemorySegment from) {
+        install(first, count, (dst, done, rest) -> uffd.copy(dst + done, from.address() + done, rest, 0));
+    }
+
+    /**
+     * Maps the pages the guest memory's backing file holds (the shared page cache) over claimed pages
+     * {@code [first, first+count)} (one region), waking their waiters (UFFDIO_CONTINUE).
+     *
+     * @throws PageLoadException naming the first page not mapped
+     */
+    void continuePages(long first, long count) {
+        install(first, count, (dst, done, rest) -> uffd.continuePages(dst + done, rest, 0));
+    }
+
+    /** One UFFDIO_COPY or UFFDIO_CONTINUE of the {@code rest} bytes from {@code done} on, of the range at {@code dst}. */
+    private interface RangeCall {
+        long call(long dst, long done, long rest);
+    }
+
+    private void install(long first, long count, RangeCall call) {
         long dst = pages.address(first);
         long bytes = count << pages.shift;
         long done = 0;
@@ -88,7 +108,7 @@ final class UffdCopier {
         try {
             while (done < bytes) {
                 try {
-                    done += uffd.copy(dst + done, from.address() + done, bytes - done, 0);
+                    done += call.call(dst, done, bytes - done);
                 } catch (Userfaultfd.RangeException e) {
                     done += e.completed();
                     if (e.alreadyExists()) {

@@ -156,6 +156,12 @@ final class Fixture implements AutoCloseable {
 
         /** Starts touching once {@code go} opens. */
         Toucher(Fixture f, Path out, List<Long> pages, java.util.concurrent.CountDownLatch go) throws IOException {
+            this(f::guestPage, out, pages, go);
+        }
+
+        /** Touches the pages {@code pageOf} gives (another guest's than the fixture's), once {@code go} opens. */
+        Toucher(java.util.function.LongFunction<MemorySegment> pageOf, Path out, List<Long> pages,
+                java.util.concurrent.CountDownLatch go) throws IOException {
             Files.createFile(out);
             int fd = Libc.open(out.toString(), 1 /* O_WRONLY */ | Libc.O_CLOEXEC);
             thread = Thread.ofPlatform().daemon().name("toucher-" + out.getFileName()).start(() -> {
@@ -163,7 +169,7 @@ final class Fixture implements AutoCloseable {
                 try {
                     go.await();
                     for (long p : pages) {
-                        Libc.write(fd, f.guestPage(p).asSlice(8 * (p % 500), 8));
+                        Libc.write(fd, pageOf.apply(p).asSlice(8 * (p % 500), 8));
                     }
                     done.complete(null);
                 } catch (ErrnoException | InterruptedException e) {

@@ -297,7 +297,7 @@ class LazyRestoreTest {
         }
     }
 
-    private static int indexOf(byte[] hay, byte[] needle) {
+    static int indexOf(byte[] hay, byte[] needle) {
         outer:
         for (int i = 0; i + needle.length <= hay.length; i += 4096) {
             for (int j = 0; j < needle.length; j++) {

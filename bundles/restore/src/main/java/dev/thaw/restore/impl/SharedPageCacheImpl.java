@@ -1,0 +1,249 @@
+package dev.thaw.restore.impl;
+
+import dev.thaw.api.restore.RestoreException;
+import dev.thaw.api.restore.SharedPageCache;
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.linux.ErrnoException;
+import dev.thaw.linux.Libc;
+import dev.thaw.linux.Mapping;
+import dev.thaw.linux.Memfd;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A snapshot's pages in a memfd, for a fleet of restores (docs/shared-fleets.md). Page {@code p} (numbered
+ * across regions, as {@link SnapshotPages} does) is at offset {@code p * pageSize}. Pages are read into it
+ * through Thaw's own MAP_SHARED mapping, which no userfaultfd ever registers; zero pages are never
+ * written (holes). Each page is claimed once fleet-wide ({@link Claims}: claimed, then loaded = cached),
+ * so it is read and verified once; a page that fails stays failed, and everyone who needs it gets the
+ * same failure.
+ *
+ * <p>Held by its owner and by each member restore ({@link #join}, {@link #leave}); the last to let go
+ * unmaps and closes the memfd. The members' own private mappings of it keep its pages alive until they go.
+ */
+final class SharedPageCacheImpl implements SharedPageCache {
+
+    private static final Logger LOG = LoggerFactory.getLogger(SharedPageCacheImpl.class);
+    /** How long a waiter sleeps between looks at a page another thread reads (a notify ends it sooner). */
+    private static final long WAIT_MILLIS = 10;
+
+    final SnapshotPages pages;
+    private final Memfd memfd;
+    /** The memfd under leases: a look at its size never reaches a file that reused its number. */
+    private final SharedFd memfdLease;
+    private final Mapping mapping;
+    private final Claims claims;
+    private final Map<Long, PageLoadException> failures = new ConcurrentHashMap<>();
+    private final AtomicLong cached = new AtomicLong();
+    private final Object arrivals = new Object();
+    /** The owner's hold (until close) plus one per member; 0 once released. */
+    private final AtomicInteger holds = new AtomicInteger(1);
+    private final AtomicBoolean ownerClosed = new AtomicBoolean();
+
+    /** @throws RestoreException naming the file, if the memfd or its mapping cannot be made (nothing is left then) */
+    SharedPageCacheImpl(SnapshotReader reader) {
+        this.pages = new SnapshotPages(reader);
+        long bytes = pages.total() << pages.shift;
+        String name = "thaw-cache:" + reader.file().getFileName();
+        Memfd fd = null;
+        try {
+            fd = Memfd.create(name.substring(0, Math.min(name.length(), 200)), Memfd.MFD_CLOEXEC);
+            fd.truncate(bytes);
+            this.mapping = Mapping.file(fd.fd(), bytes, Libc.PROT_READ | Libc.PROT_WRITE,
+                    Libc.MAP_SHARED | Libc.MAP_NORESERVE, 0);
+        } catch (RuntimeException e) {
+            if (fd != null) {
+                fd.close();
+            }
+            throw new RestoreException(reader.file() + ": cannot set up a shared page cache of " + bytes + " bytes: "
+                    + e.getMessage(), e);
+        }
+        this.memfd = fd;
+        this.memfdLease = new SharedFd("shared page cache memfd", fd.fd(), fd::close);
+        this.claims = new Claims(pages.total());
+    }
+
+    SnapshotReader reader() {
+        return pages.reader;
+    }
+
+    /** The memfd's fd, to map it; valid while this caller holds the cache. */
+    int fd() {
+        return memfd.fd();
+    }
+
+    /** Where page {@code page} is in the memfd. */
+    long offset(long page) {
+        return page << pages.shift;
+    }
+
+    /** A member's hold; false (and none taken) once the owner closed the cache. */
+    boolean join() {
+        while (true) {
+            int h = holds.get();
+            if (h == 0 || ownerClosed.get()) {
+                return false;
+            }
+            if (holds.compareAndSet(h, h + 1)) {
+                return true;
+            }
+        }
+    }
+
+    /** Ends a member's hold (once per {@link #join}). */
+    void leave() {
+        drop();
+    }
+
+    @Override
+    public void close() {
+        if (ownerClosed.compareAndSet(false, true)) {
+            drop();
+        }
+    }
+
+    private void drop() {
+        if (holds.decrementAndGet() == 0) {
+            mapping.close();
+            memfdLease.close();
+            LOG.debug("{}: shared page cache released", pages.reader.file());
+        }
+    }
+
+    /**
+     * Makes sure snapshot-held pages {@code [first, first+count)} (one region) are in the cache: reads those
+     * nobody has claimed (in runs), then waits for those others read. Returns the bytes this call read.
+     *
+     * @param wanted false once the caller no longer needs the pages (its restore ended): it stops waiting
+     * @throws PageLoadException for the first page of the run that failed, here or for another reader
+     */
+    long ensure(long first, long count, BooleanSupplier wanted) {
+        long end = first + count;
+        long read = 0;
+        for (long p = first; p < end; ) {
+            if (claims.loaded(p) || !claims.claim(p)) {
+                p++;
+                continue;
+            }
+            long q = p + 1;
+            while (q < end && claims.claim(q)) {
+                q++;
+            }
+            read += readIn(p, q - p);
+            p = q;
+        }
+        for (long p = first; p < end; p++) {
+            awaitCached(p, wanted);
+        }
+        return read;
+    }
+
+    private void awaitCached(long page, BooleanSupplier wanted) {
+        while (!claims.loaded(page)) {
+            PageLoadException failed = failures.get(page);
+            if (failed != null) {
+                throw new PageLoadException(page, failed.getMessage(), failed.getCause());
+            }
+            if (claims.claim(page)) { // given back by a run that failed before it
+                readIn(page, 1);
+                continue;
+            }
+            if (!wanted.getAsBoolean()) {
+                throw new PageLoadException(page, "page " + page + ": the restore ended while it was read", null);
+            }
+            synchronized (arrivals) {
+                if (!claims.loaded(page) && !failures.containsKey(page)) {
+                    try {
+                        arrivals.wait(WAIT_MILLIS);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        throw new PageLoadException(page, "page " + page + ": interrupted while it was read", e);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Reads claimed pages {@code [first, first+count)} into the cache; returns the bytes read. */
+    private long readIn(long first, long count) {
+        try {
+            RunReader.read(pages, first, count, mapping.segment().asSlice(offset(first), count << pages.shift));
+            arrived(first, count);
+            return count << pages.shift;
+        } catch (PageLoadException e) {
+            long bad = e.page();
+            failures.put(bad, e);
+            arrived(first, bad - first); // read alone and verified before the bad one was found
+            // No unverified bytes stay in the cache; the pages after the bad one go back to be claimed again.
+            long after = first + count - bad;
+            try {
+                Libc.madvise(mapping.address() + offset(bad), after << pages.shift, Libc.MADV_REMOVE);
+            } catch (ErrnoException removeFailed) {
+                LOG.warn("{}: {}", pages.reader.file(), removeFailed.getMessage());
+            }
+            claims.unclaim(bad + 1, after - 1);
+            synchronized (arrivals) {
+                arrivals.notifyAll();
+            }
+            throw e;
+        }
+    }
+
+    private void arrived(long first, long count) {
+        if (count > 0) {
+            claims.markLoaded(first, count);
+            cached.addAndGet(count);
+            synchronized (arrivals) {
+                arrivals.notifyAll();
+            }
+        }
+    }
+
+    /** Test hook: page {@code page} as the cache holds it (only pages cached: a look at a hole would fill it). */
+    java.lang.foreign.MemorySegment cachedPage(long page) {
+        if (!claims.loaded(page)) {
+            throw new IllegalStateException("page " + page + " is not cached");
+        }
+        return mapping.segment().asSlice(offset(page), pages.pageSize);
+    }
+
+    @Override
+    public Path file() {
+        return pages.reader.file();
+    }
+
+    @Override
+    public long presentPages() {
+        return pages.presentTotal;
+    }
+
+    @Override
+    public long cachedPages() {
+        return cached.get();
+    }
+
+    @Override
+    public long residentBytes() {
+        if (memfdLease.tryAcquire() < 0) {
+            return 0; // released: its pages are the members' mappings' now
+        }
+        try {
+            return memfd.allocatedBytes();
+        } finally {
+            memfdLease.release();
+        }
+    }
+
+    @Override
+    public int members() {
+        int h = holds.get();
+        return h == 0 ? 0 : h - (ownerClosed.get() ? 0 : 1);
+    }
+}

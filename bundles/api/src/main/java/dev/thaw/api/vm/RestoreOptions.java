@@ -71,6 +71,11 @@ public record RestoreOptions(Path file, String name, boolean eager, String polic
         return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset, preloadWorkingSet);
     }
 
+    /** The same restore, of a VM named {@code name} (null: one chosen). */
+    public RestoreOptions named(String name) {
+        return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset, preloadWorkingSet);
+    }
+
     /** The same restore of the snapshot that starts at byte {@code offset} of the file. */
     public RestoreOptions atOffset(long offset) {
         return new RestoreOptions(file, name, eager, policy, loaderThreads, recordProfile, runtime, offset, preloadWorkingSet);

@@ -60,6 +60,14 @@ public interface Vm {
         return snapshot(file, resume, progress);
     }
 
+    /**
+     * Its guest memory in host memory now: what it shares with its fleet and what it holds alone. Empty where the
+     * runtime cannot tell (a VM in a process of its own, say).
+     */
+    default Optional<GuestMemoryUse> memoryUse() {
+        return Optional.empty();
+    }
+
     /** The figures of the lazy restore this VM came from, live while it loads; empty for other VMs. */
     Optional<RestoreStats> restoreStats();
 

@@ -40,6 +40,22 @@ public interface VmManager {
      */
     Vm restore(RestoreOptions options, Progress progress);
 
+    /**
+     * Restores {@code count} VMs from one snapshot as a fleet named {@code options.name()} (or one chosen), its VMs
+     * {@code NAME-1} to {@code NAME-count}, each restored as {@link #restore} would. With {@code share} their memory
+     * shares the snapshot's pages: each stored page is read and verified once, into a page cache every member maps
+     * copy-on-write, so a member's host memory grows only with the pages it writes; the page policy still orders
+     * what the cache loads first. On failure no member is left.
+     *
+     * @throws dev.thaw.api.snapshot.SnapshotException if the file is not a usable snapshot
+     * @throws IllegalArgumentException if a member's name is taken, the count is below 1, or the snapshot or the
+     *     options cannot make a fleet (sharing is for lazy restores of Thaw snapshots)
+     */
+    List<Vm> restoreFleet(RestoreOptions options, int count, boolean share, Progress progress);
+
+    /** The fleets whose VMs are still known, in the order they were restored. */
+    List<FleetInfo> fleets();
+
     /** The restore settings in force, and why the last configuration change was refused, if it was. */
     RestoreSettings restoreSettings();
 

@@ -1,8 +1,13 @@
 package dev.thaw.machine.impl;
 
+import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.RegionLayout;
+import dev.thaw.api.snapshot.SnapshotException;
+import dev.thaw.api.snapshot.SnapshotReader;
+import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.Workload;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.regex.Pattern;
 
@@ -59,5 +64,27 @@ record BootPlan(String id, BootRequest request, List<MemoryLayout.Region> region
 
     private static String mib(long bytes) {
         return bytes % (1L << 20) == 0 ? (bytes >> 20) + " MiB" : bytes + " bytes";
+    }
+
+    /** The snapshot's memory and vCPUs must be exactly those this plan makes from its boot request. */
+    void checkFits(Path file, MachineState state, SnapshotReader reader) {
+        if (!layouts().equals(state.memory())) {
+            throw new SnapshotException(file, "its memory regions " + state.memory() + " do not fit its memory size of "
+                    + state.boot().memoryBytes() + " bytes");
+        }
+        List<SnapshotRegion> regions = reader.regions();
+        for (int i = 0; i < regions.size() && i < state.memory().size(); i++) {
+            RegionLayout want = state.memory().get(i);
+            SnapshotRegion have = regions.get(i);
+            if (have.size() != want.size() || have.guestAddress() != want.guestAddress()) {
+                throw new SnapshotException(file, "memory region " + have.name() + " does not match its state");
+            }
+        }
+        if (regions.size() != state.memory().size()) {
+            throw new SnapshotException(file, "holds " + regions.size() + " memory regions, its state " + state.memory().size());
+        }
+        if (state.vcpus().size() != state.boot().vcpus()) {
+            throw new SnapshotException(file, "holds " + state.vcpus().size() + " vCPU states for " + state.boot().vcpus() + " vCPUs");
+        }
     }
 }

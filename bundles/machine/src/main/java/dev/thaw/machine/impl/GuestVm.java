@@ -14,6 +14,7 @@ import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SessionState;
 import dev.thaw.api.snapshot.SnapshotSummary;
 import dev.thaw.api.snapshot.SnapshotWriter;
+import dev.thaw.api.vm.GuestMemoryUse;
 import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmException;
@@ -58,6 +59,12 @@ final class GuestVm implements Vm, DeviceContext {
     private final PortBus bus = new PortBus();
     /** Devices by type, in bus order. */
     private final Map<String, Device<?>> devices = new LinkedHashMap<>();
+    @Override
+    public Optional<GuestMemoryUse> memoryUse() {
+        VirtualMachine k = machine;
+        return k == null ? Optional.empty() : Optional.of(GuestMemoryAccounting.of(k.memory()));
+    }
+
     /** When the boot or restore was requested: uptime, first output and resume latency count from here. */
     private final long bootNanos;
     private final Consumer<GuestVm> onStopped;

@@ -3,16 +3,16 @@ package dev.thaw.machine.impl;
 import dev.thaw.api.device.DeviceProvider;
 import dev.thaw.api.policy.PagePolicy;
 import dev.thaw.api.restore.LazyRestorer;
+import dev.thaw.api.restore.SharedPageCache;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.Progress;
-import dev.thaw.api.snapshot.RegionLayout;
 import dev.thaw.api.snapshot.SnapshotException;
 import dev.thaw.api.snapshot.SnapshotFormats;
 import dev.thaw.api.snapshot.SnapshotReader;
-import dev.thaw.api.snapshot.SnapshotRegion;
 import dev.thaw.api.snapshot.SnapshotWriter;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.ProcessBoot;
+import dev.thaw.api.vm.FleetInfo;
 import dev.thaw.api.vm.ProcessRestore;
 import dev.thaw.api.vm.ProcessRuntime;
 import dev.thaw.api.vm.RestoreOptions;
@@ -30,6 +30,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
+import java.util.stream.IntStream;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -81,18 +82,22 @@ public final class GuestVmManager implements VmManager {
      * configuration are relative to it.
      */
     static final String HOME_PROPERTY = "thaw.home";
+    /** The most VMs one fleet restores: each is a VM of its own, with its threads and memory. */
+    static final int MAX_FLEET = 256;
 
     private final RuntimeChooser runtimes;
     private final SnapshotWriter writer;
     private final SnapshotFormats formats;
     private final LazyRestorer lazyRestorer;
-    private final List<PagePolicy> policies = new CopyOnWriteArrayList<>();
+    private final InstalledPolicies policies = new InstalledPolicies();
     private final MachineStateCodec codec = new MachineStateCodec();
     private final GuestImage image = GuestImage.bundled();
     /** By id; null while one is being made. */
     private final Map<String, Vm> vms = new LinkedHashMap<>();
     private final List<DeviceProvider> deviceProviders = new CopyOnWriteArrayList<>();
     private int nextNumber = 1;
+    private int nextFleetNumber = 1;
+    private final Fleets fleets = new Fleets();
     private Thread warmup;
     private final RestoreDefaults defaults;
 
@@ -146,7 +151,7 @@ public final class GuestVmManager implements VmManager {
     /** After the constructor: warms up the restore path in the background (see {@link Warmup}). */
     @Activate
     void activate() {
-        Optional<PagePolicy> any = installed("none").or(() -> policies.stream().findFirst());
+        Optional<PagePolicy> any = policies.any();
         warmup = Thread.ofPlatform().daemon().name("thaw-machine-warmup").start(() -> {
             VcpuRuntime runtime;
             try {
@@ -205,21 +210,123 @@ public final class GuestVmManager implements VmManager {
 
     @Override
     public Vm restore(RestoreOptions options, Progress progress) {
-        long requested = System.nanoTime(); // resume latency counts from here, file checks included
+        return restore(options, progress, System.nanoTime()); // resume latency counts from here, file checks included
+    }
+
+    private Vm restore(RestoreOptions options, Progress progress, long requested) {
         Path file = options.file();
         String name = options.name();
         if (name != null && find(name).isPresent()) {
             throw new IllegalArgumentException("a VM named '" + name + "' exists already"); // not the file's fault
         }
         RestoreSettings settings = defaults.get();
-        PagePolicy policy = options.eager() ? null : policy(options.policy() != null ? options.policy() : settings.defaultPolicy(),
-                settings.fallbackPolicy());
+        PagePolicy policy = policyOf(options, settings);
         int loaderThreads = options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
         SnapshotReader reader = formats.open(file, options.offset());
         if (reader.state().isEmpty()) {
             return restoreInProcess(options, reader, policy, loaderThreads, requested);
         }
-        boolean handedOver = false;
+        return restoreThawSnapshot(options, reader, policy, loaderThreads, null, progress, requested);
+    }
+
+    /** The policy of a lazy restore with {@code options} (null for an eager one). */
+    private PagePolicy policyOf(RestoreOptions options, RestoreSettings settings) {
+        return options.eager() ? null
+                : policies.choose(options.policy() != null ? options.policy() : settings.defaultPolicy(), settings.fallbackPolicy());
+    }
+
+    @Override
+    public List<Vm> restoreFleet(RestoreOptions options, int count, boolean share, Progress progress) {
+        long requested = System.nanoTime();
+        if (count < 1 || count > MAX_FLEET) {
+            throw new IllegalArgumentException("a fleet has 1 to " + MAX_FLEET + " VMs, not " + count);
+        }
+        if (share && options.eager()) {
+            throw new IllegalArgumentException("an eager restore loads each VM's memory before it runs; --share shares the "
+                    + "pages of lazy restores");
+        }
+        if (share && options.recordProfile()) {
+            throw new IllegalArgumentException("a shared fleet loads its pages once for all its VMs, so it records no "
+                    + "working-set profile; record one with a single restore");
+        }
+        String fleet = options.name() != null ? options.name() : nextFleetName();
+        List<String> names = IntStream.rangeClosed(1, count).mapToObj(i -> fleet + "-" + i).toList();
+        if (fleets.exists(fleet)) {
+            throw new IllegalArgumentException("a fleet named '" + fleet + "' exists already");
+        }
+        for (String n : names) {
+            if (find(n).isPresent()) {
+                throw new IllegalArgumentException("a VM named '" + n + "' exists already");
+            }
+        }
+        List<Vm> made = new ArrayList<>();
+        try {
+            if (share) {
+                restoreShared(options, fleet, names, made, progress, requested);
+            } else {
+                fleets.add(fleet, options.file(), null, null, storedBytes(options), names);
+                for (String n : names) {
+                    made.add(restore(options.named(n), progress, requested)); // each VM's resume counts from the command
+                }
+            }
+            return List.copyOf(made);
+        } catch (RuntimeException e) {
+            for (Vm vm : made) {
+                vm.stop();
+            }
+            names.forEach(fleets::memberGone); // those never made; the fleet lets go of its cache and reader
+            throw e;
+        }
+    }
+
+    /** The members of a fleet sharing one reader of the snapshot and one page cache over it. */
+    private void restoreShared(RestoreOptions options, String fleet, List<String> names, List<Vm> made, Progress progress,
+            long requested) {
+        RestoreSettings settings = defaults.get();
+        PagePolicy policy = policyOf(options, settings);
+        int loaderThreads = options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
+        SnapshotReader reader = formats.open(options.file(), options.offset());
+        SharedPageCache cache;
+        try {
+            if (reader.state().isEmpty()) {
+                throw new IllegalArgumentException("a shared fleet maps a Thaw snapshot's pages into each VM; " + options.file()
+                        + " is a " + reader.format() + " snapshot, whose VMs run in processes of their own");
+            }
+            cache = lazyRestorer.openSharedCache(reader);
+        } catch (RuntimeException e) {
+            reader.close();
+            throw e;
+        }
+        fleets.add(fleet, options.file(), cache, reader, storedBytes(reader), names);
+        for (String n : names) {
+            made.add(restoreThawSnapshot(options.named(n), reader, policy, loaderThreads, cache, progress, requested));
+        }
+    }
+
+    private long storedBytes(RestoreOptions options) {
+        try (SnapshotReader reader = formats.open(options.file(), options.offset())) {
+            return storedBytes(reader);
+        }
+    }
+
+    private static long storedBytes(SnapshotReader reader) {
+        return reader.regions().stream().mapToLong(r -> r.presentPages() * r.pageSize()).sum();
+    }
+
+    @Override
+    public List<FleetInfo> fleets() {
+        return fleets.list(this::find);
+    }
+
+    /**
+     * Restores a VM from a Thaw snapshot. The reader is the VM's (closed once it has read every page) unless
+     * {@code cache} is given: then the VM is a member of a shared fleet, which holds reader and cache.
+     */
+    private Vm restoreThawSnapshot(RestoreOptions options, SnapshotReader reader, PagePolicy policy, int loaderThreads,
+            SharedPageCache cache, Progress progress, long requested) {
+        Path file = options.file();
+        String name = options.name();
+        boolean handedOver = cache != null;
         try {
             if (options.preloadWorkingSet()) {
                 throw new IllegalArgumentException("preloading the working set before the guest runs is for QEMU files on the "
@@ -234,13 +341,13 @@ public final class GuestVmManager implements VmManager {
                 throw new SnapshotException(file, "its machine cannot be restored here: " + e.getMessage());
             }
             try {
-                checkFits(file, plan, state, reader);
+                plan.checkFits(file, state, reader);
             } catch (SnapshotException e) {
                 unreserve(plan.id());
                 throw e;
             }
-            MemoryLoader loader = options.eager()
-                    ? MemoryLoader.eager(reader, progress)
+            MemoryLoader loader = options.eager() ? MemoryLoader.eager(reader, progress)
+                    : cache != null ? MemoryLoader.shared(lazyRestorer, cache, reader, policy, loaderThreads, profileFile(file))
                     : MemoryLoader.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile(), profileFile(file));
             Vm vm = register(plan.id(), () -> {
                 try {
@@ -249,7 +356,7 @@ public final class GuestVmManager implements VmManager {
                     throw new SnapshotException(file, "its state cannot be restored: " + oneLine(e.getMessage()));
                 }
             });
-            handedOver = !options.eager(); // a lazy restore reads the file until every page is in
+            handedOver = handedOver || !options.eager(); // a lazy restore reads the file until every page is in
             return vm;
         } finally {
             if (!handedOver) {
@@ -282,50 +389,6 @@ public final class GuestVmManager implements VmManager {
         return register(id, () -> runtime.restore(new ProcessRestore(id, reader, options.offset(), options.eager(),
                 policy == null ? null : policy.name(), loaderThreads, profileFile(reader.file()), options.recordProfile(),
                 options.preloadWorkingSet(), image.bytes(), requested, this::forget)));
-    }
-
-    /** The installed policy {@code name}, else the fallback (with a warning), else a clear refusal. */
-    private PagePolicy policy(String name, String fallback) {
-        Optional<PagePolicy> found = installed(name);
-        if (found.isPresent()) {
-            return found.get();
-        }
-        String installed = String.join(", ", policies.stream().map(PagePolicy::name).sorted().toList());
-        Optional<PagePolicy> instead = fallback.isEmpty() ? Optional.empty() : installed(fallback);
-        if (instead.isPresent()) {
-            LOG.warn("no page policy named '{}' is installed; restoring with the fallback policy {} (installed: {})", name,
-                    fallback, installed);
-            return instead.get();
-        }
-        throw new IllegalArgumentException("no page policy named '" + name + "' is installed (installed: " + installed + ")"
-                + (fallback.isEmpty() ? "; config/" + RestoreDefaults.PID + ".cfg names no fallbackPolicy"
-                        : "; nor is the fallback policy '" + fallback + "'"));
-    }
-
-    private Optional<PagePolicy> installed(String name) {
-        return policies.stream().filter(p -> p.name().equals(name)).findFirst();
-    }
-
-    /** The snapshot's memory and vCPUs must be exactly those the plan makes from its boot request. */
-    private static void checkFits(Path file, BootPlan plan, MachineState state, SnapshotReader reader) {
-        if (!plan.layouts().equals(state.memory())) {
-            throw new SnapshotException(file, "its memory regions " + state.memory() + " do not fit its memory size of "
-                    + state.boot().memoryBytes() + " bytes");
-        }
-        List<SnapshotRegion> regions = reader.regions();
-        for (int i = 0; i < regions.size() && i < state.memory().size(); i++) {
-            RegionLayout want = state.memory().get(i);
-            SnapshotRegion have = regions.get(i);
-            if (have.size() != want.size() || have.guestAddress() != want.guestAddress()) {
-                throw new SnapshotException(file, "memory region " + have.name() + " does not match its state");
-            }
-        }
-        if (regions.size() != state.memory().size()) {
-            throw new SnapshotException(file, "holds " + regions.size() + " memory regions, its state " + state.memory().size());
-        }
-        if (state.vcpus().size() != state.boot().vcpus()) {
-            throw new SnapshotException(file, "holds " + state.vcpus().size() + " vCPU states for " + state.boot().vcpus() + " vCPUs");
-        }
     }
 
     private GuestVm.Parts parts(VcpuRuntime runtime) {
@@ -417,6 +480,14 @@ public final class GuestVmManager implements VmManager {
         synchronized (vms) {
             vms.remove(vm.id(), vm);
         }
+        fleets.memberGone(vm.id());
+    }
+
+    private synchronized String nextFleetName() {
+        while (fleets.exists("fleet" + nextFleetNumber)) {
+            nextFleetNumber++;
+        }
+        return "fleet" + nextFleetNumber++;
     }
 
     private String nextFreeName() {

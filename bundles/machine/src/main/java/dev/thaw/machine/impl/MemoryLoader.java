@@ -5,6 +5,7 @@ import dev.thaw.api.restore.HostRegion;
 import dev.thaw.api.restore.LazyRestorer;
 import dev.thaw.api.restore.ProfileMode;
 import dev.thaw.api.restore.RestoreRequest;
+import dev.thaw.api.restore.SharedPageCache;
 import dev.thaw.api.runtime.GuestMemoryRegion;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.snapshot.SnapshotReader;
@@ -32,9 +33,23 @@ interface MemoryLoader {
     /** Memory arrives through userfaultfd while the vCPUs run; {@code policy} decides the order. */
     static MemoryLoader lazy(LazyRestorer restorer, SnapshotReader reader, PagePolicy policy, int loaderThreads, boolean record,
             Path profile) {
-        return (regions, vm) -> new RestoredMemory(vm.id(), reader, restorer.start(new RestoreRequest(reader,
-                regions.stream().map(r -> new HostRegion(r.hostAddress(), r.size())).toList(), policy, Map.of(),
-                loaderThreads, record ? ProfileMode.RECORD : ProfileMode.USE, profile, vm::vcpuOfThread, vm::memoryFailed,
-                vm.requestedNanos())));
+        return (regions, vm) -> new RestoredMemory(vm.id(), reader, restorer.start(request(reader, regions, vm, policy,
+                loaderThreads, record ? ProfileMode.RECORD : ProfileMode.USE, profile)));
+    }
+
+    /**
+     * As {@link #lazy}, the memory mapping the pages of a fleet's shared page cache, copy-on-write; the fleet holds
+     * the reader.
+     */
+    static MemoryLoader shared(LazyRestorer restorer, SharedPageCache cache, SnapshotReader reader, PagePolicy policy,
+            int loaderThreads, Path profile) {
+        return (regions, vm) -> new RestoredMemory(vm.id(), null, restorer.start(request(reader, regions, vm, policy,
+                loaderThreads, ProfileMode.USE, profile), cache));
+    }
+
+    private static RestoreRequest request(SnapshotReader reader, List<GuestMemoryRegion> regions, GuestVm vm, PagePolicy policy,
+            int loaderThreads, ProfileMode profileMode, Path profile) {
+        return new RestoreRequest(reader, regions.stream().map(r -> new HostRegion(r.hostAddress(), r.size())).toList(), policy,
+                Map.of(), loaderThreads, profileMode, profile, vm::vcpuOfThread, vm::memoryFailed, vm.requestedNanos());
     }
 }

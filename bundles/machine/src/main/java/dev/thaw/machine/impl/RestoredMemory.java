@@ -31,7 +31,7 @@ final class RestoredMemory {
     private final String vmId;
     /** The lazy restore while it may still be loading, null once released. */
     private volatile LazyRestore lazy;
-    /** Read until every page is in; closed with the lazy restore. */
+    /** Read until every page is in; closed with the lazy restore. Null where a fleet holds it. */
     private SnapshotReader reader;
     /** The lazy restore's figures once it completed or was released. */
     private volatile RestoreStats finalStats;

@@ -1,0 +1,169 @@
+package dev.thaw.machine.impl;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.vm.BootRequest;
+import dev.thaw.api.vm.FleetInfo;
+import dev.thaw.api.vm.RestoreOptions;
+import dev.thaw.api.vm.TouchOrder;
+import dev.thaw.api.vm.Vm;
+import dev.thaw.api.vm.Workload;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/** Fleets: VMs restored together from one snapshot, sharing its pages or not. */
+@ParameterizedClass(name = "on {0}")
+@MethodSource("dev.thaw.testing.Runtimes#names")
+@Timeout(300)
+class FleetTest {
+
+    static final Duration WAIT = Duration.ofSeconds(120);
+    static final long MEMORY = 64L << 20;
+    static final long WORKING_SET = 8L << 20;
+    static final long RESIDENT = 32L << 20;
+    /** Invocations each member answers after the restore. */
+    static final int INVOCATIONS = 3;
+
+    @TempDir
+    Path dir;
+    @Parameter
+    String runtime;
+    TestPlatform platform;
+
+    @BeforeEach
+    void start() {
+        platform = new TestPlatform(runtime);
+    }
+
+    @AfterEach
+    void stop() {
+        if (platform != null) {
+            platform.close();
+        }
+    }
+
+    /** A guest that wrote some of its memory, saved after one invocation; and what it answers had it run on. */
+    record Saved(Path file, List<String> answers) {}
+
+    static Saved saveAfterOneInvocation(TestPlatform platform, Path dir, long memory, long resident, int writePercent) {
+        Vm original = platform.manager().boot(new BootRequest("orig", memory, 1, Workload.FUNCTION, 17, WORKING_SET,
+                TouchOrder.SEQUENTIAL, 4096, resident, writePercent));
+        original.invoke(WAIT);
+        Path file = dir.resolve("fleet.snap");
+        original.snapshot(file, true, Progress.NONE);
+        List<String> answers = new ArrayList<>();
+        for (int i = 0; i < INVOCATIONS; i++) {
+            answers.add(original.invoke(WAIT).resultLine());
+        }
+        original.stop();
+        return new Saved(file, answers);
+    }
+
+    @Test
+    void eachVmOfASharedFleetContinuesExactlyAndNoneSeesAnothersWrites() throws IOException {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        byte[] fileBefore = sha256(saved.file());
+        List<Vm> fleet = platform.manager().restoreFleet(RestoreOptions.lazy(saved.file(), "f", "sequential"), 4, true,
+                Progress.NONE);
+        assertEquals(List.of("f-1", "f-2", "f-3", "f-4"), fleet.stream().map(Vm::id).toList());
+        // One member at a time, all its invocations: a write that reached the cache would change what the next reads.
+        for (Vm vm : fleet) {
+            assertEquals(saved.answers(), answers(vm), vm.id() + " continues as the guest that never stopped");
+        }
+        Vm later = platform.manager().restore(RestoreOptions.lazy(saved.file(), "later", "sequential"), Progress.NONE);
+        assertEquals(saved.answers(), answers(later), "a restore after the fleet's writes finds the snapshot's memory");
+        assertArrayEquals(fileBefore, sha256(saved.file()), "the snapshot file is unchanged");
+    }
+
+    @Test
+    void aFleetThatSharesNothingContinuesExactlyToo() {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        List<Vm> fleet = platform.manager().restoreFleet(RestoreOptions.eager(saved.file(), null), 2, false, Progress.NONE);
+        assertEquals(List.of("fleet1-1", "fleet1-2"), fleet.stream().map(Vm::id).toList());
+        for (Vm vm : fleet) {
+            assertEquals(saved.answers(), answers(vm), vm.id());
+        }
+        FleetInfo info = platform.manager().fleets().getFirst();
+        assertFalse(info.shared());
+        assertEquals(0, info.cacheBytes());
+    }
+
+    @Test
+    void aFleetLetsGoOfItsCacheWhenItsLastVmStops() throws IOException {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        long memfds = memfds();
+        List<Vm> fleet = platform.manager().restoreFleet(RestoreOptions.lazy(saved.file(), "g", "sequential"), 2, true,
+                Progress.NONE);
+        assertTrue(memfds() > memfds, "the shared cache is a memfd");
+        fleet.get(0).stop();
+        assertEquals(1, platform.manager().fleets().size(), "a fleet with a VM left stays");
+        assertEquals(List.of("g-2"), platform.manager().fleets().getFirst().members());
+        assertEquals(saved.answers().getFirst(), fleet.get(1).invoke(WAIT).resultLine(), "the other VM runs on");
+        fleet.get(1).stop();
+        assertEquals(List.of(), platform.manager().fleets());
+        assertEquals(memfds, memfds(), "no memfd is left");
+    }
+
+    @Test
+    void fleetsThatCannotBeAreRefusedWithOneLineAndLeaveNothing() {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        assertEquals("a fleet has 1 to 256 VMs, not 0", assertThrows(IllegalArgumentException.class,
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "x", null), 0, true, Progress.NONE)).getMessage());
+        assertTrue(assertThrows(IllegalArgumentException.class,
+                () -> vms.restoreFleet(RestoreOptions.eager(saved.file(), "x"), 2, true, Progress.NONE)).getMessage()
+                .startsWith("an eager restore loads each VM's memory before it runs"));
+        vms.restore(RestoreOptions.lazy(saved.file(), "y-2", null), Progress.NONE);
+        assertEquals("a VM named 'y-2' exists already", assertThrows(IllegalArgumentException.class,
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "y", null), 3, true, Progress.NONE)).getMessage());
+        assertEquals(List.of("y-2"), vms.list().stream().map(Vm::id).toList(), "no member of a refused fleet is left");
+        assertEquals(List.of(), vms.fleets());
+    }
+
+    static List<String> answers(Vm vm) {
+        List<String> answers = new ArrayList<>();
+        for (int i = 0; i < INVOCATIONS; i++) {
+            answers.add(vm.invoke(WAIT).resultLine());
+        }
+        return answers;
+    }
+
+    private static byte[] sha256(Path file) throws IOException {
+        try {
+            return MessageDigest.getInstance("SHA-256").digest(Files.readAllBytes(file));
+        } catch (NoSuchAlgorithmException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    private static long memfds() throws IOException {
+        try (var fds = Files.list(Path.of("/proc/self/fd"))) {
+            return fds.filter(fd -> {
+                try {
+                    return Files.readSymbolicLink(fd).toString().startsWith("/memfd:");
+                } catch (IOException e) {
+                    return false; // closed meanwhile
+                }
+            }).count();
+        }
+    }
+}

@@ -107,8 +107,20 @@ public final class SnapshotCommands {
             @Descriptor("serve FILE, a QEMU mapped-ram file, to an incoming QEMU started with -incoming ADDRESS and "
                     + "postcopy-ram on (unix:PATH or tcp:HOST:PORT; docs/qemu-postcopy.md, Serving your own QEMU)")
             @Parameter(names = "--serve", absentValue = "") String serve,
+            @Descriptor("restore N VMs from the snapshot as a fleet, named NAME-1 to NAME-N (NAME: --name, else fleet1, "
+                    + "fleet2, ...); thaw:fleet lists fleets") @Parameter(names = "--count", absentValue = "0") String count,
+            @Descriptor("the fleet's VMs share the snapshot's pages: each is read and verified once, into a page cache every VM "
+                    + "maps copy-on-write (lazy restores of Thaw snapshots)")
+            @Parameter(names = "--share", presentValue = "true", absentValue = "false") boolean share,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
             @Descriptor("the snapshot file, or file:PATH,offset=N for a QEMU stream that starts at byte N") String file) {
+        int fleetSize = (int) Options.parseLong("--count", count);
+        if (share && fleetSize == 0) {
+            throw new IllegalArgumentException("--share shares a snapshot's pages among the VMs of a fleet: give --count N");
+        }
+        if (!serve.isEmpty() && fleetSize > 0) {
+            throw new IllegalArgumentException("--serve serves one QEMU that Thaw does not run; --count restores a fleet of VMs Thaw runs");
+        }
         if (!serve.isEmpty()) {
             int readers = (int) Options.parseLong("--loader-threads", loaderThreads);
             serve(session, serve, file, policy, record, preload, readers == 0 ? vms.restoreSettings().loaderThreads() : readers,
@@ -120,6 +132,10 @@ public final class SnapshotCommands {
         int threads = (int) Options.parseLong("--loader-threads", loaderThreads);
         RestoreOptions options = new RestoreOptions(path, name.isEmpty() ? null : name, eager, policy.isEmpty() ? null : policy,
                 threads, record, runtime.isEmpty() ? null : runtime, at.offset(), preload);
+        if (fleetSize > 0) {
+            FleetCommands.restore(vms, options, fleetSize, share, session.getConsole(), asJson);
+            return;
+        }
         ProgressBar bar = new ProgressBar("restore", System.err);
         Vm vm;
         try {

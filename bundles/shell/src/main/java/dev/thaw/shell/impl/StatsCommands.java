@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.thaw.api.migration.PostcopyServe;
 import dev.thaw.api.migration.PostcopyServer;
 import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.api.vm.GuestMemoryUse;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.VmManager;
 import java.io.PrintStream;
@@ -41,6 +42,7 @@ public final class StatsCommands {
             policyOption = ReferencePolicyOption.GREEDY)
     private volatile PostcopyServer server;
 
+    private static final long PAGE = 4096;
     private static final java.time.Duration WAIT_LIMIT = java.time.Duration.ofMinutes(10);
 
     @Activate
@@ -69,7 +71,19 @@ public final class StatsCommands {
         if (wait && !s.policy().equals("none")) {
             s = awaitLoaded(vm, s);
         }
-        print(session.getConsole(), json(id, vm.info().runtime(), s), asJson);
+        Map<String, Object> m = json(id, vm.info().runtime(), s);
+        vm.memoryUse().ifPresent(use -> m.put("hostMemory", memoryJson(use)));
+        print(session.getConsole(), m, asJson);
+    }
+
+    /** Its guest memory in host memory, in bytes and 4 KiB pages: what it shares with its fleet, what it owns. */
+    static Map<String, Object> memoryJson(GuestMemoryUse use) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("residentBytes", use.residentBytes());
+        m.put("sharedPages", use.sharedBytes() / PAGE);
+        m.put("ownedPages", use.ownedBytes() / PAGE);
+        m.put("pssBytes", use.proportionalBytes());
+        return m;
     }
 
     private static void print(PrintStream out, Map<String, Object> m, boolean asJson) {

@@ -34,6 +34,7 @@ class ApiBaselineCheckTest {
     void refusesAMethodAddedToAConsumerTypeWithAMinorBumpAndOneAddedToAProviderTypeWithNone(@TempDir Path copy)
             throws Exception {
         Path root = copyOfTheApiModule(copy);
+        asInTheBaseline(root, "policy", "restore");
         addMethod(root, "policy/PagePolicy.java"); // @ConsumerType: every policy must implement it, a major change
         setVersion(root, "policy", "1.1.0", "1.2.0");
         addMethod(root, "restore/LazyRestore.java"); // @ProviderType: only Thaw implements it, a minor change
@@ -51,6 +52,7 @@ class ApiBaselineCheckTest {
     @Test
     void acceptsTheSameChangesWithTheVersionsTheyNeed(@TempDir Path copy) throws Exception {
         Path root = copyOfTheApiModule(copy);
+        asInTheBaseline(root, "policy", "restore");
         addMethod(root, "policy/PagePolicy.java");
         setVersion(root, "policy", "1.1.0", "2.0.0");
         addMethod(root, "restore/LazyRestore.java");
@@ -114,6 +116,37 @@ class ApiBaselineCheckTest {
                 }
             }
         }
+    }
+
+    /**
+     * Puts {@code packages} of the copy back as they are at the baseline commit, sources and version, so that the
+     * changes a test makes are the only ones since the baseline, whatever later commits changed there.
+     */
+    static void asInTheBaseline(Path root, String... packages) throws Exception {
+        String pom = Files.readString(SOURCE_ROOT.resolve("pom.xml"));
+        var commit = Pattern.compile("<thaw\\.baseline\\.commit>([0-9a-f]+)</thaw\\.baseline\\.commit>").matcher(pom);
+        assertTrue(commit.find(), "the root pom names no thaw.baseline.commit");
+        for (String pkg : packages) {
+            Path dir = root.resolve(API).resolve(pkg);
+            try (Stream<Path> files = Files.list(dir)) {
+                for (Path f : (Iterable<Path>) files::iterator) {
+                    Files.delete(f);
+                }
+            }
+            String folder = API.resolve(pkg).toString();
+            for (String file : git("ls-tree", "--name-only", commit.group(1) + ":" + folder).lines().toList()) {
+                Files.writeString(dir.resolve(file), git("show", commit.group(1) + ":" + folder + "/" + file));
+            }
+        }
+    }
+
+    private static String git(String... arguments) throws Exception {
+        List<String> command = new ArrayList<>(List.of("git", "-C", SOURCE_ROOT.toString()));
+        command.addAll(List.of(arguments));
+        Process git = new ProcessBuilder(command).redirectErrorStream(true).start();
+        String out = new String(git.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        assertEquals(0, git.waitFor(), String.join(" ", command) + ": " + out);
+        return out;
     }
 
     /** Adds {@code int weight();} to the interface in {@code file}, before its last closing brace. */

@@ -6,7 +6,7 @@
  * machine code run alone.
  */
 @Export
-@Version("1.5.0")
+@Version("1.6.0")
 package dev.thaw.api.bench;
 
 import org.osgi.annotation.bundle.Export;

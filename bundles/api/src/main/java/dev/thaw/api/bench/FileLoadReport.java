@@ -31,9 +31,19 @@ public record FileLoadReport(FileLoadRequest request, String format, String regi
 
     /**
      * @param mode {@code thaw-eager}, a policy's name, {@code qemu}, or {@code postcopy } and a policy's name
-     * @param fullLoadMs median time to every page present (null: no row, see the note)
+     * @param fullLoadMs median time to every page present and touched once from user space (null: no row, see
+     *     the note): on a machine where a page's first access costs more than its load, a load that only installs
+     *     pages leaves that bill to the guest
      * @param bandwidthMBps the file's bytes loaded per second at that median (for QEMU: its whole file's RAM)
      * @param note how it was measured, or why there is no figure
+     * @param bareLoadMs median time to every page present, before the touch (null where the two are one, as in
+     *     QEMU's load, whose reads touch each page, or where the mode cannot tell)
      */
-    public record Row(String mode, Double fullLoadMs, Double bandwidthMBps, String note) {}
+    public record Row(String mode, Double fullLoadMs, Double bandwidthMBps, String note, Double bareLoadMs) {
+
+        /** A row whose load and touch are one (or whose bare load is not known). */
+        public Row(String mode, Double fullLoadMs, Double bandwidthMBps, String note) {
+            this(mode, fullLoadMs, bandwidthMBps, note, null);
+        }
+    }
 }

@@ -25,7 +25,8 @@ public interface VcpuRuntime {
 
     /**
      * Creates a VM with {@code spec}'s memory mapped (anonymous, MAP_NORESERVE: nothing is committed until
-     * touched) and added in order. Nothing is left behind when it fails.
+     * touched) and added in order, advised {@code MADV_HUGEPAGE} where {@link VmSpec#hugePages()} allows it.
+     * Nothing is left behind when it fails.
      *
      * @throws VcpuRuntimeException when the runtime refuses or is unavailable (the message says why)
      */

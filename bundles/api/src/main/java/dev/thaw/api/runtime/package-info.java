@@ -7,7 +7,7 @@
  * I/O bus. Callers never ask which runtime they have.
  */
 @Export
-@Version("1.1.0")
+@Version("1.2.0")
 package dev.thaw.api.runtime;
 
 import org.osgi.annotation.bundle.Export;

@@ -33,9 +33,12 @@ import org.osgi.service.component.annotations.ReferencePolicyOption;
 
 /**
  * {@code thaw:bench qemu-file FILE}: the file's largest RAM block loaded into fresh anonymous memory, round
- * after round: by a plain eager read, by each policy's background loaders through userfaultfd (nothing
- * faults: this is the loaders' pace), by QEMU's own eager load of the whole file, and by Thaw serving the
- * file to a destination QEMU through postcopy with each policy (when the qemu-postcopy bundle is there).
+ * after round: by eager reads along each {@link EagerPath} (Thaw's own among them), by each policy's
+ * background loaders through userfaultfd (nothing faults: this is the loaders' pace), by QEMU's own eager
+ * load of the whole file, and by Thaw serving the file to a destination QEMU through postcopy with each
+ * policy (when the qemu-postcopy bundle is there). Every row but the postcopy ones ends when each present
+ * page is loaded and touched once (see {@link LoadTiming}); each starts with the host's memory warm (see
+ * {@link HostBacking}).
  */
 @Component(service = FileLoadBenchmark.class)
 public final class FileLoadBench implements FileLoadBenchmark {
@@ -43,8 +46,6 @@ public final class FileLoadBench implements FileLoadBenchmark {
     static final String EAGER = "thaw-eager";
     /** Longer than any load of a guest that fits this machine takes. */
     static final long LOAD_TIMEOUT_S = 120;
-    /** Bytes read at a time by the eager row. */
-    static final long EAGER_CHUNK = 64L << 20;
 
     private final SnapshotFormats formats;
     private final LazyRestorer restorer;
@@ -87,7 +88,7 @@ public final class FileLoadBench implements FileLoadBenchmark {
             long presentBytes, List<PagePolicy> loading, QemuFileLoad prepared, List<String> notes, Consumer<String> progress) {
         QemuFileLoad qemu = prepared;
         PostcopyRows postcopy = PostcopyRows.prepare(postcopyServer, prepared, policies.ordered(), notes);
-        Map<String, List<Double>> times = new LinkedHashMap<>();
+        Map<String, List<LoadTiming>> times = new LinkedHashMap<>();
         List<Double> opens = new ArrayList<>();
         for (int round = 0; round <= request.repeat(); round++) {
             progress.accept(round == 0 ? "warm-up round" : "round " + round + " of " + request.repeat());
@@ -95,14 +96,19 @@ public final class FileLoadBench implements FileLoadBenchmark {
             if (round > 0) {
                 opens.add(open);
             }
-            record(times, EAGER, round, eager(view, region));
+            for (EagerPath path : EagerPath.candidates()) {
+                HostBacking.warm(region.size());
+                record(times, path.mode(), round, EagerLoadRow.run(path, view, region));
+            }
             for (PagePolicy p : loading) {
+                HostBacking.warm(region.size());
                 record(times, p.name(), round, lazy(view, region, p, request.loaderThreads()));
             }
             if (qemu != null) {
+                HostBacking.warm(region.size());
                 Double ms = qemu.load(notes);
                 if (ms != null) {
-                    record(times, RestoreBench.QEMU, round, ms);
+                    record(times, RestoreBench.QEMU, round, LoadTiming.touching(ms));
                 } else {
                     times.remove(RestoreBench.QEMU); // its note says why
                     qemu = null;
@@ -123,10 +129,10 @@ public final class FileLoadBench implements FileLoadBenchmark {
         return (System.nanoTime() - start) / 1e6;
     }
 
-    private static void record(Map<String, List<Double>> times, String mode, int round, double ms) {
-        List<Double> list = times.computeIfAbsent(mode, m -> new ArrayList<>());
+    private static void record(Map<String, List<LoadTiming>> times, String mode, int round, LoadTiming timing) {
+        List<LoadTiming> list = times.computeIfAbsent(mode, m -> new ArrayList<>());
         if (round > 0) {
-            list.add(ms);
+            list.add(timing);
         }
     }
 
@@ -141,40 +147,21 @@ public final class FileLoadBench implements FileLoadBenchmark {
     }
 
     /**
-     * Milliseconds to read every present page into fresh memory, a read per run of present pages (up to
-     * {@link #EAGER_CHUNK}); absent pages stay the fresh memory's zeros, untouched.
+     * From the load's start to every page present (the restore's own fullLoadTime), and to every page
+     * present and touched once, with {@code policy}'s loaders. The touch comes after the restore has
+     * unregistered the memory, so no Java thread can wait for a userfaultfd.
      */
-    private static double eager(SnapshotReader view, SnapshotRegion region) {
+    private LoadTiming lazy(SnapshotReader view, SnapshotRegion region, PagePolicy policy, int loaderThreads) {
         try (Mapping memory = anonymous(region.size())) {
             long start = System.nanoTime();
-            long maxRun = EAGER_CHUNK / region.pageSize();
-            long pages = region.pages();
-            for (long page = 0; page < pages; ) {
-                if (!view.isPresent(0, page)) {
-                    page++;
-                    continue;
-                }
-                long end = page + 1;
-                while (end < pages && end - page < maxRun && view.isPresent(0, end)) {
-                    end++;
-                }
-                view.readPages(0, page, end - page,
-                        memory.segment().asSlice(page * region.pageSize(), (end - page) * region.pageSize()));
-                page = end;
-            }
-            return RestoreBench.ms(java.time.Duration.ofNanos(System.nanoTime() - start));
-        }
-    }
-
-    /** Milliseconds from the load's start to every page present, with {@code policy}'s loaders. */
-    private double lazy(SnapshotReader view, SnapshotRegion region, PagePolicy policy, int loaderThreads) {
-        try (Mapping memory = anonymous(region.size())) {
             LazyRestore load = restorer.start(RestoreRequest.of(view, List.of(new HostRegion(memory.address(), memory.size())),
                     policy, failure -> {}).withLoaderThreads(loaderThreads).withProfile(ProfileMode.IGNORE));
             try {
                 load.resumed(); // no vCPU: the loaders start at once
                 RestoreStats stats = load.completion().get(LOAD_TIMEOUT_S, TimeUnit.SECONDS);
-                return stats.fullLoadTime() / 1e6;
+                load.close();
+                EagerLoadRow.touch(view, region, memory.segment());
+                return new LoadTiming(stats.fullLoadTime() / 1e6, (System.nanoTime() - start) / 1e6);
             } catch (TimeoutException e) {
                 throw new IllegalStateException("bench: policy " + policy.name() + " did not load " + region.name()
                         + " within " + LOAD_TIMEOUT_S + " s (does it load in the background?)");
@@ -189,7 +176,7 @@ public final class FileLoadBench implements FileLoadBenchmark {
         }
     }
 
-    private static Mapping anonymous(long size) {
+    static Mapping anonymous(long size) {
         return Mapping.anonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE);
     }
 }

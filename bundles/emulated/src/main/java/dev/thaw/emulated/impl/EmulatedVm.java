@@ -63,7 +63,7 @@ final class EmulatedVm implements VirtualMachine {
         this.threads = threads;
         this.control = new RunControl(name);
         this.onClose = onClose;
-        this.ram = new GuestRam(name, spec.memory());
+        this.ram = new GuestRam(name, spec.memory(), spec.hugePages());
         apics.setStartupListener(new StartupListener() {
             @Override
             public void onInit(int apicId) {

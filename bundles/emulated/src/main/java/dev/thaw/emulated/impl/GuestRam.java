@@ -11,14 +11,21 @@ import dev.thaw.linux.Mapping;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A VM's RAM: one anonymous mapping per region (MAP_NORESERVE: nothing is committed until touched), the
  * host mappings the restore engine registers with userfaultfd, and the interpreters' view of them. The
  * interpreters touch each page first through {@code madvise(MADV_POPULATE_*)}, so a vCPU thread waits for
  * a userfaultfd fault "in native", never in Java code (where a safepoint would wait for it forever).
+ *
+ * <p>Memory no userfaultfd will serve is advised {@code MADV_HUGEPAGE}: then a first touch, or a read into
+ * it, costs one fault per 2 MiB instead of one per 4 KiB (about 5 µs each on a shadow-paging host).
  */
 final class GuestRam implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GuestRam.class);
 
     static final long PAGE = 4096;
 
@@ -26,7 +33,8 @@ final class GuestRam implements AutoCloseable {
     private final List<GuestMemoryRegion> regions = new ArrayList<>();
     private final PhysicalMemory physical;
 
-    GuestRam(String vmName, List<MemoryRange> layout) {
+    /** @param hugePages whether the memory may be huge pages: never when it will be registered with userfaultfd */
+    GuestRam(String vmName, List<MemoryRange> layout, boolean hugePages) {
         List<PhysicalMemory.RamRegion> ram = new ArrayList<>();
         try {
             for (MemoryRange r : layout) {
@@ -34,6 +42,9 @@ final class GuestRam implements AutoCloseable {
                 Mapping m = Mapping.anonymous(r.size(), Libc.PROT_READ | Libc.PROT_WRITE,
                         Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE);
                 mappings.add(m);
+                if (hugePages) {
+                    adviseHugePages(vmName, m);
+                }
                 regions.add(new GuestMemoryRegion(regions.size(), r.guestAddress(), r.size(), m.address(), m.segment()));
                 ram.add(new PhysicalMemory.RamRegion(r.guestAddress(), r.size(), m.segment(), m.address()));
             }
@@ -54,6 +65,15 @@ final class GuestRam implements AutoCloseable {
                 throw new IllegalArgumentException("VM " + vmName + ": memory at 0x" + Long.toHexString(r.guestAddress())
                         + " overlaps region " + g.index());
             }
+        }
+    }
+
+    /** Huge pages are only faster: where the kernel refuses them, the VM runs on 4 KiB pages, and says so. */
+    private static void adviseHugePages(String vmName, Mapping m) {
+        try {
+            Libc.madvise(m.address(), m.size(), Libc.MADV_HUGEPAGE);
+        } catch (ErrnoException e) {
+            LOG.warn("VM {}: its memory stays in 4 KiB pages: madvise(MADV_HUGEPAGE) failed: {}", vmName, e.getMessage());
         }
     }
 

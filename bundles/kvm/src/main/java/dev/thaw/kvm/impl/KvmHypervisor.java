@@ -1,5 +1,6 @@
 package dev.thaw.kvm.impl;
 
+import dev.thaw.api.runtime.GuestMemoryRegion;
 import dev.thaw.api.runtime.VcpuRuntime;
 import dev.thaw.api.runtime.VmSpec;
 import dev.thaw.kvm.Hypervisor;
@@ -10,6 +11,7 @@ import dev.thaw.kvm.VirtualMachine;
 import dev.thaw.kvm.VmOptions;
 import dev.thaw.linux.Errno;
 import dev.thaw.linux.ErrnoException;
+import dev.thaw.linux.Libc;
 import dev.thaw.linux.kvm.Kvm;
 import dev.thaw.linux.kvm.KvmConstants;
 import dev.thaw.linux.kvm.VmFd;
@@ -153,10 +155,30 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
         }
     }
 
-    /** Thaw's VMs need no PIT (their guests keep time with the LAPIC timer), so none is made. */
+    /**
+     * Thaw's VMs need no PIT (their guests keep time with the LAPIC timer), so none is made. Memory that may be
+     * huge pages is advised so before anything touches it (a spare's memory is untouched too): KVM then maps
+     * the guest's memory in 2 MiB pieces where the host has them.
+     */
     @Override
     public VirtualMachine createVm(VmSpec spec) {
-        return createVm(VmOptions.named(spec.name()).withPit(false), spec.memory());
+        VirtualMachine vm = createVm(VmOptions.named(spec.name()).withPit(false), spec.memory());
+        if (spec.hugePages()) {
+            adviseHugePages(vm);
+        }
+        return vm;
+    }
+
+    /** Huge pages are only faster: where the kernel refuses them, the VM runs on 4 KiB pages, and says so. */
+    private static void adviseHugePages(VirtualMachine vm) {
+        for (GuestMemoryRegion r : vm.memory()) {
+            try {
+                Libc.madvise(r.hostAddress(), r.size(), Libc.MADV_HUGEPAGE);
+            } catch (ErrnoException e) {
+                LOG.warn("VM {}: its memory stays in 4 KiB pages: madvise(MADV_HUGEPAGE) failed: {}", vm.name(), e.getMessage());
+                return;
+            }
+        }
     }
 
     @Override

@@ -28,6 +28,7 @@ import dev.thaw.api.runtime.MemoryRange;
 import dev.thaw.api.runtime.Vcpu;
 import dev.thaw.api.runtime.VcpuRuntime;
 import dev.thaw.api.runtime.VcpuRuntimeException;
+import dev.thaw.api.runtime.GuestMemoryRegion;
 import dev.thaw.api.runtime.VirtualMachine;
 import dev.thaw.api.runtime.VmExit;
 import dev.thaw.api.runtime.VmSpec;
@@ -96,7 +97,7 @@ final class GuestVm implements Vm, DeviceContext {
      */
     static GuestVm boot(BootPlan plan, Parts parts, Consumer<GuestVm> onStopped, long requested) {
         GuestVm vm = new GuestVm(plan, parts, onStopped, requested);
-        return vm.build(() -> {
+        return vm.build(true, () -> {
             vm.load(GuestImage.LOAD_ADDRESS, parts.image().bytes());
             vm.load(BootParameters.ADDRESS, plan.bootParameters());
             vm.attachDevices();
@@ -114,7 +115,7 @@ final class GuestVm implements Vm, DeviceContext {
             long requested) {
         GuestVm vm = new GuestVm(plan, parts, onStopped, requested);
         vm.restoring = true;
-        return vm.build(() -> {
+        return vm.build(!loader.servesFaults(), () -> {
             vm.restored = loader.load(vm.machine.memory(), vm);
             vm.attachDevices();
             vm.machine.createVcpus(state.vcpus().size());
@@ -131,9 +132,10 @@ final class GuestVm implements Vm, DeviceContext {
         });
     }
 
-    private GuestVm build(Runnable prepare) {
+    /** @param hugePages whether the memory may be huge pages: not when a userfaultfd will serve it */
+    private GuestVm build(boolean hugePages, Runnable prepare) {
         try {
-            machine = parts.runtime().createVm(vmSpec());
+            machine = parts.runtime().createVm(vmSpec(hugePages));
             prepare.run();
             machine.start(new IoHandler() {
                 @Override
@@ -165,8 +167,9 @@ final class GuestVm implements Vm, DeviceContext {
         }
     }
 
-    private VmSpec vmSpec() {
-        return new VmSpec(plan.id(), plan.regions().stream().map(r -> new MemoryRange(r.guestAddress(), r.size())).toList());
+    private VmSpec vmSpec(boolean hugePages) {
+        return new VmSpec(plan.id(), plan.regions().stream().map(r -> new MemoryRange(r.guestAddress(), r.size())).toList(),
+                hugePages);
     }
 
     private void attachDevices() {
@@ -297,7 +300,7 @@ final class GuestVm implements Vm, DeviceContext {
                 SnapshotSummary summary = parts.writer().write(file, state, memory, progress);
                 written = true;
                 // A restore of this snapshot is likely next: have an empty VM of its layout made ahead.
-                parts.runtime().expect(vmSpec());
+                parts.runtime().expect(vmSpec(false)); // the layout is what counts: a spare is untouched either way
                 LOG.info("{}: snapshot {} written ({} present pages, {} zero pages)", plan.id(), file,
                         summary.presentPages(), summary.zeroPages());
                 return summary;
@@ -330,6 +333,12 @@ final class GuestVm implements Vm, DeviceContext {
             throw new VmException(plan.id() + " is not recording a working-set profile (restore it with --record-profile)");
         }
         return m.saveProfile();
+    }
+
+    /** The runtime's memory regions (empty before the VM is made), for tests that look at the host mappings. */
+    List<GuestMemoryRegion> memoryRegions() {
+        VirtualMachine k = machine;
+        return k == null ? List.of() : k.memory();
     }
 
     /** When the boot or restore was requested ({@link System#nanoTime()}). */

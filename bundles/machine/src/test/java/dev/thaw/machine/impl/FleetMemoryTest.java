@@ -72,6 +72,8 @@ class FleetMemoryTest {
         }
         FleetInfo info = platform.manager().fleets().getFirst();
         long gained = processPss() - before;
+        System.out.printf("shared fleet of %d: host memory %d B reported, process PSS gained %d B (%.1f%% apart)%n", fleet.size(),
+                info.hostBytes(), gained, 100.0 * Math.abs(info.hostBytes() - gained) / gained);
 
         assertTrue(info.shared());
         assertEquals(fleet.stream().map(Vm::id).toList(), info.members());

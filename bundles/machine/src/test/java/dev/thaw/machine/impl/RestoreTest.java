@@ -99,6 +99,27 @@ class RestoreTest {
     }
 
     @Test
+    void aCorruptedPageDeepInAReadFailsAnEagerRestoreNamingThePage() throws IOException {
+        // Not the first page of a run, nor of a piece the reader checks at a time: every piece is checked.
+        long page;
+        try (SnapshotReader r = platform.formats().open(good)) {
+            page = -1;
+            long runStart = -1;
+            for (long p = 0; p < r.regions().get(0).pages() && page < 0; p++) {
+                runStart = r.isPresent(0, p) ? (runStart < 0 ? p : runStart) : -1;
+                if (runStart >= 0 && p - runStart > 100 && p % 64 == 37) {
+                    page = p;
+                }
+            }
+            assertTrue(page > 0, "the snapshot has a run of more than 100 present pages");
+        }
+        Path bad = copy("bad-deep.snap");
+        flip(bad, firstPageAreaOffset(bad) + page * 4096 + 2000);
+        assertRefused(bad, "page " + page + " of region ");
+        assertRefused(bad, "fails its checksum");
+    }
+
+    @Test
     void aCorruptedPageFailsALazyRestoreWhenTheGuestNeedsItAndNamesThePage() throws IOException {
         Path bad = copy("bad-lazy.snap");
         flip(bad, firstPageAreaOffset(bad) + 0x100000 + 100); // the guest's code: needed at once

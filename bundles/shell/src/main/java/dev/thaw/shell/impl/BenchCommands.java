@@ -217,9 +217,9 @@ public final class BenchCommands {
         out.printf("%s (%s): %s, %s, %s of it present; opened (headers and bitmaps) in %s ms%n", report.request().file(),
                 report.format(), report.region(), Sizes.format(report.regionBytes()), Sizes.format(report.presentBytes()),
                 n(report.openMs()));
-        Table table = new Table("MODE", "FULL LOAD ms", "MB/s", "HOW").numeric(1, 2);
+        Table table = new Table("MODE", "FULL LOAD ms", "LOAD ms", "MB/s", "HOW").numeric(1, 2, 3);
         for (FileLoadReport.Row r : report.rows()) {
-            table.row(r.mode(), n(r.fullLoadMs()), n(r.bandwidthMBps()), r.note());
+            table.row(r.mode(), n(r.fullLoadMs()), n(r.bareLoadMs()), n(r.bandwidthMBps()), r.note());
         }
         table.print(out);
         ratiosAndNotes(report.ratios(), report.notes(), out);

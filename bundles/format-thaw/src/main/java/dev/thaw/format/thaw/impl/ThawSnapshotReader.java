@@ -42,10 +42,18 @@ import java.util.zip.CRC32C;
  * <p>Thread-safe: pages are read with positional reads, which run concurrently. A thread interrupted
  * during a read closes a {@link FileChannel} for everyone; the reader then opens the file again (after
  * checking it is still the same file) so other threads carry on, and the interrupted read fails.
+ *
+ * <p>{@link #readPages} reads present pages in pieces of {@link #VERIFIED_RUN_PAGES} and checks each piece
+ * as soon as it is in, so the checksums cost no second pass over memory, however many pages a call asks for.
  */
 final class ThawSnapshotReader implements SnapshotReader {
 
-    private static final long MAX_RUN_PAGES = FileIo.MAX_IO >>> PAGE_SHIFT;
+    /**
+     * Pages read at a time, each piece's checksums computed right after its read, while the piece is still
+     * in the CPU's cache: checking 16 MiB after reading it made a second pass over memory and cost an eager
+     * load of 512 MiB about a fifth more (docs/restore-figures.md, "Eager load paths").
+     */
+    static final long VERIFIED_RUN_PAGES = 64;
     /** Reads retried after another thread's interrupt closed the channel under them. */
     private static final int REOPEN_RETRIES = 3;
 
@@ -170,7 +178,7 @@ final class ThawSnapshotReader implements SnapshotReader {
         for (long page = firstPage; page < end; ) {
             boolean present = r.present(page);
             long runEnd = page + 1;
-            long limit = present ? Math.min(end, page + MAX_RUN_PAGES) : end;
+            long limit = present ? Math.min(end, page + VERIFIED_RUN_PAGES) : end;
             while (runEnd < limit && r.present(runEnd) == present) {
                 runEnd++;
             }

@@ -29,10 +29,12 @@ class FileStatusTest {
         Path file = dir.resolve("f");
         Files.write(file, new byte[12345]);
         Files.setLastModifiedTime(file, FileTime.from(1_700_000_000_123_456_789L, TimeUnit.NANOSECONDS));
-        Map<String, Object> unix = Files.readAttributes(file, "unix:dev,ino,size,lastModifiedTime,ctime");
+        Map<String, Object> unix = Files.readAttributes(file, "unix:dev,ino,nlink,size,lastModifiedTime,ctime");
         FileStatus byPath = FileStatus.of(file.toString());
         assertEquals((long) unix.get("dev"), byPath.device());
         assertEquals((long) unix.get("ino"), byPath.inode());
+        assertEquals(1L, byPath.links());
+        assertEquals(((Integer) unix.get("nlink")).longValue(), byPath.links());
         assertEquals(12345, byPath.size());
         assertTrue(byPath.blocks() * 512 >= 12345, "blocks " + byPath.blocks());
         assertEquals(1_700_000_000_123_456_789L, byPath.modifiedNanos());
@@ -50,6 +52,7 @@ class FileStatusTest {
             FileStatus held = FileStatus.of(fd, file.toString());
             assertTrue(held.sameFile(byPath));
             assertEquals(12345, held.size());
+            assertEquals(0, held.links(), "the held file has no name now");
         } finally {
             Libc.close(fd);
         }

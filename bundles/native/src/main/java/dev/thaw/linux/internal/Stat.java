@@ -13,7 +13,7 @@ import java.lang.foreign.StructLayout;
 public final class Stat {
 
     public static final StructLayout LAYOUT = MemoryLayout.structLayout(
-            U64.withName("st_dev"), U64.withName("st_ino"), MemoryLayout.paddingLayout(32),
+            U64.withName("st_dev"), U64.withName("st_ino"), U64.withName("st_nlink"), MemoryLayout.paddingLayout(24),
             U64.withName("st_size"), MemoryLayout.paddingLayout(8), U64.withName("st_blocks"),
             MemoryLayout.paddingLayout(16), Timespec.LAYOUT.withName("st_mtim"), Timespec.LAYOUT.withName("st_ctim"),
             MemoryLayout.paddingLayout(24))
@@ -21,6 +21,7 @@ public final class Stat {
 
     public static final long ST_DEV = offset(LAYOUT, "st_dev");
     public static final long ST_INO = offset(LAYOUT, "st_ino");
+    public static final long ST_NLINK = offset(LAYOUT, "st_nlink");
     public static final long ST_SIZE = offset(LAYOUT, "st_size");
     /** 512-byte blocks allocated to the file. */
     public static final long ST_BLOCKS = offset(LAYOUT, "st_blocks");

@@ -6,7 +6,6 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 import dev.thaw.linux.internal.Native;
 import dev.thaw.linux.internal.OwnedFd;
-import dev.thaw.linux.internal.Stat;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.MemorySegment;
@@ -15,7 +14,7 @@ import java.lang.invoke.MethodHandle;
 /**
  * An anonymous shared-memory file, memfd_create(2): shmem that several mappings can share, and whose
  * pages userfaultfd can map with UFFDIO_CONTINUE. Thin wrappers, one call each, errno in the
- * {@link ErrnoException}. Its three downcalls live here rather than in {@link Libc}, which is at its size.
+ * {@link ErrnoException}. Its two downcalls live here rather than in {@link Libc}, which is at its size.
  */
 public final class Memfd implements AutoCloseable {
 
@@ -28,7 +27,6 @@ public final class Memfd implements AutoCloseable {
             FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT));
     private static final MethodHandle FTRUNCATE = Native.downcall("ftruncate",
             FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_LONG));
-    private static final MethodHandle FSTAT = Native.downcall("fstat", FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS));
 
     private final OwnedFd fd;
     private final String name;
@@ -70,25 +68,12 @@ public final class Memfd implements AutoCloseable {
 
     /** fstat(2)'s {@code st_size}: the file's size in bytes. */
     public long size() {
-        return stat(Stat.ST_SIZE);
+        return FileStatus.of(fd.get(), "memfd:" + name).size();
     }
 
     /** fstat(2)'s {@code st_blocks} times 512: the memory the file's pages take now (holes take none). */
     public long allocatedBytes() {
-        return stat(Stat.ST_BLOCKS) * 512;
-    }
-
-    private long stat(long field) {
-        try (Arena arena = Arena.ofConfined()) {
-            MemorySegment st = arena.allocate(Stat.LAYOUT);
-            MemorySegment cs = Native.captureState();
-            if ((int) FSTAT.invokeExact(cs, fd.get(), st) < 0) {
-                throw new ErrnoException("fstat", Native.errno(cs), "memfd:" + name);
-            }
-            return st.get(JAVA_LONG, field);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return FileStatus.of(fd.get(), "memfd:" + name).blocks() * 512;
     }
 
     /** Closes the fd; the file lives on while a mapping of it does. Idempotent. */

@@ -1,6 +1,7 @@
 package dev.thaw.api.restore;
 
 import java.nio.file.Path;
+import java.util.Optional;
 import org.osgi.annotation.versioning.ProviderType;
 
 /**
@@ -30,6 +31,14 @@ public interface SharedPageCache extends AutoCloseable {
 
     /** Fleet members whose restore uses the cache now. */
     int members();
+
+    /**
+     * What went wrong with the snapshot file under the fleet, in one line naming the file, if anything did: it was
+     * truncated or modified after it was opened (every page not yet in the cache then fails for every member that
+     * needs it, with this line), or it was replaced or removed at its path (nothing fails: the cache keeps reading
+     * the file it opened). Empty while the file is as it was opened.
+     */
+    Optional<String> problem();
 
     /**
      * Drops the owner's hold, once: no member starts from it after; the memory goes when the last member's

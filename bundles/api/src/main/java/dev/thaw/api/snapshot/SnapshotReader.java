@@ -16,6 +16,15 @@ public interface SnapshotReader extends AutoCloseable {
 
     Path file();
 
+    /**
+     * The file this reader reads, as it was when the reader opened it. A shared fleet holds the file open too and
+     * compares (docs/shared-fleets.md): that it reads the reader's file, and that the file did not change since.
+     * Empty where the format cannot tell; a shared fleet then takes the file as it finds it when it opens.
+     */
+    default Optional<FileIdentity> fileIdentity() {
+        return Optional.empty();
+    }
+
     /** The format's name, e.g. {@code thaw}. */
     String format();
 

@@ -95,7 +95,7 @@ final class Fleets {
                 }
             }
             infos.add(new FleetInfo(f.name(), f.file(), f.cache() != null, List.copyOf(f.members()), f.snapshotBytes(),
-                    cacheBytes, cacheBytes + own));
+                    cacheBytes, cacheBytes + own, f.cache() == null ? Optional.empty() : f.cache().problem()));
         }
         return infos;
     }

@@ -219,7 +219,7 @@ class RestoreTest {
      * The first region's page area offset, found as docs/snapshot-format.md says: the header's u64 at
      * 32 locates the region table, whose first entry holds the page area offset as a u64 at 16.
      */
-    private static long firstPageAreaOffset(Path file) throws IOException {
+    static long firstPageAreaOffset(Path file) throws IOException {
         try (RandomAccessFile f = new RandomAccessFile(file.toFile(), "r")) {
             long table = Long.reverseBytes(readLong(f, 32));
             return Long.reverseBytes(readLong(f, table + 16));

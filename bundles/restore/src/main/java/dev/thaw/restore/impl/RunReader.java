@@ -23,9 +23,14 @@ final class RunReader {
             pages.reader.readPages(region, regionPage, count, target);
         } catch (RuntimeException e) {
             long bad = first + badPage(pages, region, regionPage, count, target);
-            throw new PageLoadException(bad, "page " + bad + " (region " + region + " page " + (bad - pages.first[region])
-                    + "): " + e.getMessage(), e);
+            throw new PageLoadException(bad, pageName(pages, bad) + ": " + e.getMessage(), e);
         }
+    }
+
+    /** {@code page N (region R page P)}, as failures name a page. */
+    static String pageName(SnapshotPages pages, long page) {
+        int region = pages.regionOf(page);
+        return "page " + page + " (region " + region + " page " + (page - pages.first[region]) + ")";
     }
 
     /**

@@ -9,6 +9,7 @@ import dev.thaw.linux.Mapping;
 import dev.thaw.linux.Memfd;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -25,6 +26,9 @@ import org.slf4j.LoggerFactory;
  * so it is read and verified once; a page that fails stays failed, and everyone who needs it gets the
  * same failure.
  *
+ * <p>The snapshot file must not change under the fleet ({@link SnapshotFileWatch}): each read is checked
+ * before its pages are published; once the file changed in place, every page not yet cached fails.
+ *
  * <p>Held by its owner and by each member restore ({@link #join}, {@link #leave}); the last to let go
  * unmaps and closes the memfd. The members' own private mappings of it keep its pages alive until they go.
  */
@@ -39,6 +43,7 @@ final class SharedPageCacheImpl implements SharedPageCache {
     /** The memfd under leases: a look at its size never reaches a file that reused its number. */
     private final SharedFd memfdLease;
     private final Mapping mapping;
+    private final SnapshotFileWatch watch;
     private final Claims claims;
     private final Map<Long, PageLoadException> failures = new ConcurrentHashMap<>();
     private final AtomicLong cached = new AtomicLong();
@@ -47,11 +52,15 @@ final class SharedPageCacheImpl implements SharedPageCache {
     private final AtomicInteger holds = new AtomicInteger(1);
     private final AtomicBoolean ownerClosed = new AtomicBoolean();
 
-    /** @throws RestoreException naming the file, if the memfd or its mapping cannot be made (nothing is left then) */
+    /**
+     * @throws RestoreException naming the file, if the file is not as its reader opened it, or the memfd or its
+     *     mapping cannot be made (nothing is left then)
+     */
     SharedPageCacheImpl(SnapshotReader reader) {
         this.pages = new SnapshotPages(reader);
         long bytes = pages.total() << pages.shift;
         String name = "thaw-cache:" + reader.file().getFileName();
+        this.watch = new SnapshotFileWatch(reader);
         Memfd fd = null;
         try {
             fd = Memfd.create(name.substring(0, Math.min(name.length(), 200)), Memfd.MFD_CLOEXEC);
@@ -62,6 +71,7 @@ final class SharedPageCacheImpl implements SharedPageCache {
             if (fd != null) {
                 fd.close();
             }
+            watch.close();
             throw new RestoreException(reader.file() + ": cannot set up a shared page cache of " + bytes + " bytes: "
                     + e.getMessage(), e);
         }
@@ -113,6 +123,7 @@ final class SharedPageCacheImpl implements SharedPageCache {
         if (holds.decrementAndGet() == 0) {
             mapping.close();
             memfdLease.close();
+            watch.close();
             LOG.debug("{}: shared page cache released", pages.reader.file());
         }
     }
@@ -171,10 +182,28 @@ final class SharedPageCacheImpl implements SharedPageCache {
         }
     }
 
-    /** Reads claimed pages {@code [first, first+count)} into the cache; returns the bytes read. */
+    /**
+     * Reads claimed pages {@code [first, first+count)} into the cache; returns the bytes read. Ordering: the file
+     * is checked after the read and before the pages are published ({@link #arrived}): a writer changes the
+     * file's size or mtime before its bytes can be read, so bytes read before a check that finds the file as
+     * opened are the snapshot's.
+     */
     private long readIn(long first, long count) {
         try {
-            RunReader.read(pages, first, count, mapping.segment().asSlice(offset(first), count << pages.shift));
+            String changed = watch.changed();
+            if (changed != null) {
+                throw changedUnder(first, changed, null);
+            }
+            try {
+                RunReader.read(pages, first, count, mapping.segment().asSlice(offset(first), count << pages.shift));
+            } catch (PageLoadException e) {
+                changed = watch.afterRead();
+                throw changed == null ? e : changedUnder(first, changed, e); // none of the run's bytes is the snapshot's
+            }
+            changed = watch.afterRead();
+            if (changed != null) {
+                throw changedUnder(first, changed, null);
+            }
             arrived(first, count);
             return count << pages.shift;
         } catch (PageLoadException e) {
@@ -194,6 +223,10 @@ final class SharedPageCacheImpl implements SharedPageCache {
             }
             throw e;
         }
+    }
+
+    private PageLoadException changedUnder(long page, String line, Throwable cause) {
+        return new PageLoadException(page, RunReader.pageName(pages, page) + ": " + line, cause);
     }
 
     private void arrived(long first, long count) {
@@ -239,6 +272,11 @@ final class SharedPageCacheImpl implements SharedPageCache {
         } finally {
             memfdLease.release();
         }
+    }
+
+    @Override
+    public Optional<String> problem() {
+        return watch.problem();
     }
 
     @Override

@@ -18,6 +18,7 @@ import dev.thaw.api.restore.RestoreFailure;
 import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.restore.SharedPageCache;
+import dev.thaw.api.snapshot.FileIdentity;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
@@ -74,6 +75,10 @@ class SharedFleetTest {
 
         public Path file() {
             return reader.file();
+        }
+
+        public Optional<FileIdentity> fileIdentity() {
+            return reader.fileIdentity();
         }
 
         public String format() {
@@ -440,7 +445,7 @@ class SharedFleetTest {
             Guest loading = new Guest(f);
             Guest refused = new Guest(f);
             SharedPageCache cache = engine.openSharedCache(f.reader);
-            assertEquals(fds + 1, Fixture.openFds(), "the memfd");
+            assertEquals(fds + 2, Fixture.openFds(), "the memfd, and the snapshot file held open");
             assertEquals(1, cacheMappings(memfdName).size(), "Thaw's own mapping of it");
 
             LazyRestore complete = engine.start(RestoreRequest.of(f.reader, done.hostRegions(), BACKGROUND, x -> {}), cache);
@@ -453,7 +458,7 @@ class SharedFleetTest {
             cache.close();
             cache.close();
             assertEquals(1, cache.members());
-            assertEquals(fds + 3, Fixture.openFds(), "the memfd, and the loading member's uffd and eventfd");
+            assertEquals(fds + 4, Fixture.openFds(), "the memfd, the snapshot file, and the loading member's uffd and eventfd");
             List<String> before = Files.readAllLines(Path.of("/proc/self/maps")).stream()
                     .filter(l -> l.startsWith(Long.toHexString(refused.regions.getFirst().address()))).toList();
             RestoreException e = assertThrows(RestoreException.class, () -> engine.start(RestoreRequest.of(f.reader,

@@ -44,6 +44,11 @@ public final class FleetCommands {
             out.println(toJson(fleets.stream().map(FleetCommands::json).toList()));
             return;
         }
+        print(fleets, out);
+    }
+
+    /** The table of {@code fleets}, then each problem with its snapshot file on a line of its own. */
+    static void print(List<FleetInfo> fleets, PrintStream out) {
         if (fleets.isEmpty()) {
             out.println("no fleets (thaw:restore --count N FILE restores one)");
             return;
@@ -56,6 +61,9 @@ public final class FleetCommands {
                     f.file());
         }
         t.print(out);
+        for (FleetInfo f : fleets) {
+            f.problem().ifPresent(problem -> out.println(f.name() + ": " + problem));
+        }
     }
 
     /** {@code thaw:restore --count N [--share]}: restores the fleet and says how it went. */
@@ -105,6 +113,7 @@ public final class FleetCommands {
         m.put("cacheBytes", f.cacheBytes());
         m.put("snapshotBytes", f.snapshotBytes());
         m.put("unsharedBytes", f.unsharedBytes());
+        m.put("problem", f.problem().orElse(null));
         return m;
     }
 

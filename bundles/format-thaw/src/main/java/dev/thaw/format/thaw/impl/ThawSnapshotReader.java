@@ -3,6 +3,7 @@ package dev.thaw.format.thaw.impl;
 import static dev.thaw.format.thaw.impl.Layout.PAGE_SHIFT;
 import static dev.thaw.format.thaw.impl.Layout.PAGE_SIZE;
 
+import dev.thaw.api.snapshot.FileIdentity;
 import dev.thaw.api.snapshot.MachineState;
 import dev.thaw.api.snapshot.SnapshotDevice;
 import dev.thaw.api.snapshot.SnapshotException;
@@ -24,12 +25,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
+import java.nio.file.attribute.FileTime;
 import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 import java.util.zip.CRC32C;
 
@@ -59,15 +62,18 @@ final class ThawSnapshotReader implements SnapshotReader {
 
     private final Path file;
     private final Object fileKey;
+    private final FileIdentity identity;
     private final MachineState state;
     private final List<SnapshotRegion> regions;
     private final RegionIndex[] layout;
     private volatile FileChannel channel;
     private volatile boolean closed;
 
-    private ThawSnapshotReader(Path file, Object fileKey, FileChannel channel, MachineState state, List<RegionEntry> entries) {
+    private ThawSnapshotReader(Path file, Object fileKey, FileIdentity identity, FileChannel channel, MachineState state,
+            List<RegionEntry> entries) {
         this.file = file;
         this.fileKey = fileKey;
+        this.identity = identity;
         this.channel = channel;
         this.state = state;
         this.layout = new RegionIndex[entries.size()];
@@ -100,14 +106,21 @@ final class ThawSnapshotReader implements SnapshotReader {
             throw new SnapshotException(file, notRegular + ", not a snapshot file");
         }
         FileChannel channel;
+        FileIdentity before;
         try {
+            before = identity(file);
             channel = FileChannel.open(file, StandardOpenOption.READ);
         } catch (IOException e) {
             throw new SnapshotException(file, "cannot open: " + IoFailures.describe(e), e);
         }
         try {
             ThawFileValidator.Checked checked = ThawFileValidator.check(file, channel, states);
-            return new ThawSnapshotReader(file, attributes.fileKey(), channel, checked.state(), checked.entries());
+            // The same file, unchanged, before the open and after the checks: the channel reads it, and what was
+            // checked is what it holds (a shared fleet compares its own fd with this identity later).
+            if (!before.equals(identity(file))) {
+                throw new SnapshotException(file, "changed while it was opened (replaced, truncated or written); open it again");
+            }
+            return new ThawSnapshotReader(file, attributes.fileKey(), before, channel, checked.state(), checked.entries());
         } catch (IOException e) {
             closeQuietly(channel);
             throw new SnapshotException(file, "cannot read: " + IoFailures.describe(e), e);
@@ -120,6 +133,20 @@ final class ThawSnapshotReader implements SnapshotReader {
     @Override
     public Path file() {
         return file;
+    }
+
+    @Override
+    public Optional<FileIdentity> fileIdentity() {
+        return Optional.of(identity);
+    }
+
+    /** The file at {@code path} now: stat(2)'s device, inode, links, size, mtime and ctime, as the JDK reads them. */
+    private static FileIdentity identity(Path path) throws IOException {
+        Map<String, Object> unix = Files.readAttributes(path, "unix:dev,ino,nlink,size,lastModifiedTime,ctime");
+        return new FileIdentity((Long) unix.get("dev"), (Long) unix.get("ino"), (Integer) unix.get("nlink"),
+                (Long) unix.get("size"),
+                ((FileTime) unix.get("lastModifiedTime")).to(TimeUnit.NANOSECONDS),
+                ((FileTime) unix.get("ctime")).to(TimeUnit.NANOSECONDS));
     }
 
     @Override

@@ -1,0 +1,39 @@
+package dev.thaw.bench.impl;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** This process's memory and the host's, as the kernel reports them. */
+final class ProcessMemory {
+
+    static final Path SMAPS_ROLLUP = Path.of("/proc/self/smaps_rollup");
+    static final Path MEMINFO = Path.of("/proc/meminfo");
+
+    private ProcessMemory() {}
+
+    /** The process's proportional set size in bytes: its private pages, and each shared page divided by its mappers. */
+    static long pss() {
+        return kibField(SMAPS_ROLLUP, "Pss:");
+    }
+
+    /** What the host can give without swapping ({@code MemAvailable}), in bytes. */
+    static long hostAvailable() {
+        return kibField(MEMINFO, "MemAvailable:");
+    }
+
+    /** The value of the line {@code "Name:   123 kB"} of {@code file}, in bytes. */
+    private static long kibField(Path file, String name) {
+        try {
+            for (String line : Files.readAllLines(file)) {
+                if (line.startsWith(name)) {
+                    return Long.parseLong(line.substring(name.length()).replace("kB", "").strip()) * 1024;
+                }
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read " + file + ": " + e.getMessage(), e);
+        }
+        throw new IllegalStateException(file + " has no '" + name + "' line");
+    }
+}

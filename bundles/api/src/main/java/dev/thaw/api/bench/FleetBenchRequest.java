@@ -30,14 +30,19 @@ public record FleetBenchRequest(int count, long memoryBytes, long workingSetByte
             throw new IllegalArgumentException("--count " + count + ": a fleet has 1 to " + MAX_COUNT + " VMs");
         }
         if (memoryBytes < MIN_MEMORY || memoryBytes % (2L << 20) != 0) {
-            throw new IllegalArgumentException("--memory " + memoryBytes + " bytes: a multiple of 2 MiB, at least 8 MiB");
+            throw new IllegalArgumentException("--memory " + size(memoryBytes) + ": a multiple of 2 MiB, at least 8 MiB");
         }
         if (workingSetBytes <= 0 || workingSetBytes % 4096 != 0 || workingSetBytes >= memoryBytes) {
-            throw new IllegalArgumentException("--working-set " + workingSetBytes + " bytes: a positive multiple of 4 KiB, "
-                    + "smaller than the memory (" + memoryBytes + " bytes)");
+            throw new IllegalArgumentException("--working-set " + size(workingSetBytes) + ": a positive multiple of 4 KiB, "
+                    + "smaller than the memory (" + size(memoryBytes) + ")");
         }
         if (writePercent < 1 || writePercent > 100) {
             throw new IllegalArgumentException("--write-percent " + writePercent + ": 1 to 100");
         }
+    }
+
+    /** {@code 256 MiB}, or bytes where it is not whole MiB. */
+    private static String size(long bytes) {
+        return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : bytes + " bytes";
     }
 }

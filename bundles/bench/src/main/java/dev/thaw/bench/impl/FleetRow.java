@@ -29,6 +29,8 @@ final class FleetRow {
     static final String LAZY = "lazy";
     static final String EAGER = "eager";
     static final List<String> MODES = List.of(SHARED, LAZY, EAGER);
+    /** How the restore engine names a shared page cache's memfd, followed by the snapshot's file name. */
+    static final String CACHE_MAPPING = "memfd:thaw-cache:";
 
     private final VmManager vms;
     private final Path snapshot;
@@ -50,7 +52,7 @@ final class FleetRow {
     FleetBenchReport.Row measure(String mode, String name, int count) {
         boolean eager = mode.equals(EAGER);
         RestoreOptions options = eager ? RestoreOptions.eager(snapshot, name) : RestoreOptions.lazy(snapshot, name, null);
-        long pssBefore = ProcessMemory.pss();
+        long pssBefore = ProcessMemory.pssAfterGc();
         long start = System.nanoTime();
         List<Vm> fleet = vms.restoreFleet(options, count, mode.equals(SHARED), Progress.NONE);
         long restored = System.nanoTime();
@@ -70,14 +72,19 @@ final class FleetRow {
             if (info.shared()) {
                 written = fleet.stream().mapToLong(vm -> vm.memoryUse().map(GuestMemoryUse::ownedBytes).orElse(0L)).sum();
             }
-            pssGain = ProcessMemory.pss() - pssBefore;
+            pssGain = ProcessMemory.pssAfterGc() - pssBefore; // every restore has completed: nothing is registered
         } finally {
             fleet.forEach(Vm::stop);
         }
         if (vms.fleets().stream().anyMatch(f -> f.name().equals(name))) {
             throw new VmException("bench: the fleet " + name + " is still listed after its VMs stopped");
         }
-        long pssLeft = ProcessMemory.pss() - pssBefore;
+        long cacheLeft = ProcessMemory.pssOfMappings(CACHE_MAPPING + snapshot.getFileName());
+        if (cacheLeft > 0) {
+            throw new VmException("bench: " + cacheLeft + " bytes of the shared page cache of " + snapshot
+                    + " are still mapped after the fleet " + name + " stopped");
+        }
+        long pssLeft = ProcessMemory.pssAfterGc() - pssBefore;
         return new FleetBenchReport.Row(mode, fleet.size(), ms(restored - start), ms(answered - start), ms(loaded - start),
                 fleet.size(), info.hostBytes(), pssGain, written, pssLeft, note(mode));
     }

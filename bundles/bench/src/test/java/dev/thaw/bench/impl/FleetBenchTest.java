@@ -45,6 +45,8 @@ class FleetBenchTest {
             assertEquals(List.of(), platform.vms().list().stream().map(vm -> vm.id()).toList(), "no VM of the bench is left");
             assertEquals(List.of(), platform.vms().fleets(), "no fleet of the bench is left");
         }
+        assertEquals(List.of(), Files.readAllLines(Path.of("/proc/self/maps")).stream().filter(l -> l.contains("thaw-cache")).toList(),
+                "no mapping of a shared page cache is left");
         System.out.println(String.join("\n", progress));
         report.rows().forEach(System.out::println);
         System.out.println(report.ratios() + "\n" + String.join("\n", report.notes()));

@@ -13,7 +13,8 @@ import java.util.Map;
  *     every restored VM answered it
  * @param rows {@code shared}, {@code lazy}, {@code eager}, in the order measured
  * @param ratios by name: {@code hostMemory shared/(snapshot+written)} (target at most 1.5),
- *     {@code pssGain shared/(snapshot+written)}, {@code allAnswered shared/lazy} (target at most 1.0),
+ *     {@code pssGain shared/(snapshot+written)}, {@code pssFreed shared/(snapshot+written)} (the Pss given back when
+ *     the VMs stopped), {@code allAnswered shared/lazy} (target at most 1.0),
  *     {@code allAnswered shared/eager}, {@code hostMemory shared/lazy}
  * @param notes what a reader should know: how each figure was taken, memory that did not come back
  * @param resultsDir where {@code results.json} was written

@@ -119,6 +119,8 @@ public final class FleetBench implements FleetBenchmark {
             double floor = presentBytes + s.writtenBytes();
             ratios.put(HOST_RATIO, s.hostBytes() / floor);
             ratios.put(PSS_RATIO, s.pssGainBytes() / floor);
+            // What the process gave back when the VMs stopped: their memory without the process's own growth.
+            ratios.put("pssFreed shared/(snapshot+written)", (s.pssGainBytes() - s.pssLeftBytes()) / floor);
         });
         shared.ifPresent(s -> {
             lazy.ifPresent(l -> ratios.put(TIME_RATIO, s.allAnsweredMs() / l.allAnsweredMs()));

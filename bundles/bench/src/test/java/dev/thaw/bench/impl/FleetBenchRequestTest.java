@@ -51,7 +51,8 @@ class FleetBenchRequestTest {
         assertEquals(0.75, r.get(FleetBench.TIME_RATIO), 1e-9);
         assertEquals(0.5, r.get("allAnswered shared/eager"), 1e-9);
         assertEquals(1 / 3.0, r.get("hostMemory shared/lazy"), 1e-9);
-        assertEquals(List.of(FleetBench.HOST_RATIO, FleetBench.PSS_RATIO, "allAnswered shared/eager"), List.copyOf(
+        assertEquals(List.of(FleetBench.HOST_RATIO, FleetBench.PSS_RATIO, "pssFreed shared/(snapshot+written)",
+                "allAnswered shared/eager"), List.copyOf(
                 FleetBench.ratios(List.of(row("shared", 300, 140, 40L), row("eager", 600, 420, null)), 100).keySet()));
     }
 

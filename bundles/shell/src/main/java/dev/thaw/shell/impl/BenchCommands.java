@@ -58,8 +58,8 @@ public final class BenchCommands {
             + "invokes it, and writes results.json and chart.svg into a new folder under --results; 'qemu-file FILE' loads a "
             + "file's RAM with each policy beside QEMU; 'cpu' measures the emulated vCPU's instructions per second beside "
             + "Unicorn and KVM, with a profile; 'fleet' restores N VMs from one snapshot as a shared fleet, N lazy and N eager "
-            + "restores, and compares the time until all answered and their host memory (defaults: about 25 s here, 2 "
-            + "cores, emulated runtime)")
+            + "restores, and compares the time until all answered and their host memory (the defaults take 20-30 s on 2 "
+            + "shared cores with the emulated runtime)")
     public void bench(
             CommandSession session,
             @Descriptor("guest RAM (default 1G for restore, 256M for fleet, 64M for cpu)") @Parameter(names = {"-m", "--memory"}, absentValue = "")

@@ -11,6 +11,9 @@ import dev.thaw.api.bench.CpuBenchmark;
 import dev.thaw.api.bench.FileLoadBenchmark;
 import dev.thaw.api.bench.FileLoadReport;
 import dev.thaw.api.bench.FileLoadRequest;
+import dev.thaw.api.bench.FleetBenchReport;
+import dev.thaw.api.bench.FleetBenchRequest;
+import dev.thaw.api.bench.FleetBenchmark;
 import dev.thaw.api.bench.RestoreBenchmark;
 import java.io.PrintStream;
 import java.util.LinkedHashMap;
@@ -27,7 +30,8 @@ import org.osgi.service.component.annotations.Reference;
 /**
  * {@code thaw:bench restore}: every restore mode side by side in one run (see {@link RestoreBenchmark});
  * {@code thaw:bench qemu-file FILE}: loading a file's RAM with each policy beside QEMU (see {@link FileLoadBenchmark});
- * {@code thaw:bench cpu}: the emulated vCPU's instructions per second beside Unicorn and KVM (see {@link CpuBenchmark}).
+ * {@code thaw:bench cpu}: the emulated vCPU's instructions per second beside Unicorn and KVM (see {@link CpuBenchmark});
+ * {@code thaw:bench fleet}: N VMs from one snapshot, sharing its pages, lazy and eager (see {@link FleetBenchmark}).
  */
 @Component(service = BenchCommands.class, property = {
     "osgi.command.scope=thaw",
@@ -38,32 +42,38 @@ public final class BenchCommands {
     private final RestoreBenchmark restoreBenchmark;
     private final FileLoadBenchmark fileLoadBenchmark;
     private final CpuBenchmark cpuBenchmark;
+    private final FleetBenchmark fleetBenchmark;
     private final ObjectMapper json = new ObjectMapper();
 
     @Activate
     public BenchCommands(@Reference RestoreBenchmark restoreBenchmark, @Reference FileLoadBenchmark fileLoadBenchmark,
-            @Reference CpuBenchmark cpuBenchmark) {
+            @Reference CpuBenchmark cpuBenchmark, @Reference FleetBenchmark fleetBenchmark) {
         this.restoreBenchmark = restoreBenchmark;
         this.fileLoadBenchmark = fileLoadBenchmark;
         this.cpuBenchmark = cpuBenchmark;
+        this.fleetBenchmark = fleetBenchmark;
     }
 
     @Descriptor("benchmark side by side: 'restore' snapshots a function guest, restores it eagerly and with each policy, "
             + "invokes it, and writes results.json and chart.svg into a new folder under --results; 'qemu-file FILE' loads a "
             + "file's RAM with each policy beside QEMU; 'cpu' measures the emulated vCPU's instructions per second beside "
-            + "Unicorn and KVM, with a profile")
+            + "Unicorn and KVM, with a profile; 'fleet' restores N VMs from one snapshot as a shared fleet, N lazy and N eager "
+            + "restores, and compares the time until all answered and their host memory (the defaults take 20-30 s on 2 "
+            + "shared cores with the emulated runtime)")
     public void bench(
             CommandSession session,
-            @Descriptor("guest RAM (default 1G for restore, 64M for cpu)") @Parameter(names = {"-m", "--memory"}, absentValue = "")
+            @Descriptor("guest RAM (default 1G for restore, 256M for fleet, 64M for cpu)") @Parameter(names = {"-m", "--memory"}, absentValue = "")
             String memory,
-            @Descriptor("restore: memory the guest's function reads and writes per invocation (default 32M)")
+            @Descriptor("restore, fleet: memory the guest's function reads and writes per invocation (default 32M)")
             @Parameter(names = "--working-set", absentValue = "") String workingSet,
             @Descriptor("restore: memory the guest's function holds data in, of which each invocation touches its working set "
                     + "(default: the working set alone)") @Parameter(names = "--resident", absentValue = "") String resident,
-            @Descriptor("restore: percent of the pages each invocation of the guest's function reads that it also writes, "
-                    + "1 to 100 (default 100)") @Parameter(names = "--write-percent", absentValue = "") String writePercent,
+            @Descriptor("restore, fleet: percent of the pages each invocation of the guest's function reads that it also "
+                    + "writes, 1 to 100 (default 100; fleet 10)") @Parameter(names = "--write-percent", absentValue = "") String writePercent,
             @Descriptor("restore: vCPUs (default 1)") @Parameter(names = "--vcpus", absentValue = "") String vcpus,
-            @Descriptor("measured rounds; figures are medians (default 3)") @Parameter(names = "--repeat", absentValue = "3") String repeat,
+            @Descriptor("restore, qemu-file, cpu: measured rounds; figures are medians (default 3)")
+            @Parameter(names = "--repeat", absentValue = "") String repeat,
+            @Descriptor("fleet: VMs of each row, 1 to 256 (default 16)") @Parameter(names = "--count", absentValue = "") String count,
             @Descriptor("restore, qemu-file: background loader threads of each lazy restore (default 2)")
             @Parameter(names = "--loader-threads", absentValue = "") String loaderThreads,
             @Descriptor("folder that gets one results folder per run (default var/bench)")
@@ -75,16 +85,17 @@ public final class BenchCommands {
                     + "eager row is QEMU's own load, with QEMU's start-up beside") @Parameter(names = "--runtime", absentValue = "")
             String runtime,
             @Descriptor("print JSON") @Parameter(names = "--json", presentValue = "true", absentValue = "false") boolean asJson,
-            @Descriptor("the benchmark: restore, qemu-file FILE (a QEMU mapped-ram file, or file:PATH,offset=N), or cpu") String which,
+            @Descriptor("the benchmark: restore, qemu-file FILE (a QEMU mapped-ram file, or file:PATH,offset=N), cpu, or fleet")
+            String which,
             @Descriptor("qemu-file: the file") String... file) throws JsonProcessingException {
         if (which.equals("cpu")) {
             refuse("cpu", file.length > 0 ? "a file" : "", workingSet.isEmpty() ? "" : "--working-set",
                     resident.isEmpty() ? "" : "--resident", writePercent.isEmpty() ? "" : "--write-percent",
                     vcpus.isEmpty() ? "" : "--vcpus",
                     loaderThreads.isEmpty() ? "" : "--loader-threads", floor.isEmpty() ? "" : "--floor",
-                    runtime.isEmpty() ? "" : "--runtime");
+                    runtime.isEmpty() ? "" : "--runtime", count.isEmpty() ? "" : "--count");
             CpuBenchRequest request = new CpuBenchRequest(Sizes.parse("--memory", or(memory, "64M")),
-                    Options.positiveInt("--repeat", repeat), Arguments.file(session, results));
+                    Options.positiveInt("--repeat", or(repeat, "3")), Arguments.file(session, results));
             PrintStream err = System.err;
             CpuBenchReport report = cpuBenchmark.run(request, line -> err.println("bench: " + line));
             printCpu(report, asJson, session.getConsole());
@@ -96,21 +107,45 @@ public final class BenchCommands {
             }
             refuse("qemu-file", memory.isEmpty() ? "" : "--memory", workingSet.isEmpty() ? "" : "--working-set",
                     resident.isEmpty() ? "" : "--resident", writePercent.isEmpty() ? "" : "--write-percent",
-                    vcpus.isEmpty() ? "" : "--vcpus", floor.isEmpty() ? "" : "--floor", runtime.isEmpty() ? "" : "--runtime");
+                    vcpus.isEmpty() ? "" : "--vcpus", floor.isEmpty() ? "" : "--floor", runtime.isEmpty() ? "" : "--runtime",
+                    count.isEmpty() ? "" : "--count");
             Arguments.SnapshotLocation at = Arguments.snapshot(session, file[0]);
-            FileLoadRequest request = new FileLoadRequest(at.file(), at.offset(), Options.positiveInt("--repeat", repeat),
+            FileLoadRequest request = new FileLoadRequest(at.file(), at.offset(), Options.positiveInt("--repeat", or(repeat, "3")),
                     Options.positiveInt("--loader-threads", or(loaderThreads, "2")), Arguments.file(session, results));
             PrintStream err = System.err;
             FileLoadReport report = fileLoadBenchmark.run(request, line -> err.println("bench: " + line));
             printFileLoad(report, asJson, session.getConsole());
             return;
         }
+        if (which.equals("fleet") && file.length == 0) {
+            refuse("fleet", resident.isEmpty() ? "" : "--resident", vcpus.isEmpty() ? "" : "--vcpus",
+                    repeat.isEmpty() ? "" : "--repeat", loaderThreads.isEmpty() ? "" : "--loader-threads",
+                    floor.isEmpty() ? "" : "--floor", runtime.isEmpty() ? "" : "--runtime");
+            FleetBenchRequest request = new FleetBenchRequest(Options.positiveInt("--count", or(count, "16")),
+                    Sizes.parse("--memory", or(memory, "256M")), Sizes.parse("--working-set", or(workingSet, "32M")),
+                    Options.percent("--write-percent", or(writePercent, "10")), Arguments.file(session, results));
+            PrintStream err = System.err;
+            FleetBenchReport report = fleetBenchmark.run(request, line -> err.println("bench: " + line));
+            PrintStream out = session.getConsole();
+            if (asJson) {
+                Map<String, Object> m = new LinkedHashMap<>();
+                m.put("presentBytes", report.presentBytes());
+                m.put("answer", report.answer());
+                out.println(json.writeValueAsString(results(m, report.rows(), report.ratios(), report.notes(), report.resultsDir())));
+                return;
+            }
+            FleetBenchTable.print(report, out);
+            ratiosAndNotes(report.ratios(), report.notes(), out);
+            out.println("results: " + report.resultsDir().resolve("results.json"));
+            return;
+        }
         if (!which.equals("restore") || file.length > 0) {
             throw new IllegalArgumentException("unknown benchmark '" + String.join(" ", which, String.join(" ", file)).strip()
-                    + "' (there are: restore, qemu-file FILE, cpu)");
+                    + "' (there are: restore, qemu-file FILE, cpu, fleet)");
         }
+        refuse("restore", count.isEmpty() ? "" : "--count");
         BenchRequest request = new BenchRequest(Sizes.parse("--memory", or(memory, "1G")), Sizes.parse("--working-set", or(workingSet, "32M")),
-                Options.positiveInt("--vcpus", or(vcpus, "1")), Options.positiveInt("--repeat", repeat),
+                Options.positiveInt("--vcpus", or(vcpus, "1")), Options.positiveInt("--repeat", or(repeat, "3")),
                 Options.positiveInt("--loader-threads", or(loaderThreads, "2")), Arguments.file(session, results),
                 floor.isEmpty() ? null : Arguments.file(session, floor), runtime.isEmpty() ? null : runtime,
                 resident.isEmpty() ? 0 : Sizes.parse("--resident", resident),

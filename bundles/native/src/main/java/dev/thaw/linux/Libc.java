@@ -79,6 +79,8 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG));
     private static final MethodHandle PREAD = Native.downcall("pread",
             FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
+    private static final MethodHandle PWRITE = Native.downcall("pwrite",
+            FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG, JAVA_LONG));
     private static final MethodHandle MMAP = Native.downcall("mmap",
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = Native.downcall("munmap",
@@ -182,6 +184,20 @@ public final class Libc {
             long n = (long) PREAD.invokeExact(cs, fd, buffer, buffer.byteSize(), offset);
             if (n < 0) {
                 throw new ErrnoException("pread", Native.errno(cs), "fd " + fd + " offset " + offset);
+            }
+            return n;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** pwrite(2) of {@code buffer} at file {@code offset}; returns the bytes written. */
+    public static long pwrite(int fd, MemorySegment buffer, long offset) {
+        try {
+            MemorySegment cs = Native.captureState();
+            long n = (long) PWRITE.invokeExact(cs, fd, buffer, buffer.byteSize(), offset);
+            if (n < 0) {
+                throw new ErrnoException("pwrite", Native.errno(cs), "fd " + fd + " offset " + offset);
             }
             return n;
         } catch (Throwable t) {

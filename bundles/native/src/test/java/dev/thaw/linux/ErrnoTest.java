@@ -51,6 +51,24 @@ class ErrnoTest {
     }
 
     @Test
+    void pwriteWritesAtItsOffsetWithoutMovingTheFileAndNamesItselfWhenItFails() {
+        try (Memfd memfd = Memfd.create("thaw-pwrite", Memfd.MFD_CLOEXEC); var arena = java.lang.foreign.Arena.ofConfined()) {
+            memfd.truncate(3 * 4096);
+            var page = arena.allocate(4096);
+            page.fill((byte) 0x5a);
+            assertEquals(4096, Libc.pwrite(memfd.fd(), page, 8192));
+            var back = arena.allocate(3 * 4096);
+            assertEquals(3 * 4096, Libc.pread(memfd.fd(), back, 0));
+            for (long i = 0; i < 3 * 4096; i++) {
+                assertEquals(i >= 8192 ? (byte) 0x5a : 0, back.get(java.lang.foreign.ValueLayout.JAVA_BYTE, i), "byte " + i);
+            }
+            assertEquals(4096, memfd.allocatedBytes(), "only the page written takes memory");
+            ErrnoException e = assertThrows(ErrnoException.class, () -> Libc.pwrite(-1, page, 0));
+            assertTrue(e.getMessage().startsWith("pwrite failed: EBADF"), e.getMessage());
+        }
+    }
+
+    @Test
     void aSignalCanBeBlockedSentToThisThreadAndTakenWithoutAHandler() {
         long urg = Libc.sigbit(Libc.SIGURG);
         long old = Libc.pthreadSigmask(Libc.SIG_BLOCK, urg);

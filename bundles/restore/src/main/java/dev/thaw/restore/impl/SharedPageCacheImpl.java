@@ -7,6 +7,7 @@ import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Mapping;
 import dev.thaw.linux.Memfd;
+import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.Optional;
@@ -20,9 +21,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A snapshot's pages in a memfd, for a fleet of restores (docs/shared-fleets.md). Page {@code p} (numbered
- * across regions, as {@link SnapshotPages} does) is at offset {@code p * pageSize}. Pages are read into it
- * through Thaw's own MAP_SHARED mapping, which no userfaultfd ever registers; zero pages are never
- * written (holes). Each page is claimed once fleet-wide ({@link Claims}: claimed, then loaded = cached),
+ * across regions, as {@link SnapshotPages} does) is at offset {@code p * pageSize}. Pages are read into a staging
+ * buffer and written into it with pwrite (Thaw's own MAP_SHARED mapping, which no userfaultfd ever registers,
+ * is for looking and removing); zero pages are never written (holes). Each page is claimed once fleet-wide ({@link Claims}: claimed, then loaded = cached),
  * so it is read and verified once; a page that fails stays failed, and everyone who needs it gets the
  * same failure.
  *
@@ -37,6 +38,8 @@ final class SharedPageCacheImpl implements SharedPageCache {
     private static final Logger LOG = LoggerFactory.getLogger(SharedPageCacheImpl.class);
     /** How long a waiter sleeps between looks at a page another thread reads (a notify ends it sooner). */
     private static final long WAIT_MILLIS = 10;
+    /** Pages read at a time into the staging buffer on the way to the memfd: 512 KiB, a loader's chunk, in cache. */
+    static final long STAGING_PAGES = 128;
 
     final SnapshotPages pages;
     private final Memfd memfd;
@@ -195,7 +198,7 @@ final class SharedPageCacheImpl implements SharedPageCache {
                 throw changedUnder(first, changed, null);
             }
             try {
-                RunReader.read(pages, first, count, mapping.segment().asSlice(offset(first), count << pages.shift));
+                readThroughStaging(first, count);
             } catch (PageLoadException e) {
                 changed = watch.afterRead();
                 throw changed == null ? e : changedUnder(first, changed, e); // none of the run's bytes is the snapshot's
@@ -222,6 +225,46 @@ final class SharedPageCacheImpl implements SharedPageCache {
                 arrivals.notifyAll();
             }
             throw e;
+        }
+    }
+
+    /**
+     * Reads the run into this thread's staging buffer, piece by piece, and writes each piece into the memfd. Not
+     * straight into Thaw's mapping of it: there each new page would be faulted in from user space, which costs 10
+     * to 20 us a page on machines with shadow paging (ENVIRONMENT.md); pwrite fills the memfd's pages in the
+     * kernel. The pages before a bad one are written before the failure goes on.
+     */
+    private void readThroughStaging(long first, long count) {
+        for (long done = 0; done < count;) {
+            long n = Math.min(STAGING_PAGES, count - done);
+            MemorySegment stage = Staging.of(n << pages.shift, pages.pageSize);
+            try {
+                RunReader.read(pages, first + done, n, stage);
+            } catch (PageLoadException e) {
+                write(stage, first + done, e.page() - (first + done));
+                throw e;
+            }
+            write(stage, first + done, n);
+            done += n;
+        }
+    }
+
+    /** Writes {@code count} pages from {@code stage} into the memfd at page {@code page}. */
+    private void write(MemorySegment stage, long page, long count) {
+        long bytes = count << pages.shift;
+        int fd = memfdLease.tryAcquire();
+        if (fd < 0) {
+            throw new PageLoadException(page, "page " + page + ": the restore ended while it was read", null);
+        }
+        try {
+            for (long written = 0; written < bytes;) {
+                written += Libc.pwrite(fd, stage.asSlice(written, bytes - written), offset(page) + written);
+            }
+        } catch (ErrnoException e) {
+            throw new PageLoadException(page, RunReader.pageName(pages, page) + ": cannot be put in the shared page cache: "
+                    + e.getMessage(), e);
+        } finally {
+            memfdLease.release();
         }
     }
 

@@ -1,9 +1,6 @@
 package dev.thaw.bench.impl;
 
 import dev.thaw.api.bench.CpuBenchReport;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,10 +60,6 @@ final class CpuResults {
         json.put("ratios", report.ratios());
         json.put("profile", report.profile());
         json.put("notes", report.notes());
-        try {
-            Files.write(report.resultsDir().resolve("results.json"), ResultsFolder.JSON.writeValueAsBytes(json));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the results into " + report.resultsDir() + ": " + e.getMessage(), e);
-        }
+        ResultsFolder.writeJson(report.resultsDir(), json);
     }
 }

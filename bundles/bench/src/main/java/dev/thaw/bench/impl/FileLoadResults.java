@@ -3,9 +3,6 @@ package dev.thaw.bench.impl;
 import dev.thaw.api.bench.FileLoadReport;
 import dev.thaw.api.bench.FileLoadRequest;
 import dev.thaw.api.snapshot.SnapshotRegion;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -85,10 +82,6 @@ final class FileLoadResults {
         json.put("postcopy", postcopy.figures());
         json.put("ratios", report.ratios());
         json.put("notes", report.notes());
-        try {
-            Files.write(report.resultsDir().resolve("results.json"), ResultsFolder.JSON.writeValueAsBytes(json));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the results into " + report.resultsDir() + ": " + e.getMessage(), e);
-        }
+        ResultsFolder.writeJson(report.resultsDir(), json);
     }
 }

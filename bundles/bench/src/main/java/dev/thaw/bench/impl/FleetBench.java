@@ -166,11 +166,7 @@ public final class FleetBench implements FleetBenchmark {
         json.put("rows", report.rows());
         json.put("ratios", report.ratios());
         json.put("notes", report.notes());
-        try {
-            Files.write(report.resultsDir().resolve("results.json"), ResultsFolder.JSON.writeValueAsBytes(json));
-        } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the results into " + report.resultsDir() + ": " + e.getMessage(), e);
-        }
+        ResultsFolder.writeJson(report.resultsDir(), json);
     }
 
     private static void delete(Path file) {

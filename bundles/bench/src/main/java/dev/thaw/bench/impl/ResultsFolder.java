@@ -47,11 +47,20 @@ final class ResultsFolder {
         json.put("rows", report.rows());
         json.put("ratios", report.ratios());
         json.put("notes", report.notes());
+        writeJson(report.resultsDir(), json);
         try {
-            Files.write(report.resultsDir().resolve("results.json"), JSON.writeValueAsBytes(json));
             Files.writeString(report.resultsDir().resolve("chart.svg"), BarChart.of(report), StandardCharsets.UTF_8);
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot write the results into " + report.resultsDir() + ": " + e.getMessage(), e);
+            throw new UncheckedIOException("cannot write the chart into " + report.resultsDir() + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Writes {@code json} as the run's {@code results.json} in {@code dir}. */
+    static void writeJson(Path dir, Map<String, Object> json) {
+        try {
+            Files.write(dir.resolve("results.json"), JSON.writeValueAsBytes(json));
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot write the results into " + dir + ": " + e.getMessage(), e);
         }
     }
 }

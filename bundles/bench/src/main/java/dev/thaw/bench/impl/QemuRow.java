@@ -27,21 +27,26 @@ final class QemuRow implements PeerRow {
 
     private final long memoryBytes;
     private final long presentBytes;
+    private final long warmBytes;
     private final List<Double> loads = new ArrayList<>();
     private Path dir;
     private Path file;
     /** Why there is no row, or null. */
     private String missing;
 
-    private QemuRow(long memoryBytes, long presentBytes) {
+    private QemuRow(long memoryBytes, long presentBytes, long warmBytes) {
         this.memoryBytes = memoryBytes;
         this.presentBytes = presentBytes;
+        this.warmBytes = warmBytes;
     }
 
-    /** Makes QEMU's file from the snapshot's present pages, or notes why there will be no row. */
-    static QemuRow prepare(SnapshotFormats formats, Path snapshot, BenchRequest request, long presentBytes,
+    /**
+     * Makes QEMU's file from the snapshot's present pages, or notes why there will be no row. {@code warmBytes}: the
+     * host memory each load starts warm with ({@link HostBacking}).
+     */
+    static QemuRow prepare(SnapshotFormats formats, Path snapshot, BenchRequest request, long presentBytes, long warmBytes,
             Consumer<String> progress) {
-        QemuRow q = new QemuRow(request.memoryBytes(), presentBytes);
+        QemuRow q = new QemuRow(request.memoryBytes(), presentBytes, warmBytes);
         Optional<String> unavailable = QemuPeer.unavailable();
         if (unavailable.isPresent()) {
             q.missing = "qemu row skipped: " + unavailable.get();
@@ -70,6 +75,7 @@ final class QemuRow implements PeerRow {
             return;
         }
         try {
+            HostBacking.warm(warmBytes);
             double ms = RestoreBench.ms(QemuPeer.timeLoad(file, memoryBytes));
             if (counted) {
                 loads.add(ms);

@@ -30,6 +30,12 @@ final class Ratios {
                 put(ratios, "fullLoad " + r.mode() + "/qemu", rows, r.mode(), RestoreBench.QEMU, BenchRow::fullLoadMs);
             }
         }
+        // QEMU's eager load of the same guest (its reads touch what they load): the targets are against it.
+        for (BenchRow r : rows) {
+            if (isLazy(r.mode()) || r.mode().equals(RestoreBench.EAGER)) {
+                put(ratios, "fullLoad " + r.mode() + "/" + QemuEagerRow.MODE, rows, r.mode(), QemuEagerRow.MODE, BenchRow::fullLoadMs);
+            }
+        }
         // On the qemu runtime eager is QEMU's own load: the full load target is against it.
         for (BenchRow r : rows) {
             if (isLazy(r.mode())) {
@@ -41,7 +47,7 @@ final class Ratios {
 
     private static boolean isLazy(String mode) {
         return !mode.equals(RestoreBench.EAGER) && !mode.equals(RestoreBench.WARM) && !mode.equals(RestoreBench.QEMU)
-                && !mode.equals(FloorRow.MODE) && !mode.equals(QemuStartRow.MODE);
+                && !mode.equals(FloorRow.MODE) && !mode.equals(QemuStartRow.MODE) && !mode.equals(QemuEagerRow.MODE);
     }
 
     private static void put(Map<String, Double> ratios, String name, List<BenchRow> rows, String a, String b,

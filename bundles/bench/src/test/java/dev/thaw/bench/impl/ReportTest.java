@@ -67,6 +67,18 @@ class ReportTest {
                 || k.contains("resumeLatency qemu") || k.contains("resumeLatency uffd-floor")), r.toString());
     }
 
+    /** QEMU's eager restore of the same guest (qemu runtime) is a peer, not a restore mode: the full load targets are against it. */
+    @Test
+    void theFullLoadTargetsAreAgainstQemusEagerLoadOfTheSameGuest() {
+        List<BenchRow> rows = List.of(row("eager", 100.0, 3.0, null, 100.0, null), row("sequential", 4.0, 9.0, 30L, 500.0, null),
+                row("none", 4.0, 800.0, 8000L, null, 90.0), row(QemuEagerRow.MODE, 250.0, null, null, 250.0, null));
+        Map<String, Double> r = Ratios.of(rows);
+        assertEquals(0.4, r.get("fullLoad eager/" + QemuEagerRow.MODE), 1e-9);
+        assertEquals(2.0, r.get("fullLoad sequential/" + QemuEagerRow.MODE), 1e-9);
+        assertTrue(r.keySet().stream().noneMatch(k -> k.contains("fullLoad none") || k.startsWith("resumeLatency " + QemuEagerRow.MODE)
+                || k.startsWith("fullLoad " + QemuEagerRow.MODE)), r.toString());
+    }
+
     /** On the qemu runtime: no QEMU peer row, eager is QEMU's own load, and QEMU's start-up is no restore mode. */
     @Test
     void onQemuTheFullLoadTargetIsAgainstEagerAndQemusStartUpIsNoRestoreMode() {

@@ -12,8 +12,9 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The background loaders: each claims runs of snapshot-held pages (the policy's order, then address
- * order), reads them into its thread's staging buffer ({@link Staging}) and copies them in, and pauses
- * while the fault service has faults in hand. Zero pages are never claimed or copied here.
+ * order), reads them into its thread's staging buffer ({@link Staging}), copies them in and, if asked to, reads
+ * each once from user space (so the guest's first access to it is as cheap as any later one), and pauses while
+ * the fault service has faults in hand. Zero pages are never claimed or copied here.
  */
 final class BackgroundLoaders {
 
@@ -36,6 +37,7 @@ final class BackgroundLoaders {
     private final Figures figures;
     private final FaultService faults;
     private final int threads;
+    private final boolean touch;
 
     private final AtomicBoolean started = new AtomicBoolean();
     private final List<Task> tasks = new CopyOnWriteArrayList<>();
@@ -44,9 +46,12 @@ final class BackgroundLoaders {
     private volatile boolean policyExhausted;
     private final AtomicLong sweepCursor = new AtomicLong();
 
-    /** @param threads loaders to start; at least one, even where the request asked for none */
+    /**
+     * @param threads loaders to start; at least one, even where the request asked for none
+     * @param touch whether each page loaded is read once from user space before it counts as loaded
+     */
     BackgroundLoaders(LazyRestoreImpl restore, RestorePhase phase, Pages pages, Claims claims, GuardedPolicy policy,
-            PageLoader loader, Figures figures, FaultService faults, int threads) {
+            PageLoader loader, Figures figures, FaultService faults, int threads, boolean touch) {
         this.restore = restore;
         this.phase = phase;
         this.pages = pages;
@@ -56,6 +61,7 @@ final class BackgroundLoaders {
         this.figures = figures;
         this.faults = faults;
         this.threads = Math.max(1, threads);
+        this.touch = touch;
     }
 
     /** The policy was disabled: stop asking it. */
@@ -90,7 +96,7 @@ final class BackgroundLoaders {
             long[] run = new long[2];
             while (phase.active()) {
                 yieldToFaults();
-                if (!nextRun(run) || !loader.load(run[0], run[1], staging)) {
+                if (!nextRun(run) || !loader.load(run[0], run[1], staging, touch)) {
                     return;
                 }
                 figures.background(run[1]);

@@ -191,7 +191,7 @@ final class FaultService {
         } else if (claims.claim(page)) {
             profile.touch(page);
             long[] run = around(page, extras);
-            if (!loader.load(run[0], run[1] - run[0], staging)) {
+            if (!loader.load(run[0], run[1] - run[0], staging, false)) {
                 return;
             }
             figures.faultPage();
@@ -263,7 +263,7 @@ final class FaultService {
                 while (q < regionEnd && q - p < FAULT_CHUNK_PAGES && pages.present(q) && claims.claim(q)) {
                     q++;
                 }
-                if (!loader.load(p, q - p, staging)) {
+                if (!loader.load(p, q - p, staging, false)) {
                     return;
                 }
                 figures.prefetched(p, q, q - p);

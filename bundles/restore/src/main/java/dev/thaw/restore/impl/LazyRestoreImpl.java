@@ -22,7 +22,8 @@ import org.slf4j.LoggerFactory;
  * {@link PolicyView} and watchdog, the {@link Figures}, the {@link ProfileRecorder}; where it is, in one
  * {@link RestorePhase}.
  *
- * <p>No Java thread ever touches guest memory: all access is UFFDIO_COPY/CONTINUE/ZEROPAGE by the kernel. Zero
+ * <p>No Java code ever touches guest memory: all access is UFFDIO_COPY/CONTINUE/ZEROPAGE by the kernel, and the
+ * loaders' reads of pages they installed ({@link UffdCopier#touch}) are native calls on pages known present. Zero
  * pages (holes in the snapshot) are never claimed or copied by loaders: a fault on one is served with
  * UFFDIO_ZEROPAGE (idempotent: EEXIST means already there), and once every snapshot-held page is loaded
  * the memory is unregistered, after which an untouched hole is an ordinary zero-fill fault.
@@ -51,30 +52,34 @@ final class LazyRestoreImpl implements LazyRestore {
     private final Object policyStartLock = new Object();
     private Task policyStart; // guarded by policyStartLock
 
-    /** Test hook: successful UFFDIO_COPY/CONTINUE/ZEROPAGE per page, when not null. */
+    /** Test hooks: successful UFFDIO_COPY/CONTINUE/ZEROPAGE per page, and loaders' touches per page, when not null. */
     final AtomicIntegerArray copies;
+    final AtomicIntegerArray touches;
 
-    /** A restore with a profile cache of its own and a new thread per job (tests). */
+    /** A restore with a profile cache of its own and a new thread per job (tests), its loaders touching what they load. */
     LazyRestoreImpl(RestoreRequest request, boolean countCopies) {
         this(request, countCopies, null);
     }
 
     /** A restore sharing {@code cache}'s pages (anonymous memory if null), as {@link #LazyRestoreImpl(RestoreRequest, boolean)}. */
     LazyRestoreImpl(RestoreRequest request, boolean countCopies, SharedPageCacheImpl cache) {
-        this(request, countCopies, new ProfileCache(), job -> Thread.ofPlatform().daemon().start(job), cache);
+        this(request, countCopies, new ProfileCache(), job -> Thread.ofPlatform().daemon().start(job), cache, true);
     }
 
     /**
      * @param executor runs the restore's jobs; the engine's keeps its threads between restores
      * @param cache the shared page cache whose pages the guest memory maps; null: the caller's anonymous memory
+     * @param touchLoaded whether the background loaders read each page they load once from user space
+     *     ({@link UffdCopier#touch}) before it counts as loaded
      */
     LazyRestoreImpl(RestoreRequest request, boolean countCopies, ProfileCache profiles, Executor executor,
-            SharedPageCacheImpl cache) {
+            SharedPageCacheImpl cache, boolean touchLoaded) {
         this.request = request;
         this.executor = executor;
         this.pages = new Pages(request.reader(), request.memory());
         this.claims = new Claims(pages.total());
         this.copies = countCopies ? new AtomicIntegerArray(Math.toIntExact(pages.total())) : null;
+        this.touches = countCopies ? new AtomicIntegerArray(Math.toIntExact(pages.total())) : null;
         this.phase = new RestorePhase(request.profile() == ProfileMode.RECORD);
         this.figures = new Figures(request.startNanos(), pages.presentTotal);
         this.profile = new ProfileRecorder(request, pages, profiles, phase);
@@ -86,7 +91,7 @@ final class LazyRestoreImpl implements LazyRestore {
         // mapping), before any thread starts and before the caller's vCPUs.
         memory.attach();
         try {
-            this.copier = UffdCopier.open(pages, claims, copies, memory.features(), memory.registerMode());
+            this.copier = UffdCopier.open(pages, claims, copies, touches, memory.features(), memory.registerMode());
         } catch (RuntimeException e) {
             memory.detach(true);
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
@@ -100,7 +105,7 @@ final class LazyRestoreImpl implements LazyRestore {
         PageLoader loader = new PageLoader(this, claims, copier, memory, figures);
         this.faults = new FaultService(this, request, phase, pages, claims, copier, stop, policy, loader, figures, profile);
         this.loaders = new BackgroundLoaders(this, phase, pages, claims, policy, loader, figures, faults,
-                request.loaderThreads());
+                request.loaderThreads(), touchLoaded);
         try {
             faults.start(executor);
         } catch (RuntimeException | Error e) { // no thread to be had, or the engine is stopping

@@ -21,10 +21,11 @@ final class PageLoader {
 
     /**
      * Puts claimed snapshot pages {@code [first, first+count)} (one region) into guest memory, waking
-     * waiters; {@code staging} is the calling thread's buffer. False if the restore failed (the failure is
-     * reported, naming the page).
+     * waiters, and reads each once from user space if {@code touch} (see {@link UffdCopier#touch}): they
+     * count as loaded after that, so the full load is "loaded and touched". {@code staging} is the calling
+     * thread's buffer. False if the restore failed (the failure is reported, naming the page).
      */
-    boolean load(long first, long count, MemorySegment staging) {
+    boolean load(long first, long count, MemorySegment staging, boolean touch) {
         figures.loading();
         try {
             figures.read(memory.fill(first, count, staging, copier));
@@ -32,7 +33,11 @@ final class PageLoader {
             restore.fail(e.page(), e.getMessage(), e.getCause());
             return false;
         }
+        // Ordering: marked loaded before the touch, so that a release never makes these pages inaccessible under it.
         claims.markLoaded(first, count);
+        if (touch) {
+            copier.touch(first, count);
+        }
         if (figures.loaded(count)) {
             restore.maybeComplete();
         }

@@ -1,6 +1,8 @@
 package dev.thaw.restore.impl;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 /**
  * A file descriptor that several engine threads use: closed exactly once, and never used after. A use
@@ -9,6 +11,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * can reach a file that reuses the number (a plain int closed under a running poll or write could).
  */
 final class SharedFd {
+
+    /** How often {@link #awaitSoleLease} looks: leases last one call, or one copy and its touch (about a millisecond). */
+    private static final long SOLE_LEASE_POLL_NANOS = 50_000;
 
     /** Leases in progress times two, plus one once closed. */
     private final AtomicInteger state = new AtomicInteger();
@@ -49,6 +54,21 @@ final class SharedFd {
         if (state.addAndGet(-2) == 1) {
             closer.run(); // closed while this lease ran: the last lease closes
         }
+    }
+
+    /**
+     * Waits, up to {@code millis}, until the caller's lease is the only one in progress; call it closed, so
+     * that no other lease can begin. False if others still run after that.
+     */
+    boolean awaitSoleLease(long millis) {
+        long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(millis);
+        while (state.get() > 3) { // more than one lease (two per lease, plus one for closed)
+            if (System.nanoTime() - deadline > 0) {
+                return false;
+            }
+            LockSupport.parkNanos(SOLE_LEASE_POLL_NANOS);
+        }
+        return true;
     }
 
     /** Refuses new leases; closes the fd now, or when the last lease in progress ends. */

@@ -2,6 +2,7 @@ package dev.thaw.restore.impl;
 
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
+import dev.thaw.linux.UserTouch;
 import dev.thaw.linux.Userfaultfd;
 import java.lang.foreign.MemorySegment;
 import java.util.List;
@@ -14,27 +15,33 @@ import org.slf4j.LoggerFactory;
  * protect, unregister, close. Each call holds a lease on the fd ({@link SharedFd}): the fd is closed once,
  * after its last use, and a call after {@link #release} throws instead of reaching a reused number.
  *
- * <p>Ordering of the release: pages not loaded are made inaccessible first, then the memory is
- * unregistered, then the fd closed. Unregistering first would let a thread still touching guest memory,
+ * <p>Ordering of the release: no lease begins from its start, and the calls in progress (a copy, a
+ * loader's touch) end before anything changes; then pages not loaded are made inaccessible, then the memory
+ * is unregistered, then the fd closed. Unregistering first would let a thread still touching guest memory,
  * or one woken from a fault by the unregister, read zero-fill where the snapshot has data.
  */
 final class UffdCopier {
 
     private static final Logger LOG = LoggerFactory.getLogger(UffdCopier.class);
 
+    /** How long the release waits for the calls in progress: each is one call, or one copy and its touch. */
+    static final long RELEASE_WAIT_MILLIS = 5_000;
+
     private final Pages pages;
     private final Claims claims;
     private final Userfaultfd uffd;
     private final SharedFd fd;
-    /** Test hook: successful UFFDIO_COPY/CONTINUE/ZEROPAGE per page, when not null. */
+    /** Test hooks: successful UFFDIO_COPY/CONTINUE/ZEROPAGE per page, and touches per page, when not null. */
     private final AtomicIntegerArray copies;
+    private final AtomicIntegerArray touches;
 
-    private UffdCopier(Pages pages, Claims claims, Userfaultfd uffd, AtomicIntegerArray copies) {
+    private UffdCopier(Pages pages, Claims claims, Userfaultfd uffd, AtomicIntegerArray copies, AtomicIntegerArray touches) {
         this.pages = pages;
         this.claims = claims;
         this.uffd = uffd;
         this.fd = new SharedFd("userfaultfd", uffd.fd(), uffd::close);
         this.copies = copies;
+        this.touches = touches;
     }
 
     /**
@@ -43,9 +50,10 @@ final class UffdCopier {
      *
      * @throws ErrnoException naming the call that failed
      */
-    static UffdCopier open(Pages pages, Claims claims, AtomicIntegerArray copies, long features, long mode) {
+    static UffdCopier open(Pages pages, Claims claims, AtomicIntegerArray copies, AtomicIntegerArray touches, long features,
+            long mode) {
         Userfaultfd uffd = Userfaultfd.open(Libc.O_CLOEXEC | Libc.O_NONBLOCK);
-        UffdCopier copier = new UffdCopier(pages, claims, uffd, copies);
+        UffdCopier copier = new UffdCopier(pages, claims, uffd, copies, touches);
         int registered = 0;
         try {
             uffd.api(Userfaultfd.UFFD_FEATURE_THREAD_ID | features);
@@ -126,7 +134,36 @@ final class UffdCopier {
         } finally {
             fd.release();
         }
-        count(first, count);
+        count(copies, first, count);
+    }
+
+    /**
+     * Reads each loaded page of {@code [first, first+count)} (one region) once from user space, in native code
+     * ({@link UserTouch}), so that the guest does not pay for its first access; skipped once the release began.
+     * The pages must be marked loaded: the release never protects those, and it waits for this lease before
+     * it changes anything, so the memory stays readable for the whole touch. Memory the caller gave without
+     * read access (it may be given anything) is left alone: a read of it would be a SIGSEGV in native code,
+     * the end of the JVM.
+     */
+    void touch(long first, long count) {
+        if (fd.tryAcquire() < 0) {
+            return;
+        }
+        try {
+            long address = pages.address(first);
+            try {
+                // The kernel's answer on readability (EINVAL for PROT_NONE, ENOMEM for a hole); it does not
+                // count as the first access on a shadow-paging host, the read after it does.
+                Libc.madvise(address, count << pages.shift, Libc.MADV_POPULATE_READ);
+            } catch (ErrnoException e) {
+                LOG.debug("pages {} to {} not touched: {}", first, first + count - 1, e.getMessage());
+                return;
+            }
+            UserTouch.readEach(address, count, pages.pageSize);
+        } finally {
+            fd.release();
+        }
+        count(touches, first, count);
     }
 
     /**
@@ -165,7 +202,7 @@ final class UffdCopier {
             fd.release();
         }
         if (mapped == bytes) {
-            count(first, count);
+            count(copies, first, count);
         }
         claims.markLoaded(first, count); // present now, by this call or an earlier one: stays accessible at release
         return mapped;
@@ -189,10 +226,10 @@ final class UffdCopier {
         }
     }
 
-    private void count(long first, long count) {
-        if (copies != null) {
+    private static void count(AtomicIntegerArray hook, long first, long count) {
+        if (hook != null) {
             for (long p = first; p < first + count; p++) {
-                copies.incrementAndGet((int) p);
+                hook.incrementAndGet((int) p);
             }
         }
     }
@@ -206,6 +243,11 @@ final class UffdCopier {
             return; // released already
         }
         try {
+            fd.close(); // no lease begins from now on; the fd stays open until this one ends
+            if (!fd.awaitSoleLease(RELEASE_WAIT_MILLIS)) {
+                LOG.warn("{}: calls on the userfaultfd still run after {} ms; releasing beside them", pages.reader.file(),
+                        RELEASE_WAIT_MILLIS);
+            }
             if (protectUnloaded) {
                 protectUnloaded();
             }

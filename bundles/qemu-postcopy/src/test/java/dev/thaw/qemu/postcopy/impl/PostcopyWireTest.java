@@ -65,11 +65,18 @@ class PostcopyWireTest {
             @Override
             public byte[] afterPage(RecordingDestination d, PageRecord r) {
                 if (r.block().equals("pc.ram") && r.page() == 0x1ffe) {
-                    return RecordingDestination.request(lastBlock, 3);
+                    // with it, a request for the page sent already: not sent again, but counted
+                    byte[] next = RecordingDestination.request(lastBlock, 3);
+                    byte[] again = RecordingDestination.request("pc.ram", 0x1ffe);
+                    byte[] both = java.util.Arrays.copyOf(next, next.length + again.length);
+                    System.arraycopy(again, 0, both, next.length, again.length);
+                    return both;
                 }
                 if (r.block().equals(lastBlock) && r.page() == 3) {
-                    running.get().loadRemaining(); // both requests served on demand: now the rest
-                    return RecordingDestination.request("pc.ram", 0x1ffe); // sent already: not again
+                    // The rest only once the source has read all three requests: the stream may end as soon as
+                    // every page is sent, and a request read after that would not be counted.
+                    awaitFaults(running.get(), 3);
+                    running.get().loadRemaining(); // the requests served on demand: now the rest
                 }
                 return new byte[0];
             }
@@ -186,5 +193,17 @@ class PostcopyWireTest {
 
     private static SequentialPolicy sequential() {
         return new SequentialPolicy(ConfigProxy.defaults(SequentialPolicy.Config.class));
+    }
+
+    /** Waits until {@code source} has counted {@code n} requests (it reads them on its return-path thread). */
+    static void awaitFaults(PostcopySource source, long n) {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(TIMEOUT_SECONDS);
+        while (source.stats().faults() < n) {
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the source counted " + source.stats().faults() + " of " + n + " requests in "
+                        + TIMEOUT_SECONDS + " s");
+            }
+            java.util.concurrent.locks.LockSupport.parkNanos(50_000);
+        }
     }
 }

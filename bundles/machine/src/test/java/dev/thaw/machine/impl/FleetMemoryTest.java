@@ -56,7 +56,8 @@ class FleetMemoryTest {
     void aSharedFleetHoldsTheSnapshotOnceAndReportsWhatTheProcessGained() throws IOException {
         FleetTest.Saved saved = FleetTest.saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, 10);
         // A fleet run once first: what the JVM compiles and allocates for itself on the way is not the fleet's.
-        for (Vm vm : platform.manager().restoreFleet(RestoreOptions.lazy(saved.file(), "warm", "sequential"), 2, true,
+        // As many VMs as measured: the engine's pooled threads and their staging buffers are there by then.
+        for (Vm vm : platform.manager().restoreFleet(RestoreOptions.lazy(saved.file(), "warm", "sequential"), 4, true,
                 Progress.NONE)) {
             vm.invoke(FleetTest.WAIT);
             vm.awaitLoaded(FleetTest.WAIT, Progress.NONE);

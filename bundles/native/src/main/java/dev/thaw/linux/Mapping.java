@@ -10,15 +10,23 @@ import java.lang.foreign.MemorySegment;
  */
 public final class Mapping implements AutoCloseable {
 
+    /** The gap {@link #isolated} keeps on each side, and the alignment of its start: a huge page. */
+    public static final long ISOLATION = 2L << 20;
+
     private final long address;
     private final long size;
+    /** What {@link #close()} unmaps: the mapping, or the reservation it lies in. */
+    private final long reservedAddress;
+    private final long reservedSize;
     private final Arena arena;
     private final MemorySegment segment;
     private boolean closed;
 
-    private Mapping(long address, long size) {
+    private Mapping(long address, long size, long reservedAddress, long reservedSize) {
         this.address = address;
         this.size = size;
+        this.reservedAddress = reservedAddress;
+        this.reservedSize = reservedSize;
         this.arena = Arena.ofShared();
         this.segment = Native.segment(address, size, arena);
     }
@@ -32,6 +40,25 @@ public final class Mapping implements AutoCloseable {
         return wrap(a, size);
     }
 
+    /**
+     * Anonymous memory as {@link #anonymous}, alone in a reservation of its own: its start is aligned to
+     * {@link #ISOLATION} (so huge pages fit from its first byte) and inaccessible gaps of at least that much lie on
+     * both sides, so the kernel never merges it with a neighbour. Guest memory is mapped so: the kernel's figures
+     * for it ({@code /proc/self/smaps}) are then its own, and a stray access past either end faults.
+     */
+    public static Mapping isolated(long size, int prot, int flags) {
+        long reserved = size + 3 * ISOLATION; // a gap on each side, and room to align the start
+        long base = Libc.mmap(0, reserved, Libc.PROT_NONE, Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
+        long start = (base + ISOLATION + ISOLATION - 1) & -ISOLATION;
+        try {
+            Libc.mmap(start, size, prot, flags | Libc.MAP_ANONYMOUS | Libc.MAP_FIXED, -1, 0);
+            return new Mapping(start, size, base, reserved);
+        } catch (RuntimeException | Error e) {
+            Libc.munmap(base, reserved);
+            throw e;
+        }
+    }
+
     /** A mapping of {@code fd}: {@code mmap(NULL, size, prot, flags, fd, offset)}. */
     public static Mapping file(int fd, long size, int prot, int flags, long offset) {
         long a = Libc.mmap(0, size, prot, flags, fd, offset);
@@ -40,7 +67,7 @@ public final class Mapping implements AutoCloseable {
 
     private static Mapping wrap(long address, long size) {
         try {
-            return new Mapping(address, size);
+            return new Mapping(address, size, address, size);
         } catch (RuntimeException | Error e) {
             Libc.munmap(address, size);
             throw e;
@@ -68,6 +95,6 @@ public final class Mapping implements AutoCloseable {
         }
         arena.close();
         closed = true;
-        Libc.munmap(address, size);
+        Libc.munmap(reservedAddress, reservedSize);
     }
 }

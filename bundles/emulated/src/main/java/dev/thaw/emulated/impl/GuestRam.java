@@ -15,7 +15,8 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * A VM's RAM: one anonymous mapping per region (MAP_NORESERVE: nothing is committed until touched), the
+ * A VM's RAM: one anonymous mapping per region (MAP_NORESERVE: nothing is committed until touched; isolated, so
+ * the kernel's figures for it are its own and never a merged neighbour's), the
  * host mappings the restore engine registers with userfaultfd, and the interpreters' view of them. The
  * interpreters touch each page first through {@code madvise(MADV_POPULATE_*)}, so a vCPU thread waits for
  * a userfaultfd fault "in native", never in Java code (where a safepoint would wait for it forever).
@@ -39,7 +40,7 @@ final class GuestRam implements AutoCloseable {
         try {
             for (MemoryRange r : layout) {
                 check(vmName, r);
-                Mapping m = Mapping.anonymous(r.size(), Libc.PROT_READ | Libc.PROT_WRITE,
+                Mapping m = Mapping.isolated(r.size(), Libc.PROT_READ | Libc.PROT_WRITE,
                         Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE);
                 mappings.add(m);
                 if (hugePages) {

@@ -66,12 +66,13 @@ final class MemorySlots {
     }
 
     /**
-     * Maps {@code size} bytes of anonymous memory (nothing committed until touched) and registers it as
+     * Maps {@code size} bytes of anonymous memory (nothing committed until touched; isolated, so the kernel's
+     * figures for it are its own) and registers it as
      * {@code slot} at {@code guestAddress}; also how {@link SpareVms} are made ahead.
      */
     static Mapping map(String context, VmFd vmFd, int slot, long guestAddress, long size) {
         Mapping mapping = KvmCalls.call(context, "map " + size + " bytes of guest memory",
-                () -> Mapping.anonymous(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE));
+                () -> Mapping.isolated(size, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE));
         try {
             KvmCalls.run(context, "register memory slot " + slot,
                     () -> vmFd.setUserMemoryRegion(slot, 0, guestAddress, size, mapping.address()));

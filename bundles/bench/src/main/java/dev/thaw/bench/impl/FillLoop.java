@@ -18,34 +18,34 @@ final class FillLoop {
 
     /**
      * The loop, position independent (its one branch is relative). Registers: RCX the address being
-     * written (from the range's start), RBP the range's end, RSI 0 (the base RCX is added to), R10 the
-     * seed, R12 splitmix64's golden gamma, R9 and R8 its two multipliers; RDX and R13 are scratch.
-     * It ends with RCX = RBP.
+     * written (from the range's start), R12 the range's end, RSI 0 (the base RCX is added to), R10 the
+     * seed, R13 splitmix64's golden gamma, R9 and R8 its two multipliers; RDX and R14 are scratch.
+     * It ends with RCX = R12.
      */
     static final byte[] CODE = HexFormat.of().parseHex(
             "4c89d2" // mov rdx, r10
             + "4831ca" // xor rdx, rcx
-            + "4c01e2" // add rdx, r12
-            + "4989d5" // mov r13, rdx
-            + "49c1ed1e" // shr r13, 30
-            + "4931d5" // xor r13, rdx
-            + "4d0fafe9" // imul r13, r9
-            + "4c89ea" // mov rdx, r13
+            + "4c01ea" // add rdx, r13
+            + "4989d6" // mov r14, rdx
+            + "49c1ee1e" // shr r14, 30
+            + "4931d6" // xor r14, rdx
+            + "4d0faff1" // imul r14, r9
+            + "4c89f2" // mov rdx, r14
             + "48c1ea1b" // shr rdx, 27
-            + "4c31ea" // xor rdx, r13
+            + "4c31f2" // xor rdx, r14
             + "490fafd0" // imul rdx, r8
-            + "4989d5" // mov r13, rdx
-            + "49c1ed1f" // shr r13, 31
-            + "4c31ea" // xor rdx, r13
+            + "4989d6" // mov r14, rdx
+            + "49c1ee1f" // shr r14, 31
+            + "4c31f2" // xor rdx, r14
             + "4889140e" // mov [rsi + rcx], rdx
             + "4883c108" // add rcx, 8
-            + "4839cd" // cmp rbp, rcx
+            + "4c39e1" // cmp rcx, r12
             + "75c4"); // jnz back to the start
     static final int INSTRUCTIONS_PER_WORD = 18;
     static final long GOLDEN = 0x9e3779b97f4a7c15L;
     static final long M1 = 0xbf58476d1ce4e5b9L;
     static final long M2 = 0x94d049bb133111ebL;
-    static final int RCX = 1, RBP = 5, RSI = 6, R8 = 8, R9 = 9, R10 = 10, R12 = 12;
+    static final int RCX = 1, RSI = 6, R8 = 8, R9 = 9, R10 = 10, R12 = 12, R13 = 13;
     /** Where the image is loaded in guest memory (guest/README.md). */
     static final long IMAGE_ADDRESS = 0x100000;
     static final String IMAGE_RESOURCE = "/thaw-guest.bin";
@@ -84,10 +84,10 @@ final class FillLoop {
     static long[] registers(long seed, long from, long to, long stack) {
         long[] r = new long[16];
         r[RCX] = from;
-        r[RBP] = to;
+        r[R12] = to;
         r[RSI] = 0;
         r[R10] = seed;
-        r[R12] = GOLDEN;
+        r[R13] = GOLDEN;
         r[R9] = M1;
         r[R8] = M2;
         r[4] = stack;

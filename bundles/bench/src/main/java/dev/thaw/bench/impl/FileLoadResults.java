@@ -23,12 +23,12 @@ final class FileLoadResults {
                 return; // a QEMU that failed in the warm-up round
             }
             double ms = Median.of(list.stream().map(LoadTiming::touchedMs).toList());
-            List<Double> bare = list.stream().map(LoadTiming::bareMs).filter(java.util.Objects::nonNull).toList();
+            Double bare = Median.of(list.stream().map(LoadTiming::bareMs).toList()); // null where no load was bare
             medians.put(mode, ms);
             boolean isQemu = mode.equals(RestoreBench.QEMU);
             long bytes = isQemu ? qemu.presentBytes() : presentBytes;
             rows.add(new FileLoadReport.Row(mode, ms, bytes / 1e3 / ms, note(mode, region, qemu),
-                    bare.isEmpty() ? null : Median.of(bare)));
+                    bare));
         });
         rows.addAll(postcopy.rows());
         Map<String, Double> ratios = new LinkedHashMap<>();

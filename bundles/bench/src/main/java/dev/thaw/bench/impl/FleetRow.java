@@ -4,7 +4,6 @@ import dev.thaw.api.bench.FleetBenchReport;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.api.snapshot.Progress;
 import dev.thaw.api.vm.FleetInfo;
-import dev.thaw.api.vm.GuestMemoryUse;
 import dev.thaw.api.vm.Invocation;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.Vm;
@@ -70,7 +69,7 @@ final class FleetRow {
             info = vms.fleets().stream().filter(f -> f.name().equals(name)).findFirst()
                     .orElseThrow(() -> new VmException("bench: the fleet " + name + " is not listed while its VMs run"));
             if (info.shared()) {
-                written = fleet.stream().mapToLong(vm -> vm.memoryUse().map(GuestMemoryUse::ownedBytes).orElse(0L)).sum();
+                written = info.hostBytes() - info.cacheBytes(); // the pages its VMs own: those they wrote
             }
             pssGain = ProcessMemory.pssAfterGc() - pssBefore; // every restore has completed: nothing is registered
         } finally {

@@ -25,15 +25,12 @@ final class Ratios {
         put(ratios, "faults hot-page-first/none", rows, "hot-page-first", "none", r -> asDouble(r.faults()));
         put(ratios, "firstInvocation prefetch-window/none", rows, "prefetch-window", "none", BenchRow::firstInvocationMs);
         put(ratios, "faultCost none/uffd-floor", rows, "none", FloorRow.MODE, BenchRow::faultCostUs);
-        for (BenchRow r : rows) {
-            if (isLazy(r.mode()) || r.mode().equals(RestoreBench.EAGER)) {
-                put(ratios, "fullLoad " + r.mode() + "/qemu", rows, r.mode(), RestoreBench.QEMU, BenchRow::fullLoadMs);
-            }
-        }
-        // QEMU's eager load of the same guest (its reads touch what they load): the targets are against it.
-        for (BenchRow r : rows) {
-            if (isLazy(r.mode()) || r.mode().equals(RestoreBench.EAGER)) {
-                put(ratios, "fullLoad " + r.mode() + "/" + QemuEagerRow.MODE, rows, r.mode(), QemuEagerRow.MODE, BenchRow::fullLoadMs);
+        // QEMU's load of a file of the same pages, and its eager load of the same guest (the targets are against that)
+        for (String qemu : List.of(RestoreBench.QEMU, QemuEagerRow.MODE)) {
+            for (BenchRow r : rows) {
+                if (isLazy(r.mode()) || r.mode().equals(RestoreBench.EAGER)) {
+                    put(ratios, "fullLoad " + r.mode() + "/" + qemu, rows, r.mode(), qemu, BenchRow::fullLoadMs);
+                }
             }
         }
         // On the qemu runtime eager is QEMU's own load: the full load target is against it.

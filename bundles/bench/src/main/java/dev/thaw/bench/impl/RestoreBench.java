@@ -91,7 +91,7 @@ public final class RestoreBench implements RestoreBenchmark {
             Invocation next = original.invoke(INVOCATION_TIMEOUT);
             warm.add(Sample.timesOnly(null, ms(next.elapsed()), null, null, null));
             // Each row starts with as much host memory warm as it will fill (see HostBacking), whatever ran before it.
-            warmBytes = presentBytes + WARM_SLACK;
+            long warmBytes = warmBytes(presentBytes);
             // On the qemu runtime the eager row is QEMU's own load; beside it goes QEMU's own start-up. Elsewhere
             // QEMU loads a file of the same present pages, and the same guest saved and restored on the qemu runtime.
             if (onQemu) {
@@ -140,7 +140,7 @@ public final class RestoreBench implements RestoreBenchmark {
         notes.add("FULL LOAD counts to every page loaded and touched once from user space: eager reads into huge pages "
                 + "(whose first touch costs next to nothing), QEMU's reads touch what they fill, and a lazy restore's loaders "
                 + "touch each page they install (restore engine touchLoaded, on by default; off, FULL LOAD is the bare load "
-                + "and the guest pays the first touch); each row starts right after " + mib(warmBytes) + " MiB of memory was "
+                + "and the guest pays the first touch); each row starts right after " + mib(warmBytes(presentBytes)) + " MiB of memory was "
                 + "touched and freed, so that no row pays for the host taking freed memory back");
         if (onQemu) {
             notes.add("qemu runtime: eager is QEMU's own load (migrate-incoming file:, then cont), its full load its resume; "
@@ -186,8 +186,11 @@ public final class RestoreBench implements RestoreBenchmark {
     }
 
     private int restores;
-    /** See {@link HostBacking}: set once the snapshot's size is known. */
-    private long warmBytes;
+
+    /** The host memory each row starts warm with (see {@link HostBacking}): as much as it will fill, and some. */
+    static long warmBytes(long presentBytes) {
+        return presentBytes + WARM_SLACK;
+    }
 
     /**
      * Restores in {@code mode}, invokes, waits for the full load, invokes again; the copy must compute {@code expected}.
@@ -199,7 +202,7 @@ public final class RestoreBench implements RestoreBenchmark {
                 : mode.equals(PRELOADED)
                         ? new RestoreOptions(snapshot, name, false, HOT_PAGE_FIRST, request.loaderThreads(), false).preloadingWorkingSet()
                         : new RestoreOptions(snapshot, name, false, mode, request.loaderThreads(), false);
-        HostBacking.warm(warmBytes);
+        HostBacking.warm(warmBytes(presentBytes));
         Vm vm = vms.restore(options, Progress.NONE);
         double resume = ms(vm.info().resumeLatency());
         try {

@@ -3,9 +3,9 @@ package dev.thaw.machine.impl;
 import dev.thaw.api.restore.SharedPageCache;
 import dev.thaw.api.vm.FleetInfo;
 import dev.thaw.api.vm.GuestMemoryUse;
-import dev.thaw.api.vm.Vm;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -77,19 +77,20 @@ final class Fleets {
         }
     }
 
-    /** The fleets now, with their members' memory read from {@code vms}. */
-    List<FleetInfo> list(Function<String, Optional<Vm>> vms) {
+    /** The fleets now, with their members' memory from {@code memory} (asked once, for every member of every fleet). */
+    List<FleetInfo> list(Function<Collection<String>, Map<String, GuestMemoryUse>> memory) {
         List<Fleet> now;
         synchronized (this) {
             now = fleets.values().stream().map(f -> new Fleet(f.name(), f.file(), f.cache(), f.held(), f.snapshotBytes(),
                     new LinkedHashSet<>(f.members()))).toList();
         }
+        Map<String, GuestMemoryUse> uses = memory.apply(now.stream().flatMap(f -> f.members().stream()).toList());
         List<FleetInfo> infos = new ArrayList<>();
         for (Fleet f : now) {
             long cacheBytes = f.cache() == null ? 0 : f.cache().residentBytes();
             long own = 0;
             for (String id : f.members()) {
-                GuestMemoryUse use = vms.apply(id).flatMap(Vm::memoryUse).orElse(null);
+                GuestMemoryUse use = uses.get(id);
                 if (use != null) {
                     own += f.cache() == null ? use.residentBytes() : use.ownedBytes();
                 }

@@ -60,11 +60,6 @@ final class GuestVm implements Vm, DeviceContext {
     private final PortBus bus = new PortBus();
     /** Devices by type, in bus order. */
     private final Map<String, Device<?>> devices = new LinkedHashMap<>();
-    @Override
-    public Optional<GuestMemoryUse> memoryUse() {
-        VirtualMachine k = machine;
-        return k == null ? Optional.empty() : Optional.of(GuestMemoryAccounting.of(k.memory()));
-    }
 
     /** When the boot or restore was requested: uptime, first output and resume latency count from here. */
     private final long bootNanos;
@@ -335,7 +330,13 @@ final class GuestVm implements Vm, DeviceContext {
         return m.saveProfile();
     }
 
-    /** The runtime's memory regions (empty before the VM is made), for tests that look at the host mappings. */
+    @Override
+    public Optional<GuestMemoryUse> memoryUse() {
+        VirtualMachine k = machine;
+        return k == null ? Optional.empty() : Optional.of(GuestMemoryAccounting.of(Map.of(id(), k.memory())).get(id()));
+    }
+
+    /** The runtime's memory regions (empty before the VM is made), for its fleet's accounting and for tests that look at the host mappings. */
     List<GuestMemoryRegion> memoryRegions() {
         VirtualMachine k = machine;
         return k == null ? List.of() : k.memory();

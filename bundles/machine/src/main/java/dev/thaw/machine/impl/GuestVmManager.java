@@ -315,7 +315,7 @@ public final class GuestVmManager implements VmManager {
 
     @Override
     public List<FleetInfo> fleets() {
-        return fleets.list(this::find);
+        return fleets.list(ids -> GuestMemoryAccounting.ofVms(ids, this::find));
     }
 
     /**
@@ -356,7 +356,7 @@ public final class GuestVmManager implements VmManager {
                     throw new SnapshotException(file, "its state cannot be restored: " + oneLine(e.getMessage()));
                 }
             });
-            handedOver = handedOver || !options.eager(); // a lazy restore reads the file until every page is in
+            handedOver = !options.eager(); // a lazy restore reads the file until every page is in (a fleet's holds it)
             return vm;
         } finally {
             if (!handedOver) {

@@ -12,12 +12,12 @@ import dev.thaw.api.snapshot.SnapshotReader;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
-import java.util.function.BiFunction;
 
 /**
  * Fills a restored VM's memory from its snapshot: before returning (eager), or after the vCPUs start
  * (lazy; returns the memory being loaded, which owns the reader from then on).
  */
+@FunctionalInterface
 interface MemoryLoader {
 
     /** @return the memory a lazy restore is loading, or null when all of it is in already */
@@ -25,9 +25,11 @@ interface MemoryLoader {
 
     /**
      * Whether the loader registers the memory with userfaultfd, whose UFFDIO_COPY installs 4 KiB pages: such
-     * memory must not be huge pages.
+     * memory must not be huge pages. Every loader but the eager one does.
      */
-    boolean servesFaults();
+    default boolean servesFaults() {
+        return true;
+    }
 
     static MemoryLoader eager(SnapshotReader reader, Progress progress) {
         return new MemoryLoader() {
@@ -47,8 +49,8 @@ interface MemoryLoader {
     /** Memory arrives through userfaultfd while the vCPUs run; {@code policy} decides the order. */
     static MemoryLoader lazy(LazyRestorer restorer, SnapshotReader reader, PagePolicy policy, int loaderThreads, boolean record,
             Path profile) {
-        return servingFaults((regions, vm) -> new RestoredMemory(vm.id(), reader, restorer.start(request(reader, regions, vm,
-                policy, loaderThreads, record ? ProfileMode.RECORD : ProfileMode.USE, profile))));
+        return (regions, vm) -> new RestoredMemory(vm.id(), reader, restorer.start(request(reader, regions, vm, policy,
+                loaderThreads, record ? ProfileMode.RECORD : ProfileMode.USE, profile)));
     }
 
     /**
@@ -57,23 +59,8 @@ interface MemoryLoader {
      */
     static MemoryLoader shared(LazyRestorer restorer, SharedPageCache cache, SnapshotReader reader, PagePolicy policy,
             int loaderThreads, Path profile) {
-        return servingFaults((regions, vm) -> new RestoredMemory(vm.id(), null, restorer.start(request(reader, regions, vm,
-                policy, loaderThreads, ProfileMode.USE, profile), cache)));
-    }
-
-    /** A loader that registers the memory with userfaultfd and serves its faults. */
-    private static MemoryLoader servingFaults(BiFunction<List<GuestMemoryRegion>, GuestVm, RestoredMemory> load) {
-        return new MemoryLoader() {
-            @Override
-            public RestoredMemory load(List<GuestMemoryRegion> regions, GuestVm vm) {
-                return load.apply(regions, vm);
-            }
-
-            @Override
-            public boolean servesFaults() {
-                return true;
-            }
-        };
+        return (regions, vm) -> new RestoredMemory(vm.id(), null, restorer.start(request(reader, regions, vm, policy,
+                loaderThreads, ProfileMode.USE, profile), cache));
     }
 
     private static RestoreRequest request(SnapshotReader reader, List<GuestMemoryRegion> regions, GuestVm vm, PagePolicy policy,

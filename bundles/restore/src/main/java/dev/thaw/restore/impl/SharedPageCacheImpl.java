@@ -235,9 +235,10 @@ final class SharedPageCacheImpl implements SharedPageCache {
      * kernel. The pages before a bad one are written before the failure goes on.
      */
     private void readThroughStaging(long first, long count) {
+        MemorySegment staging = Staging.of(Math.min(STAGING_PAGES, count) << pages.shift, pages.pageSize);
         for (long done = 0; done < count;) {
             long n = Math.min(STAGING_PAGES, count - done);
-            MemorySegment stage = Staging.of(n << pages.shift, pages.pageSize);
+            MemorySegment stage = staging.asSlice(0, n << pages.shift);
             try {
                 RunReader.read(pages, first + done, n, stage);
             } catch (PageLoadException e) {
@@ -283,7 +284,7 @@ final class SharedPageCacheImpl implements SharedPageCache {
     }
 
     /** Test hook: page {@code page} as the cache holds it (only pages cached: a look at a hole would fill it). */
-    java.lang.foreign.MemorySegment cachedPage(long page) {
+    MemorySegment cachedPage(long page) {
         if (!claims.loaded(page)) {
             throw new IllegalStateException("page " + page + " is not cached");
         }

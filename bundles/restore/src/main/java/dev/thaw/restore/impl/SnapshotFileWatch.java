@@ -119,17 +119,21 @@ final class SnapshotFileWatch {
             return null; // released: no member reads any more
         }
         String change;
+        boolean renamed;
         try {
             FileIdentity was = current.get();
             FileStatus now = FileStatus.of(held, file.toString());
             change = change(was, now);
+            renamed = now.links() != was.links(); // a name over it, or its removal, takes one of the file's
             if (change == null && now.changedNanos() != was.changedNanos()) {
                 current.compareAndSet(was, identity(now)); // a name added or removed: compare with the file since
             }
         } finally {
             fd.release();
         }
-        checkPath();
+        if (renamed) {
+            checkPath(); // reported now rather than at the next look at the fleet
+        }
         if (change == null) {
             return null;
         }

@@ -253,7 +253,6 @@ final class UffdCopier {
             }
             unregister(pages.regions());
         } finally {
-            fd.close();
             fd.release(); // the last lease: closes the fd (or a call still running does, when it ends)
         }
     }

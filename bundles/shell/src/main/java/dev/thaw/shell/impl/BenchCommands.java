@@ -121,9 +121,12 @@ public final class BenchCommands {
             refuse("fleet", resident.isEmpty() ? "" : "--resident", vcpus.isEmpty() ? "" : "--vcpus",
                     repeat.isEmpty() ? "" : "--repeat", loaderThreads.isEmpty() ? "" : "--loader-threads",
                     floor.isEmpty() ? "" : "--floor", runtime.isEmpty() ? "" : "--runtime");
-            FleetBenchRequest request = new FleetBenchRequest(Options.positiveInt("--count", or(count, "16")),
-                    Sizes.parse("--memory", or(memory, "256M")), Sizes.parse("--working-set", or(workingSet, "32M")),
-                    Options.percent("--write-percent", or(writePercent, "10")), Arguments.file(session, results));
+            FleetBenchRequest request = new FleetBenchRequest(
+                    count.isEmpty() ? FleetBenchRequest.DEFAULT_COUNT : Options.positiveInt("--count", count),
+                    memory.isEmpty() ? FleetBenchRequest.DEFAULT_MEMORY : Sizes.parse("--memory", memory),
+                    workingSet.isEmpty() ? FleetBenchRequest.DEFAULT_WORKING_SET : Sizes.parse("--working-set", workingSet),
+                    writePercent.isEmpty() ? FleetBenchRequest.DEFAULT_WRITE_PERCENT : Options.percent("--write-percent", writePercent),
+                    Arguments.file(session, results));
             PrintStream err = System.err;
             FleetBenchReport report = fleetBenchmark.run(request, line -> err.println("bench: " + line));
             PrintStream out = session.getConsole();

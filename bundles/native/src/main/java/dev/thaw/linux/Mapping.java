@@ -59,6 +59,28 @@ public final class Mapping implements AutoCloseable {
         }
     }
 
+    /**
+     * Anonymous memory as {@link #anonymous}, its start aligned to {@code alignment} (a power of two), for
+     * example so that a huge page holds it from its first byte.
+     */
+    public static Mapping aligned(long size, long alignment, int prot, int flags) {
+        long reserved = size + alignment;
+        long base = Libc.mmap(0, reserved, prot, flags | Libc.MAP_ANONYMOUS, -1, 0);
+        long start = (base + alignment - 1) & -alignment;
+        try {
+            if (start > base) {
+                Libc.munmap(base, start - base);
+            }
+            if (start + size < base + reserved) {
+                Libc.munmap(start + size, base + reserved - start - size);
+            }
+        } catch (RuntimeException | Error e) {
+            Libc.munmap(base, reserved);
+            throw e;
+        }
+        return wrap(start, size);
+    }
+
     /** A mapping of {@code fd}: {@code mmap(NULL, size, prot, flags, fd, offset)}. */
     public static Mapping file(int fd, long size, int prot, int flags, long offset) {
         long a = Libc.mmap(0, size, prot, flags, fd, offset);
@@ -85,6 +107,24 @@ public final class Mapping implements AutoCloseable {
     /** The mapped bytes; invalid after {@link #close()}. */
     public MemorySegment segment() {
         return segment;
+    }
+
+    /**
+     * Moves this mapping's pages over {@code [target, target+size)} ({@code mremap(MREMAP_MAYMOVE |
+     * MREMAP_FIXED)}), replacing whatever was mapped there, page tables and huge pages included; this mapping
+     * is closed after, with nothing left to unmap. On failure it stays as it was; the target may then be
+     * unmapped (the kernel unmaps it before moving), which the caller checks.
+     *
+     * @throws ErrnoException naming mremap and the addresses
+     * @throws IllegalStateException if closed, or mapped {@link #isolated} (its reservation would stay behind)
+     */
+    public synchronized void moveOver(long target) {
+        if (closed || reservedAddress != address || reservedSize != size) {
+            throw new IllegalStateException("a mapping " + (closed ? "closed" : "in a reservation") + " cannot move");
+        }
+        Libc.mremap(address, size, size, Libc.MREMAP_MAYMOVE | Libc.MREMAP_FIXED, target);
+        arena.close();
+        closed = true; // the old range is free: unmapping it again could unmap someone else's new mapping there
     }
 
     /** Invalidates the segment and unmaps. Idempotent. */

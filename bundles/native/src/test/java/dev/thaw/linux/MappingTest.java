@@ -1,7 +1,10 @@
 package dev.thaw.linux;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.lang.foreign.ValueLayout;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -40,6 +43,39 @@ class MappingTest {
         assertEquals(List.of(), vmasOver(m.address(), SIZE).stream().map(v -> v[0] + "-" + v[1]).toList());
         assertEquals(List.of(), vmasOver(from, Mapping.ISOLATION).stream().map(v -> v[0] + "-" + v[1]).toList(),
                 "the gap below is gone");
+    }
+
+    @Test
+    void anAlignedMappingStartsAtItsAlignmentAndLeavesNothingMappedAroundIt() throws IOException {
+        try (Mapping m = Mapping.aligned(SIZE, Mapping.ISOLATION, RW, FLAGS)) {
+            assertEquals(0, m.address() % Mapping.ISOLATION);
+            List<long[]> vmas = vmasOver(m.address() - Mapping.ISOLATION, SIZE + 2 * Mapping.ISOLATION);
+            assertTrue(vmas.stream().noneMatch(v -> v[0] < m.address() && v[1] > m.address() - Mapping.ISOLATION
+                    || v[1] > m.address() + SIZE && v[0] < m.address() + SIZE + Mapping.ISOLATION
+                    && v[0] >= m.address()), "the alignment slack is unmapped: " + vmas.size());
+        }
+    }
+
+    @Test
+    void aMappingMovedOverAnotherReplacesItsPagesAndIsClosed() throws IOException {
+        try (Mapping target = Mapping.isolated(SIZE, RW, FLAGS)) {
+            target.segment().fill((byte) 7);
+            Mapping moving = Mapping.aligned(2L << 20, Mapping.ISOLATION, RW, FLAGS);
+            moving.segment().fill((byte) 9);
+            long source = moving.address();
+            moving.moveOver(target.address() + (2L << 20));
+            assertEquals(7, target.segment().get(ValueLayout.JAVA_BYTE, (2L << 20) - 1));
+            assertEquals(9, target.segment().get(ValueLayout.JAVA_BYTE, 2L << 20));
+            assertEquals(9, target.segment().get(ValueLayout.JAVA_BYTE, (4L << 20) - 1));
+            assertEquals(7, target.segment().get(ValueLayout.JAVA_BYTE, 4L << 20));
+            assertEquals(List.of(), vmasOver(source, 2L << 20).stream().map(v -> v[0] + "-" + v[1]).toList(),
+                    "nothing is left where it was");
+            assertThrows(IllegalStateException.class, () -> moving.segment().get(ValueLayout.JAVA_BYTE, 0));
+            moving.close(); // closed already: unmaps nothing (someone else's mapping may be there by now)
+            assertThrows(IllegalStateException.class, () -> moving.moveOver(target.address()));
+            assertThrows(IllegalStateException.class, () -> target.moveOver(target.address()),
+                    "an isolated mapping's reservation would stay behind");
+        }
     }
 
     /** The mappings of this process that overlap {@code [from, from + length)}, from /proc/self/maps. */

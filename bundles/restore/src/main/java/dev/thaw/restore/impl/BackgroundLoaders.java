@@ -34,6 +34,7 @@ final class BackgroundLoaders {
     private final Claims claims;
     private final GuardedPolicy policy;
     private final PageLoader loader;
+    private final HugeRanges huge;
     private final Figures figures;
     private final FaultService faults;
     private final int threads;
@@ -42,6 +43,8 @@ final class BackgroundLoaders {
     private final AtomicBoolean started = new AtomicBoolean();
     private final List<Task> tasks = new CopyOnWriteArrayList<>();
     private final ConcurrentLinkedDeque<PageRange> policyQueue = new ConcurrentLinkedDeque<>();
+    /** Runs of snapshot pages claimed already, left by a whole huge page that could not be claimed: loaded first. */
+    private final ConcurrentLinkedDeque<PageRange> claimedRuns = new ConcurrentLinkedDeque<>();
     /** Set once the policy has nothing more to say (or is disabled): address order from then on. */
     private volatile boolean policyExhausted;
     private final AtomicLong sweepCursor = new AtomicLong();
@@ -49,15 +52,17 @@ final class BackgroundLoaders {
     /**
      * @param threads loaders to start; at least one, even where the request asked for none
      * @param touch whether each page loaded is read once from user space before it counts as loaded
+     * @param huge whole huge-page loads, or null where the loaders make none
      */
     BackgroundLoaders(LazyRestoreImpl restore, RestorePhase phase, Pages pages, Claims claims, GuardedPolicy policy,
-            PageLoader loader, Figures figures, FaultService faults, int threads, boolean touch) {
+            PageLoader loader, HugeRanges huge, Figures figures, FaultService faults, int threads, boolean touch) {
         this.restore = restore;
         this.phase = phase;
         this.pages = pages;
         this.claims = claims;
         this.policy = policy;
         this.loader = loader;
+        this.huge = huge;
         this.figures = figures;
         this.faults = faults;
         this.threads = Math.max(1, threads);
@@ -93,13 +98,21 @@ final class BackgroundLoaders {
     private void run() {
         try {
             MemorySegment staging = Staging.of((long) LOADER_CHUNK_PAGES * pages.pageSize, pages.pageSize);
-            long[] run = new long[2];
+            long[] run = new long[3];
             while (phase.active()) {
-                yieldToFaults();
-                if (!nextRun(run) || !loader.load(run[0], run[1], staging, touch)) {
+                // Claimed runs go first, without yielding: a fault on one of their pages waits for them.
+                if (!takeClaimed(run)) {
+                    yieldToFaults();
+                    if (!nextRun(run)) {
+                        return;
+                    }
+                }
+                long held = run[2] != 0 ? loader.loadWhole(run[0], touch)
+                        : loader.load(run[0], run[1], staging, touch) ? run[1] : -1;
+                if (held < 0) {
                     return;
                 }
-                figures.background(run[1]);
+                figures.background(held);
             }
         } catch (RuntimeException | Error e) {
             if (phase.active()) {
@@ -116,7 +129,10 @@ final class BackgroundLoaders {
         }
     }
 
-    /** Claims the next run to load in the background into {@code run} ({first, count}); false when none. */
+    /**
+     * Claims the next run to load in the background into {@code run} ({first, count, 1 if a whole huge page});
+     * false when none.
+     */
     private boolean nextRun(long[] run) {
         int idle = 0;
         while (!policyExhausted && phase.active()) {
@@ -146,7 +162,7 @@ final class BackgroundLoaders {
         while (phase.active()) {
             long from = sweepCursor.get();
             if (from >= total) {
-                return false;
+                break;
             }
             if (claimIn(from, total, run)) {
                 sweepCursor.accumulateAndGet(run[0] + run[1], Math::max);
@@ -154,23 +170,87 @@ final class BackgroundLoaders {
             }
             sweepCursor.accumulateAndGet(total, Math::max);
         }
-        return false;
+        return takeClaimed(run);
     }
 
-    /** Claims the first run of claimable snapshot pages in {@code [from, end)}, within one region. */
+    private boolean takeClaimed(long[] run) {
+        PageRange r = claimedRuns.pollFirst();
+        if (r == null) {
+            return false;
+        }
+        run[0] = r.first();
+        run[1] = r.count();
+        run[2] = 0;
+        return true;
+    }
+
+    /**
+     * Claims the first run of claimable snapshot pages in {@code [from, end)}, within one region: the whole huge
+     * page around its first page where {@link #claimWhole} can, else at most a chunk of snapshot pages.
+     */
     private boolean claimIn(long from, long end, long[] run) {
         for (long p = from; p < end; p++) {
-            if (claims.claimed(p) || !pages.present(p) || !claims.claim(p)) {
+            if (claims.claimed(p) || !pages.present(p)) {
+                continue;
+            }
+            if (claimWhole(p, from, end, run)) {
+                return true;
+            }
+            if (!claims.claim(p)) {
                 continue;
             }
             long limit = Math.min(end, pages.regionEnd(p));
+            if (huge != null) {
+                limit = Math.min(limit, huge.rangeEnd(p)); // the next huge page may yet be loaded whole
+            }
             long q = p + 1;
             while (q < limit && q - p < LOADER_CHUNK_PAGES && pages.present(q) && claims.claim(q)) {
                 q++;
             }
             run[0] = p;
             run[1] = q - p;
+            run[2] = 0;
             return true;
+        }
+        return false;
+    }
+
+    /**
+     * Claims the huge page around {@code page} whole if it may be loaded so ({@link HugeRanges#rangeOf}), nobody
+     * claimed any of its pages, and at least half of it lies in {@code [from, end)}: the policy asked for most of
+     * it, or it is the address-order sweep's. When another thread claimed one of its pages meanwhile, the pages
+     * claimed here up to that one stay claimed, and are queued to be loaded page by page: giving a snapshot page
+     * back could lose it, since a loader that saw it claimed went past it. Holes are given back (no loader loads
+     * them; a fault waiting on one claims it then).
+     */
+    private boolean claimWhole(long page, long from, long end, long[] run) {
+        long first = huge == null ? -1 : huge.rangeOf(page);
+        if (first < 0) {
+            return false;
+        }
+        long asked = Math.min(end, first + huge.rangePages) - Math.max(from, first);
+        if (asked * 2 < huge.rangePages || claims.claimed(first)) {
+            return false;
+        }
+        long got = claims.claimRun(first, huge.rangePages);
+        if (got == huge.rangePages) {
+            run[0] = first;
+            run[1] = huge.rangePages;
+            run[2] = 1;
+            return true;
+        }
+        for (long p = first; p < first + got; ) {
+            if (!pages.present(p)) {
+                claims.unclaim(p, 1);
+                p++;
+                continue;
+            }
+            long q = p + 1;
+            while (q < first + got && q - p < LOADER_CHUNK_PAGES && pages.present(q)) {
+                q++;
+            }
+            claimedRuns.addLast(new PageRange(p, q - p));
+            p = q;
         }
         return false;
     }

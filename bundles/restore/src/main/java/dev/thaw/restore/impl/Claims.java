@@ -3,9 +3,9 @@ package dev.thaw.restore.impl;
 import java.util.concurrent.atomic.AtomicLongArray;
 
 /**
- * Two bitmaps over all pages: claimed (someone loads or loaded the page; set once, by exactly one
- * thread) and loaded (the page is present in guest memory). Only snapshot-held pages are claimed; zero
- * pages are mapped with UFFDIO_ZEROPAGE on touch, which the kernel makes idempotent (EEXIST).
+ * Two bitmaps over all pages: claimed (someone loads or loaded the page, or maps it as a zero page; set
+ * once, by exactly one thread, or given back) and loaded (the page is present in guest memory). Holes are
+ * claimed too: a background loader that loads a huge page whole ({@link HugeRanges}) needs every page of it.
  */
 final class Claims {
 
@@ -21,6 +21,18 @@ final class Claims {
     /** Claims {@code page}; true if this caller got it. */
     boolean claim(long page) {
         return set(claimed, page);
+    }
+
+    /**
+     * Claims {@code [first, first+count)} in order until a page is claimed by someone else already; returns how many
+     * this caller got, the run from {@code first}.
+     */
+    long claimRun(long first, long count) {
+        long p = first;
+        while (p < first + count && claim(p)) {
+            p++;
+        }
+        return p - first;
     }
 
     /** Gives claimed pages {@code [first, first+count)} back, to be claimed again (their load failed). */

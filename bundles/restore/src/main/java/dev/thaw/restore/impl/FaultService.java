@@ -183,32 +183,27 @@ final class FaultService {
             return; // this service was replaced while the policy held it; the watchdog served this fault
         }
         figures.noteFault(page);
-        if (!pages.present(page)) {
-            if (copier.zero(page, 1, true) > 0) {
-                figures.faultPage();
-                profile.touch(page);
-            }
-        } else if (claims.claim(page)) {
+        if (claimOrAwait(page)) {
             profile.touch(page);
-            long[] run = around(page, extras);
-            if (!loader.load(run[0], run[1] - run[0], staging, false)) {
-                return;
-            }
-            figures.faultPage();
-            long prefetched = run[1] - run[0] - 1;
-            if (prefetched > 0) {
-                figures.prefetched(run[0], run[1], prefetched);
-            }
-        } else {
-            // Another thread claimed it and is loading it: its UFFDIO_COPY wakes us; wait so the service
-            // time is honest, then wake in case the copy came before this thread queued.
-            while (!claims.loaded(page)) {
-                if (!phase.active()) {
+            if (!pages.present(page)) {
+                if (copier.zero(page, 1, true) > 0) {
+                    figures.faultPage();
+                }
+            } else {
+                long[] run = around(page, extras);
+                if (!loader.load(run[0], run[1] - run[0], staging, false)) {
                     return;
                 }
-                Thread.onSpinWait();
+                figures.faultPage();
+                long prefetched = run[1] - run[0] - 1;
+                if (prefetched > 0) {
+                    figures.prefetched(run[0], run[1], prefetched);
+                }
             }
-            copier.wake(page);
+        } else if (claims.loaded(page)) {
+            copier.wake(page); // in case the load came before this thread queued
+        } else {
+            return; // the restore ended
         }
         figures.fault(vcpu, System.nanoTime() - t0);
         for (PageRange r : extras) {
@@ -216,6 +211,21 @@ final class FaultService {
                 prefetch(r, staging);
             }
         }
+    }
+
+    /**
+     * Claims {@code page} (true), or waits until the thread that claimed it loaded it (false), so that the service
+     * time is honest; claims it after all if that thread gave it back (a whole huge range it could not claim).
+     * False also once the restore ended.
+     */
+    private boolean claimOrAwait(long page) {
+        while (!claims.claim(page)) {
+            if (claims.loaded(page) || !phase.active()) {
+                return false;
+            }
+            Thread.onSpinWait();
+        }
+        return true;
     }
 
     /** Claims the policy's range around the claimed {@code page} (one region, at most a chunk): {first, end}. */
@@ -252,8 +262,12 @@ final class FaultService {
         while (p < r.end() && phase.active()) {
             long regionEnd = Math.min(r.end(), pages.regionEnd(p));
             if (!pages.present(p)) {
+                if (!claims.claim(p)) {
+                    p++;
+                    continue;
+                }
                 long q = p + 1;
-                while (q < regionEnd && !pages.present(q)) {
+                while (q < regionEnd && !pages.present(q) && claims.claim(q)) {
                     q++;
                 }
                 figures.prefetchedZeros(copier.zero(p, q - p, false) / pages.pageSize);

@@ -63,17 +63,21 @@ final class LazyRestoreImpl implements LazyRestore {
 
     /** A restore sharing {@code cache}'s pages (anonymous memory if null), as {@link #LazyRestoreImpl(RestoreRequest, boolean)}. */
     LazyRestoreImpl(RestoreRequest request, boolean countCopies, SharedPageCacheImpl cache) {
-        this(request, countCopies, new ProfileCache(), job -> Thread.ofPlatform().daemon().start(job), cache, true);
+        this(request, countCopies, cache, LoadSettings.DEFAULTS);
+    }
+
+    /** As {@link #LazyRestoreImpl(RestoreRequest, boolean, SharedPageCacheImpl)}, loading pages as {@code settings} says. */
+    LazyRestoreImpl(RestoreRequest request, boolean countCopies, SharedPageCacheImpl cache, LoadSettings settings) {
+        this(request, countCopies, new ProfileCache(), job -> Thread.ofPlatform().daemon().start(job), cache, settings);
     }
 
     /**
      * @param executor runs the restore's jobs; the engine's keeps its threads between restores
      * @param cache the shared page cache whose pages the guest memory maps; null: the caller's anonymous memory
-     * @param touchLoaded whether the background loaders read each page they load once from user space
-     *     ({@link UffdCopier#touch}) before it counts as loaded
+     * @param settings how the loaders put pages in
      */
     LazyRestoreImpl(RestoreRequest request, boolean countCopies, ProfileCache profiles, Executor executor,
-            SharedPageCacheImpl cache, boolean touchLoaded) {
+            SharedPageCacheImpl cache, LoadSettings settings) {
         this.request = request;
         this.executor = executor;
         this.pages = new Pages(request.reader(), request.memory());
@@ -102,10 +106,11 @@ final class LazyRestoreImpl implements LazyRestore {
             abandon(); // nothing loaded, nothing touched: the memory is as it was given
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
         }
-        PageLoader loader = new PageLoader(this, claims, copier, memory, figures);
+        HugeRanges huge = cache == null && settings.wholeHugePages() ? HugeRanges.of(pages) : null;
+        PageLoader loader = new PageLoader(this, claims, copier, memory, figures, huge);
         this.faults = new FaultService(this, request, phase, pages, claims, copier, stop, policy, loader, figures, profile);
-        this.loaders = new BackgroundLoaders(this, phase, pages, claims, policy, loader, figures, faults,
-                request.loaderThreads(), touchLoaded);
+        this.loaders = new BackgroundLoaders(this, phase, pages, claims, policy, loader, huge, figures, faults,
+                request.loaderThreads(), settings.touchLoaded());
         try {
             faults.start(executor);
         } catch (RuntimeException | Error e) { // no thread to be had, or the engine is stopping

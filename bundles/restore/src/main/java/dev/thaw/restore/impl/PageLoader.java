@@ -10,13 +10,17 @@ final class PageLoader {
     private final UffdCopier copier;
     private final MemoryBackend memory;
     private final Figures figures;
+    private final HugeRanges huge;
 
-    PageLoader(LazyRestoreImpl restore, Claims claims, UffdCopier copier, MemoryBackend memory, Figures figures) {
+    /** @param huge whole huge-page loads, or null where the restore makes none */
+    PageLoader(LazyRestoreImpl restore, Claims claims, UffdCopier copier, MemoryBackend memory, Figures figures,
+            HugeRanges huge) {
         this.restore = restore;
         this.claims = claims;
         this.copier = copier;
         this.memory = memory;
         this.figures = figures;
+        this.huge = huge;
     }
 
     /**
@@ -42,5 +46,31 @@ final class PageLoader {
             restore.maybeComplete();
         }
         return true;
+    }
+
+    /**
+     * Puts the claimed huge range from {@code first} into guest memory whole ({@link HugeRanges#fill}), as
+     * {@link #load} puts a run; its holes count as loaded too. Returns how many of its pages the snapshot holds, or
+     * -1 if the restore failed.
+     */
+    long loadWhole(long first, boolean touch) {
+        figures.loading();
+        long read;
+        try {
+            read = huge.fill(first, copier);
+        } catch (PageLoadException e) {
+            restore.fail(e.page(), e.getMessage(), e.getCause());
+            return -1;
+        }
+        figures.read(read);
+        long held = huge.held(first);
+        claims.markLoaded(first, huge.rangePages);
+        if (touch) {
+            copier.touch(first, huge.rangePages);
+        }
+        if (figures.loaded(held)) {
+            restore.maybeComplete();
+        }
+        return held;
     }
 }

@@ -30,12 +30,21 @@ public final class RestoreEngine implements LazyRestorer {
                 + "no more than a later one (about 5 µs less per page on a shadow-paging host); the full load then "
                 + "ends when every page is loaded and touched")
         boolean touchLoaded() default TOUCH_LOADED;
+
+        @AttributeDefinition(name = "Load whole huge pages", description = "The background loaders of a restore into "
+                + "anonymous memory read each huge page of guest memory that the snapshot holds at least half of into a "
+                + "fresh huge page and move it in whole (mremap), instead of copying its 4 KiB pages in one by one: "
+                + "one mapping instead of 512, and on a shadow-paging host about 10 times faster loaded and touched. "
+                + "Needs transparent huge pages for madvise (or always)")
+        boolean wholeHugePages() default WHOLE_HUGE_PAGES;
     }
 
     /** See {@link Config#touchLoaded()}. */
     static final boolean TOUCH_LOADED = true;
+    /** See {@link Config#wholeHugePages()}. */
+    static final boolean WHOLE_HUGE_PAGES = true;
 
-    private volatile boolean touchLoaded;
+    private volatile LoadSettings settings;
 
     /** Shared by the restores of this engine: restoring one snapshot again reads its profile once. */
     private final ProfileCache profiles = new ProfileCache();
@@ -53,29 +62,29 @@ public final class RestoreEngine implements LazyRestorer {
 
     /** The defaults (tests and plain Java callers). */
     public RestoreEngine() {
-        this(TOUCH_LOADED);
+        this(TOUCH_LOADED, WHOLE_HUGE_PAGES);
     }
 
     @Activate
     public RestoreEngine(Config config) {
-        this(config.touchLoaded());
+        this(config.touchLoaded(), config.wholeHugePages());
     }
 
-    /** @param touchLoaded see {@link Config#touchLoaded()} */
-    public RestoreEngine(boolean touchLoaded) {
-        this.touchLoaded = touchLoaded;
+    /** @param touchLoaded see {@link Config#touchLoaded()}; @param wholeHugePages see {@link Config#wholeHugePages()} */
+    public RestoreEngine(boolean touchLoaded, boolean wholeHugePages) {
+        this.settings = new LoadSettings(touchLoaded, wholeHugePages);
         threads.prestartAllCoreThreads();
     }
 
     /** A changed configuration applies to the next restore. */
     @Modified
     void modified(Config config) {
-        touchLoaded = config.touchLoaded();
+        settings = new LoadSettings(config.touchLoaded(), config.wholeHugePages());
     }
 
     @Override
     public LazyRestore start(RestoreRequest request) {
-        return new LazyRestoreImpl(request, false, profiles, threads, null, touchLoaded);
+        return new LazyRestoreImpl(request, false, profiles, threads, null, settings);
     }
 
     @Override
@@ -88,7 +97,7 @@ public final class RestoreEngine implements LazyRestorer {
         if (!(cache instanceof SharedPageCacheImpl shared)) {
             throw new RestoreException(request.reader().file() + ": not a shared page cache of this engine: " + cache);
         }
-        return new LazyRestoreImpl(request, false, profiles, threads, shared, touchLoaded);
+        return new LazyRestoreImpl(request, false, profiles, threads, shared, settings);
     }
 
     @Deactivate

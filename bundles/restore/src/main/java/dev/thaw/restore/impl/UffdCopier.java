@@ -2,6 +2,7 @@ package dev.thaw.restore.impl;
 
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
+import dev.thaw.linux.Mapping;
 import dev.thaw.linux.UserTouch;
 import dev.thaw.linux.Userfaultfd;
 import java.lang.foreign.MemorySegment;
@@ -103,36 +104,89 @@ final class UffdCopier {
         install(first, count, (dst, done, rest) -> uffd.continuePages(dst + done, rest, 0));
     }
 
+    /**
+     * Moves {@code staging}, which holds claimed pages {@code [first, first+count)} (one region, none of them
+     * installed), over guest memory ({@link Mapping#moveOver}) and wakes the threads waiting on any of them. The
+     * range is no longer registered after: every page of it counts as loaded from now on. Where the move fails,
+     * the pages are copied in from {@code staging} instead, the range mapped and registered again first if the
+     * kernel had unmapped it.
+     *
+     * @throws PageLoadException naming the first page not put in
+     */
+    void moveIn(long first, long count, Mapping staging) {
+        long dst = pages.address(first);
+        long bytes = count << pages.shift;
+        fd.acquire();
+        try {
+            try {
+                staging.moveOver(dst);
+            } catch (ErrnoException e) {
+                LOG.debug("pages {} to {} copied in: {}", first, first + count - 1, e.getMessage());
+                mapAgainIfGone(first, dst, bytes);
+                MemorySegment from = staging.segment();
+                installLeased(first, count, (at, done, rest) -> uffd.copy(at + done, from.address() + done, rest, 0));
+                return;
+            }
+            wakeQuietly(dst, bytes);
+        } finally {
+            fd.release();
+        }
+        count(copies, first, count);
+    }
+
+    /** A failed mremap may have unmapped its target: map fresh memory there again and register it, as it was. */
+    private void mapAgainIfGone(long first, long dst, long bytes) {
+        long at;
+        try {
+            at = Libc.mmap(dst, bytes, Libc.PROT_READ | Libc.PROT_WRITE,
+                    Libc.MAP_FIXED_NOREPLACE | Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
+        } catch (ErrnoException e) {
+            if (e.alreadyExists()) {
+                return; // still mapped: the move failed before it unmapped anything
+            }
+            throw new PageLoadException(first, "page " + first + ": its memory is gone: " + e.getMessage(), e);
+        }
+        if (at != dst) { // a kernel without MAP_FIXED_NOREPLACE took the address as a hint
+            Libc.munmap(at, bytes);
+            throw new PageLoadException(first, "page " + first + ": its memory is gone and cannot be mapped again", null);
+        }
+        uffd.register(dst, bytes, Userfaultfd.UFFDIO_REGISTER_MODE_MISSING);
+    }
+
     /** One UFFDIO_COPY or UFFDIO_CONTINUE of the {@code rest} bytes from {@code done} on, of the range at {@code dst}. */
     private interface RangeCall {
         long call(long dst, long done, long rest);
     }
 
     private void install(long first, long count, RangeCall call) {
+        fd.acquire();
+        try {
+            installLeased(first, count, call);
+        } finally {
+            fd.release();
+        }
+    }
+
+    private void installLeased(long first, long count, RangeCall call) {
         long dst = pages.address(first);
         long bytes = count << pages.shift;
         long done = 0;
-        fd.acquire();
-        try {
-            while (done < bytes) {
-                try {
-                    done += call.call(dst, done, bytes - done);
-                } catch (Userfaultfd.RangeException e) {
-                    done += e.completed();
-                    if (e.alreadyExists()) {
-                        // Present already (not for a claimed page, unless someone else mapped it): wake, skip.
-                        wakeQuietly(dst + done);
-                        done += pages.pageSize;
-                    } else if (e.wouldBlock()) {
-                        Thread.onSpinWait();
-                    } else {
-                        long bad = first + (done >>> pages.shift);
-                        throw new PageLoadException(bad, "page " + bad + ": " + e.getMessage(), e);
-                    }
+        while (done < bytes) {
+            try {
+                done += call.call(dst, done, bytes - done);
+            } catch (Userfaultfd.RangeException e) {
+                done += e.completed();
+                if (e.alreadyExists()) {
+                    // Present already (not for a claimed page, unless someone else mapped it): wake, skip.
+                    wakeQuietly(dst + done, pages.pageSize);
+                    done += pages.pageSize;
+                } else if (e.wouldBlock()) {
+                    Thread.onSpinWait();
+                } else {
+                    long bad = first + (done >>> pages.shift);
+                    throw new PageLoadException(bad, "page " + bad + ": " + e.getMessage(), e);
                 }
             }
-        } finally {
-            fd.release();
         }
         count(copies, first, count);
     }
@@ -189,7 +243,7 @@ final class UffdCopier {
                     mapped += e.completed();
                     if (e.alreadyExists()) {
                         if (wakeIfPresent) {
-                            wakeQuietly(start + done);
+                            wakeQuietly(start + done, pages.pageSize);
                         }
                         done += pages.pageSize;
                     } else if (!e.wouldBlock()) {
@@ -212,15 +266,15 @@ final class UffdCopier {
     void wake(long page) {
         fd.acquire();
         try {
-            wakeQuietly(pages.address(page));
+            wakeQuietly(pages.address(page), pages.pageSize);
         } finally {
             fd.release();
         }
     }
 
-    private void wakeQuietly(long address) {
+    private void wakeQuietly(long address, long length) {
         try {
-            uffd.wake(address, pages.pageSize);
+            uffd.wake(address, length);
         } catch (ErrnoException e) {
             LOG.debug("ignored: {}", e.getMessage());
         }

@@ -49,6 +49,14 @@ final class Fixture implements AutoCloseable {
 
     /** A snapshot of regions of {@code sizes} bytes: runs of 1 to 40 pages, about 40% zero. */
     Fixture(Path dir, long seed, long... sizes) {
+        this(dir, seed, null, 0, sizes);
+    }
+
+    /**
+     * As {@link #Fixture(Path, long, long...)}, with runs zero in region i with odds {@code zeroTenths[i]} in 10
+     * (4 for every region if null), and each region's guest memory aligned to {@code alignment} if not 0.
+     */
+    Fixture(Path dir, long seed, int[] zeroTenths, long alignment, long... sizes) {
         file = dir.resolve("snap-" + seed + ".thaw");
         Random r = new Random(seed);
         List<RegionLayout> layouts = new ArrayList<>();
@@ -60,7 +68,7 @@ final class Fixture implements AutoCloseable {
             byte[] page = new byte[PAGE];
             for (long p = 0; p < sizes[i] / PAGE; ) {
                 long run = Math.min(sizes[i] / PAGE - p, 1 + r.nextInt(40));
-                boolean zero = r.nextInt(10) < 4;
+                boolean zero = r.nextInt(10) < (zeroTenths == null ? 4 : zeroTenths[i]);
                 for (long q = p; q < p + run && !zero; q++) {
                     r.nextBytes(page);
                     MemorySegment.copy(page, 0, m, ValueLayout.JAVA_BYTE, q * PAGE, PAGE);
@@ -88,7 +96,9 @@ final class Fixture implements AutoCloseable {
         reader = new ThawSnapshotFormat().open(file);
         long n = 0;
         for (long s : sizes) {
-            guest.add(Mapping.anonymous(s, Libc.PROT_READ | Libc.PROT_WRITE, Libc.MAP_PRIVATE | Libc.MAP_NORESERVE));
+            int prot = Libc.PROT_READ | Libc.PROT_WRITE;
+            int flags = Libc.MAP_PRIVATE | Libc.MAP_NORESERVE;
+            guest.add(alignment == 0 ? Mapping.anonymous(s, prot, flags) : Mapping.aligned(s, alignment, prot, flags));
             n += s / PAGE;
         }
         pages = n;

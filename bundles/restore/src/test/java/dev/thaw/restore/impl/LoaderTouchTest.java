@@ -23,11 +23,14 @@ class LoaderTouchTest {
     @TempDir
     Path dir;
 
+    /** Loaders that copy 4 KiB pages in; whole huge pages have their own test (HugeRangesTest). */
+    private static final LoadSettings PAGE_BY_PAGE = new LoadSettings(true, false);
+
     @Test
     void everyPageALoaderInstallsIsTouchedOnceAndNoOtherPageIs() throws Exception {
         try (Fixture f = new Fixture(dir, 61, 4L << 20, 2L << 20)) {
             LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
-                    RestoreTeardownTest.BACKGROUND, x -> {}).withLoaderThreads(2), true);
+                    RestoreTeardownTest.BACKGROUND, x -> {}).withLoaderThreads(2), true, null, PAGE_BY_PAGE);
             try {
                 // A fault before the vCPUs "run": served by the fault service alone, before any loader starts.
                 long faulted = presentPage(f, 100);
@@ -60,7 +63,7 @@ class LoaderTouchTest {
         try (Fixture f = new Fixture(dir, 62, 4L << 20)) {
             LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
                     RestoreTeardownTest.BACKGROUND, x -> {}).withLoaderThreads(2), true, new ProfileCache(),
-                    job -> Thread.ofPlatform().daemon().start(job), null, false);
+                    job -> Thread.ofPlatform().daemon().start(job), null, new LoadSettings(false, true));
             try {
                 restore.resumed();
                 RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
@@ -86,7 +89,7 @@ class LoaderTouchTest {
             long protectedPages = f.pages - protectedFrom;
             Libc.mprotect(f.guestPage(protectedFrom).address(), protectedPages * Fixture.PAGE, Libc.PROT_NONE);
             LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
-                    RestoreTeardownTest.BACKGROUND, x -> {}).withLoaderThreads(2), true);
+                    RestoreTeardownTest.BACKGROUND, x -> {}).withLoaderThreads(2), true, null, PAGE_BY_PAGE);
             try {
                 restore.resumed();
                 assertEquals(RestoreStats.Phase.COMPLETE, restore.completion().get(60, TimeUnit.SECONDS).phase());

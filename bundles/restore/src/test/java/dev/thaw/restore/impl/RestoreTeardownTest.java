@@ -298,7 +298,7 @@ class RestoreTeardownTest {
             warmUp(f);
             Held before = Held.now(f.hostRegions());
             RestoreException e = assertThrows(RestoreException.class, () -> new LazyRestoreImpl(RestoreRequest.of(f.reader,
-                    f.hostRegions(), BACKGROUND, x -> {}), false, new ProfileCache(), acceptingOnly(0), null, true));
+                    f.hostRegions(), BACKGROUND, x -> {}), false, new ProfileCache(), acceptingOnly(0), null, LoadSettings.DEFAULTS));
             assertTrue(e.getMessage().startsWith(f.file + ": cannot start the fault service: "), e.getMessage());
             assertFalse(e.getMessage().contains("\n"), e.getMessage());
             Held.assertBack(before, f.hostRegions());
@@ -344,7 +344,7 @@ class RestoreTeardownTest {
                 Held before = Held.now(List.of());
                 CompletableFuture<RestoreFailure> failure = new CompletableFuture<>();
                 LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(), BACKGROUND,
-                        failure::complete).withLoaderThreads(1), false, new ProfileCache(), acceptingOnly(accepted), null, true);
+                        failure::complete).withLoaderThreads(1), false, new ProfileCache(), acceptingOnly(accepted), null, LoadSettings.DEFAULTS);
                 try {
                     restore.resumed();
                     RestoreFailure reported = failure.get(10, TimeUnit.SECONDS);

@@ -1,0 +1,84 @@
+package dev.thaw.restore.impl;
+
+import dev.thaw.linux.Libc;
+import dev.thaw.linux.Mapping;
+import dev.thaw.linux.TransparentHugePages;
+
+/**
+ * Whole huge pages of guest memory loaded at once by the background loaders of the anonymous backend: a range's
+ * pages are read into a fresh mapping advised {@code MADV_HUGEPAGE}, which the kernel backs with one huge page,
+ * and that mapping is moved over the guest's ({@link UffdCopier#moveIn}). UFFDIO_COPY installs 4 KiB pages only,
+ * and on a shadow-paging host each costs about 5 µs more at its first touch; a huge page moved in is one mapping
+ * for all its pages. docs/restore-memory.md has the measurements.
+ *
+ * <p>A range is loaded whole only where it lies in one region at a huge-page-aligned host address and the snapshot
+ * holds at least half its pages, so that its holes cost no more memory than its data; and only by a loader that
+ * claimed every page of it, holes included, since the move replaces the range: no page of it may be in before.
+ */
+final class HugeRanges {
+
+    private final Pages pages;
+    private final long bytes;
+    /** Pages per huge page. */
+    final int rangePages;
+
+    private HugeRanges(Pages pages, long bytes) {
+        this.pages = pages;
+        this.bytes = bytes;
+        this.rangePages = (int) (bytes >>> pages.shift);
+    }
+
+    /** Whole huge-page loads for the guest memory of {@code pages}; null where anonymous memory gets no huge pages. */
+    static HugeRanges of(Pages pages) {
+        long size = TransparentHugePages.anonymousSize();
+        return size > pages.pageSize && Long.bitCount(size) == 1 ? new HugeRanges(pages, size) : null;
+    }
+
+    /** The first page of the huge range holding {@code page} if that range may be loaded whole; -1 if not. */
+    long rangeOf(long page) {
+        int region = pages.regionOf(page);
+        long address = pages.address(page);
+        long start = address & -bytes;
+        if (start < pages.host[region] || start + bytes > pages.host[region] + pages.size[region]) {
+            return -1;
+        }
+        long first = page - ((address - start) >>> pages.shift);
+        return held(first) * 2 >= rangePages ? first : -1;
+    }
+
+    /** The first page after the huge range that holds {@code page}. */
+    long rangeEnd(long page) {
+        long address = pages.address(page);
+        return page + ((((address | (bytes - 1)) + 1) - address) >>> pages.shift);
+    }
+
+    /** How many pages of the range from {@code first} the snapshot holds. */
+    long held(long first) {
+        long held = 0;
+        for (long p = first; p < first + rangePages; p++) {
+            if (pages.present(p)) {
+                held++;
+            }
+        }
+        return held;
+    }
+
+    /**
+     * Reads the claimed range from {@code first} (zeros for its holes) into a fresh huge page and moves it over guest
+     * memory, waking its waiters. Returns the bytes read from the snapshot: its pages of the range.
+     *
+     * @throws PageLoadException naming the first page that could not be read or put in
+     */
+    long fill(long first, UffdCopier copier) {
+        Mapping staging = Mapping.aligned(bytes, bytes, Libc.PROT_READ | Libc.PROT_WRITE,
+                Libc.MAP_PRIVATE | Libc.MAP_NORESERVE);
+        try {
+            Libc.madvise(staging.address(), bytes, Libc.MADV_HUGEPAGE);
+            RunReader.read(pages, first, rangePages, staging.segment());
+            copier.moveIn(first, rangePages, staging);
+        } finally {
+            staging.close(); // after a move, nothing is left to unmap
+        }
+        return held(first) << pages.shift;
+    }
+}

@@ -1,0 +1,151 @@
+package dev.thaw.restore.impl;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import dev.thaw.api.restore.RestoreRequest;
+import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.linux.Mapping;
+import dev.thaw.linux.TransparentHugePages;
+import dev.thaw.testing.RequiresUserfaultfd;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.Random;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** Background loaders that load whole huge pages ({@link HugeRanges}): which ranges, what they cost, and faults beside them. */
+@RequiresUserfaultfd
+@Timeout(120)
+class HugeRangesTest {
+
+    static final long HUGE = 2L << 20;
+    static final int RANGE_PAGES = (int) (HUGE / Fixture.PAGE);
+
+    @TempDir
+    Path dir;
+
+    @BeforeEach
+    void hugePagesForMadvise() {
+        assumeTrue(TransparentHugePages.anonymousSize() == HUGE, "this host gives anonymous memory no 2 MiB huge pages");
+    }
+
+    @Test
+    void rangesTheSnapshotHoldsHalfOfLoadWholeAsHugePagesAndTheOthersPageByPage() throws Exception {
+        // Region 0 about 30% holes: each of its ranges is held at least half. Region 1 about 90%: none is. One
+        // loader and no fault: nobody claims a page of a range before the loader gets to it.
+        try (Fixture f = new Fixture(dir, 71, new int[] {3, 9}, HUGE, 8L << 20, 4L << 20)) {
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
+                    RestoreTeardownTest.BACKGROUND, x -> {}).withLoaderThreads(1), true);
+            RestoreStats s;
+            try {
+                restore.resumed();
+                s = restore.completion().get(60, TimeUnit.SECONDS);
+                assertEquals(RestoreStats.Phase.COMPLETE, s.phase());
+            } finally {
+                restore.close();
+            }
+            long held = 0;
+            int whole = 0;
+            for (long range = 0; range < f.pages; range += RANGE_PAGES) {
+                long rangeHeld = 0;
+                for (long p = range; p < range + RANGE_PAGES; p++) {
+                    rangeHeld += f.isZero(p) ? 0 : 1;
+                }
+                held += rangeHeld;
+                boolean loadedWhole = rangeHeld * 2 >= RANGE_PAGES;
+                assertEquals(range < (8L << 20) / Fixture.PAGE, loadedWhole, "the fixture's ranges: " + range);
+                whole += loadedWhole ? 1 : 0;
+                for (long p = range; p < range + RANGE_PAGES; p++) {
+                    int copies = restore.copies.get((int) p);
+                    int touches = restore.touches.get((int) p);
+                    if (loadedWhole) {
+                        assertEquals(1, copies, "page " + p + " of a range loaded whole: copies");
+                        assertEquals(1, touches, "page " + p + " of a range loaded whole: touches");
+                    } else if (f.isZero(p)) {
+                        assertEquals(0, copies + touches, "hole " + p + " of a range loaded page by page: copies and touches");
+                        assertFalse(f.resident(p), "hole " + p + " of a range loaded page by page is not mapped");
+                    } else {
+                        assertEquals(1, copies, "page " + p + " copies");
+                    }
+                }
+            }
+            assertEquals(4, whole);
+            assertEquals(4L * HUGE / 1024, anonHugeKiB(f.guest.get(0)), "region 0 is in huge pages");
+            assertEquals(0, anonHugeKiB(f.guest.get(1)), "region 1 is in 4 KiB pages");
+            assertEquals(held, s.pagesBackground(), "background pages count the snapshot's pages only: " + s);
+            assertEquals(held * Fixture.PAGE, s.bytesRead(), "bytes read: " + s);
+            f.assertAllPagesEqual();
+        }
+    }
+
+    /** Loaders and faults race for pages of the same ranges: whole claims that fail part way, holes given back. */
+    @ParameterizedTest
+    @ValueSource(longs = {72, 73, 74, 75})
+    void vcpusFaultingWhileRangesLoadWholeGetEachPageOnceAndTheSnapshotsData(long seed) throws Exception {
+        try (Fixture f = new Fixture(dir, seed, new int[] {3}, HUGE, 32L << 20)) {
+            List<Long> order = new ArrayList<>();
+            for (long p = 0; p < f.pages; p += 7) {
+                order.add(p);
+            }
+            Collections.shuffle(order, new Random(seed));
+            CountDownLatch go = new CountDownLatch(1);
+            List<Fixture.Toucher> vcpus = List.of(
+                    new Fixture.Toucher(f, dir.resolve("t0"), order.subList(0, order.size() / 2), go),
+                    new Fixture.Toucher(f, dir.resolve("t1"), order.subList(order.size() / 2, order.size()), go));
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
+                    RestoreTeardownTest.BACKGROUND, x -> {}).withLoaderThreads(3), true);
+            try {
+                restore.resumed();
+                go.countDown();
+                RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
+                assertEquals(RestoreStats.Phase.COMPLETE, s.phase());
+                for (Fixture.Toucher v : vcpus) {
+                    v.done.get(30, TimeUnit.SECONDS);
+                }
+                assertTrue(s.faults() > 0, s.toString());
+                for (long p = 0; p < f.pages; p++) {
+                    int copies = restore.copies.get((int) p);
+                    if (f.isZero(p)) {
+                        assertTrue(copies <= 1, "hole " + p + " mapped " + copies + " times");
+                    } else {
+                        assertEquals(1, copies, "page " + p + " put in " + copies + " times");
+                    }
+                }
+            } finally {
+                restore.close();
+            }
+            f.assertAllPagesEqual();
+        }
+    }
+
+    /** The AnonHugePages of the mappings inside {@code m}, from /proc/self/smaps. */
+    static long anonHugeKiB(Mapping m) throws IOException {
+        long total = 0;
+        boolean inside = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            int dash = line.indexOf('-');
+            int space = line.indexOf(' ');
+            if (dash > 0 && space > dash && line.substring(0, dash).matches("[0-9a-f]+")) {
+                long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
+                long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
+                inside = start >= m.address() && end <= m.address() + m.size();
+            } else if (inside && line.startsWith("AnonHugePages:")) {
+                total += Long.parseLong(line.replaceAll("[^0-9]", ""));
+            }
+        }
+        return total;
+    }
+}

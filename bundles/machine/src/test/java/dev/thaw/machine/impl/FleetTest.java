@@ -21,6 +21,8 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,6 +139,69 @@ class FleetTest {
                 () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "y", null), 3, true, Progress.NONE)).getMessage());
         assertEquals(List.of("y-2"), vms.list().stream().map(Vm::id).toList(), "no member of a refused fleet is left");
         assertEquals(List.of(), vms.fleets());
+    }
+
+    @Test
+    void ofTwoFleetsOfOneNameRequestedAtOnceOneIsRefusedWithOneLine() throws Exception {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        List<Outcome> outcomes = atOnce(
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "x", "sequential"), 2, false, Progress.NONE),
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "x", "sequential"), 2, false, Progress.NONE));
+        List<Vm> won = onlySuccess(outcomes, "a fleet named 'x' exists already");
+        assertEquals(List.of("x-1", "x-2"), won.stream().map(Vm::id).toList());
+        assertEquals(won, vms.list(), "the VMs listed are the fleet's that was restored");
+        assertEquals(List.of("x"), vms.fleets().stream().map(FleetInfo::name).toList());
+        assertEquals(List.of("x-1", "x-2"), vms.fleets().getFirst().members());
+    }
+
+    @Test
+    void ofASharedFleetAndAVmNamedAsItsMemberRequestedAtOnceOneIsRefusedWithOneLine() throws Exception {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        List<Outcome> outcomes = atOnce(
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "y", "sequential"), 2, true, Progress.NONE),
+                () -> List.of(vms.restore(RestoreOptions.lazy(saved.file(), "y-1", "sequential"), Progress.NONE)));
+        List<Vm> won = onlySuccess(outcomes, "a VM named 'y-1' exists already");
+        assertEquals(won, vms.list(), "only the VMs of the request that passed are left");
+        assertEquals(won.size() == 2 ? List.of("y") : List.of(), vms.fleets().stream().map(FleetInfo::name).toList());
+        assertEquals(saved.answers().getFirst(), won.getFirst().invoke(WAIT).resultLine(), "the one restored runs on");
+    }
+
+    /** What one of two concurrent requests returned, or threw. */
+    record Outcome(List<Vm> vms, Throwable failure) {}
+
+    /** Runs both requests on threads of their own, let go at the same moment; waits for both. */
+    @SafeVarargs
+    static List<Outcome> atOnce(Callable<List<Vm>>... requests) throws InterruptedException {
+        CountDownLatch ready = new CountDownLatch(requests.length);
+        List<Thread> threads = new ArrayList<>();
+        Outcome[] outcomes = new Outcome[requests.length];
+        for (int i = 0; i < requests.length; i++) {
+            int at = i;
+            threads.add(Thread.ofPlatform().name("request-" + i).start(() -> {
+                ready.countDown();
+                try {
+                    ready.await();
+                    outcomes[at] = new Outcome(requests[at].call(), null);
+                } catch (Throwable t) {
+                    outcomes[at] = new Outcome(null, t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        return List.of(outcomes);
+    }
+
+    /** The VMs of the one request that succeeded, having checked that the other was refused with {@code refusal}. */
+    static List<Vm> onlySuccess(List<Outcome> outcomes, String refusal) {
+        List<Outcome> failed = outcomes.stream().filter(o -> o.failure() != null).toList();
+        assertEquals(1, failed.size(), "exactly one of the requests is refused: " + outcomes);
+        assertEquals(IllegalArgumentException.class, failed.getFirst().failure().getClass(), failed.getFirst().failure().toString());
+        assertEquals(refusal, failed.getFirst().failure().getMessage());
+        return outcomes.stream().filter(o -> o.failure() == null).findFirst().orElseThrow().vms();
     }
 
     static List<String> answers(Vm vm) {

@@ -281,6 +281,10 @@ public final class GuestVmManager implements VmManager {
             throw new IllegalArgumentException("a shared fleet loads its pages once for all its VMs, so it records no "
                     + "working-set profile; record one with a single restore");
         }
+        if (options.recordProfile()) {
+            throw new IllegalArgumentException("the VMs of a fleet would each record the snapshot's working-set profile over "
+                    + "the others'; record one with a single restore");
+        }
     }
 
     /** The members of a fleet that shares nothing, each reading the snapshot on its own. */

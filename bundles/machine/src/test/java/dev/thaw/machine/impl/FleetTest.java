@@ -142,6 +142,19 @@ class FleetTest {
     }
 
     @Test
+    void aFleetThatSharesNothingIsRefusedARecordingWithOneLineAndLeavesNothing() {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        RestoreOptions recording = new RestoreOptions(saved.file(), "r", false, "sequential", 0, true);
+        assertEquals("the VMs of a fleet would each record the snapshot's working-set profile over the others'; record one "
+                + "with a single restore", assertThrows(IllegalArgumentException.class,
+                        () -> vms.restoreFleet(recording, 2, false, Progress.NONE)).getMessage());
+        assertEquals(List.of(), vms.list());
+        assertEquals(List.of(), vms.fleets());
+        assertFalse(Files.exists(vms.profileFile(saved.file())), "no profile is written");
+    }
+
+    @Test
     void ofTwoFleetsOfOneNameRequestedAtOnceOneIsRefusedWithOneLine() throws Exception {
         Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
         var vms = platform.manager();

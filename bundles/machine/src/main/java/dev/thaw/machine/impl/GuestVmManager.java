@@ -285,6 +285,13 @@ public final class GuestVmManager implements VmManager {
             throw new IllegalArgumentException("the VMs of a fleet would each record the snapshot's working-set profile over "
                     + "the others'; record one with a single restore");
         }
+        if (share && options.preloadWorkingSet()) {
+            throw new IllegalArgumentException("a shared fleet maps a Thaw snapshot's pages into VMs whose vCPUs start at once; "
+                    + "preloading the working set before the guest runs is for QEMU files on the qemu runtime");
+        }
+        if (share) {
+            runtimes.choose(options.runtime()); // a shared fleet's VMs run on a vCPU runtime: refuse one that cannot
+        }
     }
 
     /** The members of a fleet that shares nothing, each reading the snapshot on its own. */

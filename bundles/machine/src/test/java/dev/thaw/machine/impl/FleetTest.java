@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.SnapshotFormat;
+import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.FleetInfo;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.TouchOrder;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.Workload;
+import dev.thaw.format.thaw.impl.ThawSnapshotFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +26,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -152,6 +156,54 @@ class FleetTest {
         assertEquals(List.of(), vms.list());
         assertEquals(List.of(), vms.fleets());
         assertFalse(Files.exists(vms.profileFile(saved.file())), "no profile is written");
+    }
+
+    @Test
+    void aSharedFleetRefusesOptionsItCannotHonourBeforeItOpensAnything() throws IOException {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        CountedOpens thaw = new CountedOpens();
+        platform.addFormat(thaw);
+        long memfds = memfds();
+        IllegalArgumentException preload = assertThrows(IllegalArgumentException.class, () -> vms.restoreFleet(
+                RestoreOptions.lazy(saved.file(), "p", "sequential").preloadingWorkingSet(), 2, true, Progress.NONE));
+        IllegalArgumentException runtime = assertThrows(IllegalArgumentException.class, () -> vms.restoreFleet(
+                RestoreOptions.lazy(saved.file(), "p", "sequential").onRuntime("nosuch"), 2, true, Progress.NONE));
+        assertEquals(0, thaw.opens.get(), "the snapshot is not opened");
+        assertEquals(memfds, memfds(), "no page cache is left");
+        assertEquals("a shared fleet maps a Thaw snapshot's pages into VMs whose vCPUs start at once; preloading the working "
+                + "set before the guest runs is for QEMU files on the qemu runtime", preload.getMessage());
+        assertTrue(runtime.getMessage().startsWith("no vCPU runtime named 'nosuch' is installed"), runtime.getMessage());
+        assertEquals(List.of(), vms.list());
+        assertEquals(List.of(), vms.fleets());
+    }
+
+    /** Thaw's own format, counting the readers it opens; its name sorts first, so it opens every Thaw snapshot. */
+    static final class CountedOpens implements SnapshotFormat {
+
+        final ThawSnapshotFormat thaw = new ThawSnapshotFormat();
+        final AtomicInteger opens = new AtomicInteger();
+
+        @Override
+        public String name() {
+            return "counted-thaw";
+        }
+
+        @Override
+        public String description() {
+            return thaw.description();
+        }
+
+        @Override
+        public boolean probe(byte[] head) {
+            return thaw.probe(head);
+        }
+
+        @Override
+        public SnapshotReader open(Path file) {
+            opens.incrementAndGet();
+            return thaw.open(file);
+        }
     }
 
     @Test

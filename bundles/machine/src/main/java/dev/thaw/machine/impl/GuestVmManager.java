@@ -297,9 +297,11 @@ public final class GuestVmManager implements VmManager {
     /** The members of a fleet that shares nothing, each reading the snapshot on its own. */
     private void restoreEach(RestoreOptions options, Fleets.Reservation fleet, PagePolicy policy, int loaderThreads,
             List<Vm> made, Progress progress, long requested) {
-        fleets.add(fleet, options.file(), null, null, storedBytes(options));
         for (VmRegistry.Reservation member : fleet.members()) {
             SnapshotReader reader = formats.open(options.file(), options.offset());
+            if (made.isEmpty()) {
+                fleets.add(fleet, options.file(), null, null, storedBytes(reader)); // from the first member's reader
+            }
             // each VM's resume counts from the command
             made.add(restore(options.named(member.id()), reader, policy, loaderThreads, progress, requested, () -> member));
         }
@@ -324,12 +326,6 @@ public final class GuestVmManager implements VmManager {
         for (VmRegistry.Reservation member : fleet.members()) {
             made.add(restoreThawSnapshot(options.named(member.id()), reader, policy, loaderThreads, cache, progress, requested,
                     () -> member));
-        }
-    }
-
-    private long storedBytes(RestoreOptions options) {
-        try (SnapshotReader reader = formats.open(options.file(), options.offset())) {
-            return storedBytes(reader);
         }
     }
 

@@ -178,6 +178,20 @@ class FleetTest {
         assertEquals(List.of(), vms.fleets());
     }
 
+    @Test
+    void aFleetThatSharesNothingOpensTheSnapshotOncePerVm() {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        CountedOpens thaw = new CountedOpens();
+        platform.addFormat(thaw);
+        platform.manager().restoreFleet(RestoreOptions.lazy(saved.file(), "n", "sequential"), 3, false, Progress.NONE);
+        assertEquals(3, thaw.opens.get(), "one reader for each VM, and none besides");
+        long stored;
+        try (SnapshotReader reader = new ThawSnapshotFormat().open(saved.file())) {
+            stored = reader.regions().stream().mapToLong(r -> r.presentPages() * r.pageSize()).sum();
+        }
+        assertEquals(stored, platform.manager().fleets().getFirst().snapshotBytes(), "the snapshot's pages are still counted");
+    }
+
     /** Thaw's own format, counting the readers it opens; its name sorts first, so it opens every Thaw snapshot. */
     static final class CountedOpens implements SnapshotFormat {
 

@@ -43,7 +43,8 @@ final class Fleets {
     /**
      * Reserves a fleet's name ({@code name}, or the next free {@code fleetN} where it is null) and its {@code count}
      * members' ids ({@code NAME-1} to {@code NAME-N}) in {@code vms}, all under this registry's lock: of two requests
-     * for one name, or a fleet's and a VM's, one is refused with the usual one line.
+     * for one name, or a fleet's and a VM's, one is refused with the usual one line. The VM registry's lock is taken
+     * inside this one, never the other way round.
      */
     synchronized Reservation reserve(String name, int count, VmRegistry vms) {
         String fleet = name != null ? name : nextFreeName();

@@ -8,11 +8,10 @@ import dev.thaw.emulated.cpu.PhysicalMemory;
 import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Mapping;
+import dev.thaw.support.runtime.HugePageAdvice;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
 import java.util.List;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * A VM's RAM: one anonymous mapping per region (MAP_NORESERVE: nothing is committed until touched; isolated, so
@@ -25,8 +24,6 @@ import org.slf4j.LoggerFactory;
  * it, costs one fault per 2 MiB instead of one per 4 KiB (about 5 µs each on a shadow-paging host).
  */
 final class GuestRam implements AutoCloseable {
-
-    private static final Logger LOG = LoggerFactory.getLogger(GuestRam.class);
 
     static final long PAGE = 4096;
 
@@ -44,7 +41,7 @@ final class GuestRam implements AutoCloseable {
                         Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE);
                 mappings.add(m);
                 if (hugePages) {
-                    adviseHugePages(vmName, m);
+                    HugePageAdvice.advise(vmName, m.address(), m.size());
                 }
                 regions.add(new GuestMemoryRegion(regions.size(), r.guestAddress(), r.size(), m.address(), m.segment()));
                 ram.add(new PhysicalMemory.RamRegion(r.guestAddress(), r.size(), m.segment(), m.address()));
@@ -66,15 +63,6 @@ final class GuestRam implements AutoCloseable {
                 throw new IllegalArgumentException("VM " + vmName + ": memory at 0x" + Long.toHexString(r.guestAddress())
                         + " overlaps region " + g.index());
             }
-        }
-    }
-
-    /** Huge pages are only faster: where the kernel refuses them, the VM runs on 4 KiB pages, and says so. */
-    private static void adviseHugePages(String vmName, Mapping m) {
-        try {
-            Libc.madvise(m.address(), m.size(), Libc.MADV_HUGEPAGE);
-        } catch (ErrnoException e) {
-            LOG.warn("VM {}: its memory stays in 4 KiB pages: madvise(MADV_HUGEPAGE) failed: {}", vmName, e.getMessage());
         }
     }
 

@@ -11,10 +11,10 @@ import dev.thaw.kvm.VirtualMachine;
 import dev.thaw.kvm.VmOptions;
 import dev.thaw.linux.Errno;
 import dev.thaw.linux.ErrnoException;
-import dev.thaw.linux.Libc;
 import dev.thaw.linux.kvm.Kvm;
 import dev.thaw.linux.kvm.KvmConstants;
 import dev.thaw.linux.kvm.VmFd;
+import dev.thaw.support.runtime.HugePageAdvice;
 import dev.thaw.support.runtime.VcpuThreadPool;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -169,13 +169,10 @@ public final class KvmHypervisor implements Hypervisor, AutoCloseable {
         return vm;
     }
 
-    /** Huge pages are only faster: where the kernel refuses them, the VM runs on 4 KiB pages, and says so. */
+    /** Where the kernel refuses the advice for one region it says so once; the VM runs on 4 KiB pages. */
     private static void adviseHugePages(VirtualMachine vm) {
         for (GuestMemoryRegion r : vm.memory()) {
-            try {
-                Libc.madvise(r.hostAddress(), r.size(), Libc.MADV_HUGEPAGE);
-            } catch (ErrnoException e) {
-                LOG.warn("VM {}: its memory stays in 4 KiB pages: madvise(MADV_HUGEPAGE) failed: {}", vm.name(), e.getMessage());
+            if (!HugePageAdvice.advise(vm.name(), r.hostAddress(), r.size())) {
                 return;
             }
         }

@@ -6,6 +6,7 @@ import dev.thaw.api.vm.GuestMemoryUse;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -13,13 +14,15 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
 import java.util.function.Function;
+import java.util.stream.IntStream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * The fleets of a platform: which VMs were restored together from one snapshot, and what a shared fleet holds
- * for its members (its page cache, and the snapshot reader the cache reads). A fleet is forgotten, and what it
- * holds released, when its last member is.
+ * for its members (its page cache, and the snapshot reader the cache reads). A fleet's name and its members' are
+ * reserved together before anything is opened; the fleet is forgotten, and what it holds released, when its last
+ * member is.
  */
 final class Fleets {
 
@@ -29,20 +32,60 @@ final class Fleets {
     private record Fleet(String name, Path file, SharedPageCache cache, AutoCloseable held, long snapshotBytes,
             Set<String> members) {}
 
-    private final Map<String, Fleet> fleets = new LinkedHashMap<>();
+    /** A fleet's name and its members' ids, held from the request until the fleet is added or abandoned. */
+    record Reservation(String name, List<VmRegistry.Reservation> members) {}
 
-    /** Whether {@code name} is a fleet's. */
-    synchronized boolean exists(String name) {
-        return fleets.containsKey(name);
+    private final Map<String, Fleet> fleets = new LinkedHashMap<>();
+    /** The names of fleets being restored, not yet added. */
+    private final Set<String> reserved = new HashSet<>();
+    private int nextNumber = 1;
+
+    /**
+     * Reserves a fleet's name ({@code name}, or the next free {@code fleetN} where it is null) and its {@code count}
+     * members' ids ({@code NAME-1} to {@code NAME-N}) in {@code vms}, all under this registry's lock: of two requests
+     * for one name, or a fleet's and a VM's, one is refused with the usual one line. The VM registry's lock is taken
+     * inside this one, never the other way round.
+     */
+    synchronized Reservation reserve(String name, int count, VmRegistry vms) {
+        String fleet = name != null ? name : nextFreeName();
+        if (fleets.containsKey(fleet) || reserved.contains(fleet)) {
+            throw new IllegalArgumentException("a fleet named '" + fleet + "' exists already");
+        }
+        List<VmRegistry.Reservation> members = vms.reserveAll(IntStream.rangeClosed(1, count).mapToObj(i -> fleet + "-" + i)
+                .toList());
+        reserved.add(fleet);
+        return new Reservation(fleet, members);
+    }
+
+    private String nextFreeName() {
+        while (fleets.containsKey("fleet" + nextNumber) || reserved.contains("fleet" + nextNumber)) {
+            nextNumber++;
+        }
+        return "fleet" + nextNumber++;
     }
 
     /**
-     * Records a fleet of {@code members}. {@code cache} (null for a fleet that shares nothing) and {@code held} are
+     * Records the fleet {@code r} reserved. {@code cache} (null for a fleet that shares nothing) and {@code held} are
      * released when the last member is forgotten.
      */
-    synchronized void add(String name, Path file, SharedPageCache cache, AutoCloseable held, long snapshotBytes,
-            List<String> members) {
-        fleets.put(name, new Fleet(name, file, cache, held, snapshotBytes, new LinkedHashSet<>(members)));
+    synchronized void add(Reservation r, Path file, SharedPageCache cache, AutoCloseable held, long snapshotBytes) {
+        reserved.remove(r.name());
+        fleets.put(r.name(), new Fleet(r.name(), file, cache, held, snapshotBytes,
+                new LinkedHashSet<>(r.members().stream().map(VmRegistry.Reservation::id).toList())));
+    }
+
+    /**
+     * The fleet's restore failed and the members it made are stopped: frees the ids of those never made, lets go of
+     * what the fleet holds, and frees its name.
+     */
+    void abandon(Reservation r) {
+        for (VmRegistry.Reservation member : r.members()) {
+            memberGone(member.id());
+            member.release();
+        }
+        synchronized (this) {
+            reserved.remove(r.name());
+        }
     }
 
     /** {@code id} has ended: a fleet left without members lets go of what it holds. */

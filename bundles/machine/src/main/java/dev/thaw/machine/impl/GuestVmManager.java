@@ -24,13 +24,10 @@ import dev.thaw.api.vm.VmManager;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
-import java.util.stream.IntStream;
 import org.osgi.framework.BundleContext;
 import org.osgi.service.component.annotations.Activate;
 import org.osgi.service.component.annotations.Component;
@@ -92,11 +89,8 @@ public final class GuestVmManager implements VmManager {
     private final InstalledPolicies policies = new InstalledPolicies();
     private final MachineStateCodec codec = new MachineStateCodec();
     private final GuestImage image = GuestImage.bundled();
-    /** By id; null while one is being made. */
-    private final Map<String, Vm> vms = new LinkedHashMap<>();
+    private final VmRegistry vms = new VmRegistry();
     private final List<DeviceProvider> deviceProviders = new CopyOnWriteArrayList<>();
-    private int nextNumber = 1;
-    private int nextFleetNumber = 1;
     private final Fleets fleets = new Fleets();
     private Thread warmup;
     private final RestoreDefaults defaults;
@@ -194,13 +188,15 @@ public final class GuestVmManager implements VmManager {
         long requested = System.nanoTime();
         Optional<ProcessRuntime> process = runtimes.processRuntime(runtime);
         if (process.isPresent()) {
-            BootPlan plan = reserve(request.name(), request);
-            return register(plan.id(), () -> process.get().boot(new ProcessBoot(plan.id(), request, image.bytes(),
+            VmRegistry.Reservation id = vms.reserve(request.name());
+            BootPlan plan = plan(id, request);
+            return register(id, () -> process.get().boot(new ProcessBoot(plan.id(), request, image.bytes(),
                     plan.bootParameters(), MemoryLayout.LOW_RAM_LIMIT, requested, this::forget)));
         }
         VcpuRuntime chosen = runtimes.choose(runtime);
-        BootPlan plan = reserve(request.name(), request);
-        return register(plan.id(), () -> GuestVm.boot(plan, parts(chosen), this::forget, requested));
+        VmRegistry.Reservation id = vms.reserve(request.name());
+        BootPlan plan = plan(id, request);
+        return register(id, () -> GuestVm.boot(plan, parts(chosen), this::forget, requested));
     }
 
     @Override
@@ -214,19 +210,31 @@ public final class GuestVmManager implements VmManager {
     }
 
     private Vm restore(RestoreOptions options, Progress progress, long requested) {
-        Path file = options.file();
         String name = options.name();
-        if (name != null && find(name).isPresent()) {
+        if (name != null && vms.taken(name)) {
             throw new IllegalArgumentException("a VM named '" + name + "' exists already"); // not the file's fault
         }
         RestoreSettings settings = defaults.get();
         PagePolicy policy = policyOf(options, settings);
-        int loaderThreads = options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
-        SnapshotReader reader = formats.open(file, options.offset());
+        int loaderThreads = loaderThreads(options, settings);
+        SnapshotReader reader = formats.open(options.file(), options.offset());
+        return restore(options, reader, policy, loaderThreads, progress, requested, () -> vms.reserve(name));
+    }
+
+    /**
+     * Restores a VM from {@code reader}'s snapshot, which it owns from then on; {@code reserveName} gives the VM's
+     * id, reserved when the restore gets that far (or by its fleet already).
+     */
+    private Vm restore(RestoreOptions options, SnapshotReader reader, PagePolicy policy, int loaderThreads, Progress progress,
+            long requested, Supplier<VmRegistry.Reservation> reserveName) {
         if (reader.state().isEmpty()) {
-            return restoreInProcess(options, reader, policy, loaderThreads, requested);
+            return restoreInProcess(options, reader, policy, loaderThreads, requested, reserveName);
         }
-        return restoreThawSnapshot(options, reader, policy, loaderThreads, null, progress, requested);
+        return restoreThawSnapshot(options, reader, policy, loaderThreads, null, progress, requested, reserveName);
+    }
+
+    private static int loaderThreads(RestoreOptions options, RestoreSettings settings) {
+        return options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
     }
 
     /** The policy of a lazy restore with {@code options} (null for an eager one). */
@@ -238,6 +246,30 @@ public final class GuestVmManager implements VmManager {
     @Override
     public List<Vm> restoreFleet(RestoreOptions options, int count, boolean share, Progress progress) {
         long requested = System.nanoTime();
+        checkFleet(options, count, share);
+        RestoreSettings settings = defaults.get();
+        PagePolicy policy = policyOf(options, settings);
+        int loaderThreads = loaderThreads(options, settings);
+        Fleets.Reservation fleet = fleets.reserve(options.name(), count, vms);
+        List<Vm> made = new ArrayList<>();
+        try {
+            if (share) {
+                restoreShared(options, fleet, policy, loaderThreads, made, progress, requested);
+            } else {
+                restoreEach(options, fleet, policy, loaderThreads, made, progress, requested);
+            }
+            return List.copyOf(made);
+        } catch (RuntimeException e) {
+            for (Vm vm : made) {
+                vm.stop();
+            }
+            fleets.abandon(fleet); // the names of those never made; the fleet lets go of its cache and reader
+            throw e;
+        }
+    }
+
+    /** Refuses, before anything is reserved or opened, a fleet its options rule out. */
+    private void checkFleet(RestoreOptions options, int count, boolean share) {
         if (count < 1 || count > MAX_FLEET) {
             throw new IllegalArgumentException("a fleet has 1 to " + MAX_FLEET + " VMs, not " + count);
         }
@@ -249,42 +281,35 @@ public final class GuestVmManager implements VmManager {
             throw new IllegalArgumentException("a shared fleet loads its pages once for all its VMs, so it records no "
                     + "working-set profile; record one with a single restore");
         }
-        String fleet = options.name() != null ? options.name() : nextFleetName();
-        List<String> names = IntStream.rangeClosed(1, count).mapToObj(i -> fleet + "-" + i).toList();
-        if (fleets.exists(fleet)) {
-            throw new IllegalArgumentException("a fleet named '" + fleet + "' exists already");
+        if (options.recordProfile()) {
+            throw new IllegalArgumentException("the VMs of a fleet would each record the snapshot's working-set profile over "
+                    + "the others'; record one with a single restore");
         }
-        for (String n : names) {
-            if (find(n).isPresent()) {
-                throw new IllegalArgumentException("a VM named '" + n + "' exists already");
-            }
+        if (share && options.preloadWorkingSet()) {
+            throw new IllegalArgumentException("a shared fleet maps a Thaw snapshot's pages into VMs whose vCPUs start at once; "
+                    + "preloading the working set before the guest runs is for QEMU files on the qemu runtime");
         }
-        List<Vm> made = new ArrayList<>();
-        try {
-            if (share) {
-                restoreShared(options, fleet, names, made, progress, requested);
-            } else {
-                fleets.add(fleet, options.file(), null, null, storedBytes(options), names);
-                for (String n : names) {
-                    made.add(restore(options.named(n), progress, requested)); // each VM's resume counts from the command
-                }
+        if (share) {
+            runtimes.choose(options.runtime()); // a shared fleet's VMs run on a vCPU runtime: refuse one that cannot
+        }
+    }
+
+    /** The members of a fleet that shares nothing, each reading the snapshot on its own. */
+    private void restoreEach(RestoreOptions options, Fleets.Reservation fleet, PagePolicy policy, int loaderThreads,
+            List<Vm> made, Progress progress, long requested) {
+        for (VmRegistry.Reservation member : fleet.members()) {
+            SnapshotReader reader = formats.open(options.file(), options.offset());
+            if (made.isEmpty()) {
+                fleets.add(fleet, options.file(), null, null, storedBytes(reader)); // from the first member's reader
             }
-            return List.copyOf(made);
-        } catch (RuntimeException e) {
-            for (Vm vm : made) {
-                vm.stop();
-            }
-            names.forEach(fleets::memberGone); // those never made; the fleet lets go of its cache and reader
-            throw e;
+            // each VM's resume counts from the command
+            made.add(restore(options.named(member.id()), reader, policy, loaderThreads, progress, requested, () -> member));
         }
     }
 
     /** The members of a fleet sharing one reader of the snapshot and one page cache over it. */
-    private void restoreShared(RestoreOptions options, String fleet, List<String> names, List<Vm> made, Progress progress,
-            long requested) {
-        RestoreSettings settings = defaults.get();
-        PagePolicy policy = policyOf(options, settings);
-        int loaderThreads = options.loaderThreads() > 0 ? options.loaderThreads() : settings.loaderThreads();
+    private void restoreShared(RestoreOptions options, Fleets.Reservation fleet, PagePolicy policy, int loaderThreads,
+            List<Vm> made, Progress progress, long requested) {
         SnapshotReader reader = formats.open(options.file(), options.offset());
         SharedPageCache cache;
         try {
@@ -297,15 +322,10 @@ public final class GuestVmManager implements VmManager {
             reader.close();
             throw e;
         }
-        fleets.add(fleet, options.file(), cache, reader, storedBytes(reader), names);
-        for (String n : names) {
-            made.add(restoreThawSnapshot(options.named(n), reader, policy, loaderThreads, cache, progress, requested));
-        }
-    }
-
-    private long storedBytes(RestoreOptions options) {
-        try (SnapshotReader reader = formats.open(options.file(), options.offset())) {
-            return storedBytes(reader);
+        fleets.add(fleet, options.file(), cache, reader, storedBytes(reader));
+        for (VmRegistry.Reservation member : fleet.members()) {
+            made.add(restoreThawSnapshot(options.named(member.id()), reader, policy, loaderThreads, cache, progress, requested,
+                    () -> member));
         }
     }
 
@@ -323,9 +343,8 @@ public final class GuestVmManager implements VmManager {
      * {@code cache} is given: then the VM is a member of a shared fleet, which holds reader and cache.
      */
     private Vm restoreThawSnapshot(RestoreOptions options, SnapshotReader reader, PagePolicy policy, int loaderThreads,
-            SharedPageCache cache, Progress progress, long requested) {
+            SharedPageCache cache, Progress progress, long requested, Supplier<VmRegistry.Reservation> reserveName) {
         Path file = options.file();
-        String name = options.name();
         boolean handedOver = cache != null;
         try {
             if (options.preloadWorkingSet()) {
@@ -334,22 +353,23 @@ public final class GuestVmManager implements VmManager {
             }
             VcpuRuntime runtime = runtimes.choose(options.runtime());
             MachineState state = reader.state().orElseThrow();
+            VmRegistry.Reservation id = reserveName.get(); // a name taken meanwhile is refused with the usual one line
             BootPlan plan;
             try {
-                plan = reserve(name, state.boot());
+                plan = plan(id, state.boot());
             } catch (IllegalArgumentException e) {
                 throw new SnapshotException(file, "its machine cannot be restored here: " + e.getMessage());
             }
             try {
                 plan.checkFits(file, state, reader);
             } catch (SnapshotException e) {
-                unreserve(plan.id());
+                id.release();
                 throw e;
             }
             MemoryLoader loader = options.eager() ? MemoryLoader.eager(reader, progress)
                     : cache != null ? MemoryLoader.shared(lazyRestorer, cache, reader, policy, loaderThreads, profileFile(file))
                     : MemoryLoader.lazy(lazyRestorer, reader, policy, loaderThreads, options.recordProfile(), profileFile(file));
-            Vm vm = register(plan.id(), () -> {
+            Vm vm = register(id, () -> {
                 try {
                     return GuestVm.restore(plan, parts(runtime), state, loader, this::forget, requested);
                 } catch (IllegalArgumentException e) {
@@ -369,8 +389,9 @@ public final class GuestVmManager implements VmManager {
      * A snapshot without Thaw machine state (QEMU's, say) goes to the process runtime that restores its format,
      * which owns the reader from then on.
      */
-    private Vm restoreInProcess(RestoreOptions options, SnapshotReader reader, PagePolicy policy, int loaderThreads, long requested) {
-        String id;
+    private Vm restoreInProcess(RestoreOptions options, SnapshotReader reader, PagePolicy policy, int loaderThreads, long requested,
+            Supplier<VmRegistry.Reservation> reserveName) {
+        VmRegistry.Reservation id;
         ProcessRuntime runtime;
         try {
             runtime = runtimes.restoring(reader.format()).orElseThrow(() -> new SnapshotException(reader.file(), "is a "
@@ -381,12 +402,12 @@ public final class GuestVmManager implements VmManager {
                         + " runtime, not " + options.runtime());
             }
             runtimes.processRuntime(runtime.name()); // refuses one that cannot run here, naming why
-            id = reserve(options.name());
+            id = reserveName.get();
         } catch (RuntimeException e) {
             reader.close();
             throw e;
         }
-        return register(id, () -> runtime.restore(new ProcessRestore(id, reader, options.offset(), options.eager(),
+        return register(id, () -> runtime.restore(new ProcessRestore(id.id(), reader, options.offset(), options.eager(),
                 policy == null ? null : policy.name(), loaderThreads, profileFile(reader.file()), options.recordProfile(),
                 options.preloadWorkingSet(), image.bytes(), requested, this::forget)));
     }
@@ -397,44 +418,24 @@ public final class GuestVmManager implements VmManager {
         return new GuestVm.Parts(runtime, providers, writer, codec, image);
     }
 
-    /** Checks the request and reserves its name (or a new one) while the VM is made outside the lock. */
-    private BootPlan reserve(String name, BootRequest request) {
-        String id = reserve(name);
+    /** Checks the request of the VM to be made under {@code id}; a request refused frees the id. */
+    private BootPlan plan(VmRegistry.Reservation id, BootRequest request) {
         try {
-            return BootPlan.of(id, request, image);
+            return BootPlan.of(id.id(), request, image);
         } catch (RuntimeException e) {
-            unreserve(id);
+            id.release();
             throw e;
         }
     }
 
-    /** Reserves {@code name}, or a new name, and returns it. */
-    private String reserve(String name) {
-        synchronized (vms) {
-            String id = name != null ? name : nextFreeName();
-            if (vms.containsKey(id)) {
-                throw new IllegalArgumentException("a VM named '" + id + "' exists already");
-            }
-            vms.put(id, null);
-            return id;
-        }
-    }
-
-    private void unreserve(String id) {
-        synchronized (vms) {
-            vms.remove(id, null);
-        }
-    }
-
-    private Vm register(String id, Supplier<? extends Vm> make) {
+    /** Makes the VM reserved as {@code id} outside any lock, and lists it; a VM not made frees the id. */
+    private Vm register(VmRegistry.Reservation id, Supplier<? extends Vm> make) {
         try {
             Vm vm = make.get();
-            synchronized (vms) {
-                vms.put(id, vm);
-            }
+            id.register(vm);
             return vm;
         } catch (RuntimeException e) {
-            unreserve(id);
+            id.release();
             throw e;
         }
     }
@@ -445,16 +446,12 @@ public final class GuestVmManager implements VmManager {
 
     @Override
     public List<Vm> list() {
-        synchronized (vms) {
-            return vms.values().stream().filter(v -> v != null).toList();
-        }
+        return vms.list();
     }
 
     @Override
     public Optional<Vm> find(String id) {
-        synchronized (vms) {
-            return Optional.ofNullable(vms.get(id));
-        }
+        return vms.find(id);
     }
 
     @Deactivate
@@ -477,23 +474,7 @@ public final class GuestVmManager implements VmManager {
     }
 
     private void forget(Vm vm) {
-        synchronized (vms) {
-            vms.remove(vm.id(), vm);
-        }
+        vms.forget(vm);
         fleets.memberGone(vm.id());
-    }
-
-    private synchronized String nextFleetName() {
-        while (fleets.exists("fleet" + nextFleetNumber)) {
-            nextFleetNumber++;
-        }
-        return "fleet" + nextFleetNumber++;
-    }
-
-    private String nextFreeName() {
-        while (vms.containsKey("vm" + nextNumber)) {
-            nextNumber++;
-        }
-        return "vm" + nextNumber++;
     }
 }

@@ -7,12 +7,15 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.thaw.api.snapshot.Progress;
+import dev.thaw.api.snapshot.SnapshotFormat;
+import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.vm.BootRequest;
 import dev.thaw.api.vm.FleetInfo;
 import dev.thaw.api.vm.RestoreOptions;
 import dev.thaw.api.vm.TouchOrder;
 import dev.thaw.api.vm.Vm;
 import dev.thaw.api.vm.Workload;
+import dev.thaw.format.thaw.impl.ThawSnapshotFormat;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -21,6 +24,9 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -137,6 +143,144 @@ class FleetTest {
                 () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "y", null), 3, true, Progress.NONE)).getMessage());
         assertEquals(List.of("y-2"), vms.list().stream().map(Vm::id).toList(), "no member of a refused fleet is left");
         assertEquals(List.of(), vms.fleets());
+    }
+
+    @Test
+    void aFleetThatSharesNothingIsRefusedARecordingWithOneLineAndLeavesNothing() {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        RestoreOptions recording = new RestoreOptions(saved.file(), "r", false, "sequential", 0, true);
+        assertEquals("the VMs of a fleet would each record the snapshot's working-set profile over the others'; record one "
+                + "with a single restore", assertThrows(IllegalArgumentException.class,
+                        () -> vms.restoreFleet(recording, 2, false, Progress.NONE)).getMessage());
+        assertEquals(List.of(), vms.list());
+        assertEquals(List.of(), vms.fleets());
+        assertFalse(Files.exists(vms.profileFile(saved.file())), "no profile is written");
+    }
+
+    @Test
+    void aSharedFleetRefusesOptionsItCannotHonourBeforeItOpensAnything() throws IOException {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        CountedOpens thaw = new CountedOpens();
+        platform.addFormat(thaw);
+        long memfds = memfds();
+        IllegalArgumentException preload = assertThrows(IllegalArgumentException.class, () -> vms.restoreFleet(
+                RestoreOptions.lazy(saved.file(), "p", "sequential").preloadingWorkingSet(), 2, true, Progress.NONE));
+        IllegalArgumentException runtime = assertThrows(IllegalArgumentException.class, () -> vms.restoreFleet(
+                RestoreOptions.lazy(saved.file(), "p", "sequential").onRuntime("nosuch"), 2, true, Progress.NONE));
+        assertEquals(0, thaw.opens.get(), "the snapshot is not opened");
+        assertEquals(memfds, memfds(), "no page cache is left");
+        assertEquals("a shared fleet maps a Thaw snapshot's pages into VMs whose vCPUs start at once; preloading the working "
+                + "set before the guest runs is for QEMU files on the qemu runtime", preload.getMessage());
+        assertTrue(runtime.getMessage().startsWith("no vCPU runtime named 'nosuch' is installed"), runtime.getMessage());
+        assertEquals(List.of(), vms.list());
+        assertEquals(List.of(), vms.fleets());
+    }
+
+    @Test
+    void aFleetThatSharesNothingOpensTheSnapshotOncePerVm() {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        CountedOpens thaw = new CountedOpens();
+        platform.addFormat(thaw);
+        platform.manager().restoreFleet(RestoreOptions.lazy(saved.file(), "n", "sequential"), 3, false, Progress.NONE);
+        assertEquals(3, thaw.opens.get(), "one reader for each VM, and none besides");
+        long stored;
+        try (SnapshotReader reader = new ThawSnapshotFormat().open(saved.file())) {
+            stored = reader.regions().stream().mapToLong(r -> r.presentPages() * r.pageSize()).sum();
+        }
+        assertEquals(stored, platform.manager().fleets().getFirst().snapshotBytes(), "the snapshot's pages are still counted");
+    }
+
+    /** Thaw's own format, counting the readers it opens; its name sorts first, so it opens every Thaw snapshot. */
+    static final class CountedOpens implements SnapshotFormat {
+
+        final ThawSnapshotFormat thaw = new ThawSnapshotFormat();
+        final AtomicInteger opens = new AtomicInteger();
+
+        @Override
+        public String name() {
+            return "counted-thaw";
+        }
+
+        @Override
+        public String description() {
+            return thaw.description();
+        }
+
+        @Override
+        public boolean probe(byte[] head) {
+            return thaw.probe(head);
+        }
+
+        @Override
+        public SnapshotReader open(Path file) {
+            opens.incrementAndGet();
+            return thaw.open(file);
+        }
+    }
+
+    @Test
+    void ofTwoFleetsOfOneNameRequestedAtOnceOneIsRefusedWithOneLine() throws Exception {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        List<Outcome> outcomes = atOnce(
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "x", "sequential"), 2, false, Progress.NONE),
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "x", "sequential"), 2, false, Progress.NONE));
+        List<Vm> won = onlySuccess(outcomes, "a fleet named 'x' exists already");
+        assertEquals(List.of("x-1", "x-2"), won.stream().map(Vm::id).toList());
+        assertEquals(won, vms.list(), "the VMs listed are the fleet's that was restored");
+        assertEquals(List.of("x"), vms.fleets().stream().map(FleetInfo::name).toList());
+        assertEquals(List.of("x-1", "x-2"), vms.fleets().getFirst().members());
+    }
+
+    @Test
+    void ofASharedFleetAndAVmNamedAsItsMemberRequestedAtOnceOneIsRefusedWithOneLine() throws Exception {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        List<Outcome> outcomes = atOnce(
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "y", "sequential"), 2, true, Progress.NONE),
+                () -> List.of(vms.restore(RestoreOptions.lazy(saved.file(), "y-1", "sequential"), Progress.NONE)));
+        List<Vm> won = onlySuccess(outcomes, "a VM named 'y-1' exists already");
+        assertEquals(won, vms.list(), "only the VMs of the request that passed are left");
+        assertEquals(won.size() == 2 ? List.of("y") : List.of(), vms.fleets().stream().map(FleetInfo::name).toList());
+        assertEquals(saved.answers().getFirst(), won.getFirst().invoke(WAIT).resultLine(), "the one restored runs on");
+    }
+
+    /** What one of two concurrent requests returned, or threw. */
+    record Outcome(List<Vm> vms, Throwable failure) {}
+
+    /** Runs both requests on threads of their own, let go at the same moment; waits for both. */
+    @SafeVarargs
+    static List<Outcome> atOnce(Callable<List<Vm>>... requests) throws InterruptedException {
+        CountDownLatch ready = new CountDownLatch(requests.length);
+        List<Thread> threads = new ArrayList<>();
+        Outcome[] outcomes = new Outcome[requests.length];
+        for (int i = 0; i < requests.length; i++) {
+            int at = i;
+            threads.add(Thread.ofPlatform().name("request-" + i).start(() -> {
+                ready.countDown();
+                try {
+                    ready.await();
+                    outcomes[at] = new Outcome(requests[at].call(), null);
+                } catch (Throwable t) {
+                    outcomes[at] = new Outcome(null, t);
+                }
+            }));
+        }
+        for (Thread t : threads) {
+            t.join();
+        }
+        return List.of(outcomes);
+    }
+
+    /** The VMs of the one request that succeeded, having checked that the other was refused with {@code refusal}. */
+    static List<Vm> onlySuccess(List<Outcome> outcomes, String refusal) {
+        List<Outcome> failed = outcomes.stream().filter(o -> o.failure() != null).toList();
+        assertEquals(1, failed.size(), "exactly one of the requests is refused: " + outcomes);
+        assertEquals(IllegalArgumentException.class, failed.getFirst().failure().getClass(), failed.getFirst().failure().toString());
+        assertEquals(refusal, failed.getFirst().failure().getMessage());
+        return outcomes.stream().filter(o -> o.failure() == null).findFirst().orElseThrow().vms();
     }
 
     static List<String> answers(Vm vm) {

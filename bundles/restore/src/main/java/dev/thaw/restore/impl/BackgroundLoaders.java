@@ -218,10 +218,8 @@ final class BackgroundLoaders {
     /**
      * Claims the huge page around {@code page} whole if it may be loaded so ({@link HugeRanges#rangeOf}), nobody
      * claimed any of its pages, and at least half of it lies in {@code [from, end)}: the policy asked for most of
-     * it, or it is the address-order sweep's. When another thread claimed one of its pages meanwhile, the pages
-     * claimed here up to that one stay claimed, and are queued to be loaded page by page: giving a snapshot page
-     * back could lose it, since a loader that saw it claimed went past it. Holes are given back (no loader loads
-     * them; a fault waiting on one claims it then).
+     * it, or it is the address-order sweep's. Pages claimed on the way to a page someone else claimed meanwhile are
+     * queued, claimed, to be loaded page by page ({@link HugeRanges#claim}).
      */
     private boolean claimWhole(long page, long from, long end, long[] run) {
         long first = huge == null ? -1 : huge.rangeOf(page);
@@ -229,29 +227,13 @@ final class BackgroundLoaders {
             return false;
         }
         long asked = Math.min(end, first + huge.rangePages) - Math.max(from, first);
-        if (asked * 2 < huge.rangePages || claims.claimed(first)) {
+        if (asked * 2 < huge.rangePages || claims.claimed(first)
+                || !huge.claim(first, -1, LOADER_CHUNK_PAGES, claimedRuns::addLast)) {
             return false;
         }
-        long got = claims.claimRun(first, huge.rangePages);
-        if (got == huge.rangePages) {
-            run[0] = first;
-            run[1] = huge.rangePages;
-            run[2] = 1;
-            return true;
-        }
-        for (long p = first; p < first + got; ) {
-            if (!pages.present(p)) {
-                claims.unclaim(p, 1);
-                p++;
-                continue;
-            }
-            long q = p + 1;
-            while (q < first + got && q - p < LOADER_CHUNK_PAGES && pages.present(q)) {
-                q++;
-            }
-            claimedRuns.addLast(new PageRange(p, q - p));
-            p = q;
-        }
-        return false;
+        run[0] = first;
+        run[1] = huge.rangePages;
+        run[2] = 1;
+        return true;
     }
 }

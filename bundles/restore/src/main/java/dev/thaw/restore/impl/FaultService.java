@@ -5,6 +5,7 @@ import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Userfaultfd;
 import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -38,6 +39,7 @@ final class FaultService {
     private final PageLoader loader;
     private final Figures figures;
     private final ProfileRecorder profile;
+    private final HugeRanges huge;
 
     private volatile Task task;
     /** Counts fault services: one that a hung policy held up, when it returns, sees it was replaced and ends. */
@@ -50,7 +52,7 @@ final class FaultService {
 
     FaultService(LazyRestoreImpl restore, RestoreRequest request, RestorePhase phase, Pages pages, Claims claims,
             UffdCopier copier, StopSignal stop, GuardedPolicy policy, PageLoader loader, Figures figures,
-            ProfileRecorder profile) {
+            ProfileRecorder profile, HugeRanges huge) {
         this.restore = restore;
         this.request = request;
         this.phase = phase;
@@ -62,6 +64,7 @@ final class FaultService {
         this.loader = loader;
         this.figures = figures;
         this.profile = profile;
+        this.huge = huge;
     }
 
     /** Starts the service; throws what the executor throws when it refuses. */
@@ -189,7 +192,7 @@ final class FaultService {
                 if (copier.zero(page, 1, true) > 0) {
                     figures.faultPage();
                 }
-            } else {
+            } else if (!loadWholeAround(page, extras, staging)) {
                 long[] run = around(page, extras);
                 if (!loader.load(run[0], run[1] - run[0], staging, false)) {
                     return;
@@ -211,6 +214,43 @@ final class FaultService {
                 prefetch(r, staging);
             }
         }
+    }
+
+    /**
+     * Loads the whole huge page around the claimed snapshot page {@code page} (one mapping for all its pages, see
+     * {@link HugeRanges}) if the policy asked for at least half of it with this fault and none of it is claimed by
+     * anyone else. True if it tried: the range was loaded whole, or, where someone else had claimed one of its pages,
+     * {@code page} and the pages claimed on the way were loaded page by page (a failure is the restore's). False
+     * if the range is not to be loaded whole: nothing was claimed.
+     */
+    private boolean loadWholeAround(long page, List<PageRange> extras, MemorySegment staging) {
+        long first = huge == null || extras.isEmpty() ? -1 : huge.rangeAsked(page, extras);
+        if (first < 0) {
+            return false;
+        }
+        List<PageRange> leftover = new ArrayList<>();
+        if (!huge.claim(first, page, FAULT_CHUNK_PAGES, leftover::add)) {
+            boolean loaded = loader.load(page, 1, staging, false);
+            if (loaded) {
+                figures.faultPage();
+            }
+            for (int i = 0; loaded && i < leftover.size(); i++) {
+                PageRange r = leftover.get(i);
+                loaded = loader.load(r.first(), r.count(), staging, false);
+                if (loaded) {
+                    figures.prefetched(r.first(), r.end(), r.count());
+                }
+            }
+            return true;
+        }
+        long held = loader.loadWhole(first, false);
+        if (held > 0) {
+            figures.faultPage();
+            if (held > 1) {
+                figures.prefetched(first, first + huge.rangePages, held - 1);
+            }
+        }
+        return true;
     }
 
     /**

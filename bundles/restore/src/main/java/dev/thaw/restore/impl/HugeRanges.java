@@ -1,8 +1,11 @@
 package dev.thaw.restore.impl;
 
+import dev.thaw.api.policy.PageRange;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Mapping;
 import dev.thaw.linux.TransparentHugePages;
+import java.util.List;
+import java.util.function.Consumer;
 
 /**
  * Whole huge pages of guest memory loaded at once by the background loaders of the anonymous backend: a range's
@@ -18,20 +21,22 @@ import dev.thaw.linux.TransparentHugePages;
 final class HugeRanges {
 
     private final Pages pages;
+    private final Claims claims;
     private final long bytes;
     /** Pages per huge page. */
     final int rangePages;
 
-    private HugeRanges(Pages pages, long bytes) {
+    private HugeRanges(Pages pages, Claims claims, long bytes) {
         this.pages = pages;
+        this.claims = claims;
         this.bytes = bytes;
         this.rangePages = (int) (bytes >>> pages.shift);
     }
 
     /** Whole huge-page loads for the guest memory of {@code pages}; null where anonymous memory gets no huge pages. */
-    static HugeRanges of(Pages pages) {
+    static HugeRanges of(Pages pages, Claims claims) {
         long size = TransparentHugePages.anonymousSize();
-        return size > pages.pageSize && Long.bitCount(size) == 1 ? new HugeRanges(pages, size) : null;
+        return size > pages.pageSize && Long.bitCount(size) == 1 ? new HugeRanges(pages, claims, size) : null;
     }
 
     /** The first page of the huge range holding {@code page} if that range may be loaded whole; -1 if not. */
@@ -44,6 +49,58 @@ final class HugeRanges {
         }
         long first = page - ((address - start) >>> pages.shift);
         return held(first) * 2 >= rangePages ? first : -1;
+    }
+
+    /**
+     * The first page of the huge range holding {@code page} if that range may be loaded whole and at least half of
+     * it is asked for: by the page itself and {@code ranges} (a policy's ranges around a fault); -1 if not.
+     */
+    long rangeAsked(long page, List<PageRange> ranges) {
+        long first = rangeOf(page);
+        if (first < 0) {
+            return -1;
+        }
+        long end = first + rangePages;
+        long asked = 1;
+        for (PageRange r : ranges) {
+            long overlap = Math.max(0, Math.min(end, r.end()) - Math.max(first, r.first()));
+            asked += r.contains(page) ? overlap - 1 : overlap;
+        }
+        return asked * 2 >= rangePages ? first : -1;
+    }
+
+    /**
+     * Claims every page of the range from {@code first} but {@code mine} (a page of it the caller claimed already, or
+     * -1): true if this caller now holds them all. When another thread claimed one of them meanwhile, the pages
+     * claimed here up to it stay claimed and are handed to {@code leftover} in runs of at most {@code maxRun} snapshot
+     * pages, for the caller to load page by page: giving a snapshot page back could lose it, since a loader that saw
+     * it claimed went past it. Holes are given back (no loader loads them; a fault waiting on one claims it then).
+     */
+    boolean claim(long first, long mine, int maxRun, Consumer<PageRange> leftover) {
+        long end = first + rangePages;
+        long p = first;
+        while (p < end && (p == mine || claims.claim(p))) {
+            p++;
+        }
+        if (p == end) {
+            return true;
+        }
+        for (long q = first; q < p; ) {
+            if (q == mine) {
+                q++;
+            } else if (!pages.present(q)) {
+                claims.unclaim(q, 1);
+                q++;
+            } else {
+                long r = q + 1;
+                while (r < p && r != mine && r - q < maxRun && pages.present(r)) {
+                    r++;
+                }
+                leftover.accept(new PageRange(q, r - q));
+                q = r;
+            }
+        }
+        return false;
     }
 
     /** The first page after the huge range that holds {@code page}. */

@@ -106,9 +106,10 @@ final class LazyRestoreImpl implements LazyRestore {
             abandon(); // nothing loaded, nothing touched: the memory is as it was given
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
         }
-        HugeRanges huge = cache == null && settings.wholeHugePages() ? HugeRanges.of(pages) : null;
+        HugeRanges huge = cache == null && settings.wholeHugePages() ? HugeRanges.of(pages, claims) : null;
         PageLoader loader = new PageLoader(this, claims, copier, memory, figures, huge);
-        this.faults = new FaultService(this, request, phase, pages, claims, copier, stop, policy, loader, figures, profile);
+        this.faults = new FaultService(this, request, phase, pages, claims, copier, stop, policy, loader, figures, profile,
+                huge);
         this.loaders = new BackgroundLoaders(this, phase, pages, claims, policy, loader, huge, figures, faults,
                 request.loaderThreads(), settings.touchLoaded());
         try {
@@ -127,6 +128,11 @@ final class LazyRestoreImpl implements LazyRestore {
     private void abandon() {
         copier.release(false);
         memory.detach(true);
+    }
+
+    /** Whether the policy's session has opened, and answers faults (tests). */
+    boolean policyOpen() {
+        return policy.isOpen();
     }
 
     private BackgroundLoaders loaders() {

@@ -5,6 +5,9 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.thaw.api.policy.PagePolicy;
+import dev.thaw.api.policy.PageRange;
+import dev.thaw.api.policy.PolicySession;
 import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.linux.Mapping;
@@ -128,6 +131,62 @@ class HugeRangesTest {
                 restore.close();
             }
             f.assertAllPagesEqual();
+        }
+    }
+
+    /**
+     * A fault where the policy asks for (at least half of) the huge page around it loads that page whole; where it
+     * asks for less, the page is copied in alone. The policy loads nothing in the background.
+     */
+    @ParameterizedTest
+    @ValueSource(ints = {RANGE_PAGES, 16})
+    void aFaultLoadsTheWholeHugePageAroundItWhenThePolicyAsksForMostOfIt(int asked) throws Exception {
+        try (Fixture f = new Fixture(dir, 76, new int[] {3}, HUGE, 8L << 20)) {
+            long range = 2L * RANGE_PAGES;
+            long faulted = range + 100;
+            while (f.isZero(faulted)) {
+                faulted++;
+            }
+            PolicySession session = new PolicySession() {
+                @Override
+                public List<PageRange> onFault(long page, int vcpu) {
+                    return List.of(new PageRange(page - page % asked, asked));
+                }
+
+                @Override
+                public boolean backgroundLoading() {
+                    return false;
+                }
+            };
+            PagePolicy wide = LazyRestoreTest.policy("asks-" + asked, session);
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(), wide, x -> {}), true);
+            try {
+                restore.resumed(); // the policy's session opens once the vCPUs run
+                long opening = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (!restore.policyOpen() && System.nanoTime() < opening) {
+                    Thread.onSpinWait();
+                }
+                assertTrue(restore.policyOpen());
+                new Fixture.Toucher(f, dir.resolve("t"), List.of(faulted)).done.get(10, TimeUnit.SECONDS);
+                long askedFirst = faulted - faulted % asked;
+                // The fault's page is woken first; the rest of what it loads is counted right after.
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (restore.stats().faults() == 0 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                for (long p = 0; p < f.pages; p++) {
+                    boolean inAsked = p >= askedFirst && p < askedFirst + asked;
+                    if (asked == RANGE_PAGES || !inAsked || p == faulted) {
+                        assertEquals(inAsked ? 1 : 0, restore.copies.get((int) p), "page " + p + " copies, " + asked
+                                + " asked: " + restore.stats());
+                    }
+                }
+                assertEquals(asked == RANGE_PAGES ? HUGE / 1024 : 0, anonHugeKiB(f.guest.get(0)));
+                RestoreStats s = restore.stats();
+                assertEquals(1, s.pagesFault(), s.toString());
+            } finally {
+                restore.close();
+            }
         }
     }
 

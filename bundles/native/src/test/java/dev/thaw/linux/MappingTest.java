@@ -78,6 +78,19 @@ class MappingTest {
         }
     }
 
+    @Test
+    void aMappingForThisThreadIsItsAlone() throws Exception {
+        try (Mapping m = Mapping.alignedForThisThread(2L << 20, Mapping.ISOLATION, RW, FLAGS)) {
+            assertEquals(0, m.address() % Mapping.ISOLATION);
+            m.segment().set(ValueLayout.JAVA_BYTE, 0, (byte) 5);
+            java.util.concurrent.CompletableFuture<Byte> elsewhere = java.util.concurrent.CompletableFuture.supplyAsync(
+                    () -> m.segment().get(ValueLayout.JAVA_BYTE, 0), r -> Thread.ofPlatform().start(r));
+            java.util.concurrent.ExecutionException e = assertThrows(java.util.concurrent.ExecutionException.class,
+                    () -> elsewhere.get(10, java.util.concurrent.TimeUnit.SECONDS));
+            assertTrue(e.getCause() instanceof WrongThreadException, e.getCause().toString());
+        }
+    }
+
     /** The mappings of this process that overlap {@code [from, from + length)}, from /proc/self/maps. */
     static List<long[]> vmasOver(long from, long length) throws IOException {
         List<long[]> vmas = new ArrayList<>();

@@ -127,7 +127,7 @@ final class HugeRanges {
      * @throws PageLoadException naming the first page that could not be read or put in
      */
     long fill(long first, UffdCopier copier) {
-        Mapping staging = Mapping.aligned(bytes, bytes, Libc.PROT_READ | Libc.PROT_WRITE,
+        Mapping staging = Mapping.alignedForThisThread(bytes, bytes, Libc.PROT_READ | Libc.PROT_WRITE,
                 Libc.MAP_PRIVATE | Libc.MAP_NORESERVE);
         try {
             Libc.madvise(staging.address(), bytes, Libc.MADV_HUGEPAGE);

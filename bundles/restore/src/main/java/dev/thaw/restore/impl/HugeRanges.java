@@ -12,7 +12,7 @@ import java.util.function.Consumer;
  * pages are read into a fresh mapping advised {@code MADV_HUGEPAGE}, which the kernel backs with one huge page,
  * and that mapping is moved over the guest's ({@link UffdCopier#moveIn}). UFFDIO_COPY installs 4 KiB pages only,
  * and on a shadow-paging host each costs about 5 µs more at its first touch; a huge page moved in is one mapping
- * for all its pages. docs/restore-memory.md has the measurements.
+ * for all its pages. docs/restore-figures.md ("Whole huge pages in lazy loads") has the measurements.
  *
  * <p>A range is loaded whole only where it lies in one region at a huge-page-aligned host address and the snapshot
  * holds at least half its pages, so that its holes cost no more memory than its data; and only by a loader that

@@ -37,11 +37,6 @@ public final class Libc {
     public static final int MAP_ANONYMOUS = 0x20;
     public static final int MAP_NORESERVE = 0x4000;
     public static final int MAP_POPULATE = 0x8000;
-    /** As MAP_FIXED, but fails (EEXIST) instead of replacing a mapping already there (Linux 4.17). */
-    public static final int MAP_FIXED_NOREPLACE = 0x100000;
-
-    public static final int MREMAP_MAYMOVE = 1;
-    public static final int MREMAP_FIXED = 2;
 
     public static final int MADV_DONTNEED = 4;
     /** Frees the pages and their backing store (shmem: the file's pages) of a shared mapping. */
@@ -90,9 +85,6 @@ public final class Libc {
             FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG));
     private static final MethodHandle MUNMAP = Native.downcall("munmap",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG));
-    private static final MethodHandle MREMAP = Native.downcall("mremap",
-            FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_INT, JAVA_LONG),
-            Linker.Option.firstVariadicArg(4));
     private static final MethodHandle MPROTECT = Native.downcall("mprotect",
             FunctionDescriptor.of(JAVA_INT, JAVA_LONG, JAVA_LONG, JAVA_INT));
     private static final MethodHandle MADVISE = Native.downcall("madvise",
@@ -236,25 +228,6 @@ public final class Libc {
                 throw new ErrnoException("munmap", Native.errno(cs),
                         "address 0x" + Long.toHexString(address) + " length " + length);
             }
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
-
-    /**
-     * mremap(2) with a new address ({@code MREMAP_MAYMOVE | MREMAP_FIXED} in {@code flags}): moves the pages of
-     * {@code [oldAddress, oldAddress+oldSize)} to {@code newAddress}, replacing what was mapped there; returns the
-     * new address. Prefer {@link Mapping#moveOver}, which knows the old range is gone after.
-     */
-    public static long mremap(long oldAddress, long oldSize, long newSize, int flags, long newAddress) {
-        try {
-            MemorySegment cs = Native.captureState();
-            long a = (long) MREMAP.invokeExact(cs, oldAddress, oldSize, newSize, flags, newAddress);
-            if (a == -1L) {
-                throw new ErrnoException("mremap", Native.errno(cs), "address 0x" + Long.toHexString(oldAddress)
-                        + " size " + oldSize + " to 0x" + Long.toHexString(newAddress));
-            }
-            return a;
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }

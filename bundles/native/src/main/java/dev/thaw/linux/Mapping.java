@@ -84,16 +84,20 @@ public final class Mapping implements AutoCloseable {
         long reserved = size + alignment;
         long base = Libc.mmap(0, reserved, prot, flags | Libc.MAP_ANONYMOUS, -1, 0);
         long start = (base + alignment - 1) & -alignment;
+        long ours = base; // from here to the end of the reservation is still this call's
+        long end = base + reserved;
         try {
             if (start > base) {
                 Libc.munmap(base, start - base);
+                ours = start;
             }
-            if (start + size < base + reserved) {
-                Libc.munmap(start + size, base + reserved - start - size);
+            if (start + size < end) {
+                Libc.munmap(start + size, end - start - size);
+                end = start + size;
             }
             return new Mapping(start, size, start, size, confined ? Arena.ofConfined() : Arena.ofShared());
         } catch (RuntimeException | Error e) {
-            Libc.munmap(start, size);
+            Libc.munmap(ours, end - ours); // only what is still ours: a range given back may be someone else's now
             throw e;
         }
     }
@@ -124,24 +128,6 @@ public final class Mapping implements AutoCloseable {
     /** The mapped bytes; invalid after {@link #close()}. */
     public MemorySegment segment() {
         return segment;
-    }
-
-    /**
-     * Moves this mapping's pages over {@code [target, target+size)} ({@code mremap(MREMAP_MAYMOVE |
-     * MREMAP_FIXED)}), replacing whatever was mapped there, page tables and huge pages included; this mapping
-     * is closed after, with nothing left to unmap. On failure it stays as it was; the target may then be
-     * unmapped (the kernel unmaps it before moving), which the caller checks.
-     *
-     * @throws ErrnoException naming mremap and the addresses
-     * @throws IllegalStateException if closed, or mapped {@link #isolated} (its reservation would stay behind)
-     */
-    public synchronized void moveOver(long target) {
-        if (closed || reservedAddress != address || reservedSize != size) {
-            throw new IllegalStateException("a mapping " + (closed ? "closed" : "in a reservation") + " cannot move");
-        }
-        Libc.mremap(address, size, size, Libc.MREMAP_MAYMOVE | Libc.MREMAP_FIXED, target);
-        arena.close();
-        closed = true; // the old range is free: unmapping it again could unmap someone else's new mapping there
     }
 
     /** Invalidates the segment and unmaps. Idempotent. */

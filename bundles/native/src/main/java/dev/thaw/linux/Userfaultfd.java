@@ -8,6 +8,7 @@ import dev.thaw.linux.internal.OwnedFd;
 import dev.thaw.linux.internal.UffdMsg;
 import dev.thaw.linux.internal.UffdioApi;
 import dev.thaw.linux.internal.UffdioContinue;
+import dev.thaw.linux.internal.UffdioMove;
 import dev.thaw.linux.internal.UffdioCopy;
 import dev.thaw.linux.internal.UffdioRange;
 import dev.thaw.linux.internal.UffdioRegister;
@@ -41,6 +42,8 @@ public final class Userfaultfd implements AutoCloseable {
     public static final long UFFD_FEATURE_MINOR_HUGETLBFS = 1L << 9;
     /** MINOR faults (REGISTER_MODE_MINOR) and UFFDIO_CONTINUE on shmem, memfd included (Linux 5.14). */
     public static final long UFFD_FEATURE_MINOR_SHMEM = 1L << 10;
+    /** UFFDIO_MOVE: pages, huge ones whole, moved from anonymous memory into a registered range (Linux 6.8). */
+    public static final long UFFD_FEATURE_MOVE = 1L << 16;
 
     public static final long UFFDIO_REGISTER_MODE_MISSING = 1L << 0;
     public static final long UFFDIO_REGISTER_MODE_WP = 1L << 1;
@@ -50,6 +53,8 @@ public final class Userfaultfd implements AutoCloseable {
     public static final long UFFDIO_COPY_MODE_WP = 1L << 1;
     public static final long UFFDIO_ZEROPAGE_MODE_DONTWAKE = 1L << 0;
     public static final long UFFDIO_CONTINUE_MODE_DONTWAKE = 1L << 0;
+    public static final long UFFDIO_MOVE_MODE_DONTWAKE = 1L << 0;
+    public static final long UFFDIO_MOVE_MODE_ALLOW_SRC_HOLES = 1L << 1;
     public static final long UFFDIO_WRITEPROTECT_MODE_WP = 1L << 0;
     public static final long UFFDIO_WRITEPROTECT_MODE_DONTWAKE = 1L << 1;
 
@@ -92,7 +97,7 @@ public final class Userfaultfd implements AutoCloseable {
         }
     }
 
-    /** UFFDIO_COPY, UFFDIO_ZEROPAGE or UFFDIO_CONTINUE failed after {@link #completed()} bytes (e.g. EAGAIN part way). */
+    /** UFFDIO_COPY, UFFDIO_ZEROPAGE, UFFDIO_CONTINUE or UFFDIO_MOVE failed after {@link #completed()} bytes (e.g. EAGAIN part way). */
     public static final class RangeException extends ErrnoException {
 
         private static final long serialVersionUID = 1L;
@@ -118,6 +123,16 @@ public final class Userfaultfd implements AutoCloseable {
     /** userfaultfd(2) with {@code flags} (e.g. {@code O_CLOEXEC | O_NONBLOCK}). Call {@link #api} next. */
     public static Userfaultfd open(int flags) {
         return new Userfaultfd(Libc.userfaultfd(flags));
+    }
+
+    /**
+     * Whether this kernel's userfaultfd offers every one of {@code features} ({@code UFFD_FEATURE_*}), asked on a
+     * userfaultfd of its own: a userfaultfd takes its features once, and asking for one it lacks fails.
+     */
+    public static boolean offers(long features) {
+        try (Userfaultfd probe = open(Libc.O_CLOEXEC)) {
+            return (probe.api(0).features() & features) == features;
+        }
     }
 
     /** Wraps an fd this object then owns (tests use it with invalid fds). */
@@ -203,6 +218,26 @@ public final class Userfaultfd implements AutoCloseable {
             s.set(U64, UffdioContinue.MODE, mode);
             return progressIoctl(s, Ioctls.UFFDIO_CONTINUE, "UFFDIO_CONTINUE", UffdioContinue.MAPPED, "start", start,
                     length);
+        }
+    }
+
+    /**
+     * UFFDIO_MOVE: moves the pages of anonymous private memory at {@code [src, src+length)} into the registered range
+     * at {@code dst} (huge pages whole where both sides are aligned to them and the target has no page table there),
+     * waking the waiters unless {@link #UFFDIO_MOVE_MODE_DONTWAKE}; returns the bytes moved. The source is left
+     * empty; the target keeps its mapping, its protection (which must equal the source's) and its registration.
+     *
+     * @throws RangeException with the bytes moved before the failure (EEXIST: a target page is present; ENOENT: a
+     *     source page is missing)
+     */
+    public long move(long dst, long src, long length, long mode) {
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment s = arena.allocate(UffdioMove.LAYOUT);
+            s.set(U64, UffdioMove.DST, dst);
+            s.set(U64, UffdioMove.SRC, src);
+            s.set(U64, UffdioMove.LEN, length);
+            s.set(U64, UffdioMove.MODE, mode);
+            return progressIoctl(s, Ioctls.UFFDIO_MOVE, "UFFDIO_MOVE", UffdioMove.MOVE, "dst", dst, length);
         }
     }
 

@@ -79,6 +79,7 @@ public final class Ioctls {
     public static final long UFFDIO_ZEROPAGE = iowr(UFFDIO, 0x04, UffdioZeropage.LAYOUT.byteSize());
     public static final long UFFDIO_WRITEPROTECT = iowr(UFFDIO, 0x06, UffdioWriteprotect.LAYOUT.byteSize());
     public static final long UFFDIO_CONTINUE = iowr(UFFDIO, 0x07, UffdioContinue.LAYOUT.byteSize());
+    public static final long UFFDIO_MOVE = iowr(UFFDIO, 0x05, UffdioMove.LAYOUT.byteSize());
 
     private Ioctls() {}
 

@@ -18,7 +18,7 @@ public final class Structs {
             KvmClockData.LAYOUT, KvmUserspaceMemoryRegion.LAYOUT, KvmIrqLevel.LAYOUT, KvmSignalMask.LAYOUT,
             KvmRunLayout.LAYOUT,
             UffdioApi.LAYOUT, UffdioRange.LAYOUT, UffdioRegister.LAYOUT, UffdioCopy.LAYOUT,
-            UffdioZeropage.LAYOUT, UffdioWriteprotect.LAYOUT, UffdioContinue.LAYOUT, UffdMsg.LAYOUT,
+            UffdioZeropage.LAYOUT, UffdioWriteprotect.LAYOUT, UffdioContinue.LAYOUT, UffdioMove.LAYOUT, UffdMsg.LAYOUT,
             PollFd.LAYOUT, SigsetT.LAYOUT, Timespec.LAYOUT, Stat.LAYOUT);
 
     private Structs() {}

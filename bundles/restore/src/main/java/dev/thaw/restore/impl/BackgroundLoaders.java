@@ -14,7 +14,8 @@ import org.slf4j.LoggerFactory;
  * The background loaders: each claims runs of snapshot-held pages (the policy's order, then address
  * order), reads them into its thread's staging buffer ({@link Staging}), copies them in and, if asked to, reads
  * each once from user space (so the guest's first access to it is as cheap as any later one), and pauses while
- * the fault service has faults in hand. Zero pages are never claimed or copied here.
+ * the fault service has faults in hand. Where they can, they load whole huge pages instead ({@link HugeRanges}),
+ * holes included; holes are never loaded here otherwise.
  */
 final class BackgroundLoaders {
 
@@ -193,8 +194,8 @@ final class BackgroundLoaders {
             if (claims.claimed(p) || !pages.present(p)) {
                 continue;
             }
-            if (claimWhole(p, from, end, run)) {
-                return true;
+            if (claimWhole(p, from, end, run) || takeClaimed(run)) {
+                return true; // the whole huge page, or the pages a whole claim kept (their faults wait for them)
             }
             if (!claims.claim(p)) {
                 continue;

@@ -23,19 +23,7 @@ final class Claims {
         return set(claimed, page);
     }
 
-    /**
-     * Claims {@code [first, first+count)} in order until a page is claimed by someone else already; returns how many
-     * this caller got, the run from {@code first}.
-     */
-    long claimRun(long first, long count) {
-        long p = first;
-        while (p < first + count && claim(p)) {
-            p++;
-        }
-        return p - first;
-    }
-
-    /** Gives claimed pages {@code [first, first+count)} back, to be claimed again (their load failed). */
+    /** Gives claimed pages {@code [first, first+count)} back, to be claimed again (their load failed, or they are holes a whole claim took). */
     void unclaim(long first, long count) {
         for (long p = first; p < first + count; p++) {
             long bit = 1L << p;

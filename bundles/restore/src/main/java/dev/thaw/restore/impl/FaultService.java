@@ -186,13 +186,14 @@ final class FaultService {
             return; // this service was replaced while the policy held it; the watchdog served this fault
         }
         figures.noteFault(page);
+        boolean wholeTried = false; // the policy's range around the page then may reach past what was loaded
         if (claimOrAwait(page)) {
             profile.touch(page);
             if (!pages.present(page)) {
                 if (copier.zero(page, 1, true) > 0) {
                     figures.faultPage();
                 }
-            } else if (!loadWholeAround(page, extras, staging)) {
+            } else if (!(wholeTried = loadWholeAround(page, extras, staging))) {
                 long[] run = around(page, extras);
                 if (!loader.load(run[0], run[1] - run[0], staging, false)) {
                     return;
@@ -210,8 +211,8 @@ final class FaultService {
         }
         figures.fault(vcpu, System.nanoTime() - t0);
         for (PageRange r : extras) {
-            if (!r.contains(page) && phase.active()) {
-                prefetch(r, staging);
+            if ((wholeTried || !r.contains(page)) && phase.active()) {
+                prefetch(r, staging); // what is loaded or claimed already is skipped
             }
         }
     }

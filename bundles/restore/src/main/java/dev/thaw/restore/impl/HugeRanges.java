@@ -1,24 +1,31 @@
 package dev.thaw.restore.impl;
 
 import dev.thaw.api.policy.PageRange;
+import dev.thaw.linux.ErrnoException;
 import dev.thaw.linux.Libc;
 import dev.thaw.linux.Mapping;
 import dev.thaw.linux.TransparentHugePages;
+import dev.thaw.linux.Userfaultfd;
 import java.util.List;
 import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Whole huge pages of guest memory loaded at once by the background loaders of the anonymous backend: a range's
- * pages are read into a fresh mapping advised {@code MADV_HUGEPAGE}, which the kernel backs with one huge page,
- * and that mapping is moved over the guest's ({@link UffdCopier#moveIn}). UFFDIO_COPY installs 4 KiB pages only,
- * and on a shadow-paging host each costs about 5 µs more at its first touch; a huge page moved in is one mapping
- * for all its pages. docs/restore-figures.md ("Whole huge pages in lazy loads") has the measurements.
+ * Whole huge pages of guest memory loaded at once, by the background loaders and by faults whose policy asks for
+ * most of one: a range's pages are read into a fresh mapping advised {@code MADV_HUGEPAGE}, which the kernel backs
+ * with one huge page, and that page is moved into guest memory whole ({@link UffdCopier#moveIn}, UFFDIO_MOVE).
+ * UFFDIO_COPY installs 4 KiB pages only, and on a shadow-paging host each costs about 5 µs more at its first
+ * touch; a huge page moved in is one page table entry for all its pages. docs/restore-figures.md ("Whole huge pages
+ * in lazy loads") has the measurements.
  *
  * <p>A range is loaded whole only where it lies in one region at a huge-page-aligned host address and the snapshot
- * holds at least half its pages, so that its holes cost no more memory than its data; and only by a loader that
- * claimed every page of it, holes included, since the move replaces the range: no page of it may be in before.
+ * holds at least half its pages, so that its holes cost no more memory than its data; and only by a thread that
+ * claimed every page of it, holes included ({@link #claim}): no page of it may be in before.
  */
 final class HugeRanges {
+
+    private static final Logger LOG = LoggerFactory.getLogger(HugeRanges.class);
 
     private final Pages pages;
     private final Claims claims;
@@ -33,10 +40,33 @@ final class HugeRanges {
         this.rangePages = (int) (bytes >>> pages.shift);
     }
 
-    /** Whole huge-page loads for the guest memory of {@code pages}; null where anonymous memory gets no huge pages. */
+    /**
+     * Whole huge-page loads for the guest memory of {@code pages}; null where anonymous memory gets no huge pages or
+     * the kernel cannot move pages into a userfaultfd's range (UFFDIO_MOVE, Linux 6.8). The restore's userfaultfd
+     * must then be opened with {@link Userfaultfd#UFFD_FEATURE_MOVE}.
+     */
     static HugeRanges of(Pages pages, Claims claims) {
         long size = TransparentHugePages.anonymousSize();
-        return size > pages.pageSize && Long.bitCount(size) == 1 ? new HugeRanges(pages, claims, size) : null;
+        if (size <= pages.pageSize || Long.bitCount(size) != 1 || !Userfaultfd.offers(Userfaultfd.UFFD_FEATURE_MOVE)) {
+            return null;
+        }
+        return new HugeRanges(pages, claims, size);
+    }
+
+    /**
+     * Advises the guest memory {@code MADV_HUGEPAGE}, before it is registered: then a fault in a range not yet loaded
+     * leaves no page table behind (the huge-page fault path hands it to the userfaultfd at once), so that the range
+     * can still be moved in as one huge page. Without the advice, the move would split it into 4 KiB pages. The
+     * memory keeps the advice after the restore, as boots and eager restores have it.
+     */
+    void advise() {
+        for (int r = 0; r < pages.regions(); r++) {
+            try {
+                Libc.madvise(pages.host[r], pages.size[r], Libc.MADV_HUGEPAGE);
+            } catch (ErrnoException e) {
+                LOG.debug("region {}: no huge-page advice, faults split its huge pages: {}", r, e.getMessage());
+            }
+        }
     }
 
     /** The first page of the huge range holding {@code page} if that range may be loaded whole; -1 if not. */
@@ -127,14 +157,24 @@ final class HugeRanges {
      * @throws PageLoadException naming the first page that could not be read or put in
      */
     long fill(long first, UffdCopier copier) {
-        Mapping staging = Mapping.alignedForThisThread(bytes, bytes, Libc.PROT_READ | Libc.PROT_WRITE,
-                Libc.MAP_PRIVATE | Libc.MAP_NORESERVE);
+        Mapping staging;
         try {
-            Libc.madvise(staging.address(), bytes, Libc.MADV_HUGEPAGE);
+            staging = Mapping.alignedForThisThread(bytes, bytes, Libc.PROT_READ | Libc.PROT_WRITE,
+                    Libc.MAP_PRIVATE | Libc.MAP_NORESERVE);
+        } catch (ErrnoException e) {
+            throw new PageLoadException(first, RunReader.pageName(pages, first) + ": no memory to stage a huge page in: "
+                    + e.getMessage(), e);
+        }
+        try {
+            try {
+                Libc.madvise(staging.address(), bytes, Libc.MADV_HUGEPAGE);
+            } catch (ErrnoException e) {
+                // no huge page then: the pages still move, 4 KiB each
+            }
             RunReader.read(pages, first, rangePages, staging.segment());
             copier.moveIn(first, rangePages, staging);
         } finally {
-            staging.close(); // after a move, nothing is left to unmap
+            staging.close(); // empty once moved
         }
         return held(first) << pages.shift;
     }

@@ -7,6 +7,7 @@ import dev.thaw.api.restore.RestoreException;
 import dev.thaw.api.restore.RestoreFailure;
 import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.restore.RestoreStats;
+import dev.thaw.linux.Userfaultfd;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -22,11 +23,12 @@ import org.slf4j.LoggerFactory;
  * {@link PolicyView} and watchdog, the {@link Figures}, the {@link ProfileRecorder}; where it is, in one
  * {@link RestorePhase}.
  *
- * <p>No Java code ever touches guest memory: all access is UFFDIO_COPY/CONTINUE/ZEROPAGE by the kernel, and the
- * loaders' reads of pages they installed ({@link UffdCopier#touch}) are native calls on pages known present. Zero
- * pages (holes in the snapshot) are never claimed or copied by loaders: a fault on one is served with
- * UFFDIO_ZEROPAGE (idempotent: EEXIST means already there), and once every snapshot-held page is loaded
- * the memory is unregistered, after which an untouched hole is an ordinary zero-fill fault.
+ * <p>No Java code ever touches guest memory: all access is UFFDIO_COPY/CONTINUE/ZEROPAGE/MOVE by the kernel, and
+ * the loaders' reads of pages they installed ({@link UffdCopier#touch}) are native calls on pages known present.
+ * Zero pages (holes in the snapshot) are claimed by whoever maps them: a fault on one is served with
+ * UFFDIO_ZEROPAGE, and a whole huge page moved in ({@link HugeRanges}) brings its holes with it; loaders never load
+ * a hole otherwise. Once every snapshot-held page is loaded the memory is unregistered, after which an untouched
+ * hole is an ordinary zero-fill fault.
  */
 final class LazyRestoreImpl implements LazyRestore {
 
@@ -91,11 +93,16 @@ final class LazyRestoreImpl implements LazyRestore {
         Path snapshot = request.reader().file();
         this.memory = cache == null ? new AnonymousBackend(pages) : new SharedCacheBackend(pages, cache, phase::active);
 
+        HugeRanges huge = cache == null && settings.wholeHugePages() ? HugeRanges.of(pages, claims) : null;
+        if (huge != null) {
+            huge.advise();
+        }
         // Ordering: the memory backend's mapping, then the uffd and its registration (which belongs to the
         // mapping), before any thread starts and before the caller's vCPUs.
         memory.attach();
         try {
-            this.copier = UffdCopier.open(pages, claims, copies, touches, memory.features(), memory.registerMode());
+            this.copier = UffdCopier.open(pages, claims, copies, touches,
+                    memory.features() | (huge == null ? 0 : Userfaultfd.UFFD_FEATURE_MOVE), memory.registerMode());
         } catch (RuntimeException e) {
             memory.detach(true);
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
@@ -106,7 +113,6 @@ final class LazyRestoreImpl implements LazyRestore {
             abandon(); // nothing loaded, nothing touched: the memory is as it was given
             throw new RestoreException(snapshot + ": cannot set up userfaultfd: " + e.getMessage(), e);
         }
-        HugeRanges huge = cache == null && settings.wholeHugePages() ? HugeRanges.of(pages, claims) : null;
         PageLoader loader = new PageLoader(this, claims, copier, memory, figures, huge);
         this.faults = new FaultService(this, request, phase, pages, claims, copier, stop, policy, loader, figures, profile,
                 huge);

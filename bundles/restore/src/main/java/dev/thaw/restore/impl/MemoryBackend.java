@@ -7,7 +7,8 @@ import java.lang.foreign.MemorySegment;
  * engine (fault service, claims, policy, loaders) the same for each. {@link AnonymousBackend}: the
  * caller's anonymous memory, each page read into a staging buffer and copied in (UFFDIO_COPY).
  * {@link SharedCacheBackend}: the memory becomes a private mapping of a {@link SharedPageCacheImpl} and
- * pages are mapped from it (UFFDIO_CONTINUE). Zero pages are UFFDIO_ZEROPAGE in both.
+ * pages are mapped from it (UFFDIO_CONTINUE). Zero pages are UFFDIO_ZEROPAGE in both. The anonymous memory's
+ * loaders also move whole huge pages in ({@link HugeRanges}, UFFDIO_MOVE); the shared cache's pages never move.
  */
 interface MemoryBackend {
 

@@ -105,52 +105,39 @@ final class UffdCopier {
     }
 
     /**
-     * Moves {@code staging}, which holds claimed pages {@code [first, first+count)} (one region, none of them
-     * installed), over guest memory ({@link Mapping#moveOver}) and wakes the threads waiting on any of them. The
-     * range is no longer registered after: every page of it counts as loaded from now on. Where the move fails,
-     * the pages are copied in from {@code staging} instead, the range mapped and registered again first if the
-     * kernel had unmapped it.
+     * Moves the pages of {@code staging}, which holds claimed pages {@code [first, first+count)} (one region, none of
+     * them in yet), into guest memory (UFFDIO_MOVE: a huge page whole, one page table entry for all of them) and wakes
+     * their waiters. The guest memory keeps its mapping, protection and registration. What cannot be moved (a
+     * protection other than the staging's, a kernel that splits the huge page part way) is copied in from
+     * {@code staging}, from where the move stopped.
      *
      * @throws PageLoadException naming the first page not put in
      */
     void moveIn(long first, long count, Mapping staging) {
         long dst = pages.address(first);
         long bytes = count << pages.shift;
+        long from = staging.address();
         fd.acquire();
         try {
+            long moved = 0;
             try {
-                staging.moveOver(dst);
-            } catch (ErrnoException e) {
-                LOG.debug("pages {} to {} copied in: {}", first, first + count - 1, e.getMessage());
-                mapAgainIfGone(first, dst, bytes);
-                MemorySegment from = staging.segment();
-                installLeased(first, count, (at, done, rest) -> uffd.copy(at + done, from.address() + done, rest, 0));
+                moved = uffd.move(dst, from, bytes, 0);
+            } catch (Userfaultfd.RangeException e) {
+                moved = e.completed();
+                LOG.debug("pages {} to {}: copied in from page {}: {}", first, first + count - 1,
+                        first + (moved >>> pages.shift), e.getMessage());
+            }
+            if (moved < bytes) {
+                long done = moved >>> pages.shift;
+                installLeased(first + done, count - done,
+                        (at, d, rest) -> uffd.copy(at + d, from + (done << pages.shift) + d, rest, 0));
+                count(copies, first, done);
                 return;
             }
-            wakeQuietly(dst, bytes);
         } finally {
             fd.release();
         }
         count(copies, first, count);
-    }
-
-    /** A failed mremap may have unmapped its target: map fresh memory there again and register it, as it was. */
-    private void mapAgainIfGone(long first, long dst, long bytes) {
-        long at;
-        try {
-            at = Libc.mmap(dst, bytes, Libc.PROT_READ | Libc.PROT_WRITE,
-                    Libc.MAP_FIXED_NOREPLACE | Libc.MAP_PRIVATE | Libc.MAP_ANONYMOUS | Libc.MAP_NORESERVE, -1, 0);
-        } catch (ErrnoException e) {
-            if (e.alreadyExists()) {
-                return; // still mapped: the move failed before it unmapped anything
-            }
-            throw new PageLoadException(first, "page " + first + ": its memory is gone: " + e.getMessage(), e);
-        }
-        if (at != dst) { // a kernel without MAP_FIXED_NOREPLACE took the address as a hint
-            Libc.munmap(at, bytes);
-            throw new PageLoadException(first, "page " + first + ": its memory is gone and cannot be mapped again", null);
-        }
-        uffd.register(dst, bytes, Userfaultfd.UFFDIO_REGISTER_MODE_MISSING);
     }
 
     /** One UFFDIO_COPY or UFFDIO_CONTINUE of the {@code rest} bytes from {@code done} on, of the range at {@code dst}. */

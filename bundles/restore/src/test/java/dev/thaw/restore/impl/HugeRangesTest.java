@@ -136,7 +136,7 @@ class HugeRangesTest {
 
     /**
      * A fault where the policy asks for (at least half of) the huge page around it loads that page whole; where it
-     * asks for less, the page is copied in alone. The policy loads nothing in the background.
+     * asks for less, what it asked for loads page by page. The policy loads nothing in the background.
      */
     @ParameterizedTest
     @ValueSource(ints = {RANGE_PAGES, 16})

@@ -10,7 +10,9 @@ public interface LazyRestorer {
     /**
      * Registers the request's guest memory with a userfaultfd (MISSING mode) and starts serving faults
      * and, if the policy wants it, loading in the background. Returns at once: call it before the vCPUs
-     * start, then start them. The memory must be fresh anonymous memory no one has touched yet.
+     * start, then start them. The memory must be fresh anonymous memory no one has touched yet. The engine may
+     * advise it {@code MADV_HUGEPAGE} and move whole huge pages into it (UFFDIO_MOVE); its mapping, protection
+     * and registration stay as they are.
      *
      * @throws RestoreException if userfaultfd cannot be set up (nothing is left registered then)
      */

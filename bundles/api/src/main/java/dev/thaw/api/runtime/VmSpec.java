@@ -9,10 +9,10 @@ import java.util.Objects;
  * @param name names the VM in logs and its vCPU threads ({@code vcpu-<name>-<i>}); 1 to 40 letters,
  *     digits, {@code .}, {@code _} or {@code -}
  * @param memory the guest physical ranges of RAM, in order; page aligned, not overlapping
- * @param hugePages whether the runtime may back the memory with transparent huge pages: true only for memory
- *     that will never be registered with userfaultfd (a boot, an eager restore), whose first touches then
- *     cost one fault per 2 MiB instead of per 4 KiB; false for a lazy restore, whose UFFDIO_COPY installs
- *     4 KiB pages
+ * @param hugePages whether the runtime advises the memory transparent huge pages: true for memory that will
+ *     never be registered with userfaultfd (a boot, an eager restore), whose first touches then cost one fault
+ *     per 2 MiB instead of per 4 KiB; false for a lazy restore, whose engine decides (it advises the memory
+ *     itself where it moves whole huge pages in)
  */
 public record VmSpec(String name, List<MemoryRange> memory, boolean hugePages) {
 
@@ -23,7 +23,7 @@ public record VmSpec(String name, List<MemoryRange> memory, boolean hugePages) {
         memory = List.copyOf(Objects.requireNonNull(memory, "memory"));
     }
 
-    /** A VM whose memory stays in 4 KiB pages, as userfaultfd needs. */
+    /** A VM whose memory the runtime does not advise huge pages: a lazy restore's, whose engine decides. */
     public VmSpec(String name, List<MemoryRange> memory) {
         this(name, memory, false);
     }

@@ -49,7 +49,7 @@ public interface SnapshotReader extends AutoCloseable {
     /**
      * Copies pages {@code [firstPage, firstPage + count)} of region {@code region} into {@code target}
      * ({@code count * pageSize} bytes), zeros for absent pages, verifying each present page's checksum
-     * where the format has one.
+     * where the format has one. {@code target} may be confined to the calling thread: read into it on that thread.
      */
     void readPages(int region, long firstPage, long count, MemorySegment target);
 

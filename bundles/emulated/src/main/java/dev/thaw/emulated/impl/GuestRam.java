@@ -21,7 +21,8 @@ import java.util.List;
  * a userfaultfd fault "in native", never in Java code (where a safepoint would wait for it forever).
  *
  * <p>Memory no userfaultfd will serve is advised {@code MADV_HUGEPAGE}: then a first touch, or a read into
- * it, costs one fault per 2 MiB instead of one per 4 KiB (about 5 µs each on a shadow-paging host).
+ * it, costs one fault per 2 MiB instead of one per 4 KiB (about 5 µs each on a shadow-paging host). A lazy
+ * restore's engine advises the memory it serves itself, where it moves whole huge pages in.
  */
 final class GuestRam implements AutoCloseable {
 
@@ -31,7 +32,7 @@ final class GuestRam implements AutoCloseable {
     private final List<GuestMemoryRegion> regions = new ArrayList<>();
     private final PhysicalMemory physical;
 
-    /** @param hugePages whether the memory may be huge pages: never when it will be registered with userfaultfd */
+    /** @param hugePages whether to advise the memory huge pages: not when a restore engine will serve it (it decides) */
     GuestRam(String vmName, List<MemoryRange> layout, boolean hugePages) {
         List<PhysicalMemory.RamRegion> ram = new ArrayList<>();
         try {

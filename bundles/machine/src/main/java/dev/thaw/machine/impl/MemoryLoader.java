@@ -24,8 +24,9 @@ interface MemoryLoader {
     RestoredMemory load(List<GuestMemoryRegion> regions, GuestVm vm);
 
     /**
-     * Whether the loader registers the memory with userfaultfd, whose UFFDIO_COPY installs 4 KiB pages: such
-     * memory must not be huge pages. Every loader but the eager one does.
+     * Whether the loader registers the memory with userfaultfd: the runtime then leaves huge pages to the restore
+     * engine, which advises the memory itself where it moves whole huge pages in (UFFDIO_COPY installs 4 KiB
+     * pages). Every loader but the eager one does.
      */
     default boolean servesFaults() {
         return true;

@@ -111,8 +111,13 @@ class HugeRangesTest {
             LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
                     RestoreTeardownTest.BACKGROUND, x -> {}).withLoaderThreads(3), true);
             try {
-                restore.resumed();
+                // The vCPUs first, served by the fault service alone; the loaders start with resumed(), among their faults.
                 go.countDown();
+                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+                while (restore.stats().faults() == 0 && System.nanoTime() < deadline) {
+                    Thread.onSpinWait();
+                }
+                restore.resumed();
                 RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
                 assertEquals(RestoreStats.Phase.COMPLETE, s.phase());
                 for (Fixture.Toucher v : vcpus) {

@@ -7,10 +7,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.thaw.testing.RequiresUserfaultfd;
-import java.io.IOException;
+import dev.thaw.testing.Smaps;
 import java.lang.foreign.ValueLayout;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
@@ -55,7 +53,7 @@ class UserfaultfdMoveTest {
             assertEquals(7 * PAGE + 1, guest.segment().get(ValueLayout.JAVA_LONG, HUGE + 7 * PAGE));
             assertEquals(HUGE - 8 + 1, guest.segment().get(ValueLayout.JAVA_LONG, 2 * HUGE - 8));
             assertEquals(1, MappingTest.vmasOver(guest.address(), guest.size()).size(), "still one mapping");
-            assertTrue(anonHugeKiB(guest.address(), guest.size()) >= HUGE >> 10, "moved as a huge page");
+            assertTrue(Smaps.anonHugeKiB(guest.address(), guest.size()) >= HUGE >> 10, "moved as a huge page");
 
             // The range stays registered: a second move there finds its pages present, and the first half still faults.
             Userfaultfd.RangeException present = assertThrows(Userfaultfd.RangeException.class,
@@ -68,23 +66,6 @@ class UserfaultfdMoveTest {
             uffd.zeropage(guest.address(), PAGE, 0);
             second.get(10, TimeUnit.SECONDS);
         }
-    }
-
-    /** The AnonHugePages of the mappings inside {@code [from, from+length)}, from /proc/self/smaps. */
-    private static long anonHugeKiB(long from, long length) throws IOException {
-        long total = 0;
-        boolean inside = false;
-        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            int dash = line.indexOf('-');
-            int space = line.indexOf(' ');
-            if (dash > 0 && space > dash && line.substring(0, dash).matches("[0-9a-f]+")) {
-                long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-                inside = start >= from && start < from + length;
-            } else if (inside && line.startsWith("AnonHugePages:")) {
-                total += Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return total;
     }
 
     private static long awaitFault(Userfaultfd uffd) {

@@ -12,10 +12,12 @@ import dev.thaw.api.restore.RestoreRequest;
 import dev.thaw.api.restore.RestoreStats;
 import dev.thaw.linux.Mapping;
 import dev.thaw.linux.TransparentHugePages;
+import dev.thaw.testing.Await;
 import dev.thaw.testing.RequiresUserfaultfd;
+import dev.thaw.testing.Smaps;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -113,10 +115,7 @@ class HugeRangesTest {
             try {
                 // The vCPUs first, served by the fault service alone; the loaders start with resumed(), among their faults.
                 go.countDown();
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (restore.stats().faults() == 0 && System.nanoTime() < deadline) {
-                    Thread.onSpinWait();
-                }
+                Await.until("a first fault served", Duration.ofSeconds(10), () -> restore.stats().faults() > 0);
                 restore.resumed();
                 RestoreStats s = restore.completion().get(60, TimeUnit.SECONDS);
                 assertEquals(RestoreStats.Phase.COMPLETE, s.phase());
@@ -167,18 +166,11 @@ class HugeRangesTest {
             LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(), wide, x -> {}), true);
             try {
                 restore.resumed(); // the policy's session opens once the vCPUs run
-                long opening = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (!restore.policyOpen() && System.nanoTime() < opening) {
-                    Thread.onSpinWait();
-                }
-                assertTrue(restore.policyOpen());
+                Await.until("the policy's session open", Duration.ofSeconds(10), restore::policyOpen);
                 new Fixture.Toucher(f, dir.resolve("t"), List.of(faulted)).done.get(10, TimeUnit.SECONDS);
                 long askedFirst = faulted - faulted % asked;
                 // The fault's page is woken first; the rest of what it loads is counted right after.
-                long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
-                while (restore.stats().faults() == 0 && System.nanoTime() < deadline) {
-                    Thread.onSpinWait();
-                }
+                Await.until("the fault served", Duration.ofSeconds(10), () -> restore.stats().faults() > 0);
                 for (long p = 0; p < f.pages; p++) {
                     boolean inAsked = p >= askedFirst && p < askedFirst + asked;
                     if (asked == RANGE_PAGES || !inAsked || p == faulted) {
@@ -195,21 +187,7 @@ class HugeRangesTest {
         }
     }
 
-    /** The AnonHugePages of the mappings inside {@code m}, from /proc/self/smaps. */
     static long anonHugeKiB(Mapping m) throws IOException {
-        long total = 0;
-        boolean inside = false;
-        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
-            int dash = line.indexOf('-');
-            int space = line.indexOf(' ');
-            if (dash > 0 && space > dash && line.substring(0, dash).matches("[0-9a-f]+")) {
-                long start = Long.parseUnsignedLong(line.substring(0, dash), 16);
-                long end = Long.parseUnsignedLong(line.substring(dash + 1, space), 16);
-                inside = start >= m.address() && end <= m.address() + m.size();
-            } else if (inside && line.startsWith("AnonHugePages:")) {
-                total += Long.parseLong(line.replaceAll("[^0-9]", ""));
-            }
-        }
-        return total;
+        return Smaps.anonHugeKiB(m.address(), m.size());
     }
 }

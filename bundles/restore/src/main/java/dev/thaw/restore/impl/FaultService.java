@@ -49,6 +49,8 @@ final class FaultService {
     /** The batch being served and the index of the fault in it, for the watchdog. */
     private volatile List<Userfaultfd.Message> batchInHand = List.of();
     private volatile int servingIndex;
+    /** The faults of the batch in hand put off until the rest is served (they are the batch in hand after it). */
+    private volatile List<Userfaultfd.Message> laterInHand = List.of();
 
     FaultService(LazyRestoreImpl restore, RestoreRequest request, RestorePhase phase, Pages pages, Claims claims,
             UffdCopier copier, StopSignal stop, GuardedPolicy policy, PageLoader loader, Figures figures,
@@ -100,12 +102,21 @@ final class FaultService {
                 try {
                     // One read(2) takes every queued fault; the next poll says when there are more.
                     List<Userfaultfd.Message> batch = copier.read(MESSAGES_PER_READ);
-                    batchInHand = batch;
                     long t0 = System.nanoTime(); // a fault's service time includes waiting behind others of its batch
-                    for (int i = 0; i < batch.size() && mine == generation.get(); i++) {
-                        servingIndex = i;
-                        if (batch.get(i).isPagefault() && phase.active()) {
-                            serve(batch.get(i), t0, staging, mine);
+                    // Faults on pages another thread is loading (a whole huge page takes a while) go last, so that
+                    // they hold up no other vCPU's fault; each batch in hand in turn, for the watchdog's rescue.
+                    List<Userfaultfd.Message> later = new ArrayList<>();
+                    laterInHand = later;
+                    for (List<Userfaultfd.Message> part : List.of(batch, later)) {
+                        batchInHand = part;
+                        for (int i = 0; i < part.size() && mine == generation.get(); i++) {
+                            servingIndex = i;
+                            Userfaultfd.Message m = part.get(i);
+                            if (part == batch && beingLoaded(m)) {
+                                later.add(m);
+                            } else if (m.isPagefault() && phase.active()) {
+                                serve(m, t0, staging, mine);
+                            }
                         }
                     }
                 } finally {
@@ -128,6 +139,15 @@ final class FaultService {
         if (mine == generation.get() && (end == RestorePhase.Stage.FAILED || end == RestorePhase.Stage.COMPLETE)) {
             restore.release();
         }
+    }
+
+    /** Whether {@code m} is a fault on a page another thread claimed and has not loaded yet. */
+    private boolean beingLoaded(Userfaultfd.Message m) {
+        if (!m.isPagefault()) {
+            return false;
+        }
+        long page = pages.pageAt(m.address());
+        return page >= 0 && claims.claimed(page) && !claims.loaded(page);
     }
 
     /** Polls the uffd and the stop signal, under leases on both; null once either is closed. */
@@ -159,9 +179,13 @@ final class FaultService {
         faultsInHand.decrementAndGet(); // the stuck service's count
         MemorySegment staging = Staging.of((long) FAULT_CHUNK_PAGES * pages.pageSize, pages.pageSize);
         long t0 = System.nanoTime();
-        for (int i = from; i < held.size(); i++) {
-            if (held.get(i).isPagefault() && phase.active()) {
-                serve(held.get(i), t0, staging, -1);
+        List<Userfaultfd.Message> rest = new ArrayList<>(held.subList(Math.min(from, held.size()), held.size()));
+        if (held != laterInHand) {
+            rest.addAll(laterInHand); // put off by the stuck service, which was still serving its batch
+        }
+        for (Userfaultfd.Message m : rest) {
+            if (m.isPagefault() && phase.active()) {
+                serve(m, t0, staging, -1);
             }
         }
         Task next = restore.start(NAME, this::run);

@@ -152,11 +152,13 @@ final class HugeRanges {
 
     /**
      * Reads the claimed range from {@code first} (zeros for its holes) into a fresh huge page and moves it over guest
-     * memory, waking its waiters. Returns the bytes read from the snapshot: its pages of the range.
+     * memory, waking its waiters. Returns how many of the range's pages the snapshot holds.
      *
      * @throws PageLoadException naming the first page that could not be read or put in
      */
     long fill(long first, UffdCopier copier) {
+        // A fresh mapping each time, not a kept buffer: a kept one, once it held 4 KiB pages (a buffer zeroed when
+        // allocated, a move the kernel split), keeps their page table, and every later read into it is 4 KiB pages.
         Mapping staging;
         try {
             staging = Mapping.alignedForThisThread(bytes, bytes, Libc.PROT_READ | Libc.PROT_WRITE,
@@ -176,6 +178,11 @@ final class HugeRanges {
         } finally {
             staging.close(); // empty once moved
         }
-        return held(first) << pages.shift;
+        return held(first);
+    }
+
+    /** The bytes of {@code count} pages. */
+    long bytesOf(long count) {
+        return count << pages.shift;
     }
 }

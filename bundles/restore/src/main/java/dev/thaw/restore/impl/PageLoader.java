@@ -55,15 +55,14 @@ final class PageLoader {
      */
     long loadWhole(long first, boolean touch) {
         figures.loading();
-        long read;
+        long held;
         try {
-            read = huge.fill(first, copier);
+            held = huge.fill(first, copier);
         } catch (PageLoadException e) {
             restore.fail(e.page(), e.getMessage(), e.getCause());
             return -1;
         }
-        figures.read(read);
-        long held = huge.held(first);
+        figures.read(huge.bytesOf(held));
         claims.markLoaded(first, huge.rangePages);
         if (touch) {
             copier.touch(first, huge.rangePages);

@@ -47,21 +47,38 @@ final class Fleets {
      * inside this one, never the other way round.
      */
     synchronized Reservation reserve(String name, int count, VmRegistry vms) {
-        String fleet = name != null ? name : nextFreeName();
-        if (fleets.containsKey(fleet) || reserved.contains(fleet)) {
-            throw new IllegalArgumentException("a fleet named '" + fleet + "' exists already");
-        }
-        List<VmRegistry.Reservation> members = vms.reserveAll(IntStream.rangeClosed(1, count).mapToObj(i -> fleet + "-" + i)
-                .toList());
-        reserved.add(fleet);
-        return new Reservation(fleet, members);
+        Reservation r = name != null ? reserveNamed(name, count, vms) : reserveNext(count, vms);
+        reserved.add(r.name());
+        return r;
     }
 
-    private String nextFreeName() {
-        while (fleets.containsKey("fleet" + nextNumber) || reserved.contains("fleet" + nextNumber)) {
-            nextNumber++;
+    private Reservation reserveNamed(String name, int count, VmRegistry vms) {
+        if (fleets.containsKey(name) || reserved.contains(name)) {
+            throw new IllegalArgumentException("a fleet named '" + name + "' exists already");
         }
-        return "fleet" + nextNumber++;
+        return new Reservation(name, vms.reserveAll(memberIds(name, count)));
+    }
+
+    /**
+     * The first {@code fleetN} from {@code nextNumber} on that is no fleet's and whose members' ids are no VM's: the user
+     * asked for no name, so one a VM already holds as a member's id (a VM restored alone as {@code fleet1-1}, say) is
+     * passed over rather than refused.
+     */
+    private Reservation reserveNext(int count, VmRegistry vms) {
+        while (true) {
+            String candidate = "fleet" + nextNumber++;
+            if (fleets.containsKey(candidate) || reserved.contains(candidate)) {
+                continue;
+            }
+            Optional<List<VmRegistry.Reservation>> members = vms.reserveAllIfFree(memberIds(candidate, count));
+            if (members.isPresent()) {
+                return new Reservation(candidate, members.get());
+            }
+        }
+    }
+
+    private static List<String> memberIds(String fleet, int count) {
+        return IntStream.rangeClosed(1, count).mapToObj(i -> fleet + "-" + i).toList();
     }
 
     /**

@@ -65,11 +65,19 @@ final class VmRegistry {
                 throw exists(id);
             }
         }
+        return reserveAllIfFree(ids).orElseThrow();
+    }
+
+    /** Reserves every one of {@code ids} if none is taken; empty, holding none of them, if one is. */
+    synchronized Optional<List<Reservation>> reserveAllIfFree(List<String> ids) {
+        if (ids.stream().anyMatch(byId::containsKey)) {
+            return Optional.empty();
+        }
         List<Reservation> held = new ArrayList<>();
         for (String id : ids) {
             held.add(add(id));
         }
-        return held;
+        return Optional.of(held);
     }
 
     private Reservation add(String id) {

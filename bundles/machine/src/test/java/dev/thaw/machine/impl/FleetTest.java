@@ -146,6 +146,19 @@ class FleetTest {
     }
 
     @Test
+    void aFleetWithoutANameIsNamedPastAVmNamedLikeAMember() {
+        Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
+        var vms = platform.manager();
+        vms.restore(RestoreOptions.lazy(saved.file(), "fleet1-1", "sequential"), Progress.NONE);
+        List<Vm> fleet = vms.restoreFleet(RestoreOptions.lazy(saved.file(), null, "sequential"), 2, true, Progress.NONE);
+        assertEquals(List.of("fleet2-1", "fleet2-2"), fleet.stream().map(Vm::id).toList());
+        assertEquals(saved.answers().getFirst(), fleet.getLast().invoke(WAIT).resultLine(), "the fleet runs");
+        assertEquals("a VM named 'fleet1-1' exists already", assertThrows(IllegalArgumentException.class,
+                () -> vms.restoreFleet(RestoreOptions.lazy(saved.file(), "fleet1", null), 2, true, Progress.NONE)).getMessage(),
+                "a name the user gives is not changed");
+    }
+
+    @Test
     void aFleetThatSharesNothingIsRefusedARecordingWithOneLineAndLeavesNothing() {
         Saved saved = saveAfterOneInvocation(platform, dir, MEMORY, RESIDENT, BootRequest.WRITE_ALL);
         var vms = platform.manager();

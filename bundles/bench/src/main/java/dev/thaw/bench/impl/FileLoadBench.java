@@ -51,8 +51,6 @@ public final class FileLoadBench implements FileLoadBenchmark {
     private final LazyRestorer restorer;
     private final InstalledPolicies policies;
     /** Optional: without the qemu-postcopy bundle the postcopy rows say why they are missing. */
-    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
-            policyOption = ReferencePolicyOption.GREEDY)
     private volatile PostcopyServer postcopyServer;
 
     @Activate
@@ -61,6 +59,19 @@ public final class FileLoadBench implements FileLoadBenchmark {
         this.formats = formats;
         this.restorer = restorer;
         this.policies = policies;
+    }
+
+    @Reference(cardinality = ReferenceCardinality.OPTIONAL, policy = ReferencePolicy.DYNAMIC,
+            policyOption = ReferencePolicyOption.GREEDY)
+    synchronized void setPostcopyServer(PostcopyServer server) {
+        postcopyServer = server;
+    }
+
+    synchronized void unsetPostcopyServer(PostcopyServer server) {
+        // greedy: a better server may be bound before the old one is unbound
+        if (postcopyServer == server) {
+            postcopyServer = null;
+        }
     }
 
     @Override

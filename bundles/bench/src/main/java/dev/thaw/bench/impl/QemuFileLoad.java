@@ -1,5 +1,6 @@
 package dev.thaw.bench.impl;
 
+import dev.thaw.api.snapshot.SnapshotDevice;
 import dev.thaw.api.snapshot.SnapshotReader;
 import dev.thaw.api.snapshot.SnapshotRegion;
 import java.io.IOException;
@@ -14,11 +15,15 @@ import java.util.Optional;
 /**
  * QEMU's own eager load of a QEMU file, for {@code thaw:bench qemu-file}: a QEMU started like the one that
  * wrote it, as far as the file tells (machine type, RAM size, a firmware of the size its {@code pc.bios}
- * block has, a VGA where it has VGA RAM), loading the file with {@code migrate-incoming}.
+ * block has, a VGA where it has VGA RAM, its serial ports and vCPUs), loading the file with {@code migrate-incoming}.
  */
 final class QemuFileLoad {
 
     static final String QEMU_FORMAT = "qemu-mapped-ram";
+    /** QEMU's section names (vmstate names) of an ISA serial port and of a vCPU's two states. */
+    static final String SERIAL = "serial";
+    static final String CPU = "cpu";
+    static final String CPU_COMMON = "cpu_common";
 
     private final Path file;
     private final long offset;
@@ -59,7 +64,31 @@ final class QemuFileLoad {
         }
         SnapshotRegion main = reader.regions().stream().max(java.util.Comparator.comparingLong(SnapshotRegion::size)).orElseThrow();
         args.addAll(List.of("-m", (main.size() >> 20) + "M"));
+        args.addAll(deviceOptions(reader.origin().devices()));
         return new QemuFileLoad(file, offset, args, firmware, present);
+    }
+
+    /**
+     * The options that give QEMU the devices of {@code devices} which QEMU's default-less machine lacks, and which it
+     * refuses to load a file without ("Unknown savevm section or instance"): a serial port per {@code serial}
+     * section, unconnected ({@code -serial null}: no guest code runs), and as many vCPUs as {@code cpu} sections.
+     * Thaw's qemu runtime writes both; a file without them gets no option, as before.
+     */
+    static List<String> deviceOptions(List<SnapshotDevice> devices) {
+        List<String> options = new ArrayList<>();
+        long cpus = 0;
+        for (SnapshotDevice d : devices) {
+            switch (d.name()) {
+                case SERIAL -> options.addAll(List.of("-serial", "null"));
+                // each vCPU has both sections, instance i for vCPU i
+                case CPU, CPU_COMMON -> cpus = Math.max(cpus, d.instance() + 1);
+                default -> { }
+            }
+        }
+        if (cpus > 1) {
+            options.addAll(List.of("-smp", String.valueOf(cpus)));
+        }
+        return options;
     }
 
     /** One timed load in milliseconds, or null (with the reason in {@code notes}) when QEMU could not load it. */

@@ -15,15 +15,16 @@ import java.util.Map;
 /**
  * The platform as OSGi wires it with the qemu runtime installed, made directly: the machine's VM manager (the
  * emulated runtime its default), the real formats, the real postcopy source with every shipped policy. Closing
- * it stops every VM and checks that no QEMU is left running.
+ * it stops every VM and checks that no QEMU is left running. Public for the bench's tests, which run the qemu-file
+ * bench on files this runtime wrote.
  */
-final class QemuPlatform implements AutoCloseable {
+public final class QemuPlatform implements AutoCloseable {
 
     private final TestPlatform platform;
     private final QemuRuntime runtime;
     private final QemuPostcopyServer postcopy;
 
-    QemuPlatform() {
+    public QemuPlatform() {
         this(Map.of());
     }
 
@@ -38,7 +39,7 @@ final class QemuPlatform implements AutoCloseable {
         runtime.setPostcopy(postcopy);
     }
 
-    VmManager vms() {
+    public VmManager vms() {
         return platform.vms();
     }
 
@@ -52,7 +53,7 @@ final class QemuPlatform implements AutoCloseable {
     }
 
     /** The QEMU processes of this JVM that still run. */
-    static List<String> qemusLeft() {
+    public static List<String> qemusLeft() {
         return ProcessHandle.current().descendants().filter(ProcessHandle::isAlive)
                 .map(p -> p.pid() + " " + p.info().commandLine().orElse("?"))
                 .filter(p -> p.contains(QemuCondition.QEMU)).toList();

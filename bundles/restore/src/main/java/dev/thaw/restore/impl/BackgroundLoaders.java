@@ -194,7 +194,7 @@ final class BackgroundLoaders {
             if (claims.claimed(p) || !pages.present(p)) {
                 continue;
             }
-            if (claimWhole(p, from, end, run) || takeClaimed(run)) {
+            if (claimWhole(p, run) || takeClaimed(run)) {
                 return true; // the whole huge page, or the pages a whole claim kept (their faults wait for them)
             }
             if (!claims.claim(p)) {
@@ -217,19 +217,14 @@ final class BackgroundLoaders {
     }
 
     /**
-     * Claims the huge page around {@code page} whole if it may be loaded so ({@link HugeRanges#rangeOf}), nobody
-     * claimed any of its pages, and at least half of it lies in {@code [from, end)}: the policy asked for most of
-     * it, or it is the address-order sweep's. Pages claimed on the way to a page someone else claimed meanwhile are
-     * queued, claimed, to be loaded page by page ({@link HugeRanges#claim}).
+     * Claims the huge page around {@code page} whole if it may be loaded so ({@link HugeRanges#rangeOf}) and nobody
+     * claimed any of its pages: also where the policy asked for less of it, since its pages loaded one by one would
+     * each pay a first touch dearer than the whole range's read. Pages claimed on the way to a page someone else
+     * claimed meanwhile are queued, claimed, to be loaded page by page ({@link HugeRanges#claim}).
      */
-    private boolean claimWhole(long page, long from, long end, long[] run) {
+    private boolean claimWhole(long page, long[] run) {
         long first = huge == null ? -1 : huge.rangeOf(page);
-        if (first < 0) {
-            return false;
-        }
-        long asked = Math.min(end, first + huge.rangePages) - Math.max(from, first);
-        if (asked * 2 < huge.rangePages || claims.claimed(first)
-                || !huge.claim(first, -1, LOADER_CHUNK_PAGES, claimedRuns::addLast)) {
+        if (first < 0 || claims.claimed(first) || !huge.claim(first, -1, LOADER_CHUNK_PAGES, claimedRuns::addLast)) {
             return false;
         }
         run[0] = first;

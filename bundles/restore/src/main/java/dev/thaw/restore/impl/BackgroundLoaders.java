@@ -34,7 +34,7 @@ final class BackgroundLoaders {
     private final Pages pages;
     private final Claims claims;
     private final GuardedPolicy policy;
-    private final PageLoader loader;
+    private final RunLoader loader;
     private final HugeRanges huge;
     private final Figures figures;
     private final FaultService faults;
@@ -56,7 +56,7 @@ final class BackgroundLoaders {
      * @param huge whole huge-page loads, or null where the loaders make none
      */
     BackgroundLoaders(LazyRestoreImpl restore, RestorePhase phase, Pages pages, Claims claims, GuardedPolicy policy,
-            PageLoader loader, HugeRanges huge, Figures figures, FaultService faults, int threads, boolean touch) {
+            RunLoader loader, HugeRanges huge, Figures figures, FaultService faults, int threads, boolean touch) {
         this.restore = restore;
         this.phase = phase;
         this.pages = pages;
@@ -105,6 +105,7 @@ final class BackgroundLoaders {
                 if (!takeClaimed(run)) {
                     yieldToFaults();
                     if (!nextRun(run)) {
+                        loader.drained();
                         return;
                     }
                 }

@@ -34,7 +34,7 @@ final class BackgroundLoaders {
     private final Pages pages;
     private final Claims claims;
     private final GuardedPolicy policy;
-    private final PageLoader loader;
+    private final RunLoader loader;
     private final HugeRanges huge;
     private final Figures figures;
     private final FaultService faults;
@@ -56,7 +56,7 @@ final class BackgroundLoaders {
      * @param huge whole huge-page loads, or null where the loaders make none
      */
     BackgroundLoaders(LazyRestoreImpl restore, RestorePhase phase, Pages pages, Claims claims, GuardedPolicy policy,
-            PageLoader loader, HugeRanges huge, Figures figures, FaultService faults, int threads, boolean touch) {
+            RunLoader loader, HugeRanges huge, Figures figures, FaultService faults, int threads, boolean touch) {
         this.restore = restore;
         this.phase = phase;
         this.pages = pages;
@@ -105,6 +105,7 @@ final class BackgroundLoaders {
                 if (!takeClaimed(run)) {
                     yieldToFaults();
                     if (!nextRun(run)) {
+                        loader.drained();
                         return;
                     }
                 }
@@ -194,7 +195,7 @@ final class BackgroundLoaders {
             if (claims.claimed(p) || !pages.present(p)) {
                 continue;
             }
-            if (claimWhole(p, from, end, run) || takeClaimed(run)) {
+            if (claimWhole(p, run) || takeClaimed(run)) {
                 return true; // the whole huge page, or the pages a whole claim kept (their faults wait for them)
             }
             if (!claims.claim(p)) {
@@ -217,19 +218,14 @@ final class BackgroundLoaders {
     }
 
     /**
-     * Claims the huge page around {@code page} whole if it may be loaded so ({@link HugeRanges#rangeOf}), nobody
-     * claimed any of its pages, and at least half of it lies in {@code [from, end)}: the policy asked for most of
-     * it, or it is the address-order sweep's. Pages claimed on the way to a page someone else claimed meanwhile are
-     * queued, claimed, to be loaded page by page ({@link HugeRanges#claim}).
+     * Claims the huge page around {@code page} whole if it may be loaded so ({@link HugeRanges#rangeOf}) and nobody
+     * claimed any of its pages: also where the policy asked for less of it, since its pages loaded one by one would
+     * each pay a first touch dearer than the whole range's read. Pages claimed on the way to a page someone else
+     * claimed meanwhile are queued, claimed, to be loaded page by page ({@link HugeRanges#claim}).
      */
-    private boolean claimWhole(long page, long from, long end, long[] run) {
+    private boolean claimWhole(long page, long[] run) {
         long first = huge == null ? -1 : huge.rangeOf(page);
-        if (first < 0) {
-            return false;
-        }
-        long asked = Math.min(end, first + huge.rangePages) - Math.max(from, first);
-        if (asked * 2 < huge.rangePages || claims.claimed(first)
-                || !huge.claim(first, -1, LOADER_CHUNK_PAGES, claimedRuns::addLast)) {
+        if (first < 0 || claims.claimed(first) || !huge.claim(first, -1, LOADER_CHUNK_PAGES, claimedRuns::addLast)) {
             return false;
         }
         run[0] = first;

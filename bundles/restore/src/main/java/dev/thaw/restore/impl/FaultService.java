@@ -210,14 +210,13 @@ final class FaultService {
             return; // this service was replaced while the policy held it; the watchdog served this fault
         }
         figures.noteFault(page);
-        boolean wholeTried = false; // the policy's range around the page then may reach past what was loaded
         if (claimOrAwait(page)) {
             profile.touch(page);
             if (!pages.present(page)) {
                 if (copier.zero(page, 1, true) > 0) {
                     figures.faultPage();
                 }
-            } else if (!(wholeTried = loadWholeAround(page, extras, staging))) {
+            } else if (!loadWholeAround(page, extras, staging)) {
                 long[] run = around(page, extras);
                 if (!loader.load(run[0], run[1] - run[0], staging, false)) {
                     return;
@@ -235,47 +234,63 @@ final class FaultService {
         }
         figures.fault(vcpu, System.nanoTime() - t0);
         for (PageRange r : extras) {
-            if ((wholeTried || !r.contains(page)) && phase.active()) {
-                prefetch(r, staging); // what is loaded or claimed already is skipped
+            if (phase.active()) {
+                prefetch(r, staging); // what is loaded or claimed already (the fault's own run) is skipped
             }
         }
     }
 
     /**
      * Loads the whole huge page around the claimed snapshot page {@code page} (one mapping for all its pages, see
-     * {@link HugeRanges}) if the policy asked for at least half of it with this fault and none of it is claimed by
-     * anyone else. True if it tried: the range was loaded whole, or, where someone else had claimed one of its pages,
-     * {@code page} and the pages claimed on the way were loaded page by page (a failure is the restore's). False
-     * if the range is not to be loaded whole: nothing was claimed.
+     * {@link HugeRanges}) where that range may be loaded whole and the policy asked for more than the page, however
+     * little: a 4 KiB page put in the range would leave the rest of it to be loaded page by page, each page's first
+     * touch dearer than the whole range's read. A fault the policy asks nothing for (policy {@code none}, a recording,
+     * a fault before the policy's session opened) loads its page alone. True if it tried (a failure is the
+     * restore's); false if the range is not to be loaded whole.
      */
     private boolean loadWholeAround(long page, List<PageRange> extras, MemorySegment staging) {
-        long first = huge == null || extras.isEmpty() ? -1 : huge.rangeAsked(page, extras);
+        long first = huge == null || extras.isEmpty() ? -1 : huge.rangeOf(page);
         if (first < 0) {
             return false;
         }
-        List<PageRange> leftover = new ArrayList<>();
-        if (!huge.claim(first, page, FAULT_CHUNK_PAGES, leftover::add)) {
-            boolean loaded = loader.load(page, 1, staging, false);
-            if (loaded) {
-                figures.faultPage();
-            }
-            for (int i = 0; loaded && i < leftover.size(); i++) {
-                PageRange r = leftover.get(i);
-                loaded = loader.load(r.first(), r.count(), staging, false);
-                if (loaded) {
-                    figures.prefetched(r.first(), r.end(), r.count());
-                }
-            }
-            return true;
-        }
-        long held = loader.loadWhole(first, false);
-        if (held > 0) {
+        if (loadRange(first, page, staging) >= 0) {
             figures.faultPage();
-            if (held > 1) {
-                figures.prefetched(first, first + huge.rangePages, held - 1);
-            }
         }
         return true;
+    }
+
+    /**
+     * Claims the huge range from {@code first} (all of it but {@code mine}, a snapshot page of it this thread claimed
+     * already, or -1) and loads it whole. Where another thread claimed one of its pages meanwhile, {@code mine} and
+     * the pages claimed on the way are loaded page by page instead ({@link HugeRanges#claim}). The pages loaded
+     * besides {@code mine} count as prefetched. Returns how many those were, or -1 once the restore failed.
+     */
+    private long loadRange(long first, long mine, MemorySegment staging) {
+        List<PageRange> leftover = new ArrayList<>();
+        long others;
+        if (huge.claim(first, mine, FAULT_CHUNK_PAGES, leftover::add)) {
+            long held = loader.loadWhole(first, false);
+            if (held < 0) {
+                return -1;
+            }
+            others = held - (mine >= 0 ? 1 : 0);
+            if (others > 0) {
+                figures.prefetched(first, first + huge.rangePages, others);
+            }
+            return others;
+        }
+        if (mine >= 0 && !loader.load(mine, 1, staging, false)) {
+            return -1;
+        }
+        others = 0;
+        for (PageRange r : leftover) {
+            if (!loader.load(r.first(), r.count(), staging, false)) {
+                return -1;
+            }
+            figures.prefetched(r.first(), r.end(), r.count());
+            others += r.count();
+        }
+        return others;
     }
 
     /**
@@ -299,8 +314,13 @@ final class FaultService {
         long end = page + 1;
         PageRange around = extras.stream().filter(r -> r.contains(page)).findFirst().orElse(null);
         if (around != null) {
+            // within the page's region and huge range: the next one may yet be loaded whole
             long regionEnd = pages.regionEnd(page);
             long regionFirst = pages.first[pages.regionOf(page)];
+            if (huge != null) {
+                regionEnd = Math.min(regionEnd, huge.rangeEnd(page));
+                regionFirst = Math.max(regionFirst, huge.rangeEnd(page) - huge.rangePages);
+            }
             while (end < Math.min(around.end(), regionEnd) && end - first < FAULT_CHUNK_PAGES
                     && pages.present(end) && claims.claim(end)) {
                 end++;
@@ -325,7 +345,16 @@ final class FaultService {
     private void prefetch(PageRange r, MemorySegment staging) {
         long p = r.first();
         while (p < r.end() && phase.active()) {
-            long regionEnd = Math.min(r.end(), pages.regionEnd(p));
+            long whole = huge == null || claims.claimed(p) ? -1 : huge.rangeOf(p);
+            // a run stops where a huge range begins: that one may yet be loaded whole
+            long regionEnd = Math.min(r.end(), huge == null ? pages.regionEnd(p) : Math.min(pages.regionEnd(p), huge.rangeEnd(p)));
+            if (whole >= 0) {
+                if (loadRange(whole, -1, staging) < 0) {
+                    return;
+                }
+                p = whole + huge.rangePages; // where another thread took part of it, the rest is that thread's or the sweep's
+                continue;
+            }
             if (!pages.present(p)) {
                 if (!claims.claim(p)) {
                     p++;

@@ -7,6 +7,7 @@ import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.LongSupplier;
 
 /**
  * One restore's figures (docs/restore-figures.md), counted by the threads that serve and load, read live
@@ -32,9 +33,14 @@ final class Figures {
     private final TreeMap<Long, long[]> openPrefetches = new TreeMap<>();
     private final AtomicLong wastedEstimate = new AtomicLong();
 
-    Figures(long startNanos, long presentTotal) {
+    /** Snapshot-held pages reported loaded where another count says it (a shared cache's); null: those put in here. */
+    private final LongSupplier loadedElsewhere;
+
+    /** @param loadedElsewhere what {@link #stats} reports as loaded, or null for the pages counted in by {@link #loaded} */
+    Figures(long startNanos, long presentTotal, LongSupplier loadedElsewhere) {
         this.startNanos = startNanos;
         this.presentTotal = presentTotal;
+        this.loadedElsewhere = loadedElsewhere;
     }
 
     /** Records the resume latency (the first call counts). */
@@ -138,7 +144,8 @@ final class Figures {
         long from = firstLoadNanos;
         long to = endNanos > 0 ? endNanos : System.nanoTime();
         double bandwidth = from < 0 || to <= from ? 0 : read * 1e9 / (to - from);
-        return new RestoreStats(policy, phase, pages, presentTotal, loadedPresent.get(), resumeLatency, fullLoadTime,
+        return new RestoreStats(policy, phase, pages, presentTotal,
+                loadedElsewhere == null ? loadedPresent.get() : loadedElsewhere.getAsLong(), resumeLatency, fullLoadTime,
                 faults.sum(), p[0], p[1], block, pagesFault.sum(), pagesPrefetch.sum(), pagesBackground.sum(),
                 wastedEstimate.get(), read, bandwidth, policyErrors, policyProblem);
     }

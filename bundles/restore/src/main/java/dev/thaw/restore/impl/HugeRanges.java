@@ -12,8 +12,10 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Whole huge pages of guest memory loaded at once, by the background loaders and by faults whose policy asks for
- * most of one: a range's pages are read into a fresh mapping advised {@code MADV_HUGEPAGE}, which the kernel backs
+ * Whole huge pages of guest memory loaded at once, wherever a range may be loaded so: by the background loaders, by
+ * faults and by what faults prefetch, whatever the policy asked for of the range (a page of it put in alone would
+ * leave the rest to be loaded page by page). A range's pages are read into a fresh mapping advised
+ * {@code MADV_HUGEPAGE}, which the kernel backs
  * with one huge page, and that page is moved into guest memory whole ({@link UffdCopier#moveIn}, UFFDIO_MOVE).
  * UFFDIO_COPY installs 4 KiB pages only, and on a shadow-paging host each costs about 5 µs more at its first
  * touch; a huge page moved in is one page table entry for all its pages. docs/restore-figures.md ("Whole huge pages
@@ -79,24 +81,6 @@ final class HugeRanges {
         }
         long first = page - ((address - start) >>> pages.shift);
         return held(first) * 2 >= rangePages ? first : -1;
-    }
-
-    /**
-     * The first page of the huge range holding {@code page} if that range may be loaded whole and at least half of
-     * it is asked for: by the page itself and {@code ranges} (a policy's ranges around a fault); -1 if not.
-     */
-    long rangeAsked(long page, List<PageRange> ranges) {
-        long first = rangeOf(page);
-        if (first < 0) {
-            return -1;
-        }
-        long end = first + rangePages;
-        long asked = 1;
-        for (PageRange r : ranges) {
-            long overlap = Math.max(0, Math.min(end, r.end()) - Math.max(first, r.first()));
-            asked += r.contains(page) ? overlap - 1 : overlap;
-        }
-        return asked * 2 >= rangePages ? first : -1;
     }
 
     /**

@@ -46,6 +46,10 @@ final class LazyRestoreImpl implements LazyRestore {
     private final ProfileRecorder profile;
     private final GuardedPolicy policy;
     private final MemoryBackend memory;
+    /** The shared fleet's page cache this guest's memory maps; null for the caller's anonymous memory. */
+    private final SharedPageCacheImpl cache;
+    /** Run by the shared cache once it holds every page, whoever read the last. */
+    private final Runnable completeWithCache = this::maybeComplete;
     private final UffdCopier copier;
     private final StopSignal stop;
     private final FaultService faults;
@@ -87,7 +91,9 @@ final class LazyRestoreImpl implements LazyRestore {
         this.copies = countCopies ? new AtomicIntegerArray(Math.toIntExact(pages.total())) : null;
         this.touches = countCopies ? new AtomicIntegerArray(Math.toIntExact(pages.total())) : null;
         this.phase = new RestorePhase(request.profile() == ProfileMode.RECORD);
-        this.figures = new Figures(request.startNanos(), pages.presentTotal);
+        this.cache = cache;
+        // A shared fleet's member counts as loaded what the cache holds: the guest gets those pages without a read.
+        this.figures = new Figures(request.startNanos(), pages.presentTotal, cache == null ? null : cache::cachedPages);
         this.profile = new ProfileRecorder(request, pages, profiles, phase);
         this.policy = new GuardedPolicy(request.policy(), pages.total(), () -> loaders().policyDisabled());
         Path snapshot = request.reader().file();
@@ -116,8 +122,13 @@ final class LazyRestoreImpl implements LazyRestore {
         PageLoader loader = new PageLoader(this, claims, copier, memory, figures, huge);
         this.faults = new FaultService(this, request, phase, pages, claims, copier, stop, policy, loader, figures, profile,
                 huge);
-        this.loaders = new BackgroundLoaders(this, phase, pages, claims, policy, loader, huge, figures, faults,
-                request.loaderThreads(), settings.touchLoaded());
+        // A shared fleet's member reads into the fleet's cache in the background, and maps only what its guest touches.
+        this.loaders = cache == null
+                ? new BackgroundLoaders(this, phase, pages, claims, policy, loader, huge, figures, faults,
+                        request.loaderThreads(), settings.touchLoaded())
+                : new BackgroundLoaders(this, phase, pages, cache.claims(), policy,
+                        new CacheFill(this, cache, figures, phase::active), null, figures, faults, request.loaderThreads(),
+                        false);
         try {
             faults.start(executor);
         } catch (RuntimeException | Error e) { // no thread to be had, or the engine is stopping
@@ -125,8 +136,10 @@ final class LazyRestoreImpl implements LazyRestore {
             stop.close();
             throw new RestoreException(snapshot + ": cannot start the fault service: " + e, e);
         }
-        if (pages.presentTotal == 0) {
-            maybeComplete();
+        if (cache != null) {
+            cache.whenComplete(completeWithCache); // at once if the cache holds every page already
+        } else if (allIn()) {
+            maybeComplete(); // no page held
         }
     }
 
@@ -227,8 +240,16 @@ final class LazyRestoreImpl implements LazyRestore {
 
     // ---- completion, failure, release ----
 
+    /**
+     * Every snapshot-held page is where the guest gets it: in its memory, or for a shared fleet's member in the
+     * fleet's cache, from which the kernel maps it once the member's userfaultfd is gone.
+     */
+    private boolean allIn() {
+        return cache == null ? figures.allLoaded() : cache.complete();
+    }
+
     void maybeComplete() {
-        if (figures.allLoaded() && phase.complete()) {
+        if (allIn() && phase.complete()) {
             figures.completed();
             stop.signal();
         }
@@ -275,7 +296,10 @@ final class LazyRestoreImpl implements LazyRestore {
             started.await(JOIN_MILLIS);
         }
         loaders.await(JOIN_MILLIS);
-        copier.release(!figures.allLoaded());
+        if (cache != null) {
+            cache.forget(completeWithCache);
+        }
+        copier.release(!allIn());
         memory.detach(false);
         stop.close();
         policy.close();

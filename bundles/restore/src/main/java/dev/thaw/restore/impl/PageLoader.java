@@ -3,7 +3,7 @@ package dev.thaw.restore.impl;
 import java.lang.foreign.MemorySegment;
 
 /** Loads claimed snapshot pages through the restore's {@link MemoryBackend}, and counts them. */
-final class PageLoader {
+final class PageLoader implements RunLoader {
 
     private final LazyRestoreImpl restore;
     private final Claims claims;
@@ -29,7 +29,8 @@ final class PageLoader {
      * count as loaded after that, so the full load is "loaded and touched". {@code staging} is the calling
      * thread's buffer. False if the restore failed (the failure is reported, naming the page).
      */
-    boolean load(long first, long count, MemorySegment staging, boolean touch) {
+    @Override
+    public boolean load(long first, long count, MemorySegment staging, boolean touch) {
         figures.loading();
         try {
             figures.read(memory.fill(first, count, staging, copier));
@@ -53,7 +54,8 @@ final class PageLoader {
      * {@link #load} puts a run; its holes count as loaded too. Returns how many of its pages the snapshot holds, or
      * -1 if the restore failed.
      */
-    long loadWhole(long first, boolean touch) {
+    @Override
+    public long loadWhole(long first, boolean touch) {
         figures.loading();
         long held;
         try {
@@ -72,4 +74,8 @@ final class PageLoader {
         }
         return held;
     }
+
+    /** Pages a fault claimed are loaded by the fault service, which counts them; nothing to wait for here. */
+    @Override
+    public void drained() {}
 }

@@ -9,9 +9,11 @@ import dev.thaw.linux.Mapping;
 import dev.thaw.linux.Memfd;
 import java.lang.foreign.MemorySegment;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
@@ -54,6 +56,8 @@ final class SharedPageCacheImpl implements SharedPageCache {
     /** The owner's hold (until close) plus one per member; 0 once released. */
     private final AtomicInteger holds = new AtomicInteger(1);
     private final AtomicBoolean ownerClosed = new AtomicBoolean();
+    /** What members asked to have run once the cache holds every snapshot page (their restores complete then). */
+    private final List<Runnable> whenComplete = new CopyOnWriteArrayList<>();
 
     /**
      * @throws RestoreException naming the file, if the file is not as its reader opened it, or the memfd or its
@@ -128,6 +132,57 @@ final class SharedPageCacheImpl implements SharedPageCache {
             memfdLease.close();
             watch.close();
             LOG.debug("{}: shared page cache released", pages.reader.file());
+        }
+    }
+
+    /** Who reads which page into the cache (claimed, then loaded = cached), fleet-wide: the members' loaders claim here. */
+    Claims claims() {
+        return claims;
+    }
+
+    /** Every snapshot-held page is in the cache. */
+    boolean complete() {
+        return cached.get() == pages.presentTotal;
+    }
+
+    /**
+     * Runs {@code action} once the cache holds every snapshot page, on the thread that read the last of them (at
+     * once if it holds them already), unless {@link #forget} came first: a member whose own loaders read nothing
+     * (its policy loads nothing ahead) completes when the others filled the cache.
+     */
+    void whenComplete(Runnable action) {
+        whenComplete.add(action);
+        if (complete() && whenComplete.remove(action)) {
+            action.run();
+        }
+    }
+
+    /** {@code action} need not run any more. */
+    void forget(Runnable action) {
+        whenComplete.remove(action);
+    }
+
+    /**
+     * Reads snapshot-held pages {@code [first, first+count)} (one region), claimed with {@link #claims()}, into the
+     * cache. Returns the bytes read.
+     *
+     * @throws PageLoadException for the first page that failed
+     */
+    long fillClaimed(long first, long count) {
+        return readIn(first, count);
+    }
+
+    /**
+     * Waits until the cache holds every snapshot-held page, reading those a failed run gave back.
+     *
+     * @param wanted false once the caller no longer needs them: it stops waiting
+     * @throws PageLoadException for a page that failed, here or for another reader
+     */
+    void awaitComplete(BooleanSupplier wanted) {
+        for (long p = 0; p < pages.total() && !complete(); p++) {
+            if (pages.present(p)) {
+                awaitCached(p, wanted);
+            }
         }
     }
 
@@ -275,8 +330,22 @@ final class SharedPageCacheImpl implements SharedPageCache {
 
     private void arrived(long first, long count) {
         if (count > 0) {
+            try {
+                // Mapped in Thaw's own view too, so that the process's PSS shows the cache whole: a member maps only
+                // the pages its guest touches. The kernel maps them here; no first touch from user space is paid.
+                Libc.madvise(mapping.address() + offset(first), count << pages.shift, Libc.MADV_POPULATE_READ);
+            } catch (ErrnoException e) {
+                LOG.debug("{}: cached pages {} to {} not mapped in the cache's view: {}", pages.reader.file(), first,
+                        first + count - 1, e.getMessage());
+            }
             claims.markLoaded(first, count);
-            cached.addAndGet(count);
+            if (cached.addAndGet(count) == pages.presentTotal) {
+                for (Runnable action : whenComplete) {
+                    if (whenComplete.remove(action)) {
+                        action.run();
+                    }
+                }
+            }
             synchronized (arrivals) {
                 arrivals.notifyAll();
             }

@@ -24,6 +24,7 @@ import java.util.List;
 import java.util.Random;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -139,12 +140,13 @@ class HugeRangesTest {
     }
 
     /**
-     * A fault where the policy asks for (at least half of) the huge page around it loads that page whole; where it
-     * asks for less, what it asked for loads page by page. The policy loads nothing in the background.
+     * A fault loads the whole huge page around it where the policy asks for more than the page, however little of
+     * the range: all of it, or 16 pages. Where it asks for nothing, the page loads alone. The policy loads nothing
+     * in the background, so every page in comes from the fault.
      */
     @ParameterizedTest
-    @ValueSource(ints = {RANGE_PAGES, 16})
-    void aFaultLoadsTheWholeHugePageAroundItWhenThePolicyAsksForMostOfIt(int asked) throws Exception {
+    @ValueSource(ints = {RANGE_PAGES, 16, 0})
+    void aFaultLoadsTheWholeHugePageAroundItWhereThePolicyAsksForAnything(int asked) throws Exception {
         try (Fixture f = new Fixture(dir, 76, new int[] {3}, HUGE, 8L << 20)) {
             long range = 2L * RANGE_PAGES;
             long faulted = range + 100;
@@ -154,7 +156,7 @@ class HugeRangesTest {
             PolicySession session = new PolicySession() {
                 @Override
                 public List<PageRange> onFault(long page, int vcpu) {
-                    return List.of(new PageRange(page - page % asked, asked));
+                    return asked == 0 ? List.of() : List.of(new PageRange(page - page % asked, asked));
                 }
 
                 @Override
@@ -168,22 +170,90 @@ class HugeRangesTest {
                 restore.resumed(); // the policy's session opens once the vCPUs run
                 Await.until("the policy's session open", Duration.ofSeconds(10), restore::policyOpen);
                 new Fixture.Toucher(f, dir.resolve("t"), List.of(faulted)).done.get(10, TimeUnit.SECONDS);
-                long askedFirst = faulted - faulted % asked;
                 // The fault's page is woken first; the rest of what it loads is counted right after.
                 Await.until("the fault served", Duration.ofSeconds(10), () -> restore.stats().faults() > 0);
                 for (long p = 0; p < f.pages; p++) {
-                    boolean inAsked = p >= askedFirst && p < askedFirst + asked;
-                    if (asked == RANGE_PAGES || !inAsked || p == faulted) {
-                        assertEquals(inAsked ? 1 : 0, restore.copies.get((int) p), "page " + p + " copies, " + asked
-                                + " asked: " + restore.stats());
-                    }
+                    boolean in = asked == 0 ? p == faulted : p >= range && p < range + RANGE_PAGES;
+                    assertEquals(in ? 1 : 0, restore.copies.get((int) p), "page " + p
+                            + " copies, " + asked + " asked: " + restore.stats());
                 }
-                assertEquals(asked == RANGE_PAGES ? HUGE / 1024 : 0, anonHugeKiB(f.guest.get(0)));
+                assertEquals(asked == 0 ? 0 : HUGE / 1024, anonHugeKiB(f.guest.get(0)));
                 RestoreStats s = restore.stats();
                 assertEquals(1, s.pagesFault(), s.toString());
             } finally {
                 restore.close();
             }
+        }
+    }
+
+    /**
+     * What a fault's policy asks for in the next huge page (a window reaching 16 pages into it) loads that page
+     * whole too, not 16 pages of it: pages put in one by one would leave the rest of it to be loaded page by page.
+     */
+    @Test
+    void aFaultsPrefetchIntoTheNextHugePageLoadsThatPageWhole() throws Exception {
+        try (Fixture f = new Fixture(dir, 77, new int[] {3}, HUGE, 8L << 20)) {
+            long range = RANGE_PAGES;
+            long faulted = range + 100;
+            while (f.isZero(faulted)) {
+                faulted++;
+            }
+            long windowEnd = range + RANGE_PAGES + 16;
+            PolicySession session = new PolicySession() {
+                @Override
+                public List<PageRange> onFault(long page, int vcpu) {
+                    return List.of(new PageRange(page, windowEnd - page));
+                }
+
+                @Override
+                public boolean backgroundLoading() {
+                    return false;
+                }
+            };
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
+                    LazyRestoreTest.policy("window", session), x -> {}), true);
+            try {
+                restore.resumed();
+                Await.until("the policy's session open", Duration.ofSeconds(10), restore::policyOpen);
+                new Fixture.Toucher(f, dir.resolve("t"), List.of(faulted)).done.get(10, TimeUnit.SECONDS);
+                long last = range + 2L * RANGE_PAGES - 1;
+                Await.until("the prefetch done", Duration.ofSeconds(10), () -> restore.copies.get((int) last) > 0);
+                for (long p = 0; p < f.pages; p++) {
+                    boolean in = p >= range && p < range + 2L * RANGE_PAGES;
+                    assertEquals(in ? 1 : 0, restore.copies.get((int) p), "page " + p + " copies: " + restore.stats());
+                }
+                assertEquals(2 * HUGE / 1024, anonHugeKiB(f.guest.get(0)));
+            } finally {
+                restore.close();
+            }
+        }
+    }
+
+    /**
+     * A policy that asks the background loaders for 16 pages of a huge page gets that page whole: loaded as 16 pages,
+     * the rest of it would follow page by page, in 4 KiB pages.
+     */
+    @Test
+    void aFewPagesThePolicyAsksForInTheBackgroundLoadTheirHugePageWhole() throws Exception {
+        try (Fixture f = new Fixture(dir, 78, new int[] {3}, HUGE, 8L << 20)) {
+            AtomicBoolean asked = new AtomicBoolean();
+            PolicySession session = new PolicySession() {
+                @Override
+                public List<PageRange> next() {
+                    return asked.getAndSet(true) ? List.of() : List.of(new PageRange(RANGE_PAGES + 5, 16));
+                }
+            };
+            LazyRestoreImpl restore = new LazyRestoreImpl(RestoreRequest.of(f.reader, f.hostRegions(),
+                    LazyRestoreTest.policy("sixteen", session), x -> {}).withLoaderThreads(1), true);
+            try {
+                restore.resumed();
+                assertEquals(RestoreStats.Phase.COMPLETE, restore.completion().get(60, TimeUnit.SECONDS).phase());
+                assertTrue(asked.get());
+                assertEquals(4 * HUGE / 1024, anonHugeKiB(f.guest.get(0)), "every range of the region in huge pages");
+            } finally {
+                restore.close();
+            }
+            f.assertAllPagesEqual();
         }
     }
 

@@ -12,8 +12,15 @@ import java.util.Objects;
  *     the memory
  * @param writePercent the share, 1 to 100, of the pages each invocation reads that it also writes
  * @param resultsRoot the folder that gets one results folder per run
+ * @param residentBytes the memory the guest keeps filled, of which each invocation reads its working set: a multiple
+ *     of 4 KiB, at least the working set and smaller than the memory; {@link #RESIDENT_AS_WORKING_SET}: the working
+ *     set alone
  */
-public record FleetBenchRequest(int count, long memoryBytes, long workingSetBytes, int writePercent, Path resultsRoot) {
+public record FleetBenchRequest(int count, long memoryBytes, long workingSetBytes, int writePercent, Path resultsRoot,
+        long residentBytes) {
+
+    /** The {@code residentBytes} of a guest that keeps only its working set filled, the default. */
+    public static final long RESIDENT_AS_WORKING_SET = 0;
 
     public static final int DEFAULT_COUNT = 16;
     public static final long DEFAULT_MEMORY = 256L << 20;
@@ -39,6 +46,16 @@ public record FleetBenchRequest(int count, long memoryBytes, long workingSetByte
         if (writePercent < 1 || writePercent > 100) {
             throw new IllegalArgumentException("--write-percent " + writePercent + ": 1 to 100");
         }
+        if (residentBytes != RESIDENT_AS_WORKING_SET && (residentBytes % 4096 != 0 || residentBytes < workingSetBytes
+                || residentBytes >= memoryBytes)) {
+            throw new IllegalArgumentException("--resident " + size(residentBytes) + ": a multiple of 4 KiB, at least the "
+                    + "working set (" + size(workingSetBytes) + ") and smaller than the memory (" + size(memoryBytes) + ")");
+        }
+    }
+
+    /** A request whose guests keep only their working set filled. */
+    public FleetBenchRequest(int count, long memoryBytes, long workingSetBytes, int writePercent, Path resultsRoot) {
+        this(count, memoryBytes, workingSetBytes, writePercent, resultsRoot, RESIDENT_AS_WORKING_SET);
     }
 
     /** {@code 256 MiB}, or bytes where it is not whole MiB. */

@@ -7,7 +7,7 @@
  * machine code run alone.
  */
 @Export
-@Version("1.7.0")
+@Version("1.8.0")
 package dev.thaw.api.bench;
 
 import org.osgi.annotation.bundle.Export;

@@ -57,11 +57,13 @@ public final class FleetBench implements FleetBenchmark {
         Path snapshot = dir.resolve("guest.snap");
         try {
             progress.accept("snapshotting a " + mib(request.memoryBytes()) + " MiB function guest with a "
-                    + mib(request.workingSetBytes()) + " MiB working set, writing " + request.writePercent()
-                    + "% of the pages each invocation reads, after one invocation");
+                    + mib(request.workingSetBytes()) + " MiB working set"
+                    + (request.residentBytes() == FleetBenchRequest.RESIDENT_AS_WORKING_SET ? ""
+                            : " of " + mib(request.residentBytes()) + " MiB of data")
+                    + ", writing " + request.writePercent() + "% of the pages each invocation reads, after one invocation");
             Vm original = vms.boot(new BootRequest("bench-fleet-original", request.memoryBytes(), 1, Workload.FUNCTION, SEED,
                     request.workingSetBytes(), TouchOrder.SEQUENTIAL, BootRequest.DEFAULT_STRIDE,
-                    BootRequest.RESIDENT_AS_WORKING_SET, request.writePercent()));
+                    request.residentBytes(), request.writePercent()));
             long presentBytes;
             String answer;
             try {

@@ -35,7 +35,15 @@ class FleetBenchRequestTest {
                 () -> new FleetBenchRequest(2, MEMORY + (1 << 20), WORKING_SET, 10, dir),
                 "--working-set 256 MiB: a positive multiple of 4 KiB, smaller than the memory (256 MiB)",
                 () -> new FleetBenchRequest(2, MEMORY, MEMORY, 10, dir),
-                "--write-percent 0: 1 to 100", () -> new FleetBenchRequest(2, MEMORY, WORKING_SET, 0, dir));
+                "--write-percent 0: 1 to 100", () -> new FleetBenchRequest(2, MEMORY, WORKING_SET, 0, dir),
+                "--resident 16 MiB: a multiple of 4 KiB, at least the working set (32 MiB) and smaller than the memory (256 MiB)",
+                () -> new FleetBenchRequest(2, MEMORY, WORKING_SET, 10, dir, 16L << 20),
+                "--resident 256 MiB: a multiple of 4 KiB, at least the working set (32 MiB) and smaller than the memory (256 MiB)",
+                () -> new FleetBenchRequest(2, MEMORY, WORKING_SET, 10, dir, MEMORY),
+                "--resident 65537 bytes: a multiple of 4 KiB, at least the working set (32 MiB) and smaller than the memory (256 MiB)",
+                () -> new FleetBenchRequest(2, MEMORY, WORKING_SET, 10, dir, 65537));
+        assertEquals(FleetBenchRequest.RESIDENT_AS_WORKING_SET, new FleetBenchRequest(2, MEMORY, WORKING_SET, 10, dir).residentBytes());
+        assertEquals(192L << 20, new FleetBenchRequest(2, MEMORY, WORKING_SET, 10, dir, 192L << 20).residentBytes());
         bad.forEach((message, make) -> assertEquals(message, assertThrows(IllegalArgumentException.class, make::run).getMessage()));
     }
 

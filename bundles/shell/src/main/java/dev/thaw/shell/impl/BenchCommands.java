@@ -118,7 +118,7 @@ public final class BenchCommands {
             return;
         }
         if (which.equals("fleet") && file.length == 0) {
-            refuse("fleet", resident.isEmpty() ? "" : "--resident", vcpus.isEmpty() ? "" : "--vcpus",
+            refuse("fleet", vcpus.isEmpty() ? "" : "--vcpus",
                     repeat.isEmpty() ? "" : "--repeat", loaderThreads.isEmpty() ? "" : "--loader-threads",
                     floor.isEmpty() ? "" : "--floor", runtime.isEmpty() ? "" : "--runtime");
             FleetBenchRequest request = new FleetBenchRequest(
@@ -126,7 +126,8 @@ public final class BenchCommands {
                     memory.isEmpty() ? FleetBenchRequest.DEFAULT_MEMORY : Sizes.parse("--memory", memory),
                     workingSet.isEmpty() ? FleetBenchRequest.DEFAULT_WORKING_SET : Sizes.parse("--working-set", workingSet),
                     writePercent.isEmpty() ? FleetBenchRequest.DEFAULT_WRITE_PERCENT : Options.percent("--write-percent", writePercent),
-                    Arguments.file(session, results));
+                    Arguments.file(session, results),
+                    resident.isEmpty() ? FleetBenchRequest.RESIDENT_AS_WORKING_SET : Sizes.parse("--resident", resident));
             PrintStream err = System.err;
             FleetBenchReport report = fleetBenchmark.run(request, line -> err.println("bench: " + line));
             PrintStream out = session.getConsole();

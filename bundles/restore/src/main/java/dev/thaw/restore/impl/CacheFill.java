@@ -29,7 +29,7 @@ final class CacheFill implements RunLoader {
     public boolean load(long first, long count, MemorySegment staging, boolean touch) {
         figures.loading();
         try {
-            figures.read(cache.fillClaimed(first, count));
+            figures.read(cache.readIn(first, count));
         } catch (PageLoadException e) {
             restore.fail(e.page(), e.getMessage(), e.getCause());
             return false;

@@ -347,7 +347,10 @@ final class FaultService {
         while (p < r.end() && phase.active()) {
             long whole = huge == null || claims.claimed(p) ? -1 : huge.rangeOf(p);
             // a run stops where a huge range begins: that one may yet be loaded whole
-            long regionEnd = Math.min(r.end(), huge == null ? pages.regionEnd(p) : Math.min(pages.regionEnd(p), huge.rangeEnd(p)));
+            long regionEnd = Math.min(r.end(), pages.regionEnd(p));
+            if (huge != null) {
+                regionEnd = Math.min(regionEnd, huge.rangeEnd(p));
+            }
             if (whole >= 0) {
                 if (loadRange(whole, -1, staging) < 0) {
                     return;

@@ -5,8 +5,8 @@ package dev.thaw.restore.impl;
  *
  * @param touchLoaded whether the background loaders read each page they load once from user space
  *     ({@link UffdCopier#touch}) before it counts as loaded
- * @param wholeHugePages whether the background loaders of anonymous memory load whole huge pages where they can
- *     ({@link HugeRanges})
+ * @param wholeHugePages whether loads into anonymous memory (the background loaders', faults' and their prefetches')
+ *     take whole huge pages where they can ({@link HugeRanges})
  */
 record LoadSettings(boolean touchLoaded, boolean wholeHugePages) {
 

@@ -31,9 +31,9 @@ public final class RestoreEngine implements LazyRestorer {
                 + "ends when every page is loaded and touched")
         boolean touchLoaded() default TOUCH_LOADED;
 
-        @AttributeDefinition(name = "Load whole huge pages", description = "The background loaders of a restore into "
-                + "anonymous memory read each huge page of guest memory that the snapshot holds at least half of into a "
-                + "fresh huge page and move it in whole (UFFDIO_MOVE), instead of copying its 4 KiB pages in one by "
+        @AttributeDefinition(name = "Load whole huge pages", description = "The loads of a restore into anonymous "
+                + "memory (background loaders, faults and what faults prefetch) read each huge page of guest memory that "
+                + "the snapshot holds at least half of into a fresh huge page and move it in whole (UFFDIO_MOVE), instead of copying its 4 KiB pages in one by "
                 + "one: one page table entry instead of 512, and on a shadow-paging host about 6 times faster loaded "
                 + "and touched. Needs transparent huge pages for madvise (or always) and Linux 6.8")
         boolean wholeHugePages() default WHOLE_HUGE_PAGES;

@@ -163,16 +163,6 @@ final class SharedPageCacheImpl implements SharedPageCache {
     }
 
     /**
-     * Reads snapshot-held pages {@code [first, first+count)} (one region), claimed with {@link #claims()}, into the
-     * cache. Returns the bytes read.
-     *
-     * @throws PageLoadException for the first page that failed
-     */
-    long fillClaimed(long first, long count) {
-        return readIn(first, count);
-    }
-
-    /**
      * Waits until the cache holds every snapshot-held page, reading those a failed run gave back.
      *
      * @param wanted false once the caller no longer needs them: it stops waiting
@@ -241,12 +231,14 @@ final class SharedPageCacheImpl implements SharedPageCache {
     }
 
     /**
-     * Reads claimed pages {@code [first, first+count)} into the cache; returns the bytes read. Ordering: the file
+     * Reads snapshot-held pages {@code [first, first+count)} (one region), claimed with {@link #claims()}, into the
+     * cache; returns the bytes read.
+     * Ordering: the file
      * is checked after the read and before the pages are published ({@link #arrived}): a writer changes the
      * file's size or mtime before its bytes can be read, so bytes read before a check that finds the file as
      * opened are the snapshot's.
      */
-    private long readIn(long first, long count) {
+    long readIn(long first, long count) {
         try {
             String changed = watch.changed();
             if (changed != null) {

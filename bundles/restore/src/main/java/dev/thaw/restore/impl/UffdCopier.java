@@ -165,7 +165,7 @@ final class UffdCopier {
                 done += e.completed();
                 if (e.alreadyExists()) {
                     // Present already (not for a claimed page, unless someone else mapped it): wake, skip.
-                    wakeQuietly(dst + done, pages.pageSize);
+                    wakeQuietly(dst + done);
                     done += pages.pageSize;
                 } else if (e.wouldBlock()) {
                     Thread.onSpinWait();
@@ -230,7 +230,7 @@ final class UffdCopier {
                     mapped += e.completed();
                     if (e.alreadyExists()) {
                         if (wakeIfPresent) {
-                            wakeQuietly(start + done, pages.pageSize);
+                            wakeQuietly(start + done);
                         }
                         done += pages.pageSize;
                     } else if (!e.wouldBlock()) {
@@ -253,15 +253,15 @@ final class UffdCopier {
     void wake(long page) {
         fd.acquire();
         try {
-            wakeQuietly(pages.address(page), pages.pageSize);
+            wakeQuietly(pages.address(page));
         } finally {
             fd.release();
         }
     }
 
-    private void wakeQuietly(long address, long length) {
+    private void wakeQuietly(long address) {
         try {
-            uffd.wake(address, length);
+            uffd.wake(address, pages.pageSize);
         } catch (ErrnoException e) {
             LOG.debug("ignored: {}", e.getMessage());
         }
